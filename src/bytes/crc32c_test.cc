@@ -1,0 +1,36 @@
+#include "bytes/crc32c.h"
+
+#include <gtest/gtest.h>
+
+#include <string_view>
+#include <vector>
+
+namespace vltava::bytes {
+namespace {
+
+std::span<const std::byte> as_bytes(std::string_view s) {
+  return std::as_bytes(std::span<const char>(s.data(), s.size()));
+}
+
+TEST(Crc32c, KnownVectors) {
+  // RFC 3720 (iSCSI) check value and test vectors.
+  EXPECT_EQ(crc32c(as_bytes("123456789")), 0xE3069283u);
+  std::vector<std::byte> zeros(32, std::byte{0});
+  EXPECT_EQ(crc32c(zeros), 0x8A9136AAu);
+  std::vector<std::byte> ones(32, std::byte{0xFF});
+  EXPECT_EQ(crc32c(ones), 0x62A8AB43u);
+  EXPECT_EQ(crc32c({}), 0u);
+}
+
+TEST(Crc32c, ExtendEqualsWhole) {
+  std::string s(1000, 'x');
+  for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>(i * 7 + 3);
+  auto all = as_bytes(s);
+  for (size_t cut : {0u, 1u, 7u, 8u, 9u, 500u, 999u, 1000u}) {
+    uint32_t part = crc32c_extend(crc32c(all.first(cut)), all.subspan(cut));
+    EXPECT_EQ(part, crc32c(all)) << "cut at " << cut;
+  }
+}
+
+}  // namespace
+}  // namespace vltava::bytes
