@@ -1,0 +1,67 @@
+#include "config/broker_configs.h"
+
+#include <gtest/gtest.h>
+
+namespace vltava::config {
+namespace {
+
+TEST(BrokerConfig, EmbeddedDefaultsMakeASingleNode) {
+  auto cfg = load_broker_config("", "none", {});
+  ASSERT_TRUE(cfg) << cfg.error();
+  const auto& v = cfg->values;
+  EXPECT_EQ(v.get_int("node.id"), 1);
+  EXPECT_EQ(v.get_list("listeners"), std::vector<std::string>{"PLAINTEXT://127.0.0.1:9092"});
+  EXPECT_EQ(effective_log_dirs(v), std::vector<std::string>{"./vltava-data"});
+  EXPECT_EQ(effective_retention_ms(v), 7LL * 24 * 3600 * 1000);
+  EXPECT_EQ(effective_segment_ms(v), 7LL * 24 * 3600 * 1000);
+  EXPECT_EQ(v.get_int("socket.request.max.bytes"), 100 * 1024 * 1024);
+  EXPECT_EQ(v.get_int("offsets.topic.num.partitions"), 50);
+  EXPECT_TRUE(v.get_bool("auto.create.topics.enable"));
+}
+
+TEST(BrokerConfig, FileThenOverrides) {
+  std::vector<std::string> sets = {"num.partitions=6", "log.retention.minutes=10"};
+  auto cfg = load_broker_config("num.partitions=3\nlog.dirs=/a, /b\n", "server.properties", sets);
+  ASSERT_TRUE(cfg) << cfg.error();
+  EXPECT_EQ(cfg->values.get_int("num.partitions"), 6);
+  EXPECT_EQ(effective_log_dirs(cfg->values), (std::vector<std::string>{"/a", "/b"}));
+  EXPECT_EQ(effective_retention_ms(cfg->values), 600'000);
+  EXPECT_EQ(cfg->values.source("num.partitions"), config_source::static_broker_config);
+}
+
+TEST(BrokerConfig, RetentionPrecedenceIsKafkas) {
+  std::vector<std::string> sets = {"log.retention.hours=1", "log.retention.minutes=2",
+                                   "log.retention.ms=3"};
+  auto cfg = load_broker_config("", "none", sets);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(effective_retention_ms(cfg->values), 3);
+  std::vector<std::string> unlimited = {"log.retention.hours=-1"};
+  EXPECT_EQ(effective_retention_ms(load_broker_config("", "none", unlimited)->values), -1);
+}
+
+TEST(BrokerConfig, ErrorsNameTheKeyAndPlace) {
+  auto unknown = load_broker_config("num.partitons=3\n", "server.properties", {});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error(),
+            "server.properties:1: unknown configuration 'num.partitons' (did you mean "
+            "'num.partitions'?)");
+  std::vector<std::string> bad = {"num.partitions=0"};
+  auto invalid = load_broker_config("", "none", bad);
+  ASSERT_FALSE(invalid);
+  EXPECT_NE(invalid.error().find("--set num.partitions=0"), std::string::npos);
+  std::vector<std::string> malformed = {"novalue"};
+  EXPECT_FALSE(load_broker_config("", "none", malformed));
+  auto zk = load_broker_config("\n\nzookeeper.connect=localhost:2181\n", "server.properties", {});
+  ASSERT_FALSE(zk);
+  EXPECT_NE(zk.error().find("server.properties:3"), std::string::npos);
+}
+
+TEST(BrokerConfig, KafkaThreadPoolKeysAreAcceptedWithANotice) {
+  auto cfg = load_broker_config("num.network.threads=8\n", "server.properties", {});
+  ASSERT_TRUE(cfg) << cfg.error();
+  ASSERT_EQ(cfg->notices.size(), 1u);
+  EXPECT_NE(cfg->notices[0].find("num.network.threads is ignored"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vltava::config
