@@ -1,0 +1,202 @@
+#include "net/connection.h"
+
+#include <sys/sendfile.h>
+
+#include <array>
+#include <cerrno>
+
+#include "base/log.h"
+#include "bytes/endian.h"
+
+namespace vltava::net {
+namespace {
+using namespace asio::experimental::awaitable_operators;
+constexpr auto as_tuple = asio::experimental::as_tuple(use_awaitable);
+}  // namespace
+
+connection::connection(tcp::socket socket, connection_info info,
+                       std::shared_ptr<server::shared_state> shared)
+    : _socket(std::move(socket)),
+      _info(std::move(info)),
+      _shared(std::move(shared)),
+      _writer_wake(_socket.get_executor()),
+      _reader_wake(_socket.get_executor()) {}
+
+awaitable<void> connection::run() {
+  auto self = shared_from_this();
+  co_await (read_loop() && write_loop());
+}
+
+void connection::drain() {
+  asio::error_code ec;
+  // A pending read then returns end-of-file; the write loop still sends what was asked for.
+  _socket.shutdown(tcp::socket::shutdown_receive, ec);
+}
+
+void connection::abort() {
+  _aborted = true;
+  close_socket();
+  notify(_writer_wake);
+  notify(_reader_wake);
+}
+
+void connection::close_socket() {
+  asio::error_code ec;
+  _socket.shutdown(tcp::socket::shutdown_both, ec);
+  _socket.close(ec);
+}
+
+awaitable<void> connection::wait(asio::steady_timer& t) {
+  t.expires_at(asio::steady_timer::time_point::max());
+  co_await t.async_wait(as_tuple);  // woken by cancel()
+}
+
+awaitable<void> connection::read_loop() {
+  const auto& limits = _shared->limits;
+  asio::steady_timer idle(_socket.get_executor());
+  auto read_with_timeout = [&](asio::mutable_buffer buf) -> awaitable<bool> {
+    if (limits.idle_timeout.count() <= 0) {
+      auto [ec, n] = co_await asio::async_read(_socket, buf, as_tuple);
+      co_return !ec;
+    }
+    idle.expires_after(limits.idle_timeout);
+    auto r = co_await (asio::async_read(_socket, buf, as_tuple) || idle.async_wait(as_tuple));
+    if (r.index() == 1) {
+      log::info("net", "closing idle connection {} from {} (connections.max.idle.ms={})",
+                _info.id, _info.peer, limits.idle_timeout.count());
+      co_return false;
+    }
+    co_return !std::get<0>(std::get<0>(r));
+  };
+
+  while (!_aborted) {
+    while (_pending.size() >= limits.max_in_flight_per_connection && !_aborted) {
+      co_await wait(_reader_wake);
+    }
+    std::array<std::byte, 4> prefix;
+    if (!co_await read_with_timeout(asio::buffer(prefix))) break;
+    int32_t size = bytes::load_be<int32_t>(prefix.data());
+    if (size <= 0 || static_cast<size_t>(size) > limits.request_max_bytes) {
+      log::warn("net", "closing connection {} from {}: request size {} is outside 1..{} "
+                "(socket.request.max.bytes)", _info.id, _info.peer, size, limits.request_max_bytes);
+      _aborted = true;
+      break;
+    }
+    if (!co_await wait_for_queue_memory(size)) break;
+    std::vector<std::byte> frame(static_cast<size_t>(size));
+    bool got = co_await read_with_timeout(asio::buffer(frame));
+    if (!got) {
+      _shared->queued_request_bytes -= size;
+      break;
+    }
+    auto s = std::make_shared<slot>();
+    _pending.push_back(s);
+    _in_flight_bytes += frame.size();
+    asio::co_spawn(_socket.get_executor(), run_handler(s, std::move(frame)), asio::detached);
+  }
+  _reading_done = true;
+  if (_aborted) close_socket();
+  notify(_writer_wake);
+}
+
+awaitable<bool> connection::wait_for_queue_memory(int32_t size) {
+  const int64_t limit = _shared->limits.queued_max_request_bytes;
+  auto& queued = _shared->queued_request_bytes;
+  if (limit <= 0) {
+    queued += size;
+    co_return true;
+  }
+  // Rare path (the limit is off by default): back off until other requests are done.
+  asio::steady_timer backoff(_socket.get_executor());
+  while (!_aborted) {
+    int64_t now = queued.load();
+    if (now + size <= limit || now == 0) {
+      if (queued.compare_exchange_weak(now, now + size)) co_return true;
+      continue;
+    }
+    backoff.expires_after(std::chrono::milliseconds(1));
+    co_await backoff.async_wait(as_tuple);
+  }
+  co_return false;
+}
+
+awaitable<void> connection::run_handler(std::shared_ptr<slot> s, std::vector<std::byte> frame) {
+  auto self = shared_from_this();
+  const int64_t size = static_cast<int64_t>(frame.size());
+  try {
+    s->result = co_await _shared->handler(_info, std::move(frame));
+  } catch (const std::exception& e) {
+    log::error("net", "closing connection {} from {}: request handler failed: {}", _info.id,
+               _info.peer, e.what());
+    s->result = handler_result{std::nullopt, true};
+  }
+  _shared->queued_request_bytes -= size;
+  _in_flight_bytes -= static_cast<size_t>(size);
+  notify(_writer_wake);
+}
+
+awaitable<void> connection::write_loop() {
+  while (!_aborted) {
+    if (!_pending.empty() && _pending.front()->result) {
+      auto s = std::move(_pending.front());
+      _pending.pop_front();
+      notify(_reader_wake);
+      if (s->result->reply && !co_await send(*s->result->reply)) break;
+      if (s->result->close_after) break;
+      continue;
+    }
+    if (_reading_done && _pending.empty()) break;
+    co_await wait(_writer_wake);
+  }
+  _aborted = true;
+  close_socket();
+  notify(_reader_wake);
+}
+
+awaitable<bool> connection::send(const response& r) {
+  std::array<std::byte, 4> prefix;
+  bytes::store_be<int32_t>(prefix.data(), static_cast<int32_t>(r.size_bytes()));
+  std::vector<asio::const_buffer> run{asio::buffer(prefix)};
+  // Byte parts go out together in one gathered write; a file range flushes the run first.
+  for (const auto& part : r.parts) {
+    if (const auto* bytes = std::get_if<std::vector<std::byte>>(&part)) {
+      if (!bytes->empty()) run.push_back(asio::buffer(*bytes));
+      continue;
+    }
+    if (!run.empty()) {
+      auto [ec, n] = co_await asio::async_write(_socket, run, as_tuple);
+      if (ec) co_return false;
+      run.clear();
+    }
+    if (!co_await send_file(std::get<file_range>(part))) co_return false;
+  }
+  if (!run.empty()) {
+    auto [ec, n] = co_await asio::async_write(_socket, run, as_tuple);
+    if (ec) co_return false;
+  }
+  co_return true;
+}
+
+awaitable<bool> connection::send_file(const file_range& f) {
+  _socket.native_non_blocking(true);
+  off_t offset = f.position;
+  size_t left = f.length;
+  while (left > 0) {
+    ssize_t n = ::sendfile(_socket.native_handle(), f.fd, &offset, left);
+    if (n > 0) {
+      left -= static_cast<size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      auto [ec] = co_await _socket.async_wait(tcp::socket::wait_write, as_tuple);
+      if (ec) co_return false;
+    } else {
+      // The file is shorter than promised (truncated underneath us) or the socket failed: the
+      // frame size is already on the wire, so the connection cannot continue.
+      log::warn("net", "closing connection {} from {}: sendfile failed ({})", _info.id,
+                _info.peer, n == 0 ? "file ended early" : std::strerror(errno));
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+}  // namespace vltava::net

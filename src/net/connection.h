@@ -1,0 +1,57 @@
+#pragma once
+
+// One client connection, living on one shard: a read loop that cuts frames and starts their
+// handlers (up to a bound), and a write loop that sends the results in request order.
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "net/asio.h"
+#include "net/server.h"
+
+namespace vltava::net {
+
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  connection(tcp::socket socket, connection_info info,
+             std::shared_ptr<server::shared_state> shared);
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  // Runs until the connection closes; must be started on the socket's shard.
+  awaitable<void> run();
+
+  // Graceful: read no more requests, answer the ones read, then close.
+  void drain();
+  // Immediate close.
+  void abort();
+
+ private:
+  struct slot {
+    std::optional<handler_result> result;
+  };
+
+  awaitable<void> read_loop();
+  awaitable<void> write_loop();
+  awaitable<void> run_handler(std::shared_ptr<slot> s, std::vector<std::byte> frame);
+  awaitable<bool> send(const response& r);
+  awaitable<bool> send_file(const file_range& f);
+  awaitable<bool> wait_for_queue_memory(int32_t size);
+  static void notify(asio::steady_timer& t) { t.cancel(); }
+  awaitable<void> wait(asio::steady_timer& t);
+  void close_socket();
+
+  tcp::socket _socket;
+  connection_info _info;
+  std::shared_ptr<server::shared_state> _shared;
+  std::deque<std::shared_ptr<slot>> _pending;  // in request order
+  size_t _in_flight_bytes = 0;
+  asio::steady_timer _writer_wake;
+  asio::steady_timer _reader_wake;
+  bool _reading_done = false;
+  bool _aborted = false;
+};
+
+}  // namespace vltava::net

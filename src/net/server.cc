@@ -1,0 +1,160 @@
+#include "net/server.h"
+
+#include <thread>
+
+#include "base/log.h"
+#include "net/connection.h"
+
+namespace vltava::net {
+namespace {
+constexpr auto as_tuple = asio::experimental::as_tuple(use_awaitable);
+
+using registry_list = std::vector<std::weak_ptr<connection>>;
+
+// A connection's whole life on its shard: registered, run, unregistered, counted out.
+awaitable<void> run_connection(std::shared_ptr<connection> conn,
+                               std::shared_ptr<registry_list> registry,
+                               std::shared_ptr<server::shared_state> shared) {
+  registry->push_back(conn);
+  co_await conn->run();
+  std::erase_if(*registry, [&](const std::weak_ptr<connection>& w) {
+    return w.expired() || w.lock() == conn;
+  });
+  --shared->connections;
+}
+
+std::string peer_name(const tcp::socket& s) {
+  asio::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "unknown";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+}  // namespace
+
+server::server(shard_pool& shards, server_limits limits, request_handler handler)
+    : _shards(shards), _shared(std::make_shared<shared_state>()) {
+  _shared->limits = limits;
+  _shared->handler = std::move(handler);
+  for (unsigned i = 0; i < shards.size(); ++i) {
+    _registry.push_back(std::make_shared<std::vector<std::weak_ptr<connection>>>());
+  }
+}
+
+server::~server() = default;
+
+result<void, std::string> server::listen(const listener_address& address) {
+  asio::error_code ec;
+  auto ip = address.host.empty() ? asio::ip::address(asio::ip::address_v6::any())
+                                 : asio::ip::make_address(address.host, ec);
+  if (ec) {
+    // A host name: resolve it once at start.
+    tcp::resolver resolver(_shards.shard(0));
+    auto results = resolver.resolve(address.host, std::to_string(address.port), ec);
+    if (ec || results.empty()) {
+      return fail("cannot resolve listener host '" + address.host + "': " + ec.message());
+    }
+    ip = results.begin()->endpoint().address();
+  }
+  auto acceptor = std::make_unique<tcp::acceptor>(_shards.shard(0));
+  tcp::endpoint ep(ip, address.port);
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec && ip.is_v6()) acceptor->set_option(asio::ip::v6_only(false), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return fail("cannot listen on " + address.name + "://" + address.host + ":" +
+                std::to_string(address.port) + ": " + ec.message());
+  }
+  _listeners.push_back({address, std::move(acceptor)});
+  return {};
+}
+
+uint16_t server::bound_port(size_t i) const {
+  asio::error_code ec;
+  return _listeners.at(i).acceptor->local_endpoint(ec).port();
+}
+
+void server::start() {
+  for (size_t i = 0; i < _listeners.size(); ++i) {
+    asio::co_spawn(_shards.shard(0), accept_loop(i), asio::detached);
+  }
+}
+
+awaitable<void> server::accept_loop(size_t index) {
+  auto& l = _listeners[index];
+  const auto& limits = _shared->limits;
+  while (l.acceptor->is_open()) {
+    unsigned shard = _next_shard++ % _shards.size();
+    auto [ec, accepted] = co_await l.acceptor->async_accept(_shards.shard(shard), as_tuple);
+    tcp::socket socket(std::move(accepted));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !l.acceptor->is_open()) break;
+      log::warn("net", "accept on {} failed: {}", l.address.name, ec.message());
+      continue;  // EMFILE and friends: keep serving the connections we have
+    }
+    if (_shared->connections.load() >= static_cast<size_t>(limits.max_connections)) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - _last_refusal_log > std::chrono::seconds(1)) {
+        _last_refusal_log = now;
+        log::warn("net", "refusing connection from {}: max.connections={} reached",
+                  peer_name(socket), limits.max_connections);
+      }
+      asio::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    ++_shared->connections;
+    socket.set_option(tcp::no_delay(true), ec);
+    if (limits.send_buffer_bytes > 0) {
+      socket.set_option(asio::socket_base::send_buffer_size(limits.send_buffer_bytes), ec);
+    }
+    if (limits.receive_buffer_bytes > 0) {
+      socket.set_option(asio::socket_base::receive_buffer_size(limits.receive_buffer_bytes), ec);
+    }
+    connection_info info{_shared->next_id++, peer_name(socket), l.address.name, shard};
+    auto conn = std::make_shared<connection>(std::move(socket), std::move(info), _shared);
+    // Registration and the connection's whole life happen on its own shard.
+    asio::co_spawn(_shards.shard(shard), run_connection(conn, _registry[shard], _shared),
+                   asio::detached);
+  }
+}
+
+void server::for_each_connection(void (connection::*action)()) {
+  for (unsigned i = 0; i < _shards.size(); ++i) {
+    asio::post(_shards.shard(i), [registry = _registry[i], action] {
+      for (auto& weak : *registry) {
+        if (auto c = weak.lock()) ((*c).*action)();
+      }
+    });
+  }
+}
+
+void server::shutdown(std::chrono::milliseconds grace) {
+  std::atomic<bool> closed{false};
+  asio::post(_shards.shard(0), [this, &closed] {
+    for (auto& l : _listeners) {
+      asio::error_code ec;
+      l.acceptor->close(ec);
+    }
+    closed = true;
+  });
+  while (!closed) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+  for_each_connection(&connection::drain);
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (connection_count() > 0) {
+    log::warn("net", "closing {} connections that did not finish within {} ms",
+              connection_count(), grace.count());
+    for_each_connection(&connection::abort);
+    auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (connection_count() > 0 && std::chrono::steady_clock::now() < hard) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+}
+
+}  // namespace vltava::net

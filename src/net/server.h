@@ -1,0 +1,95 @@
+#pragma once
+
+// The Kafka-protocol TCP server: listeners, connections spread over the shards, size-prefixed
+// frames bounded by socket.request.max.bytes, requests pipelined per connection with responses
+// sent in request order, idle connections closed, max.connections enforced, graceful shutdown.
+// It knows nothing of Kafka APIs: each frame goes to the request handler, which runs on the
+// connection's shard.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "net/asio.h"
+#include "net/listener_address.h"
+#include "net/response.h"
+#include "net/shard_pool.h"
+
+namespace vltava::net {
+
+struct server_limits {
+  size_t request_max_bytes = 100 * 1024 * 1024;     // socket.request.max.bytes
+  int64_t queued_max_request_bytes = -1;            // all connections together; -1 = no limit
+  int32_t max_connections = INT32_MAX;              // max.connections
+  std::chrono::milliseconds idle_timeout{600'000};  // connections.max.idle.ms; <= 0 = never
+  size_t max_in_flight_per_connection = 64;         // requests read but not yet answered
+  int32_t send_buffer_bytes = 102'400;              // socket.send.buffer.bytes; -1 = OS default
+  int32_t receive_buffer_bytes = 102'400;           // socket.receive.buffer.bytes
+};
+
+struct connection_info {
+  uint64_t id = 0;
+  std::string peer;  // "address:port"
+  std::string listener;
+  unsigned shard = 0;
+};
+
+// Handles one request frame (size prefix removed) on the connection's shard. Exceptions close
+// the connection (and are logged); they are for programmer errors, not for bad input.
+using request_handler =
+    std::function<awaitable<handler_result>(const connection_info&, std::vector<std::byte>)>;
+
+class connection;
+
+class server {
+ public:
+  server(shard_pool& shards, server_limits limits, request_handler handler);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds and listens (port 0 picks a free port). Call before start().
+  result<void, std::string> listen(const listener_address& address);
+  uint16_t bound_port(size_t listener_index) const;
+  void start();
+
+  // Stops accepting, lets each connection answer the requests it already read, then closes
+  // it; connections still open after `grace` are closed anyway. Blocks; call from a thread that
+  // is not a shard.
+  void shutdown(std::chrono::milliseconds grace);
+
+  size_t connection_count() const { return _shared->connections.load(); }
+
+  // State the connections share with the server (it outlives the server object while any
+  // connection still runs).
+  struct shared_state {
+    server_limits limits;
+    request_handler handler;
+    std::atomic<size_t> connections{0};
+    std::atomic<int64_t> queued_request_bytes{0};
+    std::atomic<uint64_t> next_id{1};
+  };
+
+ private:
+  awaitable<void> accept_loop(size_t listener_index);
+  void for_each_connection(void (connection::*action)());
+
+  shard_pool& _shards;
+  std::shared_ptr<shared_state> _shared;
+  struct listener {
+    listener_address address;
+    std::unique_ptr<tcp::acceptor> acceptor;
+  };
+  std::vector<listener> _listeners;
+  std::atomic<unsigned> _next_shard{0};
+  std::chrono::steady_clock::time_point _last_refusal_log{};
+  // Per shard, the connections living there; touched only on that shard's thread.
+  std::vector<std::shared_ptr<std::vector<std::weak_ptr<connection>>>> _registry;
+};
+
+}  // namespace vltava::net
