@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -208,6 +211,22 @@ TEST(LegacyMessage, WrapperErrors) {
   expect(wrapper(1, 49, bytes::codec::gzip, many), legacy_error::too_large,
          {.max_uncompressed_bytes = 1 << 20, .max_messages = 10});
   expect(many, legacy_error::too_large, {.max_uncompressed_bytes = 0, .max_messages = 49});
+}
+
+// Legacy seeds for the record_batch_fuzz corpus (see record_batch_builder_test.cc).
+TEST(LegacyMessage, WriteFuzzSeeds) {
+  const char* dir = std::getenv("VLTAVA_WRITE_CORPUS");
+  if (dir == nullptr) GTEST_SKIP() << "set VLTAVA_WRITE_CORPUS to write the seeds";
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::vector<std::byte>& b) {
+    std::ofstream f(std::filesystem::path(dir) / name, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  };
+  write("legacy_v0_plain", concat({message(0, 0, "k", "v"), message(0, 1, std::nullopt, "w")}));
+  auto inner1 = concat({message(1, 0, "a", "1", 0, 5), message(1, 1, "b", std::nullopt, 0, 6)});
+  write("legacy_v1_gzip", wrapper(1, 1, bytes::codec::gzip, inner1));
+  auto inner0 = concat({message(0, 0, "a", "1"), message(0, 1, "b", "2")});
+  write("legacy_v0_lz4", wrapper(0, 1, bytes::codec::lz4, inner0));
 }
 
 }  // namespace
