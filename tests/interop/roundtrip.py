@@ -1,0 +1,19 @@
+"""One client producing a large message set and consuming it back (test_roundtrip_*.py)."""
+
+import pytest
+
+import clients
+import harness
+import messages
+
+
+def run(client, broker, topic, codec, partitions, n=None):
+    reason = clients.unsupported(client, codec)
+    if reason:
+        pytest.skip(reason)
+    n = n or harness.BIG_N
+    ms = messages.new_set(client, n, partitions, kcat_style=(client == "kcat"))
+    broker.create_topic(topic, partitions)
+    window = clients.produce(client, broker.bootstrap, topic, ms, codec)
+    records = clients.consume(client, broker.bootstrap, topic, partitions, n)
+    messages.check(records, ms, produced_between=window)
