@@ -1,0 +1,648 @@
+#include "storage/log.h"
+
+#include <algorithm>
+#include <future>
+#include <set>
+
+#include "base/assert.h"
+#include "bytes/crc32c.h"
+#include "bytes/endian.h"
+
+namespace vltava::storage {
+namespace layout = model::batch_layout;
+using model::offset;
+
+namespace {
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+}  // namespace
+
+std::vector<std::byte> encode_checkpoint(const partition_checkpoint& c) {
+  std::vector<std::byte> b(format::checkpoint_size);
+  bytes::store_be<uint32_t>(b.data(), format::checkpoint_magic);
+  bytes::store_be<uint16_t>(b.data() + 4, format::checkpoint_version);
+  bytes::store_be<int64_t>(b.data() + 6, c.recovery_point());
+  bytes::store_be<int64_t>(b.data() + 14, c.log_start());
+  bytes::store_be<uint32_t>(b.data() + 22, bytes::crc32c(std::span(b).first(22)));
+  return b;
+}
+
+std::optional<partition_checkpoint> decode_checkpoint(std::span<const std::byte> b) {
+  if (b.size() != format::checkpoint_size) return std::nullopt;
+  if (bytes::load_be<uint32_t>(b.data()) != format::checkpoint_magic) return std::nullopt;
+  if (bytes::load_be<uint16_t>(b.data() + 4) != format::checkpoint_version) return std::nullopt;
+  if (bytes::load_be<uint32_t>(b.data() + 22) != bytes::crc32c(b.first(22))) return std::nullopt;
+  partition_checkpoint c{offset(bytes::load_be<int64_t>(b.data() + 6)),
+                         offset(bytes::load_be<int64_t>(b.data() + 14))};
+  if (c.recovery_point() < 0 || c.log_start() < 0) return std::nullopt;
+  return c;
+}
+
+log::log(file_io& io, flusher& flush, std::string dir, log_identity id, log_config cfg)
+    : _io(io),
+      _flusher(flush),
+      _dir(std::move(dir)),
+      _id(std::move(id)),
+      _cfg(cfg),
+      _limits(index_limits::from(cfg)),
+      _durability(std::make_shared<durability_state>()) {}
+
+sresult<std::unique_ptr<log>> log::open(file_io& io, flusher& flush, std::string dir,
+                                        log_identity id, log_config cfg) {
+  if (auto r = cfg.validate(); !r) return fail(r.error());
+  std::unique_ptr<log> l(new log(io, flush, std::move(dir), std::move(id), cfg));
+  if (auto r = l->load(); !r) return fail(r.error());
+  return l;
+}
+
+std::string log::where(const segment& s, uint64_t pos) const {
+  return "topic " + _id.topic + " partition " + std::to_string(_id.partition()) + " segment " +
+         s.path(format::log_suffix) + " byte " + std::to_string(pos);
+}
+
+sresult<void> log::load() {
+  if (auto r = _io.mkdir(_dir); !r) return r;
+  auto names = _io.list_dir(_dir);
+  if (!names) return fail(names.error());
+  std::set<offset> bases;
+  bool removed = false;
+  // Leftovers of interrupted work: temporary files and segments being deleted go away;
+  // compaction output that was completely swapped in (.swap) replaces what it cleaned.
+  for (const auto& n : *names) {
+    std::string p = _dir + "/" + n;
+    if (ends_with(n, ".tmp") || ends_with(n, format::deleted_suffix) ||
+        ends_with(n, format::cleaned_suffix)) {
+      if (auto r = _io.unlink(p); !r) return r;
+      removed = true;
+    } else if (ends_with(n, format::swap_suffix)) {
+      std::string target = p.substr(0, p.size() - format::swap_suffix.size());
+      if (auto r = _io.rename(p, target); !r) return r;
+      removed = true;
+      if (auto b = format::parse_segment_name(
+              n.substr(0, n.size() - format::swap_suffix.size()), format::log_suffix)) {
+        bases.insert(*b);
+      }
+    } else if (auto b = format::parse_segment_name(n, format::log_suffix)) {
+      bases.insert(*b);
+    }
+  }
+  for (const auto& n : *names) {
+    for (auto suffix : {format::index_suffix, format::time_index_suffix}) {
+      auto b = format::parse_segment_name(n, suffix);
+      if (b && !bases.count(*b)) {
+        if (auto r = _io.unlink(_dir + "/" + n); !r) return r;
+        removed = true;
+      }
+    }
+  }
+
+  std::optional<partition_checkpoint> ckpt;
+  std::string ckpt_path = _dir + "/" + std::string(format::checkpoint_name);
+  auto ckpt_exists = _io.exists(ckpt_path);
+  if (!ckpt_exists) return fail(ckpt_exists.error());
+  if (*ckpt_exists) {
+    auto bytes = read_small_file(_io, ckpt_path, 4096);
+    if (!bytes) return fail(bytes.error());
+    ckpt = decode_checkpoint(*bytes);  // a bad checkpoint means: scan everything
+  }
+  std::string marker = _dir + "/" + std::string(format::clean_shutdown_name);
+  auto clean = _io.exists(marker);
+  if (!clean) return fail(clean.error());
+  _report.clean_shutdown = *clean && ckpt.has_value();
+  if (*clean) {
+    // The marker must be gone before the first append, or a crash would skip recovery.
+    if (auto r = _io.unlink(marker); !r) return r;
+    removed = true;
+  }
+  if (removed) {
+    if (auto r = _io.fsync_dir(_dir); !r) return r;
+  }
+
+  int64_t now = _io.now_ms();
+  for (offset b : bases) {
+    auto s = segment::open(_io, _dir, b, _limits, now);
+    if (!s) return fail(s.error());
+    _segments.emplace(b, std::move(*s));
+  }
+  _report.segments = _segments.size();
+  if (_segments.empty()) {
+    offset start = ckpt ? ckpt->log_start : offset(0);
+    auto s = segment::create(_io, _dir, start, _limits, now);
+    if (!s) return fail(s.error());
+    _segments.emplace(start, std::move(*s));
+  } else {
+    for (auto it = _segments.begin(); std::next(it) != _segments.end(); ++it) {
+      it->second->set_next_offset(std::next(it)->first);
+    }
+    bool scan = !_report.clean_shutdown;
+    if (!scan) {
+      auto t = active().load_tail();
+      if (!t) return fail(t.error());
+      scan = t->problem.has_value();
+    }
+    if (scan) {
+      // From the segment holding the recovery point (everything when there is no checkpoint).
+      offset rp = ckpt && _report.clean_shutdown == false ? ckpt->recovery_point : offset(-1);
+      if (_report.clean_shutdown) rp = active().base_offset();
+      size_t first = 0, i = 0;
+      for (auto& [b, s] : _segments) {
+        if (b <= rp) first = i;
+        ++i;
+      }
+      if (auto r = recover_from(first); !r) return r;
+    }
+  }
+  offset first_base = _segments.begin()->first;
+  _log_start = std::max(ckpt ? ckpt->log_start : first_base, first_base);
+  _log_start = std::min(_log_start, log_end_offset());
+  _high_watermark = _log_start;
+  _recovery_point = log_end_offset();
+  _durability->reset(log_end_offset());
+  _last_flush_ms = now;
+  // Recovered bytes were only in the page cache; make them, and the checkpoint, durable now.
+  for (auto& [b, s] : _segments) {
+    if (auto r = _io.fdatasync(s->log_file()->fd()); !r) return r;
+  }
+  if (auto r = _io.fsync_dir(_dir); !r) return r;
+  auto bytes = checkpoint_bytes();
+  return write_file_atomic(_io, _dir, std::string(format::checkpoint_name), bytes);
+}
+
+sresult<void> log::recover_from(size_t first) {
+  auto it = std::next(_segments.begin(), static_cast<std::ptrdiff_t>(first));
+  for (; it != _segments.end(); ++it) {
+    segment& s = *it->second;
+    uint64_t file_bytes = s.size();
+    auto r = s.recover();
+    if (!r) return fail(r.error());
+    ++_report.segments_scanned;
+    ++_report.indexes_rebuilt;
+    auto nx = std::next(it);
+    if (nx != _segments.end() && !r->problem && s.next_offset() > nx->first) {
+      return error(errc::corrupt, where(*nx->second, 0) + ": segment base offset " +
+                                      std::to_string(nx->first()) + " below the offsets before it");
+    }
+    if (!r->problem) continue;
+    // A torn write is the last thing written: nothing valid follows it. A bad batch followed
+    // by a valid one is corruption of data that may have been acknowledged: refuse to open.
+    uint64_t bad = r->end;
+    if (r->bad_batch_size && bad + *r->bad_batch_size < file_bytes) {
+      bool valid_after = false;
+      auto probe = scan_batches(*s.log_file(), bad + *r->bad_batch_size, file_bytes, true,
+                                [&](const batch_ref&, auto) {
+                                  valid_after = true;
+                                  return scan_action::stop;
+                                });
+      if (!probe) return fail(probe.error());
+      if (valid_after) {
+        return error(errc::corrupt, where(s, bad) + ": " + *r->problem +
+                                        " (valid batches follow, so this is not a torn tail)");
+      }
+    }
+    uint64_t dropped = file_bytes - bad;
+    while (std::prev(_segments.end()) != it) {
+      auto last = std::prev(_segments.end());
+      dropped += last->second->size();
+      if (auto d = delete_segment(last); !d) return d;
+    }
+    if (auto t = _io.ftruncate(s.log_file()->fd(), bad); !t) return t;
+    _report.bytes_truncated = dropped;
+    _report.truncation = where(s, bad) + ": " + *r->problem + "; truncated " +
+                         std::to_string(dropped) + " bytes of torn tail";
+    break;
+  }
+  // Files renamed to .deleted during recovery can go now: nobody reads them.
+  for (auto& p : _pending_deletes) {
+    if (auto r = _io.unlink(p.path); !r) return r;
+  }
+  _pending_deletes.clear();
+  return {};
+}
+
+offset log::log_end_offset() const { return _segments.rbegin()->second->next_offset(); }
+
+void log::set_high_watermark(offset hw) {
+  _high_watermark = std::clamp(hw, _log_start, log_end_offset());
+}
+
+std::vector<offset> log::segment_bases() const {
+  std::vector<offset> out;
+  for (auto& [b, s] : _segments) out.push_back(b);
+  return out;
+}
+
+uint64_t log::size_bytes() const {
+  uint64_t n = 0;
+  for (auto& [b, s] : _segments) n += s->size();
+  return n;
+}
+
+std::vector<std::byte> log::checkpoint_bytes() const {
+  return encode_checkpoint({std::min(_recovery_point, log_end_offset()), _log_start});
+}
+
+sresult<void> log::check_writable() const {
+  if (_closed) return error(errc::log_failed, _id.describe() + ": log is closed");
+  if (_durability->failed()) {
+    return error(errc::log_failed, _id.describe() + ": " + _durability->failure());
+  }
+  return {};
+}
+
+sresult<append_result> log::append(std::span<std::byte> batches, const append_options& opts) {
+  if (auto r = check_writable(); !r) return fail(r.error());
+  if (batches.size() > static_cast<size_t>(limits::append_bytes_max)) {
+    return error(errc::too_large, _id.describe() + ": append of " +
+                                      std::to_string(batches.size()) + " bytes exceeds the limit");
+  }
+  // Pass 1: validate everything before touching anything.
+  std::vector<batch_ref> refs;
+  size_t pos = 0;
+  offset expected = log_end_offset();
+  while (pos < batches.size()) {
+    auto rest = std::span<const std::byte>(batches).subspan(pos);
+    std::string at = _id.describe() + ": batch " + std::to_string(refs.size()) + " at byte " +
+                     std::to_string(pos) + ": ";
+    auto h = model::parse_header(rest);
+    if (!h) return error(errc::invalid_batch, at + std::string(model::describe(h.error())));
+    if (h->size_bytes() > rest.size()) {
+      return error(errc::invalid_batch, at + std::string(model::describe(
+                                                 model::batch_error::truncated)));
+    }
+    if (h->size_bytes() > static_cast<uint64_t>(_cfg.max_message_bytes)) {
+      return error(errc::too_large, at + std::to_string(h->size_bytes()) +
+                                        " bytes exceeds max.message.bytes");
+    }
+    auto v = model::validate_batch(rest.first(h->size_bytes()));
+    if (!v) return error(errc::invalid_batch, at + std::string(model::describe(v.error())));
+    if (!opts.assign_offsets) {
+      if (h->base_offset < expected) {
+        return error(errc::invalid_batch, at + "base offset " + std::to_string(h->base_offset()) +
+                                              " is below the expected " +
+                                              std::to_string(expected()));
+      }
+      expected = h->last_offset() + 1;
+    }
+    refs.push_back({*h, pos});
+    pos += h->size_bytes();
+  }
+  if (refs.empty()) return error(errc::invalid_batch, _id.describe() + ": no batches");
+
+  // Pass 2: rewrite offsets, epoch and append time in place.
+  offset next = log_end_offset();
+  int64_t records = 0;
+  append_result res;
+  for (auto& r : refs) {
+    auto b = batches.subspan(r.position, r.header.size_bytes());
+    if (opts.assign_offsets) {
+      if (next() > std::numeric_limits<int64_t>::max() - r.header.last_offset_delta - 1) {
+        return error(errc::offset_out_of_range, _id.describe() + ": offsets exhausted");
+      }
+      model::set_base_offset(b, next);
+      r.header.base_offset = next;
+    }
+    if (opts.leader_epoch) {
+      model::set_partition_leader_epoch(b, *opts.leader_epoch);
+      r.header.partition_leader_epoch = *opts.leader_epoch;
+    }
+    if (opts.log_append_time) {
+      model::set_log_append_time(b, *opts.log_append_time);
+      r.header.max_timestamp = *opts.log_append_time;
+      r.header.attributes |= model::batch_attribute::timestamp_type;
+    }
+    next = r.header.last_offset() + 1;
+    records += r.header.record_count;
+    res.max_timestamp = std::max(res.max_timestamp, r.header.max_timestamp());
+    res.bytes += r.header.size_bytes();
+  }
+  res.base_offset = refs.front().header.base_offset;
+  res.last_offset = refs.back().header.last_offset();
+  res.batches = refs.size();
+
+  // Pass 3: write runs of batches, rolling segments between them as needed.
+  offset end_before = log_end_offset();
+  int64_t now = _io.now_ms();
+  std::vector<batch_ref> run;
+  size_t run_start = 0;
+  uint64_t pending = 0;
+  auto rollback = [&](storage_error e) -> sresult<append_result> {
+    if (log_end_offset() > end_before) {
+      if (auto t = truncate_suffix(end_before); !t) {
+        _durability->fail("could not undo a failed append: " + t.error().message);
+      }
+    }
+    return fail(std::move(e));
+  };
+  for (const auto& r : refs) {
+    uint64_t size = r.header.size_bytes();
+    if (active().needs_roll(r.header, size, pending, run.size(), _cfg, now)) {
+      if (!run.empty()) {
+        auto w = write_run(std::span(batches).subspan(run_start, pending), run);
+        if (!w) return rollback(w.error());
+      }
+      if (auto w = roll(r.header.base_offset); !w) return rollback(w.error());
+      run.clear();
+      run_start = r.position;
+      pending = 0;
+    }
+    run.push_back({r.header, r.position - run_start});
+    pending += size;
+  }
+  if (auto w = write_run(std::span(batches).subspan(run_start, pending), run); !w) {
+    return rollback(w.error());
+  }
+  _unflushed_records += records;
+  if (_unflushed_records >= _cfg.flush_messages) flush();
+  if (_append_listener) _append_listener(res);
+  return res;
+}
+
+sresult<void> log::write_run(std::span<const std::byte> bytes, std::vector<batch_ref>& run) {
+  segment& s = active();
+  if (auto r = s.append(bytes, run); !r) {
+    return error(r.error().code, where(s, s.size()) + ": " + r.error().message);
+  }
+  if (std::find(_unsynced.begin(), _unsynced.end(), s.log_file()) == _unsynced.end()) {
+    _unsynced.push_back(s.log_file());
+  }
+  return {};
+}
+
+sresult<void> log::roll(offset base) {
+  segment& old = active();
+  auto files = old.write_indexes();
+  if (!files) return fail(files.error());
+  for (auto& f : *files) _unsynced.push_back(std::move(f));
+  if (std::find(_unsynced.begin(), _unsynced.end(), old.log_file()) == _unsynced.end()) {
+    _unsynced.push_back(old.log_file());
+  }
+  auto s = segment::create(_io, _dir, base, _limits, _io.now_ms());
+  if (!s) return fail(s.error());
+  _unsynced.push_back((*s)->log_file());
+  _segments.emplace(base, std::move(*s));
+  _dir_dirty = true;
+  // Once this job's syncs are done, everything below the new segment is durable.
+  _recovery_point = base;
+  submit(true, true, {});
+  return {};
+}
+
+void log::submit(bool sync_dir, bool checkpoint, std::vector<durable_callback> cbs) {
+  flush_job j;
+  j.state = _durability;
+  j.generation = _durability->generation();
+  j.target = log_end_offset();
+  j.files = std::move(_unsynced);
+  _unsynced.clear();
+  j.dir = _dir;
+  j.sync_dir = sync_dir || _dir_dirty;
+  _dir_dirty = false;
+  if (checkpoint) j.checkpoint.emplace(std::string(format::checkpoint_name), checkpoint_bytes());
+  j.callbacks = std::move(cbs);
+  _unflushed_records = 0;
+  _last_flush_ms = _io.now_ms();
+  _flusher.submit(std::move(j));
+}
+
+offset log::durable_end() const {
+  return std::min(_durability->durable_end(), log_end_offset());
+}
+
+void log::flush(durable_callback cb) {
+  if (_durability->failed()) {
+    if (cb) cb(fail(storage_error{errc::log_failed, _durability->failure()}));
+    return;
+  }
+  if (_unsynced.empty() && !_dir_dirty && durable_end() >= log_end_offset()) {
+    if (cb) cb(durable_end());
+    return;
+  }
+  std::vector<durable_callback> cbs;
+  if (cb) cbs.push_back(std::move(cb));
+  submit(false, false, std::move(cbs));
+}
+
+void log::wait_durable(offset o, durable_callback cb) {
+  if (o < durable_end()) {
+    cb(durable_end());
+    return;
+  }
+  flush(std::move(cb));
+}
+
+sresult<offset> log::flush_and_wait() {
+  std::promise<sresult<offset>> done;
+  auto fut = done.get_future();
+  flush([&done](sresult<offset> r) { done.set_value(std::move(r)); });
+  return fut.get();
+}
+
+sresult<read_result> log::read(offset from, uint64_t max_bytes, std::optional<offset> max_offset) {
+  offset end = log_end_offset();
+  if (from < _log_start || from > end) {
+    return error(errc::offset_out_of_range,
+                 _id.describe() + ": offset " + std::to_string(from()) + " outside [" +
+                     std::to_string(_log_start()) + ", " + std::to_string(end()) + "]");
+  }
+  offset limit = max_offset ? std::min(*max_offset, end) : end;
+  read_result out;
+  out.next_offset = from;
+  if (from >= limit) return out;
+  auto it = std::prev(_segments.upper_bound(from));
+  bool done = false;
+  for (; it != _segments.end() && !done; ++it) {
+    segment& s = *it->second;
+    auto start = s.find(std::max(from, s.base_offset()));
+    if (!start) return error(start.error().code, _id.describe() + ": " + start.error().message);
+    if (!*start) continue;
+    file_range range{s.log_file(), (*start)->position, 0};
+    auto r = scan_batches(*s.log_file(), range.position, s.size(), false,
+                          [&](const batch_ref& b, auto) {
+                            uint64_t size = b.header.size_bytes();
+                            if (b.header.last_offset() >= limit ||
+                                (out.bytes > 0 && out.bytes + size > max_bytes)) {
+                              done = true;
+                              return scan_action::stop;
+                            }
+                            range.length += size;
+                            out.bytes += size;
+                            out.next_offset = b.header.last_offset() + 1;
+                            return scan_action::next;
+                          });
+    if (!r) return fail(r.error());
+    if (r->problem) return error(errc::corrupt, where(s, r->end) + ": " + *r->problem);
+    if (range.length > 0) out.ranges.push_back(std::move(range));
+  }
+  return out;
+}
+
+sresult<std::vector<std::byte>> log::read_bytes(offset from, uint64_t max_bytes,
+                                                std::optional<offset> max_offset) {
+  auto r = read(from, max_bytes, max_offset);
+  if (!r) return fail(r.error());
+  std::vector<std::byte> out(r->bytes);
+  size_t at = 0;
+  for (const auto& range : r->ranges) {
+    auto rd = range.source->read_exact(std::span(out).subspan(at, range.length), range.position);
+    if (!rd) return fail(rd.error());
+    at += range.length;
+  }
+  return out;
+}
+
+sresult<std::optional<timestamp_match>> log::find_offset_by_timestamp(int64_t ts) {
+  for (auto& [b, s] : _segments) {
+    auto mts = s->max_timestamp();
+    if (!mts) return fail(mts.error());
+    if (*mts < ts) continue;
+    auto f = s->find_timestamp(ts, _log_start);
+    if (!f) return fail(f.error());
+    if (!*f) continue;
+    const auto& h = (*f)->header;
+    return std::optional(timestamp_match{std::max(h.base_offset, _log_start), h.last_offset(),
+                                         h.max_timestamp()});
+  }
+  return std::optional<timestamp_match>{};
+}
+
+sresult<void> log::delete_segment(std::map<offset, std::unique_ptr<segment>>::iterator it) {
+  auto paths = it->second->rename_to_deleted();
+  if (!paths) return fail(paths.error());
+  int64_t due = _io.now_ms() + _cfg.file_delete_delay_ms;
+  for (auto& p : *paths) _pending_deletes.push_back({std::move(p), due});
+  _unsynced.erase(std::remove(_unsynced.begin(), _unsynced.end(), it->second->log_file()),
+                  _unsynced.end());
+  _segments.erase(it);
+  _dir_dirty = true;
+  return {};
+}
+
+sresult<void> log::remove_all_and_restart(offset o) {
+  while (!_segments.empty()) {
+    if (auto r = delete_segment(std::prev(_segments.end())); !r) return r;
+  }
+  auto s = segment::create(_io, _dir, o, _limits, _io.now_ms());
+  if (!s) return fail(s.error());
+  _unsynced.push_back((*s)->log_file());
+  _segments.emplace(o, std::move(*s));
+  _log_start = o;
+  return {};
+}
+
+sresult<offset> log::truncate_suffix(offset o) {
+  if (_closed) return error(errc::log_failed, _id.describe() + ": log is closed");
+  if (o >= log_end_offset()) return log_end_offset();
+  if (o <= _segments.begin()->first || o <= _log_start) {
+    if (auto r = remove_all_and_restart(std::min(o, std::max(o, _log_start))); !r) {
+      return fail(r.error());
+    }
+  } else {
+    auto it = std::prev(_segments.upper_bound(o));
+    segment& s = *it->second;
+    auto found = s.find(o);
+    if (!found) return fail(found.error());
+    uint64_t pos = *found ? (*found)->position : s.size();
+    while (std::prev(_segments.end()) != it) {
+      if (auto r = delete_segment(std::prev(_segments.end())); !r) return fail(r.error());
+    }
+    if (auto r = s.truncate_to(pos); !r) return fail(r.error());
+    if (std::find(_unsynced.begin(), _unsynced.end(), s.log_file()) == _unsynced.end()) {
+      _unsynced.push_back(s.log_file());
+    }
+  }
+  offset end = log_end_offset();
+  _durability->truncated(end);
+  _high_watermark = std::min(_high_watermark, end);
+  _recovery_point = std::min(_recovery_point, end);
+  submit(true, true, {});
+  return end;
+}
+
+sresult<void> log::set_log_start_offset(offset o) {
+  if (auto r = check_writable(); !r) return r;
+  if (o <= _log_start) return {};
+  if (o > _high_watermark) {
+    return error(errc::offset_out_of_range, _id.describe() + ": log start offset " +
+                                                std::to_string(o()) + " above high watermark " +
+                                                std::to_string(_high_watermark()));
+  }
+  _log_start = o;
+  while (_segments.size() > 1 && std::next(_segments.begin())->first <= o) {
+    if (auto r = delete_segment(_segments.begin()); !r) return r;
+  }
+  submit(true, true, {});
+  return {};
+}
+
+sresult<size_t> log::apply_retention() {
+  if (auto r = check_writable(); !r) return fail(r.error());
+  if (!_cfg.cleanup.del) return size_t{0};
+  int64_t now = _io.now_ms();
+  uint64_t total = size_bytes();
+  size_t deleted = 0;
+  while (_segments.size() > 1) {
+    auto it = _segments.begin();
+    offset next_base = std::next(it)->first;
+    if (next_base > _high_watermark) break;  // never delete what is not yet committed
+    segment& s = *it->second;
+    bool by_size = _cfg.retention_bytes >= 0 &&
+                   total - s.size() >= static_cast<uint64_t>(_cfg.retention_bytes);
+    bool by_time = false;
+    if (_cfg.retention_ms >= 0) {
+      auto mts = s.max_timestamp();
+      if (!mts) return fail(mts.error());
+      by_time = now - *mts > _cfg.retention_ms;
+    }
+    if (!by_size && !by_time) break;
+    total -= s.size();
+    if (auto r = delete_segment(it); !r) return fail(r.error());
+    _log_start = std::max(_log_start, next_base);
+    ++deleted;
+  }
+  if (deleted > 0) submit(true, true, {});
+  return deleted;
+}
+
+sresult<void> log::housekeeping() {
+  if (auto r = check_writable(); !r) return r;
+  int64_t now = _io.now_ms();
+  if (!_unsynced.empty() && now - _last_flush_ms >= _cfg.flush_ms) flush();
+  if (auto r = apply_retention(); !r) return fail(r.error());
+  auto due = std::stable_partition(_pending_deletes.begin(), _pending_deletes.end(),
+                                   [&](const pending_delete& p) { return p.due_ms > now; });
+  for (auto it = due; it != _pending_deletes.end(); ++it) {
+    auto ex = _io.exists(it->path);
+    if (!ex) return fail(ex.error());
+    if (*ex) {
+      if (auto r = _io.unlink(it->path); !r) return r;
+    }
+  }
+  _pending_deletes.erase(due, _pending_deletes.end());
+  return {};
+}
+
+sresult<void> log::close() {
+  if (_closed) return {};
+  if (auto r = check_writable(); !r) return r;
+  auto files = active().write_indexes();
+  if (!files) return fail(files.error());
+  for (auto& f : *files) _unsynced.push_back(std::move(f));
+  _recovery_point = log_end_offset();
+  std::promise<sresult<offset>> done;
+  auto fut = done.get_future();
+  submit(true, true, {[&done](sresult<offset> r) { done.set_value(std::move(r)); }});
+  auto r = fut.get();
+  if (!r) return fail(r.error());
+  for (auto& p : _pending_deletes) {
+    if (auto u = _io.unlink(p.path); !u) return u;
+  }
+  _pending_deletes.clear();
+  if (auto w = write_file_atomic(_io, _dir, std::string(format::clean_shutdown_name), {}); !w) {
+    return w;
+  }
+  _closed = true;
+  return {};
+}
+
+}  // namespace vltava::storage
