@@ -111,8 +111,9 @@ TEST(Record, LengthRunningPastTheEnd) {
 
 TEST(Record, LengthDisagreeingWithFields) {
   // Shorter than the fields: the value field runs past the declared body.
+  // (Cut with erase, not resize: gcc 12 -O2 warns falsely about resize(size() - 2).)
   auto bytes = simple().framed(-2);
-  bytes.resize(bytes.size() - 2);
+  bytes.erase(bytes.end() - 2, bytes.end());
   expect_error(bytes, 1, record_error::bad_record_length);
   // Longer than the fields: a stray byte inside the body.
   expect_error(simple().i8(0).framed(), 1, record_error::bad_record_length);
