@@ -32,10 +32,13 @@ uint32_t load_le32(const std::byte* p) {
 // that extra byte proves the bound is exceeded without a codec-specific "is there more?" probe.
 class bounded_output {
  public:
-  bounded_output(size_t max_bytes, size_t input_bytes)
+  // `expected`: the size the stream declares, if it does (checked against the bound first).
+  bounded_output(size_t max_bytes, size_t input_bytes, std::optional<size_t> expected = {})
       : _max(max_bytes), _cap(max_bytes == SIZE_MAX ? SIZE_MAX : max_bytes + 1) {
     const size_t guess = std::clamp<size_t>(input_bytes * 4, 4096, size_t{1} << 20);
-    _buf.resize(std::min(_cap, guess));
+    // One byte more than declared, so that a stream lying about its size is still caught.
+    const size_t want = expected ? std::max<size_t>(*expected, 4095) + 1 : guess;
+    _buf.resize(std::min(_cap, want));
   }
   std::byte* free_begin() { return _buf.data() + _used; }
   size_t free_bytes() const { return _buf.size() - _used; }
@@ -110,12 +113,23 @@ bytes_result gzip_compress(std::span<const std::byte> in, std::optional<int> lev
   return out;
 }
 
+// The gzip trailer's ISIZE (uncompressed size mod 2^32, of the last member only) as a first
+// allocation, when it is plausible: deflate expands at most about 1032:1.
+std::optional<size_t> gzip_size_hint(std::span<const std::byte> in, size_t max_bytes) {
+  constexpr size_t min_member = 18;  // 10-byte header, empty deflate data, 8-byte trailer
+  constexpr size_t max_ratio = 1032;
+  if (in.size() < min_member) return std::nullopt;
+  const size_t isize = load_le32(in.data() + in.size() - 4);
+  if (isize > max_bytes || isize / max_ratio > in.size()) return std::nullopt;
+  return isize;
+}
+
 bytes_result gzip_decompress(std::span<const std::byte> in, size_t max_bytes) {
   z_stream zs{};
   // gzip wrapper only, as Kafka's broker and Java client accept; raw zlib streams are refused.
   if (inflateInit2(&zs, 15 + 16) != Z_OK) return fail(compression_error::library_failure);
   std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
-  bounded_output out(max_bytes, in.size());
+  bounded_output out(max_bytes, in.size(), gzip_size_hint(in, max_bytes));
   size_t in_pos = 0;
   while (true) {
     if (out.free_bytes() == 0 && !out.grow()) return fail(compression_error::output_too_large);
@@ -321,7 +335,12 @@ bytes_result zstd_decompress(std::span<const std::byte> in, size_t max_bytes) {
                                           zstd_window_log_max(max_bytes)))) {
     return fail(compression_error::library_failure);
   }
-  bounded_output out(max_bytes, in.size());
+  // Frames written in one shot (librdkafka, Vltava) declare their size: allocate it once, which
+  // also lets the decoder write straight into the output instead of through its window.
+  const unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
+  const bool known = declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR;
+  if (known && declared > max_bytes) return fail(compression_error::output_too_large);
+  bounded_output out(max_bytes, in.size(), known ? std::optional<size_t>(declared) : std::nullopt);
   ZSTD_inBuffer src{in.data(), in.size(), 0};
   while (true) {
     if (out.free_bytes() == 0 && !out.grow()) return fail(compression_error::output_too_large);

@@ -154,6 +154,22 @@ TEST(Compression, GzipTrailingGarbageIsCorrupt) {
   EXPECT_FALSE(decompress(codec::gzip, z, mib));
 }
 
+TEST(Compression, DeclaredSizesAreOnlyHints) {
+  auto in = sample(10'000);
+  // gzip's trailer ISIZE sizes the first allocation; a lie is caught by zlib's length check.
+  auto gz = must_compress(codec::gzip, in);
+  for (uint32_t lie : {0u, 5u, 10'001u, 0xFFFFFFFFu}) {
+    auto bad = gz;
+    std::memcpy(bad.data() + bad.size() - 4, &lie, 4);  // little-endian on x86
+    EXPECT_FALSE(decompress(codec::gzip, bad, mib)) << lie;
+  }
+  // zstd's frame content size above the bound fails before decoding.
+  auto zs = must_compress(codec::zstd, in);
+  auto r = decompress(codec::zstd, zs, 9'999);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), compression_error::output_too_large);
+}
+
 TEST(Compression, ConcatenatedMembersAndFrames) {
   auto a = sample(5000, 1);
   auto b = sample(7000, 2);
