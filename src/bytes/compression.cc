@@ -73,8 +73,12 @@ class bounded_output {
   size_t _cap;
 };
 
-const char* as_chars(const std::byte* p) { return reinterpret_cast<const char*>(p); }
-char* as_chars(std::byte* p) { return reinterpret_cast<char*>(p); }
+const char* as_chars(const std::byte* p) {
+  return reinterpret_cast<const char*>(p);
+}
+char* as_chars(std::byte* p) {
+  return reinterpret_cast<char*>(p);
+}
 
 // ---- gzip -------------------------------------------------------------------------------------
 
@@ -287,15 +291,15 @@ bytes_result lz4_decompress(std::span<const std::byte> in, size_t max_bytes,
     return fail(compression_error::library_failure);
   }
   std::unique_ptr<LZ4F_dctx, LZ4F_errorCode_t (*)(LZ4F_dctx*)> ctx(raw_ctx,
-                                                                  LZ4F_freeDecompressionContext);
+                                                                   LZ4F_freeDecompressionContext);
   bounded_output out(max_bytes, in.size());
   size_t pos = 0;
   while (true) {
     if (out.free_bytes() == 0 && !out.grow()) return fail(compression_error::output_too_large);
     size_t dst = out.free_bytes();
     size_t src = in.size() - pos;
-    const size_t hint = LZ4F_decompress(ctx.get(), out.free_begin(), &dst, in.data() + pos, &src,
-                                        nullptr);
+    const size_t hint =
+        LZ4F_decompress(ctx.get(), out.free_begin(), &dst, in.data() + pos, &src, nullptr);
     if (LZ4F_isError(hint)) return fail(compression_error::corrupt);
     pos += src;
     if (!out.commit(dst)) return fail(compression_error::output_too_large);
@@ -331,8 +335,8 @@ int zstd_window_log_max(size_t max_bytes) {
 bytes_result zstd_decompress(std::span<const std::byte> in, size_t max_bytes) {
   std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
   if (!ctx) return fail(compression_error::library_failure);
-  if (ZSTD_isError(ZSTD_DCtx_setParameter(ctx.get(), ZSTD_d_windowLogMax,
-                                          zstd_window_log_max(max_bytes)))) {
+  if (ZSTD_isError(
+          ZSTD_DCtx_setParameter(ctx.get(), ZSTD_d_windowLogMax, zstd_window_log_max(max_bytes)))) {
     return fail(compression_error::library_failure);
   }
   // Frames written in one shot (librdkafka, Vltava) declare their size: allocate it once, which
@@ -366,11 +370,16 @@ bytes_result zstd_decompress(std::span<const std::byte> in, size_t max_bytes) {
 
 std::string_view describe(compression_error e) {
   switch (e) {
-    case compression_error::corrupt: return "compressed data is corrupt";
-    case compression_error::truncated: return "compressed data is truncated";
-    case compression_error::output_too_large: return "decompressed data exceeds the size limit";
-    case compression_error::unknown_codec: return "unknown compression codec";
-    case compression_error::library_failure: return "compression library failure";
+    case compression_error::corrupt:
+      return "compressed data is corrupt";
+    case compression_error::truncated:
+      return "compressed data is truncated";
+    case compression_error::output_too_large:
+      return "decompressed data exceeds the size limit";
+    case compression_error::unknown_codec:
+      return "unknown compression codec";
+    case compression_error::library_failure:
+      return "compression library failure";
   }
   return "unknown compression error";
 }
@@ -379,26 +388,36 @@ result<std::vector<std::byte>, compression_error> compress(codec c,
                                                            std::span<const std::byte> input,
                                                            const compress_options& opts) {
   switch (c) {
-    case codec::none: return std::vector<std::byte>(input.begin(), input.end());
-    case codec::gzip: return gzip_compress(input, opts.level);
-    case codec::snappy: return snappy_compress(input, opts.snappy);
-    case codec::lz4: return lz4_compress(input, opts.level);
-    case codec::zstd: return zstd_compress(input, opts.level);
+    case codec::none:
+      return std::vector<std::byte>(input.begin(), input.end());
+    case codec::gzip:
+      return gzip_compress(input, opts.level);
+    case codec::snappy:
+      return snappy_compress(input, opts.snappy);
+    case codec::lz4:
+      return lz4_compress(input, opts.level);
+    case codec::zstd:
+      return zstd_compress(input, opts.level);
   }
   return fail(compression_error::unknown_codec);
 }
 
-result<std::vector<std::byte>, compression_error> decompress(
-    codec c, std::span<const std::byte> input, size_t max_output_bytes,
-    const decompress_options& opts) {
+result<std::vector<std::byte>, compression_error> decompress(codec c,
+                                                             std::span<const std::byte> input,
+                                                             size_t max_output_bytes,
+                                                             const decompress_options& opts) {
   switch (c) {
     case codec::none:
       if (input.size() > max_output_bytes) return fail(compression_error::output_too_large);
       return std::vector<std::byte>(input.begin(), input.end());
-    case codec::gzip: return gzip_decompress(input, max_output_bytes);
-    case codec::snappy: return snappy_decompress(input, max_output_bytes);
-    case codec::lz4: return lz4_decompress(input, max_output_bytes, opts.lz4);
-    case codec::zstd: return zstd_decompress(input, max_output_bytes);
+    case codec::gzip:
+      return gzip_decompress(input, max_output_bytes);
+    case codec::snappy:
+      return snappy_decompress(input, max_output_bytes);
+    case codec::lz4:
+      return lz4_decompress(input, max_output_bytes, opts.lz4);
+    case codec::zstd:
+      return zstd_decompress(input, max_output_bytes);
   }
   return fail(compression_error::unknown_codec);
 }

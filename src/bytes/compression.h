@@ -56,14 +56,15 @@ result<std::vector<std::byte>, compression_error> compress(codec c,
 // members, lz4 frames or zstd frames are accepted). Output beyond `max_output_bytes` fails
 // with output_too_large before that much memory is allocated. Snappy input may be xerial-framed
 // or raw; the framing is detected from the xerial magic.
-result<std::vector<std::byte>, compression_error> decompress(
-    codec c, std::span<const std::byte> input, size_t max_output_bytes,
-    const decompress_options& opts = {});
+result<std::vector<std::byte>, compression_error> decompress(codec c,
+                                                             std::span<const std::byte> input,
+                                                             size_t max_output_bytes,
+                                                             const decompress_options& opts = {});
 
 // snappy-java's stream header: magic, then big-endian int32 version and compatible version.
-inline constexpr std::byte xerial_magic[8] = {
-    std::byte{0x82}, std::byte{'S'}, std::byte{'N'}, std::byte{'A'},
-    std::byte{'P'},  std::byte{'P'}, std::byte{'Y'}, std::byte{0}};
+inline constexpr std::byte xerial_magic[8] = {std::byte{0x82}, std::byte{'S'}, std::byte{'N'},
+                                              std::byte{'A'},  std::byte{'P'}, std::byte{'P'},
+                                              std::byte{'Y'},  std::byte{0}};
 inline constexpr int32_t xerial_version = 1;
 inline constexpr int32_t xerial_compatible_version = 1;
 inline constexpr size_t xerial_header_size = sizeof(xerial_magic) + 4 + 4;

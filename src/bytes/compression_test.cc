@@ -18,11 +18,16 @@ const codec real_codecs[] = {codec::gzip, codec::snappy, codec::lz4, codec::zstd
 
 std::string name(codec c) {
   switch (c) {
-    case codec::none: return "none";
-    case codec::gzip: return "gzip";
-    case codec::snappy: return "snappy";
-    case codec::lz4: return "lz4";
-    case codec::zstd: return "zstd";
+    case codec::none:
+      return "none";
+    case codec::gzip:
+      return "gzip";
+    case codec::snappy:
+      return "snappy";
+    case codec::lz4:
+      return "lz4";
+    case codec::zstd:
+      return "zstd";
   }
   return "?";
 }

@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <climits>
+
 #include "base/assert.h"
 #include "bytes/compression.h"
 #include "bytes/endian.h"
@@ -14,7 +16,9 @@ using bytes::load_be;
 using bytes_view = std::span<const std::byte>;
 using maybe_bytes = std::optional<bytes_view>;
 
-int codec_of(int8_t attributes) { return attributes & legacy_attribute::compression_mask; }
+int codec_of(int8_t attributes) {
+  return attributes & legacy_attribute::compression_mask;
+}
 
 // Reads an int32-length-prefixed nullable byte string at `at` of `m` (one whole message).
 result<maybe_bytes, legacy_error> read_bytes(bytes_view m, size_t at, legacy_error error) {
@@ -105,9 +109,9 @@ class decoder {
   // The messages inside compressed message `w`, with absolute offsets and timestamps.
   result<std::vector<legacy_message>, legacy_error> unwrap(const legacy_message& w) {
     if (!w.value) return fail(legacy_error::null_wrapper_value);
-    const bytes::decompress_options opts{
-        .lz4 = w.magic == 0 ? bytes::lz4_header_checksum::kafka_v0_broken
-                            : bytes::lz4_header_checksum::standard};
+    const bytes::decompress_options opts{.lz4 = w.magic == 0
+                                                    ? bytes::lz4_header_checksum::kafka_v0_broken
+                                                    : bytes::lz4_header_checksum::standard};
     auto raw = bytes::decompress(static_cast<bytes::codec>(codec_of(w.attributes)), *w.value,
                                  _limits.max_uncompressed_bytes - _inflated_bytes, opts);
     if (!raw) {
@@ -149,20 +153,34 @@ class decoder {
 
 std::string_view describe(legacy_error e) {
   switch (e) {
-    case legacy_error::truncated: return "message runs past the end of the message set";
-    case legacy_error::bad_size: return "message size is below the minimum";
-    case legacy_error::bad_crc: return "message CRC does not match its contents";
-    case legacy_error::bad_magic: return "message magic is neither 0 nor 1";
-    case legacy_error::bad_compression: return "message compression codec is invalid";
-    case legacy_error::bad_key_length: return "message key length is invalid";
-    case legacy_error::bad_value_length: return "message value length is invalid";
-    case legacy_error::null_wrapper_value: return "compressed message has a null value";
-    case legacy_error::empty_wrapper: return "compressed message holds no messages";
-    case legacy_error::nested_compression: return "inner messages must not be compressed";
-    case legacy_error::inner_magic_mismatch: return "inner message magic differs from wrapper";
-    case legacy_error::bad_wrapper_offset: return "compressed message offset is invalid";
-    case legacy_error::bad_compressed_data: return "compressed message does not decompress";
-    case legacy_error::too_large: return "message set exceeds the size or count limit";
+    case legacy_error::truncated:
+      return "message runs past the end of the message set";
+    case legacy_error::bad_size:
+      return "message size is below the minimum";
+    case legacy_error::bad_crc:
+      return "message CRC does not match its contents";
+    case legacy_error::bad_magic:
+      return "message magic is neither 0 nor 1";
+    case legacy_error::bad_compression:
+      return "message compression codec is invalid";
+    case legacy_error::bad_key_length:
+      return "message key length is invalid";
+    case legacy_error::bad_value_length:
+      return "message value length is invalid";
+    case legacy_error::null_wrapper_value:
+      return "compressed message has a null value";
+    case legacy_error::empty_wrapper:
+      return "compressed message holds no messages";
+    case legacy_error::nested_compression:
+      return "inner messages must not be compressed";
+    case legacy_error::inner_magic_mismatch:
+      return "inner message magic differs from wrapper";
+    case legacy_error::bad_wrapper_offset:
+      return "compressed message offset is invalid";
+    case legacy_error::bad_compressed_data:
+      return "compressed message does not decompress";
+    case legacy_error::too_large:
+      return "message set exceeds the size or count limit";
   }
   return "unknown legacy message error";
 }
@@ -176,6 +194,14 @@ result<legacy_message_set, legacy_error> decode_message_set(std::span<const std:
   out.messages = std::move(*messages);
   out.inflated = std::move(d).take_inflated();
   return out;
+}
+
+result<std::vector<std::byte>, bytes::compression_error> to_record_batch(
+    const legacy_message_set& set, const batch_options& opts) {
+  VLTAVA_ASSERT(set.messages.size() <= INT32_MAX, "a batch holds at most 2^31-1 records");
+  record_batch_builder b(opts);
+  for (const auto& m : set.messages) b.add(m.timestamp, m.key, m.value);
+  return b.build();
 }
 
 std::optional<int8_t> peek_magic(std::span<const std::byte> bytes) {

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "base/result.h"
+#include "bytes/compression.h"
 #include "model/fundamental.h"
+#include "model/record_batch_builder.h"
 #include "model/record_batch_header.h"
 
 namespace vltava::model {
@@ -87,6 +89,12 @@ struct legacy_limits {
 // messages; only fetch responses may be cut, and the broker never reads those).
 result<legacy_message_set, legacy_error> decode_message_set(std::span<const std::byte> bytes,
                                                             const legacy_limits& limits);
+
+// The messages as one RecordBatch v2, as Kafka converts them on append: consecutive offsets
+// from opts.base_offset, each message's timestamp (-1 for v0) and its key and value, no headers.
+// The batch's codec, producer fields and timestamp type come from `opts`.
+result<std::vector<std::byte>, bytes::compression_error> to_record_batch(
+    const legacy_message_set& set, const batch_options& opts);
 
 // The magic byte of the first message or batch in `bytes` (the same position, byte 16, in all
 // formats), so a caller can tell legacy sets from RecordBatch v2 before parsing either.

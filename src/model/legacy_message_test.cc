@@ -11,6 +11,7 @@
 
 #include "bytes/compression.h"
 #include "bytes/endian.h"
+#include "model/record.h"
 
 namespace vltava::model {
 namespace {
@@ -60,7 +61,9 @@ std::vector<std::byte> concat(std::initializer_list<std::vector<std::byte>> part
   return out;
 }
 
-std::string as_string(const std::vector<std::byte>& b) { return str(b); }
+std::string as_string(const std::vector<std::byte>& b) {
+  return str(b);
+}
 
 // A compressed wrapper message holding `inner` (a message set) compressed with `c`.
 std::vector<std::byte> wrapper(int8_t magic, int64_t off, bytes::codec c,
@@ -211,6 +214,33 @@ TEST(LegacyMessage, WrapperErrors) {
   expect(wrapper(1, 49, bytes::codec::gzip, many), legacy_error::too_large,
          {.max_uncompressed_bytes = 1 << 20, .max_messages = 10});
   expect(many, legacy_error::too_large, {.max_uncompressed_bytes = 0, .max_messages = 49});
+}
+
+TEST(LegacyMessage, ConvertsToRecordBatch) {
+  auto inner = concat({message(1, 0, "a", "1", 0, 5), message(1, 1, std::nullopt, "2", 0, 6)});
+  auto set =
+      concat({message(1, 7, "k", std::nullopt, 0, 4), wrapper(1, 9, bytes::codec::gzip, inner)});
+  auto decoded = decode_message_set(set, limits);
+  ASSERT_TRUE(decoded);
+  auto batch = to_record_batch(*decoded, {.codec = compression::lz4, .base_offset = offset(500)});
+  ASSERT_TRUE(batch);
+  auto h = validate_batch(*batch);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->base_offset, offset(500));
+  EXPECT_EQ(h->record_count, 3);
+  EXPECT_EQ(h->first_timestamp, timestamp_ms(4));
+  EXPECT_EQ(h->max_timestamp, timestamp_ms(6));
+  auto section = batch_records(*batch, *h, 1 << 20);
+  ASSERT_TRUE(section);
+  auto recs = read_records(section->bytes(), h->record_count);
+  ASSERT_TRUE(recs);
+  ASSERT_EQ(recs->size(), 3u);
+  EXPECT_EQ(str(*(*recs)[0].key), "k");
+  EXPECT_FALSE((*recs)[0].value);
+  EXPECT_EQ(str(*(*recs)[1].value), "1");
+  EXPECT_FALSE((*recs)[2].key);
+  EXPECT_EQ((*recs)[2].offset_delta, 2);
+  EXPECT_EQ(record_timestamp(*h, (*recs)[2]), timestamp_ms(6));
 }
 
 // Legacy seeds for the record_batch_fuzz corpus (see record_batch_builder_test.cc).

@@ -116,7 +116,9 @@ void put_varint(std::vector<std::byte>& out, int64_t v) {
   out.insert(out.end(), buf, buf + n);
 }
 
-size_t varint_size(int64_t v) { return bytes::uvarint_size(bytes::zigzag_encode64(v)); }
+size_t varint_size(int64_t v) {
+  return bytes::uvarint_size(bytes::zigzag_encode64(v));
+}
 
 size_t nullable_size(const std::optional<bytes_view>& b) {
   return b ? varint_size(static_cast<int64_t>(b->size())) + b->size() : varint_size(-1);
@@ -143,19 +145,32 @@ size_t body_size(const record_fields& f) {
 
 std::string_view describe(record_error e) {
   switch (e) {
-    case record_error::truncated: return "record runs past the end of the batch";
-    case record_error::bad_varint: return "record has an overlong or truncated varint";
-    case record_error::bad_record_length: return "record length disagrees with its fields";
-    case record_error::bad_key_length: return "record key length is invalid";
-    case record_error::bad_value_length: return "record value length is invalid";
-    case record_error::bad_header_count: return "record header count is invalid";
-    case record_error::bad_header_key_length: return "record header key length is invalid";
-    case record_error::bad_header_value_length: return "record header value length is invalid";
-    case record_error::too_few_records: return "batch holds fewer records than its count";
-    case record_error::too_many_records: return "batch holds more bytes than its records";
-    case record_error::bad_compressed_data: return "batch records do not decompress";
-    case record_error::uncompressed_too_large: return "batch records decompress past the limit";
-    case record_error::bad_control_record: return "control record is malformed";
+    case record_error::truncated:
+      return "record runs past the end of the batch";
+    case record_error::bad_varint:
+      return "record has an overlong or truncated varint";
+    case record_error::bad_record_length:
+      return "record length disagrees with its fields";
+    case record_error::bad_key_length:
+      return "record key length is invalid";
+    case record_error::bad_value_length:
+      return "record value length is invalid";
+    case record_error::bad_header_count:
+      return "record header count is invalid";
+    case record_error::bad_header_key_length:
+      return "record header key length is invalid";
+    case record_error::bad_header_value_length:
+      return "record header value length is invalid";
+    case record_error::too_few_records:
+      return "batch holds fewer records than its count";
+    case record_error::too_many_records:
+      return "batch holds more bytes than its records";
+    case record_error::bad_compressed_data:
+      return "batch records do not decompress";
+    case record_error::uncompressed_too_large:
+      return "batch records decompress past the limit";
+    case record_error::bad_control_record:
+      return "control record is malformed";
   }
   return "unknown record error";
 }

@@ -81,7 +81,9 @@ result<std::vector<record>, record_error> read_records(bytes_view section, int32
 class records_section {
  public:
   static records_section borrowed(bytes_view v) { return records_section(v, {}); }
-  static records_section owned(std::vector<std::byte> v) { return records_section({}, std::move(v)); }
+  static records_section owned(std::vector<std::byte> v) {
+    return records_section({}, std::move(v));
+  }
 
   bytes_view bytes() const { return _owned.empty() ? _view : bytes_view(_owned); }
 

@@ -12,8 +12,12 @@
 namespace vltava::model {
 namespace {
 
-bytes_view bv(std::string_view s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
-std::string str(bytes_view b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+bytes_view bv(std::string_view s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+std::string str(bytes_view b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
 
 const compression all_codecs[] = {compression::none, compression::gzip, compression::snappy,
                                   compression::lz4, compression::zstd};
@@ -96,8 +100,8 @@ TEST(RecordBatchBuilder, RawSnappyFramingAlsoReads) {
 }
 
 TEST(RecordBatchBuilder, TransactionalGapsAndLogAppendTime) {
-  record_batch_builder b({.transactional = is_transactional::yes,
-                          .timestamps = timestamp_type::log_append_time});
+  record_batch_builder b(
+      {.transactional = is_transactional::yes, .timestamps = timestamp_type::log_append_time});
   b.add_at(0, timestamp_ms(10), bv("a"), bv("1"));
   b.add_at(5, timestamp_ms(20), bv("b"), bv("2"));
   auto rb = read(must_build(b));
@@ -137,7 +141,7 @@ TEST(RecordBatchBuilder, CorruptCompressedSectionIsAnError) {
   b.add(timestamp_ms(0), bv("k"), bv("v"));
   auto batch = must_build(b);
   batch[batch_layout::header_size] ^= std::byte{0xFF};  // zstd magic
-  write_header(batch, *parse_header(batch));           // re-seal the CRC
+  write_header(batch, *parse_header(batch));            // re-seal the CRC
   auto h = validate_batch(batch);
   ASSERT_TRUE(h);
   auto s = batch_records(batch, *h, 1 << 20);
@@ -207,10 +211,29 @@ TEST(RecordBatchBuilder, DocumentedExample) {
             "00000002"          // record count
             // record 0: length 18, attributes, timestamp delta 0, offset delta 0,
             // key "key", value "hello", 1 header "h" = "x"
-            "24" "00" "00" "00" "06" "6b6579" "0a" "68656c6c6f" "02" "02" "68" "02" "78"
+            "24"
+            "00"
+            "00"
+            "00"
+            "06"
+            "6b6579"
+            "0a"
+            "68656c6c6f"
+            "02"
+            "02"
+            "68"
+            "02"
+            "78"
             // record 1: length 8, attributes, timestamp delta -1, offset delta 1,
             // null key, value "hi", no headers
-            "10" "00" "01" "02" "01" "04" "6869" "00");
+            "10"
+            "00"
+            "01"
+            "02"
+            "01"
+            "04"
+            "6869"
+            "00");
 }
 
 // Seeds for the record_batch_fuzz corpus, one batch per codec plus a marker:

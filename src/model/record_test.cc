@@ -11,8 +11,12 @@
 namespace vltava::model {
 namespace {
 
-bytes_view bv(std::string_view s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
-std::string str(bytes_view b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+bytes_view bv(std::string_view s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+std::string str(bytes_view b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
 
 void put_varint(std::vector<std::byte>& out, int64_t v) {
   std::byte buf[bytes::varint64_max_bytes];
@@ -46,18 +50,25 @@ struct raw_record {
 };
 
 // attributes 0, timestamp delta 5, offset delta 0, key "k", value "v", no headers.
-raw_record simple() { return raw_record().i8(0).varint(5).varint(0).varint(1).raw("k").varint(1).raw("v").varint(0); }
+raw_record simple() {
+  return raw_record().i8(0).varint(5).varint(0).varint(1).raw("k").varint(1).raw("v").varint(0);
+}
 
 TEST(Record, WriteReadRoundTripWithNullsHeadersNegativeDeltas) {
-  const record_header headers[] = {{bv("trace"), bv("abc")}, {bv("empty"), bv("")},
-                                   {bv("null"), std::nullopt}};
+  const record_header headers[] = {
+      {bv("trace"), bv("abc")}, {bv("empty"), bv("")}, {bv("null"), std::nullopt}};
   std::vector<std::byte> section;
-  append_record(section, {.timestamp_delta = -1000, .offset_delta = 0, .key = std::nullopt,
+  append_record(section, {.timestamp_delta = -1000,
+                          .offset_delta = 0,
+                          .key = std::nullopt,
                           .value = bv("tombstone? no, a value")});
-  append_record(section, {.timestamp_delta = 7, .offset_delta = 1, .key = bv("key"),
-                          .value = std::nullopt, .headers = headers});
-  append_record(section, {.timestamp_delta = INT64_MIN, .offset_delta = 300, .key = bv(""),
-                          .value = bv("")});
+  append_record(section, {.timestamp_delta = 7,
+                          .offset_delta = 1,
+                          .key = bv("key"),
+                          .value = std::nullopt,
+                          .headers = headers});
+  append_record(
+      section, {.timestamp_delta = INT64_MIN, .offset_delta = 300, .key = bv(""), .value = bv("")});
   auto recs = read_records(section, 3);
   ASSERT_TRUE(recs) << describe(recs.error());
   ASSERT_EQ(recs->size(), 3u);
@@ -147,18 +158,41 @@ TEST(Record, NegativeLengthsOtherThanMinusOne) {
   expect_error(raw_record().i8(0).varint(0).varint(0).varint(-1).varint(-7).varint(0).framed(), 1,
                record_error::bad_value_length);
   // Header keys cannot be null; header values can.
-  expect_error(
-      raw_record().i8(0).varint(0).varint(0).varint(-1).varint(-1).varint(1).varint(-1).varint(-1)
-          .framed(),
-      1, record_error::bad_header_key_length);
-  expect_error(
-      raw_record().i8(0).varint(0).varint(0).varint(-1).varint(-1).varint(1).varint(1).raw("h")
-          .varint(-2).framed(),
-      1, record_error::bad_header_value_length);
-  auto ok = read_records(
-      raw_record().i8(0).varint(0).varint(0).varint(-1).varint(-1).varint(1).varint(1).raw("h")
-          .varint(-1).framed(),
-      1);
+  expect_error(raw_record()
+                   .i8(0)
+                   .varint(0)
+                   .varint(0)
+                   .varint(-1)
+                   .varint(-1)
+                   .varint(1)
+                   .varint(-1)
+                   .varint(-1)
+                   .framed(),
+               1, record_error::bad_header_key_length);
+  expect_error(raw_record()
+                   .i8(0)
+                   .varint(0)
+                   .varint(0)
+                   .varint(-1)
+                   .varint(-1)
+                   .varint(1)
+                   .varint(1)
+                   .raw("h")
+                   .varint(-2)
+                   .framed(),
+               1, record_error::bad_header_value_length);
+  auto ok = read_records(raw_record()
+                             .i8(0)
+                             .varint(0)
+                             .varint(0)
+                             .varint(-1)
+                             .varint(-1)
+                             .varint(1)
+                             .varint(1)
+                             .raw("h")
+                             .varint(-1)
+                             .framed(),
+                         1);
   ASSERT_TRUE(ok);
   EXPECT_FALSE((*ok)[0].headers[0].value);
 }
@@ -197,8 +231,8 @@ TEST(Record, ErrorIsSticky) {
 
 TEST(Record, ControlKeyAndMarkerParsing) {
   const std::byte key[] = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1}};
-  const std::byte value[] = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0},
-                             std::byte{1}, std::byte{2}};
+  const std::byte value[] = {std::byte{0}, std::byte{0}, std::byte{0},
+                             std::byte{0}, std::byte{1}, std::byte{2}};
   record r;
   r.key = bytes_view(key);
   r.value = bytes_view(value);
@@ -212,8 +246,8 @@ TEST(Record, ControlKeyAndMarkerParsing) {
   EXPECT_FALSE(parse_control_key(r));
   r.key = std::nullopt;
   EXPECT_FALSE(parse_control_key(r));
-  const std::byte negative[] = {std::byte{0xFF}, std::byte{0xFF}, std::byte{0}, std::byte{0},
-                                std::byte{0},    std::byte{0}};
+  const std::byte negative[] = {std::byte{0xFF}, std::byte{0xFF}, std::byte{0},
+                                std::byte{0},    std::byte{0},    std::byte{0}};
   r.value = bytes_view(negative);
   EXPECT_FALSE(parse_end_txn_marker(r));
   r.value = bytes_view(value).first(5);
