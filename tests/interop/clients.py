@@ -42,7 +42,8 @@ def run(cmd, stdin=None):
     p = subprocess.run(cmd, input=stdin, capture_output=True, timeout=TIMEOUT_S)
     if p.returncode != 0:
         raise AssertionError(
-            "%s exited %d\nstderr: %s" % (" ".join(cmd[:3]), p.returncode, p.stderr.decode()[-3000:])
+            "%s exited %d\nstderr: %s"
+            % (" ".join(cmd[:3]), p.returncode, p.stderr.decode()[-3000:])
         )
     return p.stdout.decode()
 
@@ -109,7 +110,8 @@ def _produce_confluent(bootstrap, topic, ms, codec):
         while True:
             try:
                 p.produce(topic, value=ms.value(i), key=ms.key(i), partition=ms.partition(i),
-                          timestamp=ms.timestamp(i), headers=[(k.decode(), v) for k, v in ms.headers(i)],
+                          timestamp=ms.timestamp(i),
+                          headers=[(k.decode(), v) for k, v in ms.headers(i)],
                           on_delivery=on_delivery)
                 break
             except BufferError:

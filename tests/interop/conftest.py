@@ -22,15 +22,16 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    return "interop backend: %s, large sets of %d messages" % (harness.backend_name(), harness.BIG_N)
+    return "interop backend: %s, large sets of %d messages" % (
+        harness.backend_name(), harness.BIG_N)
 
 
 def pytest_collection_modifyitems(config, items):
     backend = harness.backend_name()
     for item in items:
         if item.get_closest_marker("process") and backend != "vltava":
-            item.add_marker(pytest.mark.skip(
-                reason="needs a broker process the suite controls (vltava backend), not %s" % backend))
+            item.add_marker(pytest.mark.skip(reason="needs a broker process the suite controls "
+                                             "(vltava backend), not %s" % backend))
         if item.get_closest_marker("raw") and backend == "mock":
             item.add_marker(pytest.mark.skip(
                 reason="bad-input tests target the broker under test, not librdkafka's mock"))

@@ -200,8 +200,9 @@ class VltavaBroker(Broker):
                     return
             except (OSError, AssertionError, struct.error):
                 pass
-            assert time.time() < deadline, "vltava not answering ApiVersions after %d s; log:\n%s" % (
-                START_TIMEOUT_S, self.log_tail())
+            assert time.time() < deadline, (
+                "vltava not answering ApiVersions after %d s; log:\n%s"
+                % (START_TIMEOUT_S, self.log_tail()))
             time.sleep(0.1)
 
     def log_tail(self, n=4000):

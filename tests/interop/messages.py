@@ -71,9 +71,8 @@ def parse_dump(text):
         p, o, ts, k, v, h = parts
         headers = ()
         if h:
-            headers = tuple(
-                (bytes.fromhex(a), bytes.fromhex(b)) for a, b in (x.split(":") for x in h.split(","))
-            )
+            pairs = (x.split(":") for x in h.split(","))
+            headers = tuple((bytes.fromhex(a), bytes.fromhex(b)) for a, b in pairs)
         records.append(Record(int(p), int(o), int(ts), bytes.fromhex(k), bytes.fromhex(v), headers))
     return records
 
@@ -99,7 +98,8 @@ def check(records, ms, produced_between=None):
         assert got == want, "message %d: got %r, want %r" % (i, got, want)
         if ms.kcat_style:
             lo, hi = produced_between
-            assert lo - 1000 <= r.timestamp <= hi + 1000, "message %d: timestamp %d" % (i, r.timestamp)
+            assert lo - 1000 <= r.timestamp <= hi + 1000, (
+                "message %d: timestamp %d outside the produce window" % (i, r.timestamp))
         else:
             assert r.timestamp == ms.timestamp(i), "message %d: timestamp %d" % (i, r.timestamp)
             assert r.partition == ms.partition(i), "message %d in partition %d" % (i, r.partition)

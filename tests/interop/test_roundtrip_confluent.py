@@ -1,5 +1,5 @@
-"""confluent produces a large message set with keys, headers and timestamps and reads it back exactly,
-per compression, on a 1- and a 6-partition topic."""
+"""confluent produces a large message set with keys, headers and timestamps and reads it
+back exactly, per compression, on a 1- and a 6-partition topic."""
 
 import pytest
 

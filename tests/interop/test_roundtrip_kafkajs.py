@@ -1,5 +1,5 @@
-"""kafkajs produces a large message set with keys, headers and timestamps and reads it back exactly,
-per compression, on a 1- and a 6-partition topic."""
+"""kafkajs produces a large message set with keys, headers and timestamps and reads it
+back exactly, per compression, on a 1- and a 6-partition topic."""
 
 import pytest
 

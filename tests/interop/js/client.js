@@ -116,12 +116,23 @@ async function consume(bootstrap, topic, partitions, n) {
     for (const pm of meta) {
       if (!next.has(pm.partitionId)) continue;
       if (!byLeader.has(pm.leader)) byLeader.set(pm.leader, []);
-      byLeader.get(pm.leader).push({ partition: pm.partitionId, fetchOffset: next.get(pm.partitionId), maxBytes: 1048576 });
+      byLeader.get(pm.leader).push({
+        partition: pm.partitionId,
+        fetchOffset: next.get(pm.partitionId),
+        maxBytes: 1048576,
+      });
     }
     let got = 0;
     for (const [leader, parts] of byLeader) {
       const broker = await cluster.findBroker({ nodeId: leader });
-      const res = await broker.fetch({ replicaId: -1, isolationLevel: 0, maxWaitTime: 500, minBytes: 1, maxBytes: 4194304, topics: [{ topic, partitions: parts }] });
+      const res = await broker.fetch({
+        replicaId: -1,
+        isolationLevel: 0,
+        maxWaitTime: 500,
+        minBytes: 1,
+        maxBytes: 4194304,
+        topics: [{ topic, partitions: parts }],
+      });
       for (const t of res.responses) {
         for (const p of t.partitions) {
           if (p.errorCode) throw new Error(`fetch ${topic}/${p.partition}: error ${p.errorCode}`);
@@ -129,7 +140,8 @@ async function consume(bootstrap, topic, partitions, n) {
           for (const m of p.messages) {
             const off = BigInt(m.offset);
             if (off < pos) continue; // a batch starts before the requested offset
-            out.push(`${p.partition} ${m.offset} ${m.timestamp} ${hex(m.key)} ${hex(m.value)} ${headerText(m.headers)}\n`);
+            const fields = [p.partition, m.offset, m.timestamp, hex(m.key), hex(m.value)];
+            out.push(`${fields.join(' ')} ${headerText(m.headers)}\n`);
             pos = off + 1n;
             count++;
             got++;
