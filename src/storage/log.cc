@@ -158,15 +158,22 @@ sresult<void> log::load() {
   _log_start = std::min(_log_start, log_end_offset());
   _high_watermark = _log_start;
   _recovery_point = log_end_offset();
-  _durability->reset(log_end_offset());
   _last_flush_ms = now;
-  // Recovered bytes were only in the page cache; make them, and the checkpoint, durable now.
-  for (auto& [b, s] : _segments) {
-    if (auto r = _io.fdatasync(s->log_file()->fd()); !r) return r;
+  if (_report.clean_shutdown && _report.segments_scanned == 0) {
+    _durability->reset(log_end_offset());  // close() synced everything
+    return {};
   }
-  if (auto r = _io.fsync_dir(_dir); !r) return r;
-  auto bytes = checkpoint_bytes();
-  return write_file_atomic(_io, _dir, std::string(format::checkpoint_name), bytes);
+  // Recovered bytes may be only in the page cache: the flusher syncs them and records the new
+  // recovery point. Until then durable_end() stays at the log start.
+  _durability->reset(_log_start);
+  auto it = _segments.end();
+  for (size_t i = 0; i < _report.segments_scanned && it != _segments.begin(); ++i) {
+    --it;
+    _unsynced.push_back(it->second->log_file());
+  }
+  _dir_dirty = true;
+  submit(true, true, {});
+  return {};
 }
 
 sresult<void> log::recover_from(size_t first) {

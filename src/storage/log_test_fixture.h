@@ -34,7 +34,8 @@ class log_fixture : public ::testing::Test {
     }
     return *r;
   }
-  std::vector<std::string> files() const {
+  std::vector<std::string> files() {
+    flush.drain();  // checkpoints are written by the flusher
     std::vector<std::string> out;
     for (auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path().filename());
     std::sort(out.begin(), out.end());
