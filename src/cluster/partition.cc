@@ -1,0 +1,241 @@
+#include "cluster/partition.h"
+
+#include <chrono>
+
+#include "model/record_batch_header.h"
+
+namespace vltava::cluster {
+
+using protocol::error_code;
+
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+append_outcome refused(error_code e, std::string message, std::optional<int32_t> batch = {}) {
+  append_outcome out;
+  out.error = e;
+  out.message = std::move(message);
+  out.batch_index = batch;
+  return out;
+}
+
+// Completes once `last` is durable, on the shard of `ex`. Durability callbacks run on the
+// flusher thread (or at once); the continuation is always posted back to the owning shard.
+net::awaitable<std::optional<storage::storage_error>> wait_durable(storage::log& log,
+                                                                   model::offset last,
+                                                                   asio::any_io_executor ex) {
+  return asio::async_initiate<decltype(net::use_awaitable),
+                              void(std::optional<storage::storage_error>)>(
+      [&log, last, ex](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        log.wait_durable(last, [h, ex](storage::sresult<model::offset> r) {
+          std::optional<storage::storage_error> err;
+          if (!r) err = r.error();
+          asio::post(ex, [h, err = std::move(err)]() mutable { std::move (*h)(std::move(err)); });
+        });
+      },
+      net::use_awaitable);
+}
+
+}  // namespace
+
+partition_settings settings_from(const config::config_set& c) {
+  partition_settings s;
+  auto& l = s.log;
+  l.segment_bytes = c.get_int("segment.bytes");
+  l.segment_ms = c.get_int("segment.ms");
+  l.index_interval_bytes = c.get_int("index.interval.bytes");
+  l.segment_index_bytes = c.get_int("segment.index.bytes");
+  l.retention_ms = c.get_int("retention.ms");
+  l.retention_bytes = c.get_int("retention.bytes");
+  l.cleanup = storage::cleanup_policy{false, false};
+  for (const auto& p : c.get_list("cleanup.policy")) {
+    if (p == "delete") l.cleanup.del = true;
+    if (p == "compact") l.cleanup.compact = true;
+  }
+  l.delete_retention_ms = c.get_int("delete.retention.ms");
+  l.min_cleanable_dirty_ratio = c.get_double("min.cleanable.dirty.ratio");
+  l.min_compaction_lag_ms = c.get_int("min.compaction.lag.ms");
+  l.flush_messages = c.get_int("flush.messages");
+  l.flush_ms = c.get_int("flush.ms");
+  l.file_delete_delay_ms = c.get_int("file.delete.delay.ms");
+  l.max_message_bytes = c.get_int("max.message.bytes");
+  s.log_append_time = c.get_string("message.timestamp.type") == "LogAppendTime";
+  s.timestamp_before_max_ms = c.get_int("message.timestamp.before.max.ms");
+  s.timestamp_after_max_ms = c.get_int("message.timestamp.after.max.ms");
+  return s;
+}
+
+error_code to_kafka_error(storage::errc e) {
+  switch (e) {
+    case storage::errc::invalid_batch:
+    case storage::errc::corrupt:
+      return error_code::corrupt_message;
+    case storage::errc::offset_out_of_range:
+      return error_code::offset_out_of_range;
+    case storage::errc::too_large:
+      return error_code::record_list_too_large;
+    case storage::errc::io_error:
+    case storage::errc::no_space:
+    case storage::errc::log_failed:
+      return error_code::kafka_storage_error;
+    case storage::errc::invalid_config:
+      return error_code::invalid_config;
+  }
+  return error_code::unknown_server_error;
+}
+
+void fetch_waiter::wake(std::shared_ptr<fetch_waiter> w) {
+  auto home = w->_home;
+  asio::post(home, [w = std::move(w)] {
+    w->_woken = true;
+    w->_timer.cancel();
+  });
+}
+
+net::awaitable<void> fetch_waiter::wait_until(std::chrono::steady_clock::time_point deadline) {
+  if (_woken) co_return;
+  _timer.expires_at(deadline);
+  std::error_code ec;
+  co_await _timer.async_wait(asio::redirect_error(net::use_awaitable, ec));
+}
+
+partition::partition(asio::io_context& shard, protocol::uuid topic_id,
+                     std::unique_ptr<storage::log> log, partition_settings settings)
+    : _shard(shard), _topic_id(topic_id), _log(std::move(log)), _settings(std::move(settings)) {
+  VLTAVA_ASSERT(_log != nullptr, "a partition needs its log");
+  // A single replica commits what it writes: whatever recovery kept is committed.
+  _log->set_high_watermark(_log->log_end_offset());
+}
+
+append_outcome partition::validate(std::span<const std::byte> batches) const {
+  if (batches.empty()) return refused(error_code::corrupt_message, "no record batch");
+  if (static_cast<int64_t>(batches.size()) > storage::limits::append_bytes_max) {
+    return refused(error_code::record_list_too_large,
+                   "records of " + std::to_string(batches.size()) + " bytes for one partition");
+  }
+  const int64_t now = now_ms();
+  size_t pos = 0;
+  for (int32_t i = 0; pos < batches.size(); ++i) {
+    auto rest = batches.subspan(pos);
+    if (rest.size() > model::batch_layout::magic &&
+        static_cast<int8_t>(rest[model::batch_layout::magic]) != model::current_magic) {
+      return refused(error_code::invalid_record,
+                     "batch " + std::to_string(i) + " is not message format v2 (magic 2)", i);
+    }
+    auto h = model::parse_header(rest);
+    if (!h) {
+      return refused(error_code::corrupt_message,
+                     "batch " + std::to_string(i) + ": " + std::string(describe(h.error())), i);
+    }
+    if (static_cast<int64_t>(h->size_bytes()) > _settings.log.max_message_bytes) {
+      return refused(error_code::message_too_large,
+                     "batch " + std::to_string(i) + " of " + std::to_string(h->size_bytes()) +
+                         " bytes exceeds max.message.bytes " +
+                         std::to_string(_settings.log.max_message_bytes),
+                     i);
+    }
+    if (h->is_control()) {
+      return refused(error_code::invalid_record, "clients may not write control batches", i);
+    }
+    if (h->is_transactional()) {
+      // Transactions come with the transaction coordinator (issue 7).
+      return refused(error_code::invalid_producer_id_mapping,
+                     "transactional produce is not supported yet", i);
+    }
+    if (!_settings.log_append_time) {
+      for (int64_t ts : {h->first_timestamp(), h->max_timestamp()}) {
+        if (ts < 0) continue;  // NO_TIMESTAMP
+        if ((now - ts > _settings.timestamp_before_max_ms) ||
+            (ts - now > _settings.timestamp_after_max_ms)) {
+          return refused(error_code::invalid_timestamp,
+                         "batch " + std::to_string(i) + " timestamp " + std::to_string(ts) +
+                             " is outside the allowed range around " + std::to_string(now),
+                         i);
+        }
+      }
+    }
+    pos += h->size_bytes();
+  }
+  return {};
+}
+
+net::awaitable<append_outcome> partition::append(std::span<std::byte> batches, acks_mode acks) {
+  append_outcome out = write(batches);
+  if (out.error != error_code::none || acks != acks_mode::all) co_return out;
+  co_return co_await durable(std::move(out));
+}
+
+append_outcome partition::write(std::span<std::byte> batches) {
+  if (_closed) return refused(error_code::not_leader_or_follower, "partition closed");
+  append_outcome out = validate(batches);
+  if (out.error != error_code::none) return out;
+  storage::append_options opts;
+  opts.leader_epoch = leader_epoch();
+  if (_settings.log_append_time) opts.log_append_time = model::timestamp_ms(now_ms());
+  auto r = _log->append(batches, opts);
+  if (!r) return refused(to_kafka_error(r.error().code), r.error().message);
+  out.base_offset = r->base_offset;
+  out.last_offset = r->last_offset;
+  if (opts.log_append_time) out.log_append_time_ms = (*opts.log_append_time)();
+  out.log_start_offset = _log->log_start_offset();
+  on_append();
+  return out;
+}
+
+net::awaitable<append_outcome> partition::durable(append_outcome written) {
+  if (written.error != error_code::none) co_return written;
+  if (_closed) co_return refused(error_code::not_leader_or_follower, "partition closed");
+  // The shared_ptr the caller holds keeps this partition (and its log) alive meanwhile.
+  auto err = co_await wait_durable(*_log, written.last_offset, _shard.get_executor());
+  if (err) co_return refused(to_kafka_error(err->code), err->message);
+  written.log_start_offset = _log->log_start_offset();
+  co_return written;
+}
+
+void partition::on_append() {
+  // Single replica: written is committed. Raft moves this to the commit callback.
+  _log->set_high_watermark(_log->log_end_offset());
+  auto waiters = std::move(_waiters);
+  _waiters.clear();
+  for (auto& w : waiters) {
+    if (auto s = w.lock()) fetch_waiter::wake(std::move(s));
+  }
+}
+
+void partition::add_waiter(const std::shared_ptr<fetch_waiter>& w) {
+  // Fetches that timed out leave expired entries; prune before the list doubles.
+  if (_waiters.size() >= 16) {
+    std::erase_if(_waiters, [](const auto& x) { return x.expired(); });
+  }
+  _waiters.push_back(w);
+}
+
+storage::sresult<storage::read_result> partition::read(model::offset from, uint64_t max_bytes) {
+  if (_closed) return storage::error(storage::errc::log_failed, "partition closed");
+  return _log->read(from, max_bytes, high_watermark());
+}
+
+storage::sresult<std::vector<std::byte>> partition::read_bytes(model::offset from,
+                                                               uint64_t max_bytes) {
+  if (_closed) return storage::error(storage::errc::log_failed, "partition closed");
+  return _log->read_bytes(from, max_bytes, high_watermark());
+}
+
+storage::sresult<void> partition::close() {
+  if (_closed) return {};
+  _closed = true;
+  auto waiters = std::move(_waiters);
+  _waiters.clear();
+  for (auto& w : waiters) {
+    if (auto s = w.lock()) fetch_waiter::wake(std::move(s));
+  }
+  return _log->close();
+}
+
+}  // namespace vltava::cluster

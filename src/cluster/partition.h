@@ -1,0 +1,124 @@
+#pragma once
+
+// One hosted partition on its owning shard: the log plus the single-replica replication
+// interface ("append, then tell me when offset N is committed/durable"). Raft replaces the
+// implementation later; callers (produce, fetch, list offsets) stay as they are.
+// Threading: every member is used on the owning shard only, except the weak fetch waiters,
+// whose wake-up is posted to the waiter's own shard.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "config/config_def.h"
+#include "model/fundamental.h"
+#include "net/asio.h"
+#include "protocol/error_code.h"
+#include "protocol/wire.h"
+#include "storage/log.h"
+
+namespace vltava::cluster {
+
+// What a partition needs from its topic's effective configs.
+struct partition_settings {
+  storage::log_config log;
+  bool log_append_time = false;  // message.timestamp.type=LogAppendTime
+  int64_t timestamp_before_max_ms = INT64_MAX;  // message.timestamp.before.max.ms
+  int64_t timestamp_after_max_ms = 3'600'000;   // message.timestamp.after.max.ms
+};
+
+// The settings of a topic from its effective config set (config::topic_config).
+partition_settings settings_from(const config::config_set& topic_config);
+
+enum class acks_mode : int8_t { none = 0, leader = 1, all = -1 };
+
+struct append_outcome {
+  protocol::error_code error = protocol::error_code::none;
+  std::string message;                // for the response's error_message (v8+) and logs
+  std::optional<int32_t> batch_index;  // the batch refused, when one is to blame
+  model::offset base_offset{-1};
+  model::offset last_offset{-1};
+  int64_t log_append_time_ms = -1;  // -1 unless the topic stamps LogAppendTime
+  model::offset log_start_offset{-1};
+};
+
+// A parked Fetch: woken (on its own shard) by an append to any partition it waits on.
+class fetch_waiter {
+ public:
+  explicit fetch_waiter(asio::any_io_executor home)
+      : _home(std::move(home)), _timer(_home) {}
+  // From any shard: schedules the wake-up on the waiter's shard.
+  static void wake(std::shared_ptr<fetch_waiter> w);
+  // On the waiter's shard: waits until woken or until `deadline`, whichever is first.
+  net::awaitable<void> wait_until(std::chrono::steady_clock::time_point deadline);
+  bool woken() const { return _woken; }
+
+ private:
+  asio::any_io_executor _home;
+  asio::steady_timer _timer;
+  bool _woken = false;  // touched on the home shard only
+};
+
+class partition {
+ public:
+  // `shard` is the owning shard's context (durability callbacks post back to it).
+  partition(asio::io_context& shard, protocol::uuid topic_id, std::unique_ptr<storage::log> log,
+            partition_settings settings);
+  partition(const partition&) = delete;
+  partition& operator=(const partition&) = delete;
+
+  // Validates the producer's batches (sizes, timestamps, magic, transactions), appends them and
+  // completes per `acks`: none/leader once written, all once committed and durable (fdatasync
+  // through the flusher's group commit). `batches` is rewritten in place (offsets, epoch).
+  // Callers hold a shared_ptr to the partition across the await.
+  net::awaitable<append_outcome> append(std::span<std::byte> batches, acks_mode acks);
+  // The same in two steps, so that a request appending to several partitions of one shard
+  // waits for one group commit: write (committed at once on a single replica), then, for
+  // acks=all, request_flush() on each and await durable() on each.
+  append_outcome write(std::span<std::byte> batches);
+  void request_flush() {
+    if (!_closed) _log->flush();
+  }
+  net::awaitable<append_outcome> durable(append_outcome written);
+
+  // Whole batches from `from` below the high watermark, at least one batch when any is there.
+  storage::sresult<storage::read_result> read(model::offset from, uint64_t max_bytes);
+  storage::sresult<std::vector<std::byte>> read_bytes(model::offset from, uint64_t max_bytes);
+
+  model::offset high_watermark() const { return _log->high_watermark(); }  // committed end
+  model::offset log_start_offset() const { return _log->log_start_offset(); }
+  model::offset log_end_offset() const { return _log->log_end_offset(); }
+  model::leader_epoch leader_epoch() const { return model::leader_epoch(0); }
+  const protocol::uuid& topic_id() const { return _topic_id; }
+  const partition_settings& settings() const { return _settings; }
+  void set_settings(partition_settings s) { _settings = std::move(s); }
+  bool closed() const { return _closed; }
+  storage::log& log() { return *_log; }
+
+  // Registers a waiter woken by the next append (one-shot). Expired waiters are pruned.
+  void add_waiter(const std::shared_ptr<fetch_waiter>& w);
+  size_t waiter_count() const { return _waiters.size(); }
+
+  // Clean shutdown of the log; the partition refuses appends and reads afterwards.
+  storage::sresult<void> close();
+
+ private:
+  append_outcome validate(std::span<const std::byte> batches) const;
+  void on_append();
+
+  asio::io_context& _shard;
+  protocol::uuid _topic_id;
+  std::unique_ptr<storage::log> _log;
+  partition_settings _settings;
+  std::vector<std::weak_ptr<fetch_waiter>> _waiters;
+  bool _closed = false;
+};
+
+// storage error → the Kafka error a client expects.
+protocol::error_code to_kafka_error(storage::errc e);
+
+}  // namespace vltava::cluster

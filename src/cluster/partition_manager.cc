@@ -1,0 +1,258 @@
+#include "cluster/partition_manager.h"
+
+#include <filesystem>
+#include <future>
+
+#include "base/log.h"
+#include "config/topic_configs.h"
+
+namespace vltava::cluster {
+
+namespace {
+
+constexpr std::string_view module = "cluster";
+constexpr auto housekeeping_interval = std::chrono::seconds(1);
+
+// FNV-1a over the topic id and the partition index: stable across restarts and builds.
+uint64_t stable_hash(const protocol::uuid& id, int32_t p) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](uint8_t b) {
+    h ^= b;
+    h *= 1099511628211ULL;
+  };
+  for (auto b : id.bytes) mix(static_cast<uint8_t>(b));
+  for (int i = 0; i < 4; ++i) mix(static_cast<uint8_t>(static_cast<uint32_t>(p) >> (8 * i)));
+  return h;
+}
+
+std::string partition_dir(const std::string& data_dir, const std::string& topic, int32_t p) {
+  return data_dir + "/" + topic + "-" + std::to_string(p);
+}
+
+// The broker config with the image's dynamic broker overrides applied on top.
+config::config_set effective_broker_config(const config::config_set& base,
+                                           const metadata_image& image) {
+  config::config_set out = base;
+  for (const auto& [k, v] : image.broker_config_overrides) {
+    (void)out.set(k, v, config::config_source::dynamic_broker_config);  // invalid: keep base
+  }
+  return out;
+}
+
+partition_settings topic_settings(const config::config_set& broker, const topic_info& t) {
+  std::vector<std::pair<std::string, std::string>> overrides(t.config_overrides.begin(),
+                                                             t.config_overrides.end());
+  auto cfg = config::topic_config(broker, overrides);
+  if (!cfg) {
+    log::warn(module, "topic {}: invalid config ({}); using broker defaults", t.name, cfg.error());
+    auto defaults = config::topic_config(broker, {});
+    VLTAVA_ASSERT(defaults.has_value(), "broker defaults make a valid topic config");
+    return settings_from(defaults.value());
+  }
+  return settings_from(cfg.value());
+}
+
+}  // namespace
+
+partition_manager::partition_manager(net::shard_pool& shards, storage::file_io& io,
+                                     storage::flusher& flusher, std::string data_dir,
+                                     const config::config_set& broker_config)
+    : _shards(shards),
+      _io(io),
+      _flusher(flusher),
+      _data_dir(std::move(data_dir)),
+      _broker_config(broker_config) {
+  for (unsigned i = 0; i < _shards.size(); ++i) {
+    auto st = std::make_shared<shard_state>();
+    st->housekeeping = std::make_unique<asio::steady_timer>(_shards.shard(i));
+    _state.push_back(st);
+    // The loop holds the state, so it may end after the manager is gone.
+    asio::co_spawn(_shards.shard(i), housekeeping_loop(st), asio::detached);
+  }
+}
+
+// The shards must still run: stop() posts the closing of every log to them.
+partition_manager::~partition_manager() { stop(); }
+
+unsigned partition_manager::shard_of(const protocol::uuid& topic_id, model::partition_id p) const {
+  return static_cast<unsigned>(stable_hash(topic_id, p()) % _shards.size());
+}
+
+std::optional<unsigned> partition_manager::current_shard() const {
+  for (unsigned i = 0; i < _shards.size(); ++i) {
+    if (_shards.shard(i).get_executor().running_in_this_thread()) return i;
+  }
+  return std::nullopt;
+}
+
+image_ptr partition_manager::image() const {
+  std::lock_guard g(_image_mu);
+  return _image;
+}
+
+void partition_manager::publish(const image_ptr& image) {
+  std::lock_guard g(_image_mu);
+  if (!_image || _image->version <= image->version) _image = image;
+}
+
+void partition_manager::apply_image(image_ptr image) {
+  VLTAVA_ASSERT(image != nullptr, "apply_image needs an image");
+  auto remaining = std::make_shared<std::atomic<unsigned>>(_shards.size());
+  for (unsigned i = 0; i < _shards.size(); ++i) {
+    asio::post(_shards.shard(i), [this, i, image, remaining] {
+      apply_on_shard(i, image);
+      if (remaining->fetch_sub(1) == 1) publish(image);
+    });
+  }
+}
+
+void partition_manager::apply_image_and_wait(image_ptr image) {
+  VLTAVA_ASSERT(!current_shard(), "apply_image_and_wait blocks: not from a shard thread");
+  std::vector<std::future<void>> done;
+  for (unsigned i = 0; i < _shards.size(); ++i) {
+    auto p = std::make_shared<std::promise<void>>();
+    done.push_back(p->get_future());
+    asio::post(_shards.shard(i), [this, i, image, p] {
+      apply_on_shard(i, image);
+      p->set_value();
+    });
+  }
+  for (auto& f : done) f.get();
+  publish(image);
+}
+
+net::awaitable<void> partition_manager::apply_image_async(image_ptr image) {
+  std::vector<unsigned> all;
+  for (unsigned i = 0; i < _shards.size(); ++i) all.push_back(i);
+  co_await on_shards<int>(_shards, all, [this, &image](size_t i) -> net::awaitable<int> {
+    apply_on_shard(static_cast<unsigned>(i), image);
+    co_return 0;
+  });
+  publish(image);
+}
+
+void partition_manager::apply_on_shard(unsigned shard, const image_ptr& image) {
+  auto& st = *_state[shard];
+  if (st.stopped || image->version < st.applied_version) return;
+  st.applied_version = image->version;
+  const auto broker = effective_broker_config(_broker_config, *image);
+  // Partitions of topics gone (or recreated under a new id) close and lose their directory.
+  std::vector<std::pair<std::string, int32_t>> gone;
+  for (const auto& [key, part] : st.partitions) {
+    const topic_info* t = image->find_topic(key.first);
+    if (!t || t->id != part->topic_id() || key.second >= t->partition_count) gone.push_back(key);
+  }
+  for (const auto& [topic, p] : gone) close_partition(shard, topic, p, /*remove=*/true);
+  for (const auto& [name, t] : image->topics) {
+    std::optional<partition_settings> settings;
+    for (int32_t p = 0; p < t.partition_count; ++p) {
+      if (shard_of(t.id, model::partition_id(p)) != shard) continue;
+      if (!settings) settings = topic_settings(broker, t);
+      auto it = st.partitions.find(std::pair<std::string_view, int32_t>(name, p));
+      if (it == st.partitions.end()) {
+        open_partition(shard, t, p, *settings);
+      } else {
+        // Produce-path settings apply at once; the log's own (segment, retention) apply when
+        // it reopens, until storage offers a config update.
+        it->second->set_settings(*settings);
+      }
+    }
+  }
+}
+
+void partition_manager::open_partition(unsigned shard, const topic_info& t, int32_t p,
+                                       const partition_settings& settings) {
+  // Opening a new, empty log is quick; recovery of existing logs happens at start-up
+  // (apply_image_and_wait), before any client connects.
+  std::string dir = partition_dir(_data_dir, t.name, p);
+  auto l = storage::log::open(_io, _flusher, dir,
+                              storage::log_identity{t.name, model::partition_id(p)},
+                              settings.log);
+  if (!l) {
+    log::error(module, "cannot open {}-{}: {}", t.name, p, l.error().message);
+    return;
+  }
+  const auto& rec = (*l)->recovery();
+  if (rec.truncation) log::warn(module, "{}", *rec.truncation);
+  auto part = std::make_shared<partition>(_shards.shard(shard), t.id, std::move(l.value()),
+                                          settings);
+  _state[shard]->partitions.emplace(std::make_pair(t.name, p), std::move(part));
+}
+
+void partition_manager::close_partition(unsigned shard, const std::string& topic, int32_t p,
+                                        bool remove) {
+  auto& parts = _state[shard]->partitions;
+  auto it = parts.find(std::make_pair(topic, p));
+  if (it == parts.end()) return;
+  auto part = std::move(it->second);
+  parts.erase(it);
+  std::string dir = part->log().dir();
+  if (auto r = part->close(); !r) {
+    log::warn(module, "closing {}-{}: {}", topic, p, r.error().message);
+  }
+  if (remove) {
+    // Readers that still hold ranges keep their descriptors; the names go now.
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (ec) log::warn(module, "removing {}: {}", dir, ec.message());
+  }
+}
+
+partition* partition_manager::find(std::string_view topic, model::partition_id p) {
+  return find_shared(topic, p).get();
+}
+
+std::shared_ptr<partition> partition_manager::find_shared(std::string_view topic,
+                                                          model::partition_id p) {
+  auto shard = current_shard();
+  VLTAVA_ASSERT(shard.has_value(), "partition_manager::find runs on a shard");
+  auto& parts = _state[*shard]->partitions;
+  auto it = parts.find(std::pair<std::string_view, int32_t>(topic, p()));
+  return it == parts.end() ? nullptr : it->second;
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<partition>>> partition_manager::hosted_here() {
+  auto shard = current_shard();
+  VLTAVA_ASSERT(shard.has_value(), "partition_manager::hosted_here runs on a shard");
+  std::vector<std::pair<std::string, std::shared_ptr<partition>>> out;
+  for (const auto& [key, part] : _state[*shard]->partitions) out.emplace_back(key.first, part);
+  return out;
+}
+
+net::awaitable<void> partition_manager::housekeeping_loop(std::shared_ptr<shard_state> state) {
+  auto& st = *state;
+  while (!st.stopped) {
+    st.housekeeping->expires_after(housekeeping_interval);
+    std::error_code ec;
+    co_await st.housekeeping->async_wait(asio::redirect_error(net::use_awaitable, ec));
+    if (st.stopped) break;
+    for (auto& [key, part] : st.partitions) {
+      if (auto r = part->log().housekeeping(); !r) {
+        log::warn(module, "housekeeping {}-{}: {}", key.first, key.second, r.error().message);
+      }
+    }
+  }
+}
+
+void partition_manager::stop() {
+  if (_stopped) return;
+  _stopped = true;
+  VLTAVA_ASSERT(!current_shard(), "partition_manager::stop blocks: not from a shard thread");
+  std::vector<std::future<void>> done;
+  for (unsigned i = 0; i < _shards.size(); ++i) {
+    auto p = std::make_shared<std::promise<void>>();
+    done.push_back(p->get_future());
+    asio::post(_shards.shard(i), [this, i, p] {
+      auto& st = *_state[i];
+      st.stopped = true;
+      st.housekeeping->cancel();
+      std::vector<std::pair<std::string, int32_t>> keys;
+      for (const auto& [key, _] : st.partitions) keys.push_back(key);
+      for (const auto& [topic, part] : keys) close_partition(i, topic, part, /*remove=*/false);
+      p->set_value();
+    });
+  }
+  for (auto& f : done) f.get();
+}
+
+}  // namespace vltava::cluster

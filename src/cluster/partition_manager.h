@@ -1,0 +1,139 @@
+#pragma once
+
+// Hosts the partitions of the metadata image on their owning shards: opens and creates logs,
+// closes and deletes those of deleted topics, applies changed topic configs, runs each log's
+// housekeeping, and offers the image the partitions were opened from (so a handler that finds
+// a topic in it finds the partition on its shard). Shard routing: a stable hash of topic id and
+// partition index.
+
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cluster/metadata_image.h"
+#include "cluster/partition.h"
+#include "config/config_def.h"
+#include "net/asio.h"
+#include "net/shard_pool.h"
+#include "storage/file_io.h"
+#include "storage/flusher.h"
+
+namespace vltava::cluster {
+
+class partition_manager {
+ public:
+  // Everything passed in must outlive the manager. Partitions open when an image is applied.
+  partition_manager(net::shard_pool& shards, storage::file_io& io, storage::flusher& flusher,
+                    std::string data_dir, const config::config_set& broker_config);
+  ~partition_manager();
+  partition_manager(const partition_manager&) = delete;
+  partition_manager& operator=(const partition_manager&) = delete;
+
+  // Which shard owns a partition (stable hash of topic id and partition index).
+  unsigned shard_of(const protocol::uuid& topic_id, model::partition_id p) const;
+
+  // Applies a new metadata image on every shard: opens/creates the logs of partitions now in
+  // it, closes and deletes the directories of topics gone from it, applies changed topic
+  // configs. Images older than one applied already are ignored.
+  void apply_image(image_ptr image);           // asynchronous; any thread
+  void apply_image_and_wait(image_ptr image);  // blocks (start-up); not from a shard thread
+  net::awaitable<void> apply_image_async(image_ptr image);  // from a shard: completes when done
+
+  // The newest image every shard has applied (nullptr before the first).
+  image_ptr image() const;
+
+  // On the owning shard only: the partition, or nullptr if not (yet) hosted.
+  partition* find(std::string_view topic, model::partition_id p);
+  std::shared_ptr<partition> find_shared(std::string_view topic, model::partition_id p);
+  // On a shard: every partition that shard hosts (DescribeLogDirs).
+  std::vector<std::pair<std::string, std::shared_ptr<partition>>> hosted_here();
+
+  const std::string& data_dir() const { return _data_dir; }
+  net::shard_pool& shards() { return _shards; }
+
+  // Clean shutdown: closes every log (clean-shutdown marker); blocks; not from a shard thread.
+  void stop();
+
+ private:
+  struct key_less {
+    using is_transparent = void;
+    bool operator()(const std::pair<std::string, int32_t>& a,
+                    const std::pair<std::string, int32_t>& b) const {
+      return a < b;
+    }
+    bool operator()(const std::pair<std::string_view, int32_t>& a,
+                    const std::pair<std::string, int32_t>& b) const {
+      return a.first < b.first || (a.first == b.first && a.second < b.second);
+    }
+    bool operator()(const std::pair<std::string, int32_t>& a,
+                    const std::pair<std::string_view, int32_t>& b) const {
+      return a.first < b.first || (a.first == b.first && a.second < b.second);
+    }
+  };
+  struct shard_state {
+    std::map<std::pair<std::string, int32_t>, std::shared_ptr<partition>, key_less> partitions;
+    int64_t applied_version = -1;
+    bool stopped = false;
+    std::unique_ptr<asio::steady_timer> housekeeping;
+  };
+
+  void apply_on_shard(unsigned shard, const image_ptr& image);
+  void close_partition(unsigned shard, const std::string& topic, int32_t p, bool remove);
+  void open_partition(unsigned shard, const topic_info& t, int32_t p,
+                      const partition_settings& settings);
+  void publish(const image_ptr& image);
+  std::optional<unsigned> current_shard() const;
+  static net::awaitable<void> housekeeping_loop(std::shared_ptr<shard_state> st);
+
+  net::shard_pool& _shards;
+  storage::file_io& _io;
+  storage::flusher& _flusher;
+  std::string _data_dir;
+  const config::config_set& _broker_config;
+  std::vector<std::shared_ptr<shard_state>> _state;  // [shard], each touched on its shard only
+  mutable std::mutex _image_mu;
+  image_ptr _image;  // published once every shard applied it
+  bool _stopped = false;
+};
+
+// Runs fn(i) on shards[i] for each i, concurrently, and resumes the caller on its own executor
+// with the results in order. An exception from any task is rethrown after all finished. The
+// caller's frame outlives the tasks, so fn may capture it by reference.
+template <typename T>
+net::awaitable<std::vector<T>> on_shards(net::shard_pool& pool, const std::vector<unsigned>& shards,
+                                         std::function<net::awaitable<T>(size_t)> fn) {
+  auto home = co_await asio::this_coro::executor;
+  struct state {
+    state(asio::any_io_executor ex, size_t n) : timer(ex), results(n), remaining(n) {}
+    asio::steady_timer timer;
+    std::vector<T> results;
+    std::exception_ptr error;
+    size_t remaining;
+  };
+  auto st = std::make_shared<state>(home, shards.size());
+  for (size_t i = 0; i < shards.size(); ++i) {
+    asio::co_spawn(pool.shard(shards[i]), fn(i), [st, i, home](std::exception_ptr e, T v) {
+      asio::post(home, [st, i, e, v = std::move(v)]() mutable {
+        if (e && !st->error) st->error = e;
+        if (!e) st->results[i] = std::move(v);
+        if (--st->remaining == 0) st->timer.cancel();
+      });
+    });
+  }
+  while (st->remaining > 0) {
+    st->timer.expires_at(asio::steady_timer::time_point::max());
+    std::error_code ec;
+    co_await st->timer.async_wait(asio::redirect_error(net::use_awaitable, ec));
+  }
+  if (st->error) std::rethrow_exception(st->error);
+  co_return std::move(st->results);
+}
+
+}  // namespace vltava::cluster

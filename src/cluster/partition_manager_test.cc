@@ -1,0 +1,170 @@
+#include "cluster/partition_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cluster/test_node.h"
+
+namespace vltava::cluster {
+namespace {
+
+using testing::batch;
+using testing::now_ms;
+using testing::test_node;
+
+TEST(PartitionManager, ShardOfIsStableAndSpreads) {
+  test_node node(4);
+  auto id = testing::make_uuid(3);
+  std::vector<int> per_shard(4);
+  for (int p = 0; p < 64; ++p) {
+    unsigned s = node.manager->shard_of(id, model::partition_id(p));
+    EXPECT_EQ(s, node.manager->shard_of(id, model::partition_id(p)));
+    ASSERT_LT(s, 4u);
+    per_shard[s]++;
+  }
+  for (int n : per_shard) EXPECT_GT(n, 4);
+}
+
+TEST(PartitionManager, OpensPartitionsOnTheirShardsOnly) {
+  test_node node;
+  node.manager->apply_image_and_wait(node.image({{"a", 3}, {"b", 1}}));
+  ASSERT_NE(node.manager->image(), nullptr);
+  for (int p = 0; p < 3; ++p) {
+    EXPECT_TRUE(node.on_owner("a", p, [](partition* x) { return x != nullptr; }));
+    EXPECT_TRUE(std::filesystem::is_directory(node.dir() + "/a-" + std::to_string(p)));
+    // The other shard does not host it.
+    unsigned other = 1 - node.owner("a", p);
+    std::promise<bool> found;
+    asio::post(node.shards.shard(other), [&] {
+      found.set_value(node.manager->find("a", model::partition_id(p)) != nullptr);
+    });
+    EXPECT_FALSE(found.get_future().get());
+  }
+  EXPECT_TRUE(node.on_owner("b", 0, [](partition* x) { return x != nullptr; }));
+}
+
+TEST(PartitionManager, DeletedTopicLosesItsDirectory) {
+  test_node node;
+  node.manager->apply_image_and_wait(node.image({{"a", 2}, {"gone", 2}}));
+  ASSERT_TRUE(std::filesystem::exists(node.dir() + "/gone-1"));
+  node.manager->apply_image_and_wait(node.image({{"a", 2}}));
+  EXPECT_FALSE(std::filesystem::exists(node.dir() + "/gone-0"));
+  EXPECT_FALSE(std::filesystem::exists(node.dir() + "/gone-1"));
+  EXPECT_TRUE(std::filesystem::exists(node.dir() + "/a-1"));
+}
+
+TEST(PartitionManager, AsyncApplyPublishesOnceEveryShardApplied) {
+  test_node node;
+  auto img = node.image({{"t", 4}});
+  node.run(0, node.manager->apply_image_async(img));
+  EXPECT_EQ(node.manager->image(), img);
+  for (int p = 0; p < 4; ++p) {
+    EXPECT_TRUE(node.on_owner("t", p, [](partition* x) { return x != nullptr; }));
+  }
+}
+
+TEST(PartitionManager, AppendAcksAllIsDurableAndSurvivesReopen) {
+  std::string dir;
+  {
+    test_node node;
+    dir = node.dir();
+    node.manager->apply_image_and_wait(node.image({{"t", 1}}));
+    unsigned s = node.owner("t", 0);
+    auto out = node.run(s, [&]() -> net::awaitable<append_outcome> {
+      auto p = node.manager->find_shared("t", model::partition_id(0));
+      auto b = batch(5, now_ms());
+      auto first = co_await p->append(b, acks_mode::all);
+      EXPECT_EQ(first.error, protocol::error_code::none);
+      EXPECT_EQ(first.base_offset, model::offset(0));
+      EXPECT_GE(p->log().durable_end(), model::offset(5));
+      auto b2 = batch(3, now_ms());
+      co_return co_await p->append(b2, acks_mode::leader);
+    }());
+    EXPECT_EQ(out.error, protocol::error_code::none);
+    EXPECT_EQ(out.base_offset, model::offset(5));
+    EXPECT_EQ(out.last_offset, model::offset(7));
+    EXPECT_EQ(out.log_start_offset, model::offset(0));
+    // Keep the directory: test_node removes its own, so copy the check before it goes.
+    node.manager->stop();
+    EXPECT_TRUE(std::filesystem::exists(dir + "/t-0"));
+    // Reopen through a second manager on the same directory.
+    partition_manager again(node.shards, node.io, node.flusher, dir, node.broker);
+    again.apply_image_and_wait(node.image({{"t", 1}}));
+    std::promise<int64_t> hw;
+    asio::post(node.shards.shard(s), [&] {
+      hw.set_value(again.find("t", model::partition_id(0))->high_watermark()());
+    });
+    EXPECT_EQ(hw.get_future().get(), 8);
+    again.stop();
+  }
+}
+
+TEST(Partition, RefusesBadBatches) {
+  test_node node;
+  node.manager->apply_image_and_wait(
+      node.image({{"t", 1, {{"max.message.bytes", "200"}, {"message.timestamp.after.max.ms", "1000"}}}}));
+  unsigned s = node.owner("t", 0);
+  auto append = [&](std::vector<std::byte> b) {
+    return node.run(s, [&, b = std::move(b)]() mutable -> net::awaitable<append_outcome> {
+      auto p = node.manager->find_shared("t", model::partition_id(0));
+      co_return co_await p->append(b, acks_mode::leader);
+    }());
+  };
+  EXPECT_EQ(append(batch(1, now_ms())).error, protocol::error_code::none);
+  EXPECT_EQ(append(batch(20, now_ms())).error, protocol::error_code::message_too_large);
+  auto future = append(batch(1, now_ms() + 60'000));
+  EXPECT_EQ(future.error, protocol::error_code::invalid_timestamp);
+  EXPECT_EQ(future.batch_index, 0);
+  auto bad_crc = batch(1, now_ms());
+  bad_crc.back() ^= std::byte{1};
+  EXPECT_EQ(append(bad_crc).error, protocol::error_code::corrupt_message);
+  auto old_magic = batch(1, now_ms());
+  old_magic[model::batch_layout::magic] = std::byte{1};
+  EXPECT_EQ(append(old_magic).error, protocol::error_code::invalid_record);
+}
+
+TEST(Partition, LogAppendTimeStampsBatches) {
+  test_node node;
+  node.manager->apply_image_and_wait(
+      node.image({{"t", 1, {{"message.timestamp.type", "LogAppendTime"}}}}));
+  unsigned s = node.owner("t", 0);
+  auto out = node.run(s, [&]() -> net::awaitable<append_outcome> {
+    auto p = node.manager->find_shared("t", model::partition_id(0));
+    auto b = batch(2, 1000);  // an ancient CreateTime: ignored under LogAppendTime
+    co_return co_await p->append(b, acks_mode::leader);
+  }());
+  EXPECT_EQ(out.error, protocol::error_code::none);
+  EXPECT_GE(out.log_append_time_ms, now_ms() - 60'000);
+}
+
+TEST(Partition, WaiterWokenByAppend) {
+  test_node node;
+  node.manager->apply_image_and_wait(node.image({{"t", 1}}));
+  unsigned s = node.owner("t", 0);
+  unsigned home = 1 - s;  // the fetch lives on the other shard
+  auto waiter = std::make_shared<fetch_waiter>(node.shards.shard(home).get_executor());
+  node.on_owner("t", 0, [&](partition* p) {
+    p->add_waiter(waiter);
+    return 0;
+  });
+  auto start = std::chrono::steady_clock::now();
+  // A named closure: the coroutine refers to it until it ends.
+  auto wait = [&]() -> net::awaitable<bool> {
+    co_await waiter->wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(10));
+    co_return waiter->woken();
+  };
+  auto waited = asio::co_spawn(node.shards.shard(home), wait(), asio::use_future);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  node.run(s, [&]() -> net::awaitable<int> {
+    auto p = node.manager->find_shared("t", model::partition_id(0));
+    auto b = batch(1, now_ms());
+    co_await p->append(b, acks_mode::leader);
+    co_return 0;
+  }());
+  EXPECT_TRUE(waited.get());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+}  // namespace
+}  // namespace vltava::cluster
