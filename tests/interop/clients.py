@@ -8,6 +8,7 @@ Clients: kcat (CLI), rdkafka_c (rdkafka_roundtrip.c), confluent (confluent-kafka
 kafka_python, kafkajs (js/client.js). Every consumer reads by partition assignment, without a
 consumer group."""
 
+import atexit
 import functools
 import json
 import os
@@ -24,6 +25,7 @@ CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
 TIMEOUT_S = 600
 
 _build_dir = tempfile.mkdtemp(prefix="vltava-interop-bin-")
+atexit.register(shutil.rmtree, _build_dir, True)
 
 
 @functools.lru_cache(maxsize=None)

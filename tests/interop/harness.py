@@ -9,6 +9,7 @@ Backend, chosen by environment:
 VLTAVA_QUICK=1 makes the large message sets 10,000 instead of 100,000."""
 
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -245,6 +246,7 @@ class VltavaBroker(Broker):
             code, self.log_tail())
         self._terminate()
         self._proc = None
+        shutil.rmtree(self.dir, ignore_errors=True)  # kept when anything above failed
 
 
 def start_broker(backend=None):
