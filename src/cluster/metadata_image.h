@@ -1,0 +1,92 @@
+#pragma once
+
+// The cluster metadata as every shard reads it: an immutable snapshot, replaced as a whole
+// on each change (readers hold a shared_ptr to the version they started with). Today it is
+// applied from the node's local metadata log; with the controller quorum it is applied from
+// the Raft metadata log, unchanged for its readers.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/fundamental.h"
+#include "protocol/wire.h"
+
+namespace vltava::cluster {
+
+// One partition's placement and leadership (a single node: replicas = isr = [this node],
+// leader this node, epoch 0).
+struct partition_assignment {
+  std::vector<model::node_id> replicas;
+  std::vector<model::node_id> isr;
+  model::node_id leader{-1};
+  model::leader_epoch leader_epoch{0};
+  int32_t partition_epoch = 0;
+};
+
+struct topic_info {
+  std::string name;
+  protocol::uuid id;
+  int32_t partition_count = 0;
+  int16_t replication_factor = 1;
+  // The topic's own config overrides (DescribeConfigs source DYNAMIC_TOPIC_CONFIG); effective
+  // values come from config::topic_config(broker config, these).
+  std::map<std::string, std::string, std::less<>> config_overrides;
+  bool internal = false;  // __consumer_offsets, __transaction_state
+  // Indexed by partition id, partition_count entries when the image comes from the metadata
+  // store. Images built by hand (tests) may leave it empty: readers then take this node as
+  // the only replica and leader, epoch 0.
+  std::vector<partition_assignment> partitions;
+};
+
+struct broker_endpoint {
+  std::string listener;  // listener name, e.g. PLAINTEXT
+  std::string host;
+  uint16_t port = 0;
+};
+
+struct broker_info {
+  model::node_id id;
+  std::vector<broker_endpoint> endpoints;  // advertised
+  std::optional<std::string> rack;
+};
+
+class metadata_image {
+ public:
+  int64_t version = 0;  // increases with every applied change
+  std::string cluster_id;
+  model::node_id controller_id{-1};
+  std::vector<broker_info> brokers;
+  std::map<std::string, topic_info, std::less<>> topics;
+  // Dynamic broker configs (IncrementalAlterConfigs on the BROKER resource), by key.
+  std::map<std::string, std::string, std::less<>> broker_config_overrides;
+  // Dynamic cluster-wide defaults (the BROKER resource with an empty name): below this node's
+  // own dynamic configs, above the static ones. DescribeConfigs source
+  // DYNAMIC_DEFAULT_BROKER_CONFIG.
+  std::map<std::string, std::string, std::less<>> cluster_config_overrides;
+
+  const topic_info* find_topic(std::string_view name) const {
+    auto it = topics.find(name);
+    return it == topics.end() ? nullptr : &it->second;
+  }
+  const topic_info* find_topic(const protocol::uuid& id) const {
+    for (const auto& [_, t] : topics) {
+      if (t.id == id) return &t;
+    }
+    return nullptr;
+  }
+  const broker_info* find_broker(model::node_id id) const {
+    for (const auto& b : brokers) {
+      if (b.id == id) return &b;
+    }
+    return nullptr;
+  }
+};
+
+using image_ptr = std::shared_ptr<const metadata_image>;
+
+}  // namespace vltava::cluster

@@ -1,0 +1,242 @@
+#include "cluster/metadata_records.h"
+
+#include <random>
+
+#include "base/assert.h"
+#include "cluster/topic_name.h"
+#include "model/record.h"
+#include "model/record_batch_builder.h"
+#include "protocol/generated/metadata_record_header.h"
+
+namespace vltava::cluster {
+namespace {
+
+// Bodies are written at version 0; a reader refuses versions above what it knows.
+constexpr int16_t record_version = 0;
+
+template <typename T>
+constexpr metadata_record_type type_of() {
+  if constexpr (std::is_same_v<T, protocol::metadata_topic_record>) {
+    return metadata_record_type::topic;
+  } else if constexpr (std::is_same_v<T, protocol::metadata_partition_record>) {
+    return metadata_record_type::partition;
+  } else if constexpr (std::is_same_v<T, protocol::metadata_config_record>) {
+    return metadata_record_type::config;
+  } else {
+    static_assert(std::is_same_v<T, protocol::metadata_remove_topic_record>);
+    return metadata_record_type::remove_topic;
+  }
+}
+
+template <typename T>
+result<metadata_record, std::string> decode_body(protocol::reader& r, int16_t version) {
+  if (version != record_version) {
+    return fail("record type " + std::to_string(static_cast<int>(type_of<T>())) +
+                " has unknown version " + std::to_string(version));
+  }
+  T body;
+  if (auto d = body.decode(r, version); !d) return fail(d.error().to_string());
+  if (!r.empty()) return fail(std::to_string(r.remaining()) + " trailing bytes after the record");
+  return metadata_record(std::move(body));
+}
+
+std::string describe_topic(const protocol::uuid& id) { return "topic id " + uuid_to_string(id); }
+
+result<void, std::string> apply_topic(metadata_image& image, topic_id_index& ids,
+                                      const protocol::metadata_topic_record& r) {
+  if (r.topic_id == protocol::uuid{}) return fail("topic " + r.name + " has the zero id");
+  if (image.topics.contains(r.name)) return fail("topic " + r.name + " created twice");
+  if (ids.contains(r.topic_id)) return fail(describe_topic(r.topic_id) + " used twice");
+  topic_info t;
+  t.name = r.name;
+  t.id = r.topic_id;
+  t.partition_count = 0;
+  t.replication_factor = 0;
+  t.internal = is_internal_topic_name(r.name);
+  ids.emplace(r.topic_id, r.name);
+  image.topics.emplace(r.name, std::move(t));
+  return {};
+}
+
+result<void, std::string> apply_partition(metadata_image& image, const topic_id_index& ids,
+                                          const protocol::metadata_partition_record& r) {
+  auto id = ids.find(r.topic_id);
+  if (id == ids.end()) return fail("partition of unknown " + describe_topic(r.topic_id));
+  topic_info& t = image.topics.at(id->second);
+  if (r.partition_index() != t.partition_count) {
+    return fail("topic " + t.name + ": partition " + std::to_string(r.partition_index()) +
+                " follows " + std::to_string(t.partition_count) + " partitions");
+  }
+  if (r.replica_nodes.empty()) return fail("topic " + t.name + ": a partition without replicas");
+  partition_assignment p;
+  p.replicas = r.replica_nodes;
+  p.isr = r.isr_nodes;
+  p.leader = r.leader_id;
+  p.leader_epoch = r.leader_epoch;
+  p.partition_epoch = r.partition_epoch;
+  if (t.partitions.empty()) t.replication_factor = static_cast<int16_t>(p.replicas.size());
+  t.partitions.push_back(std::move(p));
+  ++t.partition_count;
+  return {};
+}
+
+void set_or_erase(std::map<std::string, std::string, std::less<>>& m,
+                  const protocol::metadata_config_record& r) {
+  if (r.value) {
+    m.insert_or_assign(r.name, *r.value);
+  } else {
+    m.erase(r.name);
+  }
+}
+
+result<void, std::string> apply_config(metadata_image& image,
+                                       const protocol::metadata_config_record& r) {
+  if (r.resource_type == resource_type_topic) {
+    auto it = image.topics.find(r.resource_name);
+    if (it == image.topics.end()) return fail("config of unknown topic " + r.resource_name);
+    set_or_erase(it->second.config_overrides, r);
+    return {};
+  }
+  if (r.resource_type == resource_type_broker) {
+    if (r.resource_name.empty()) {
+      set_or_erase(image.cluster_config_overrides, r);
+    } else if (image.brokers.empty() ||
+               r.resource_name == std::to_string(image.brokers.front().id())) {
+      set_or_erase(image.broker_config_overrides, r);
+    }
+    // Another node's dynamic configs are not this node's business.
+    return {};
+  }
+  return fail("config record of unknown resource type " + std::to_string(r.resource_type));
+}
+
+}  // namespace
+
+std::vector<std::byte> encode_record_value(const metadata_record& r) {
+  protocol::writer w;
+  std::visit(
+      [&](const auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        protocol::metadata_record_header h;
+        h.record_type = static_cast<int16_t>(type_of<T>());
+        h.record_version = record_version;
+        h.encode(w, 0);
+        body.encode(w, record_version);
+      },
+      r);
+  return std::move(w).take();
+}
+
+result<metadata_record, std::string> decode_record_value(std::span<const std::byte> value) {
+  protocol::reader r(value);
+  protocol::metadata_record_header h;
+  if (auto d = h.decode(r, 0); !d) return fail("record header: " + d.error().to_string());
+  switch (static_cast<metadata_record_type>(h.record_type)) {
+    case metadata_record_type::topic:
+      return decode_body<protocol::metadata_topic_record>(r, h.record_version);
+    case metadata_record_type::partition:
+      return decode_body<protocol::metadata_partition_record>(r, h.record_version);
+    case metadata_record_type::config:
+      return decode_body<protocol::metadata_config_record>(r, h.record_version);
+    case metadata_record_type::remove_topic:
+      return decode_body<protocol::metadata_remove_topic_record>(r, h.record_version);
+  }
+  return fail("unknown record type " + std::to_string(h.record_type) +
+              " (written by a newer Vltava?)");
+}
+
+std::vector<std::byte> build_metadata_batch(std::span<const metadata_record> records,
+                                            int64_t now_ms) {
+  VLTAVA_ASSERT(!records.empty(), "a metadata batch holds at least one record");
+  model::batch_options opts;
+  opts.partition_leader_epoch = model::leader_epoch(0);
+  model::record_batch_builder b(opts);
+  for (const auto& rec : records) {
+    std::vector<std::byte> value = encode_record_value(rec);
+    b.add(model::timestamp_ms(now_ms), std::nullopt, model::bytes_view(value));
+  }
+  auto built = b.build();
+  // Uncompressed batches cannot fail to build.
+  VLTAVA_ASSERT(built.has_value(), "building an uncompressed batch failed");
+  return std::move(built).value();
+}
+
+result<std::vector<metadata_record>, std::string> read_metadata_batch(
+    std::span<const std::byte> batch) {
+  auto header = model::validate_batch(batch);
+  if (!header) return fail("invalid batch: " + std::string(model::describe(header.error())));
+  if (header->is_control()) return std::vector<metadata_record>{};
+  auto section = model::batch_records(batch, *header, metadata_batch_bytes_max);
+  if (!section) return fail("records: " + std::string(model::describe(section.error())));
+  std::vector<metadata_record> out;
+  model::record_view view(section->bytes(), header->record_count);
+  while (true) {
+    auto next = view.next();
+    if (!next) return fail("records: " + std::string(model::describe(next.error())));
+    if (!*next) break;
+    if (!(*next)->value) return fail("a record with a null value");
+    auto rec = decode_record_value(*(*next)->value);
+    if (!rec) return fail(rec.error());
+    out.push_back(std::move(rec).value());
+  }
+  return out;
+}
+
+result<void, std::string> apply_record(metadata_image& image, topic_id_index& ids,
+                                       const metadata_record& r) {
+  if (const auto* t = std::get_if<protocol::metadata_topic_record>(&r)) {
+    return apply_topic(image, ids, *t);
+  }
+  if (const auto* p = std::get_if<protocol::metadata_partition_record>(&r)) {
+    return apply_partition(image, ids, *p);
+  }
+  if (const auto* c = std::get_if<protocol::metadata_config_record>(&r)) {
+    return apply_config(image, *c);
+  }
+  const auto& rm = std::get<protocol::metadata_remove_topic_record>(r);
+  auto id = ids.find(rm.topic_id);
+  if (id == ids.end()) return fail("removal of unknown " + describe_topic(rm.topic_id));
+  image.topics.erase(id->second);
+  ids.erase(id);
+  return {};
+}
+
+protocol::uuid random_uuid() {
+  static thread_local std::mt19937_64 gen{[] {
+    std::random_device rd;
+    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seq);
+  }()};
+  while (true) {
+    protocol::uuid id;
+    for (size_t i = 0; i < 16; i += 8) {
+      uint64_t v = gen();
+      for (size_t j = 0; j < 8; ++j) id.bytes[i + j] = static_cast<std::byte>(v >> (8 * j));
+    }
+    id.bytes[6] = (id.bytes[6] & std::byte{0x0f}) | std::byte{0x40};  // version 4
+    id.bytes[8] = (id.bytes[8] & std::byte{0x3f}) | std::byte{0x80};  // IETF variant
+    // Base64 '-' is 62: the first six bits 111110.
+    if ((std::to_integer<uint8_t>(id.bytes[0]) >> 2) == 62) continue;
+    return id;
+  }
+}
+
+std::string uuid_to_string(const protocol::uuid& id) {
+  static constexpr char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (std::byte b : id.bytes) {
+    acc = (acc << 8) | std::to_integer<uint32_t>(b);
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(alphabet[(acc >> bits) & 0x3f]);
+    }
+  }
+  if (bits > 0) out.push_back(alphabet[(acc << (6 - bits)) & 0x3f]);
+  return out;
+}
+
+}  // namespace vltava::cluster

@@ -1,0 +1,884 @@
+#include "cluster/metadata_store.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <mutex>
+#include <set>
+
+#include "base/log.h"
+#include "cluster/topic_name.h"
+#include "config/broker_configs.h"
+#include "config/properties.h"
+#include "config/topic_configs.h"
+#include "storage/log.h"
+
+namespace vltava::cluster {
+
+using protocol::error_code;
+
+namespace {
+
+constexpr std::string_view metadata_topic = "__cluster_metadata";
+constexpr size_t meta_properties_bytes_max = 64 * 1024;
+constexpr uint64_t replay_read_bytes = 1 << 20;
+
+// The metadata log keeps everything (no retention) until snapshots exist; small segments keep
+// a future snapshot's cleanup cheap.
+storage::log_config metadata_log_config() {
+  storage::log_config cfg;
+  cfg.segment_bytes = 64 * storage::mib;
+  cfg.retention_ms = -1;
+  cfg.retention_bytes = -1;
+  cfg.segment_ms = std::numeric_limits<int64_t>::max();
+  return cfg;
+}
+
+std::string storage_message(const storage::storage_error& e) {
+  return std::string(storage::describe(e.code)) + ": " + e.message;
+}
+
+// meta.properties as Kafka writes it for a KRaft node: version 1, cluster.id, node.id.
+struct meta_properties {
+  std::string cluster_id;
+  int32_t node_id = -1;
+};
+
+result<std::optional<meta_properties>, std::string> read_meta_properties(storage::file_io& io,
+                                                                         const std::string& path) {
+  auto exists = io.exists(path);
+  if (!exists) return fail(storage_message(exists.error()));
+  if (!*exists) return std::optional<meta_properties>{};
+  auto bytes = storage::read_small_file(io, path, meta_properties_bytes_max);
+  if (!bytes) return fail(storage_message(bytes.error()));
+  std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  auto props = config::parse_properties(text);
+  if (!props) return fail(path + ":" + std::to_string(props.error().line) + ": " +
+                          props.error().message);
+  meta_properties m;
+  for (const auto& p : *props) {
+    if (p.key == "cluster.id") m.cluster_id = p.value;
+    if (p.key == "node.id") {
+      try {
+        m.node_id = std::stoi(p.value);
+      } catch (const std::exception&) {
+        return fail(path + ": node.id is not a number: " + p.value);
+      }
+    }
+    if (p.key == "version" && p.value != "1") {
+      return fail(path + ": unsupported version " + p.value + " (expected 1)");
+    }
+  }
+  if (m.cluster_id.empty() || m.node_id < 0) return fail(path + ": cluster.id or node.id missing");
+  return std::optional<meta_properties>(m);
+}
+
+result<void, std::string> write_meta_properties(storage::file_io& io, const std::string& dir,
+                                                const meta_properties& m) {
+  std::string text = "#\n# Written by Vltava on first start; do not edit.\nversion=1\n";
+  text += "cluster.id=" + m.cluster_id + "\nnode.id=" + std::to_string(m.node_id) + "\n";
+  std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(text.data()), text.size());
+  if (auto w = storage::write_file_atomic(io, dir, "meta.properties", bytes); !w) {
+    return fail(storage_message(w.error()));
+  }
+  return {};
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + v[i];
+  return out;
+}
+
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string_view::npos) comma = s.size();
+    auto item = s.substr(start, comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
+using override_map = std::map<std::string, std::string, std::less<>>;
+
+// The new override set of a resource after `changes`. `current_value(key)` is the effective
+// value APPEND/SUBTRACT start from when the key has no override; `is_list(key)` says whether
+// the key is a list (only lists take APPEND/SUBTRACT).
+template <typename CurrentFn, typename IsListFn>
+result<override_map, op_result> apply_changes(const override_map& current,
+                                              const std::vector<config_change>& changes,
+                                              alter_mode mode, CurrentFn current_value,
+                                              IsListFn is_list) {
+  std::set<std::string, std::less<>> seen;
+  for (const auto& c : changes) {
+    if (!seen.insert(c.name).second) {
+      return fail(op_result::failure(error_code::invalid_request,
+                                     "Error due to duplicate config keys"));
+    }
+    if (c.op != config_op::del && !c.value) {
+      return fail(op_result::failure(error_code::invalid_request,
+                                     "Null value not supported for : " + c.name));
+    }
+  }
+  override_map next = mode == alter_mode::replace ? override_map{} : current;
+  for (const auto& c : changes) {
+    switch (c.op) {
+      case config_op::set:
+        next.insert_or_assign(c.name, *c.value);
+        break;
+      case config_op::del:
+        next.erase(c.name);
+        break;
+      case config_op::append:
+      case config_op::subtract: {
+        if (!is_list(c.name)) {
+          return fail(op_result::failure(
+              error_code::invalid_config,
+              "Can't " + std::string(c.op == config_op::append ? "APPEND" : "SUBTRACT") +
+                  " to key " + c.name + " because its type is not LIST."));
+        }
+        auto it = next.find(c.name);
+        std::vector<std::string> items =
+            split_list(it != next.end() ? std::string_view(it->second) : current_value(c.name));
+        for (const auto& v : split_list(*c.value)) {
+          auto pos = std::find(items.begin(), items.end(), v);
+          if (c.op == config_op::append && pos == items.end()) items.push_back(v);
+          if (c.op == config_op::subtract && pos != items.end()) items.erase(pos);
+        }
+        next.insert_or_assign(c.name, join(items));
+        break;
+      }
+      default:
+        return fail(op_result::failure(error_code::invalid_request,
+                                       "Unknown operations type " +
+                                           std::to_string(static_cast<int>(c.op))));
+    }
+  }
+  return next;
+}
+
+// Config records turning `from` into `to` for one resource.
+void diff_records(int8_t type, const std::string& name, const override_map& from,
+                  const override_map& to, std::vector<metadata_record>& out) {
+  for (const auto& [k, v] : to) {
+    auto it = from.find(k);
+    // Broker configs are written even when unchanged, as Kafka does, so a reload happens.
+    if (it != from.end() && it->second == v && type != resource_type_broker) continue;
+    protocol::metadata_config_record r;
+    r.resource_type = type;
+    r.resource_name = name;
+    r.name = k;
+    r.value = v;
+    out.emplace_back(std::move(r));
+  }
+  for (const auto& [k, _] : from) {
+    if (to.contains(k)) continue;
+    protocol::metadata_config_record r;
+    r.resource_type = type;
+    r.resource_name = name;
+    r.name = k;
+    r.value = std::nullopt;
+    out.emplace_back(std::move(r));
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> as_pairs(const override_map& m) {
+  return {m.begin(), m.end()};
+}
+
+}  // namespace
+
+// ---- state ------------------------------------------------------------------------------------
+
+struct metadata_store::state {
+  storage::file_io& io;
+  storage::flusher& flusher;
+  std::unique_ptr<storage::log> log;
+  // Shard 0's working image: every change appended to the log, durable or not yet. Validation
+  // runs against it, so a mutation sees the ones appended before it.
+  metadata_image working;
+  topic_id_index ids;
+  std::mutex log_mu;  // close() against a mutation appending on shard 0
+  bool closed = false;
+  bool failed = false;  // an append or fsync failed: the log refuses writes until restart
+
+  state(storage::file_io& i, storage::flusher& f) : io(i), flusher(f) {}
+};
+
+metadata_store::metadata_store(net::shard_pool& shards, std::string data_dir, model::node_id node,
+                               const config::config_set& broker_config)
+    : _shards(shards),
+      _data_dir(std::move(data_dir)),
+      _node(node),
+      _static_config(broker_config) {}
+
+metadata_store::~metadata_store() = default;
+
+result<std::unique_ptr<metadata_store>, std::string> metadata_store::open(
+    storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards, std::string data_dir,
+    model::node_id node, std::vector<broker_endpoint> advertised, std::optional<std::string> rack,
+    const config::config_set& broker_config) {
+  if (auto m = io.mkdir(data_dir); !m) return fail(storage_message(m.error()));
+  auto meta = read_meta_properties(io, data_dir + "/meta.properties");
+  if (!meta) return fail(meta.error());
+  meta_properties props;
+  if (*meta) {
+    props = **meta;
+    if (props.node_id != node()) {
+      return fail(data_dir + "/meta.properties: stored node.id " + std::to_string(props.node_id) +
+                  " does not match the configured node.id " + std::to_string(node()));
+    }
+  } else {
+    props.cluster_id = uuid_to_string(random_uuid());
+    props.node_id = node();
+    if (auto w = write_meta_properties(io, data_dir, props); !w) return fail(w.error());
+  }
+
+  std::unique_ptr<metadata_store> store(new metadata_store(shards, data_dir, node, broker_config));
+  store->_state = std::make_unique<state>(io, flusher);
+  state& st = *store->_state;
+  st.working.cluster_id = props.cluster_id;
+  st.working.controller_id = node;
+  st.working.brokers.push_back(broker_info{node, std::move(advertised), std::move(rack)});
+
+  auto opened = storage::log::open(io, flusher, data_dir + "/" + std::string(metadata_topic) + "-0",
+                                storage::log_identity{std::string(metadata_topic),
+                                                      model::partition_id(0)},
+                                metadata_log_config());
+  if (!opened) return fail("metadata log: " + storage_message(opened.error()));
+  st.log = std::move(opened).value();
+  if (st.log->recovery().truncation) {
+    log::info("cluster", "metadata log: {}", *st.log->recovery().truncation);
+  }
+  // Every record below the log end was acknowledged only once durable; records past the last
+  // fsync that survived a crash are whole (recovery checked their CRC) and are kept too.
+  model::offset from = st.log->log_start_offset();
+  model::offset end = st.log->log_end_offset();
+  size_t records = 0;
+  while (from < end) {
+    auto bytes = st.log->read_bytes(from, replay_read_bytes);
+    if (!bytes) return fail("metadata log: " + storage_message(bytes.error()));
+    if (bytes->empty()) break;
+    std::span<const std::byte> rest(*bytes);
+    while (!rest.empty()) {
+      auto h = model::parse_header(rest);
+      if (!h || h->size_bytes() > rest.size()) {
+        return fail("metadata log: unreadable batch at offset " + std::to_string(from()));
+      }
+      auto recs = read_metadata_batch(rest.first(h->size_bytes()));
+      if (!recs) {
+        return fail("metadata log: batch at offset " + std::to_string(h->base_offset()) + ": " +
+                    recs.error());
+      }
+      for (const auto& r : *recs) {
+        if (auto a = apply_record(st.working, st.ids, r); !a) {
+          return fail("metadata log: batch at offset " + std::to_string(h->base_offset()) +
+                      ": " + a.error());
+        }
+        ++records;
+      }
+      ++st.working.version;
+      from = h->last_offset() + 1;
+      rest = rest.subspan(h->size_bytes());
+    }
+  }
+  log::info("cluster", "metadata: cluster {} node {}: replayed {} records, {} topics",
+            props.cluster_id, node(), records, st.working.topics.size());
+  store->_image.store(std::make_shared<const metadata_image>(st.working));
+  return store;
+}
+
+void metadata_store::subscribe(std::function<void(image_ptr)> fn) {
+  // Registration happens at start-up, before mutations run on shard 0.
+  fn(image());
+  _subscribers.push_back(std::move(fn));
+}
+
+void metadata_store::publish(image_ptr next) {
+  _image.store(next);
+  for (auto& fn : _subscribers) fn(next);
+}
+
+void metadata_store::close() {
+  std::lock_guard lock(_state->log_mu);
+  if (_state->closed) return;
+  _state->closed = true;
+  if (auto c = _state->log->close(); !c) {
+    log::error("cluster", "metadata log: close failed: {}", storage_message(c.error()));
+  }
+}
+
+template <typename R, typename Fn>
+net::awaitable<R> metadata_store::on_shard0(Fn fn) {
+  co_return co_await asio::co_spawn(_shards.shard(0), std::move(fn), net::use_awaitable);
+}
+
+// ---- commit -----------------------------------------------------------------------------------
+
+namespace {
+
+// Waits (off the shard thread) until everything appended to `log` is durable; resumes on `ctx`.
+net::awaitable<storage::sresult<model::offset>> await_durable(storage::log& log,
+                                                              asio::io_context& ctx) {
+  using result_t = storage::sresult<model::offset>;
+  auto initiate = [&log, &ctx](auto handler) {
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    log.flush([h, &ctx](result_t r) {
+      asio::post(ctx, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+    });
+  };
+  co_return co_await asio::async_initiate<decltype(net::use_awaitable), void(result_t)>(
+      std::move(initiate), net::use_awaitable);
+}
+
+}  // namespace
+
+// Appends `records` as one batch, waits until durable, makes `next` the working and published
+// image. Runs on shard 0. On failure nothing is published and the store refuses later writes.
+net::awaitable<op_result> metadata_store::commit(std::vector<metadata_record>& records,
+                                                 metadata_image& next) {
+  state& st = *_state;
+  if (records.empty()) co_return op_result{};
+  model::offset last;
+  {
+    std::lock_guard lock(st.log_mu);
+    if (st.closed || st.failed) {
+      co_return op_result::failure(error_code::kafka_storage_error,
+                                   "the metadata log is closed or failed");
+    }
+    std::vector<std::byte> batch = build_metadata_batch(records, st.io.now_ms());
+    auto appended = st.log->append(batch);
+    if (!appended) {
+      st.failed = true;
+      log::error("cluster", "metadata log: append failed: {}", storage_message(appended.error()));
+      co_return op_result::failure(error_code::kafka_storage_error, "metadata log append failed");
+    }
+    last = appended->last_offset;
+  }
+  ++next.version;
+  st.working = next;
+  auto durable = co_await await_durable(*st.log, _shards.shard(0));
+  if (!durable || *durable <= last) {
+    st.failed = true;
+    log::error("cluster", "metadata log: fsync failed: {}",
+               durable ? std::string("durable end below the append")
+                       : storage_message(durable.error()));
+    co_return op_result::failure(error_code::kafka_storage_error, "metadata log sync failed");
+  }
+  st.log->set_high_watermark(*durable);
+  publish(std::make_shared<const metadata_image>(std::move(next)));
+  co_return op_result{};
+}
+
+// ---- effective configs ------------------------------------------------------------------------
+
+config::config_set effective_broker_config(const config::config_set& static_config,
+                                           const metadata_image& image) {
+  config::config_set out = static_config;
+  for (const auto* layer : {&image.cluster_config_overrides, &image.broker_config_overrides}) {
+    for (const auto& [k, v] : *layer) {
+      // Written only after validation; a value that no longer parses (a newer bound) keeps
+      // the static one.
+      (void)out.set(k, v, config::config_source::dynamic_broker_config);
+    }
+  }
+  return out;
+}
+
+config::config_set effective_topic_config(const config::config_set& static_config,
+                                          const metadata_image& image, const topic_info& topic) {
+  config::config_set broker = effective_broker_config(static_config, image);
+  auto cfg = config::topic_config(broker, as_pairs(topic.config_overrides));
+  if (cfg) return std::move(cfg).value();
+  // Overrides were validated when written; if one no longer parses, fall back to defaults.
+  auto defaults = config::topic_config(broker, {});
+  VLTAVA_ASSERT(defaults.has_value(), "broker defaults are valid topic configs");
+  return std::move(defaults).value();
+}
+
+bool is_dynamic_broker_config(std::string_view name) {
+  static constexpr std::array<std::string_view, 3> derived = {
+      "log.retention.minutes", "log.retention.hours", "log.roll.hours"};
+  if (std::find(derived.begin(), derived.end(), name) != derived.end()) return true;
+  for (const auto& def : config::topic_config_defs()) {
+    if (config::broker_synonym(def.name) == name) return true;
+  }
+  return false;
+}
+
+// ---- mutations --------------------------------------------------------------------------------
+
+namespace {
+
+struct planner {
+  const metadata_image& image;
+  const config::config_set& broker;  // effective
+  model::node_id node;
+
+  // The replicas of new partitions: one live broker (this node) per partition.
+  op_result check_replication(int32_t rf) const {
+    auto live = static_cast<int32_t>(image.brokers.size());
+    if (rf > live) {
+      return op_result::failure(
+          error_code::invalid_replication_factor,
+          "Unable to replicate the partition " + std::to_string(rf) +
+              " time(s): The target replication factor of " + std::to_string(rf) +
+              " cannot be reached because only " + std::to_string(live) +
+              " broker(s) are registered.");
+    }
+    return {};
+  }
+
+  op_result check_manual(const std::vector<model::node_id>& replicas,
+                         std::optional<size_t> rf) const {
+    if (replicas.empty()) {
+      return op_result::failure(error_code::invalid_replica_assignment,
+                                "The manual partition assignment includes an empty replica list.");
+    }
+    std::vector<model::node_id> sorted = replicas;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      if (!image.find_broker(sorted[i])) {
+        return op_result::failure(error_code::invalid_replica_assignment,
+                                  "The manual partition assignment includes broker " +
+                                      std::to_string(sorted[i]()) +
+                                      ", but no such broker is registered.");
+      }
+      if (i > 0 && sorted[i] == sorted[i - 1]) {
+        return op_result::failure(error_code::invalid_replica_assignment,
+                                  "The manual partition assignment includes the broker " +
+                                      std::to_string(sorted[i]()) + " more than once.");
+      }
+    }
+    if (rf && sorted.size() != *rf) {
+      return op_result::failure(
+          error_code::invalid_replica_assignment,
+          "The manual partition assignment includes a partition with " +
+              std::to_string(sorted.size()) +
+              " replica(s), but this is not consistent with previous partitions, which have " +
+              std::to_string(*rf) + " replica(s).");
+    }
+    return {};
+  }
+
+  protocol::metadata_partition_record partition(const protocol::uuid& topic, int32_t index,
+                                                std::vector<model::node_id> replicas) const {
+    protocol::metadata_partition_record p;
+    p.topic_id = topic;
+    p.partition_index = model::partition_id(index);
+    p.replica_nodes = replicas;
+    p.isr_nodes = std::move(replicas);
+    p.leader_id = p.isr_nodes.front();
+    p.leader_epoch = model::leader_epoch(0);
+    p.partition_epoch = 0;
+    return p;
+  }
+
+  // The records creating `req`, or why not. Name, existence and collisions are checked by the
+  // caller.
+  result<std::vector<metadata_record>, op_result> create(const create_topic_request& req) const {
+    std::vector<std::vector<model::node_id>> parts;
+    if (!req.assignments.empty()) {
+      if (req.replication_factor != -1) {
+        return fail(op_result::failure(error_code::invalid_request,
+                                       "A manual partition assignment was specified, but "
+                                       "replication factor was not set to -1."));
+      }
+      if (req.num_partitions != -1) {
+        return fail(op_result::failure(error_code::invalid_request,
+                                       "A manual partition assignment was specified, but "
+                                       "numPartitions was not set to -1."));
+      }
+      if (req.assignments.size() > metadata_store::records_per_op_max) return too_large();
+      std::map<int32_t, std::vector<model::node_id>> by_index;
+      std::optional<size_t> rf;
+      for (const auto& [index, replicas] : req.assignments) {
+        if (by_index.contains(index)) {
+          return fail(op_result::failure(
+              error_code::invalid_replica_assignment,
+              "Found multiple manual partition assignments for partition " +
+                  std::to_string(index)));
+        }
+        if (auto c = check_manual(replicas, rf); !c.ok()) return fail(c);
+        rf = replicas.size();
+        by_index.emplace(index, replicas);
+      }
+      for (int32_t i = 0; i < static_cast<int32_t>(by_index.size()); ++i) {
+        if (!by_index.contains(i)) {
+          return fail(op_result::failure(
+              error_code::invalid_replica_assignment,
+              "partitions should be a consecutive 0-based integer sequence"));
+        }
+        parts.push_back(by_index.at(i));
+      }
+    } else if (req.replication_factor < -1 || req.replication_factor == 0) {
+      return fail(op_result::failure(
+          error_code::invalid_replication_factor,
+          "Replication factor must be larger than 0, or -1 to use the default value."));
+    } else if (req.num_partitions < -1 || req.num_partitions == 0) {
+      return fail(op_result::failure(
+          error_code::invalid_partitions,
+          "Number of partitions was set to an invalid non-positive value."));
+    } else {
+      int64_t n = req.num_partitions == -1 ? broker.get_int("num.partitions")
+                                           : req.num_partitions;
+      int64_t rf = req.replication_factor == -1 ? broker.get_int("default.replication.factor")
+                                                : req.replication_factor;
+      if (auto c = check_replication(static_cast<int32_t>(rf)); !c.ok()) return fail(c);
+      if (n > static_cast<int64_t>(metadata_store::records_per_op_max)) return too_large();
+      parts.assign(static_cast<size_t>(n), std::vector<model::node_id>{node});
+    }
+    std::vector<std::pair<std::string, std::string>> overrides;
+    std::vector<std::string> nulls;
+    for (const auto& [k, v] : req.configs) {
+      if (!v) {
+        nulls.push_back(k);
+      } else {
+        overrides.emplace_back(k, *v);
+      }
+    }
+    if (!nulls.empty()) {
+      return fail(op_result::failure(error_code::invalid_config,
+                                     "Null value not supported for topic configs: " +
+                                         join(nulls)));
+    }
+    if (auto cfg = config::topic_config(broker, overrides); !cfg) {
+      return fail(op_result::failure(error_code::invalid_config, cfg.error()));
+    }
+    std::vector<metadata_record> out;
+    protocol::metadata_topic_record t;
+    t.name = req.name;
+    t.topic_id = random_uuid();
+    out.emplace_back(t);
+    for (const auto& [k, v] : overrides) {
+      protocol::metadata_config_record c;
+      c.resource_type = resource_type_topic;
+      c.resource_name = req.name;
+      c.name = k;
+      c.value = v;
+      out.emplace_back(std::move(c));
+    }
+    for (size_t i = 0; i < parts.size(); ++i) {
+      out.emplace_back(partition(t.topic_id, static_cast<int32_t>(i), parts[i]));
+    }
+    return out;
+  }
+
+  static failure<op_result> too_large() {
+    return fail(op_result::failure(error_code::policy_violation,
+                                   "Unable to perform excessively large batch operation."));
+  }
+};
+
+std::optional<std::string> colliding_topic(const metadata_image& image, std::string_view name) {
+  if (name.find_first_of("._") == std::string_view::npos) return std::nullopt;
+  for (const auto& [other, _] : image.topics) {
+    if (other != name && topic_names_collide(other, name)) return other;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+net::awaitable<std::vector<topic_result>> metadata_store::create_topics(
+    std::vector<create_topic_request> reqs, validate_only v) {
+  auto task = on_shard0<std::vector<topic_result>>(
+      [this, reqs = std::move(reqs), v]() -> net::awaitable<std::vector<topic_result>> {
+        state& st = *_state;
+        metadata_image next = st.working;
+        topic_id_index ids = st.ids;
+        config::config_set broker = effective_broker_config(_static_config, next);
+        planner plan{next, broker, _node};
+        std::vector<topic_result> results(reqs.size());
+        std::vector<metadata_record> all;
+        std::vector<size_t> created;
+        for (size_t i = 0; i < reqs.size(); ++i) {
+          const auto& req = reqs[i];
+          topic_result& res = results[i];
+          if (auto bad = invalid_topic_name(req.name)) {
+            static_cast<op_result&>(res) = op_result::failure(error_code::invalid_topic_exception,
+                                                              *bad);
+            continue;
+          }
+          if (next.topics.contains(req.name)) {
+            static_cast<op_result&>(res) = op_result::failure(
+                error_code::topic_already_exists, "Topic '" + req.name + "' already exists.");
+            continue;
+          }
+          if (auto other = colliding_topic(next, req.name)) {
+            static_cast<op_result&>(res) = op_result::failure(
+                error_code::invalid_topic_exception,
+                "Topic '" + req.name + "' collides with existing topic: " + *other);
+            continue;
+          }
+          auto recs = plan.create(req);
+          if (!recs) {
+            static_cast<op_result&>(res) = recs.error();
+            continue;
+          }
+          if (all.size() + recs->size() > records_per_op_max) {
+            static_cast<op_result&>(res) = planner::too_large().error;
+            continue;
+          }
+          for (const auto& r : *recs) {
+            auto a = apply_record(next, ids, r);
+            VLTAVA_ASSERT(a.has_value(), "a planned record applies");
+          }
+          res.topic = *next.find_topic(req.name);
+          all.insert(all.end(), std::make_move_iterator(recs->begin()),
+                     std::make_move_iterator(recs->end()));
+          created.push_back(i);
+        }
+        if (v == validate_only::yes || all.empty()) co_return results;
+        auto c = co_await commit(all, next);
+        if (c.ok()) {
+          st.ids = std::move(ids);
+        } else {
+          for (size_t i : created) static_cast<op_result&>(results[i]) = c;
+        }
+        co_return results;
+      });
+  co_return co_await std::move(task);
+}
+
+net::awaitable<topic_result> metadata_store::create_topic(create_topic_request req,
+                                                          validate_only v) {
+  std::vector<create_topic_request> one;
+  one.push_back(std::move(req));
+  auto task = create_topics(std::move(one), v);
+  auto r = co_await std::move(task);
+  co_return std::move(r.front());
+}
+
+net::awaitable<std::vector<op_result>> metadata_store::delete_topics(
+    std::vector<std::string> names) {
+  auto task = on_shard0<std::vector<op_result>>(
+      [this, names = std::move(names)]() -> net::awaitable<std::vector<op_result>> {
+        state& st = *_state;
+        std::vector<op_result> results(names.size());
+        if (!_static_config.get_bool("delete.topic.enable")) {
+          for (auto& r : results) {
+            r = op_result::failure(error_code::topic_deletion_disabled,
+                                   "Topic deletion is disabled.");
+          }
+          co_return results;
+        }
+        metadata_image next = st.working;
+        topic_id_index ids = st.ids;
+        std::vector<metadata_record> records;
+        std::vector<size_t> deleted;
+        for (size_t i = 0; i < names.size(); ++i) {
+          const topic_info* t = next.find_topic(names[i]);
+          if (!t) {
+            results[i] = op_result::failure(error_code::unknown_topic_or_partition,
+                                            "This server does not host this topic-partition.");
+            continue;
+          }
+          protocol::metadata_remove_topic_record r;
+          r.topic_id = t->id;
+          auto a = apply_record(next, ids, r);
+          VLTAVA_ASSERT(a.has_value(), "removing a known topic applies");
+          records.emplace_back(r);
+          deleted.push_back(i);
+        }
+        auto c = co_await commit(records, next);
+        if (c.ok()) {
+          st.ids = std::move(ids);
+        } else {
+          for (size_t i : deleted) results[i] = c;
+        }
+        co_return results;
+      });
+  co_return co_await std::move(task);
+}
+
+net::awaitable<op_result> metadata_store::delete_topic(std::string name) {
+  std::vector<std::string> one{std::move(name)};
+  auto task = delete_topics(std::move(one));
+  auto r = co_await std::move(task);
+  co_return std::move(r.front());
+}
+
+net::awaitable<op_result> metadata_store::create_partitions(
+    std::string topic, int32_t total,
+    std::optional<std::vector<std::vector<model::node_id>>> assignments, validate_only v) {
+  auto task = on_shard0<op_result>(
+      [this, topic = std::move(topic), total, assignments = std::move(assignments),
+       v]() -> net::awaitable<op_result> {
+        state& st = *_state;
+        metadata_image next = st.working;
+        topic_id_index ids = st.ids;
+        const topic_info* t = next.find_topic(topic);
+        if (!t) {
+          co_return op_result::failure(error_code::unknown_topic_or_partition,
+                                       "This server does not host this topic-partition.");
+        }
+        int32_t have = t->partition_count;
+        if (total == have) {
+          co_return op_result::failure(error_code::invalid_partitions,
+                                       "Topic already has " + std::to_string(have) +
+                                           " partition(s).");
+        }
+        if (total < have) {
+          co_return op_result::failure(error_code::invalid_partitions,
+                                       "The topic " + topic + " currently has " +
+                                           std::to_string(have) + " partition(s); " +
+                                           std::to_string(total) + " would not be an increase.");
+        }
+        int64_t additional = static_cast<int64_t>(total) - have;
+        if (additional > static_cast<int64_t>(records_per_op_max)) {
+          co_return planner::too_large().error;
+        }
+        if (assignments && static_cast<int64_t>(assignments->size()) != additional) {
+          co_return op_result::failure(
+              error_code::invalid_replica_assignment,
+              "Attempted to add " + std::to_string(additional) +
+                  " additional partition(s), but only " + std::to_string(assignments->size()) +
+                  " assignment(s) were specified.");
+        }
+        config::config_set broker = effective_broker_config(_static_config, next);
+        planner plan{next, broker, _node};
+        size_t rf = t->replication_factor > 0 ? static_cast<size_t>(t->replication_factor) : 1;
+        std::vector<metadata_record> records;
+        for (int64_t i = 0; i < additional; ++i) {
+          std::vector<model::node_id> replicas{_node};
+          if (assignments) {
+            replicas = (*assignments)[static_cast<size_t>(i)];
+            if (auto c = plan.check_manual(replicas, rf); !c.ok()) co_return c;
+          } else if (auto c = plan.check_replication(static_cast<int32_t>(rf)); !c.ok()) {
+            co_return c;
+          }
+          records.emplace_back(
+              plan.partition(t->id, static_cast<int32_t>(have + i), std::move(replicas)));
+        }
+        if (v == validate_only::yes) co_return op_result{};
+        for (const auto& r : records) {
+          auto a = apply_record(next, ids, r);
+          VLTAVA_ASSERT(a.has_value(), "a planned partition applies");
+        }
+        co_return co_await commit(records, next);
+      });
+  co_return co_await std::move(task);
+}
+
+net::awaitable<op_result> metadata_store::alter_topic_configs(std::string topic,
+                                                              std::vector<config_change> changes,
+                                                              alter_mode mode, validate_only v) {
+  auto task = on_shard0<op_result>(
+      [this, topic = std::move(topic), changes = std::move(changes), mode,
+       v]() -> net::awaitable<op_result> {
+        state& st = *_state;
+        metadata_image next = st.working;
+        topic_id_index ids = st.ids;
+        const topic_info* t = next.find_topic(topic);
+        if (!t) {
+          co_return op_result::failure(error_code::unknown_topic_or_partition,
+                                       "The topic '" + topic + "' does not exist.");
+        }
+        config::config_set broker = effective_broker_config(_static_config, next);
+        auto current = effective_topic_config(_static_config, next, *t);
+        auto after = apply_changes(
+            t->config_overrides, changes, mode,
+            [&](std::string_view key) -> std::string {
+              if (!current.find(key)) return {};
+              return config::to_text(current.get(key)).value_or("");
+            },
+            [&](std::string_view key) {
+              const auto* def = current.find(key);
+              return def && def->kind == config::value_kind::list;
+            });
+        if (!after) co_return after.error();
+        if (auto cfg = config::topic_config(broker, as_pairs(*after)); !cfg) {
+          co_return op_result::failure(error_code::invalid_config, cfg.error());
+        }
+        std::vector<metadata_record> records;
+        diff_records(resource_type_topic, topic, t->config_overrides, *after, records);
+        if (v == validate_only::yes) co_return op_result{};
+        for (const auto& r : records) {
+          auto a = apply_record(next, ids, r);
+          VLTAVA_ASSERT(a.has_value(), "a config record of a known topic applies");
+        }
+        co_return co_await commit(records, next);
+      });
+  co_return co_await std::move(task);
+}
+
+net::awaitable<op_result> metadata_store::alter_broker_configs(std::string resource_name,
+                                                               std::vector<config_change> changes,
+                                                               alter_mode mode, validate_only v) {
+  auto task = on_shard0<op_result>(
+      [this, name = std::move(resource_name), changes = std::move(changes), mode,
+       v]() -> net::awaitable<op_result> {
+        state& st = *_state;
+        if (!name.empty()) {
+          int32_t id = -1;
+          try {
+            size_t used = 0;
+            id = std::stoi(name, &used);
+            if (used != name.size()) id = -1;
+          } catch (const std::exception&) {
+            co_return op_result::failure(error_code::invalid_request,
+                                         "Node id must be an integer, but it is: " + name);
+          }
+          if (id != _node()) {
+            co_return op_result::failure(error_code::invalid_request,
+                                         "Unexpected broker id, expected " +
+                                             std::to_string(_node()) + ", but received " + name);
+          }
+        }
+        metadata_image next = st.working;
+        topic_id_index ids = st.ids;
+        const override_map& current_map =
+            name.empty() ? next.cluster_config_overrides : next.broker_config_overrides;
+        config::config_set broker = effective_broker_config(_static_config, next);
+        auto after = apply_changes(
+            current_map, changes, mode,
+            [&](std::string_view key) -> std::string {
+              if (!broker.find(key)) return {};
+              return config::to_text(broker.get(key)).value_or("");
+            },
+            [&](std::string_view key) {
+              const auto* def = broker.find(key);
+              return def && def->kind == config::value_kind::list;
+            });
+        if (!after) co_return after.error();
+        std::vector<std::string> not_dynamic;
+        config::config_set check = _static_config;
+        for (const auto& [k, val] : *after) {
+          if (!check.find(k)) {
+            co_return op_result::failure(
+                error_code::invalid_request,
+                config::unknown_key_message(_static_config.defs(), k));
+          }
+          if (!is_dynamic_broker_config(k)) {
+            not_dynamic.push_back(k);
+            continue;
+          }
+          if (auto s = check.set(k, val, config::config_source::dynamic_broker_config); !s) {
+            co_return op_result::failure(error_code::invalid_request, s.error());
+          }
+        }
+        if (!not_dynamic.empty()) {
+          co_return op_result::failure(error_code::invalid_request,
+                                       "Cannot update these configs dynamically: " +
+                                           join(not_dynamic));
+        }
+        std::vector<metadata_record> records;
+        diff_records(resource_type_broker, name, current_map, *after, records);
+        if (v == validate_only::yes) co_return op_result{};
+        for (const auto& r : records) {
+          auto a = apply_record(next, ids, r);
+          VLTAVA_ASSERT(a.has_value(), "a broker config record applies");
+        }
+        co_return co_await commit(records, next);
+      });
+  co_return co_await std::move(task);
+}
+
+}  // namespace vltava::cluster

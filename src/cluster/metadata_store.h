@@ -1,0 +1,162 @@
+#pragma once
+
+// The node's metadata store: topics (names, ids, partitions, config overrides) and dynamic
+// broker configs, kept in an append-only metadata log of records
+// (docs/formats/metadata-log.md) and applied to the immutable metadata_image every shard
+// reads. Today one node owns the log; with the controller quorum the same log is replicated
+// by Raft and the mutations below become controller requests, unchanged for their callers.
+//
+// Threading: image() and the mutations may be called from any shard. Mutations run on shard 0
+// one after another (validation and the log append are never interleaved), wait for the
+// fdatasync off the shard thread, publish the new image, and resume on the caller's shard.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "cluster/metadata_image.h"
+#include "cluster/metadata_records.h"
+#include "config/config_def.h"
+#include "model/fundamental.h"
+#include "net/asio.h"
+#include "net/shard_pool.h"
+#include "protocol/error_code.h"
+#include "storage/file_io.h"
+#include "storage/flusher.h"
+
+namespace vltava::storage {
+class log;
+}
+
+namespace vltava::cluster {
+
+// The outcome of one mutation on one resource: Kafka's error code and, on failure, a message
+// for the client (Kafka's wording where clients or operators match on it).
+struct op_result {
+  protocol::error_code error = protocol::error_code::none;
+  std::optional<std::string> message;
+
+  bool ok() const { return error == protocol::error_code::none; }
+  static op_result failure(protocol::error_code e, std::string why) {
+    return op_result{e, std::move(why)};
+  }
+};
+
+// One topic to create (CreateTopics, or Metadata's auto-creation).
+struct create_topic_request {
+  std::string name;
+  int32_t num_partitions = -1;      // -1: the broker's num.partitions
+  int16_t replication_factor = -1;  // -1: the broker's default.replication.factor
+  // Manual assignment (partition index, replicas); then both counts above must be -1.
+  std::vector<std::pair<int32_t, std::vector<model::node_id>>> assignments;
+  // Topic config overrides; a null value is refused (INVALID_CONFIG), as Kafka does.
+  std::vector<std::pair<std::string, std::optional<std::string>>> configs;
+};
+
+struct topic_result : op_result {
+  topic_info topic;  // on success: the topic as created (or as it would be, when validating)
+};
+
+// One config change of IncrementalAlterConfigs; the op codes are the protocol's.
+enum class config_op : int8_t { set = 0, del = 1, append = 2, subtract = 3 };
+struct config_change {
+  std::string name;
+  config_op op = config_op::set;
+  std::optional<std::string> value;
+};
+// Incremental: only the named keys change. Replace (legacy AlterConfigs): the given keys
+// become the resource's whole override set; every other override is removed.
+enum class alter_mode : uint8_t { incremental, replace };
+enum class validate_only : bool { no = false, yes = true };
+
+class metadata_store {
+ public:
+  // Records per mutation (one log batch), as Kafka's controller bounds one operation.
+  static constexpr size_t records_per_op_max = 10'000;
+
+  // Opens (creating) the node's metadata under data_dir: <data_dir>/meta.properties (cluster.id
+  // and node.id, generated on first start; a different node.id is refused) and the metadata
+  // log <data_dir>/__cluster_metadata-0/, replayed into the first image. Blocking: call at
+  // start-up, before the shards serve requests. io, flusher and shards must outlive the store.
+  static result<std::unique_ptr<metadata_store>, std::string> open(
+      storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards,
+      std::string data_dir, model::node_id node, std::vector<broker_endpoint> advertised,
+      std::optional<std::string> rack, const config::config_set& broker_config);
+  ~metadata_store();
+  metadata_store(const metadata_store&) = delete;
+  metadata_store& operator=(const metadata_store&) = delete;
+
+  // The current image. Thread-safe.
+  image_ptr image() const { return _image.load(); }
+  // Called with the new image after every change, and once at subscribe with the current one.
+  // Called on shard 0 (at subscribe: on the caller's thread).
+  void subscribe(std::function<void(image_ptr)> fn);
+
+  net::awaitable<std::vector<topic_result>> create_topics(std::vector<create_topic_request> reqs,
+                                                          validate_only v);
+  net::awaitable<topic_result> create_topic(create_topic_request req,
+                                            validate_only v = validate_only::no);
+  net::awaitable<std::vector<op_result>> delete_topics(std::vector<std::string> names);
+  net::awaitable<op_result> delete_topic(std::string name);
+  // Raises the partition count to `total` (only an increase: INVALID_PARTITIONS otherwise).
+  // `assignments`, when given, holds the replicas of each new partition.
+  net::awaitable<op_result> create_partitions(
+      std::string topic, int32_t total,
+      std::optional<std::vector<std::vector<model::node_id>>> assignments, validate_only v);
+  net::awaitable<op_result> alter_topic_configs(std::string topic,
+                                                std::vector<config_change> changes,
+                                                alter_mode mode, validate_only v);
+  // `resource_name`: this node's id, or "" for the cluster-wide default.
+  net::awaitable<op_result> alter_broker_configs(std::string resource_name,
+                                                 std::vector<config_change> changes,
+                                                 alter_mode mode, validate_only v);
+
+  // Clean shutdown: syncs and closes the log. Blocking; call when no mutation runs (after the
+  // shards stopped). Mutations afterwards fail with KAFKA_STORAGE_ERROR.
+  void close();
+
+  const std::string& data_dir() const { return _data_dir; }
+  model::node_id node_id() const { return _node; }
+  const config::config_set& static_config() const { return _static_config; }
+
+  struct state;  // shard 0's working copy and the log; defined in metadata_store.cc
+
+ private:
+  metadata_store(net::shard_pool& shards, std::string data_dir, model::node_id node,
+                 const config::config_set& broker_config);
+  void publish(image_ptr next);
+  // Appends `records` as one batch, waits until durable, publishes `next`. On shard 0.
+  net::awaitable<op_result> commit(std::vector<metadata_record>& records, metadata_image& next);
+  // Runs `fn` on shard 0 and resumes on the caller's executor.
+  template <typename R, typename Fn>
+  net::awaitable<R> on_shard0(Fn fn);
+
+  net::shard_pool& _shards;
+  std::string _data_dir;
+  model::node_id _node;
+  const config::config_set& _static_config;
+  std::atomic<image_ptr> _image;
+  std::unique_ptr<state> _state;
+  std::vector<std::function<void(image_ptr)>> _subscribers;  // shard 0 only
+};
+
+// The broker's effective configuration: the static configuration with the dynamic overrides
+// of `image` applied (cluster-wide default first, then this node's).
+config::config_set effective_broker_config(const config::config_set& static_config,
+                                           const metadata_image& image);
+// A topic's effective configuration (defaults from the effective broker configuration, then
+// the topic's overrides). The overrides were validated when written.
+config::config_set effective_topic_config(const config::config_set& static_config,
+                                          const metadata_image& image, const topic_info& topic);
+
+// Whether Kafka lets a broker key change dynamically (the log.* defaults of topic configs);
+// Vltava accepts only those whose new value takes effect without a restart.
+bool is_dynamic_broker_config(std::string_view name);
+
+}  // namespace vltava::cluster
