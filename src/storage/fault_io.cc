@@ -84,6 +84,7 @@ sresult<size_t> fault_io::pwrite(int fd, std::span<const std::byte> buf, uint64_
 sresult<void> fault_io::fdatasync(int fd) {
   if (int err = take_fault(io_op::fdatasync)) return errno_error(err, "fdatasync (injected)", "");
   ++_fsyncs;
+  if (_skip_syncs.load()) return {};
   return _real.fdatasync(fd);
 }
 
@@ -109,6 +110,7 @@ sresult<void> fault_io::mkdir(const std::string& path) {
 
 sresult<void> fault_io::fsync_dir(const std::string& path) {
   if (int err = take_fault(io_op::fsync_dir)) return errno_error(err, "fsync_dir (injected)", path);
+  if (_skip_syncs.load()) return {};
   return _real.fsync_dir(path);
 }
 

@@ -28,6 +28,8 @@ class fault_io final : public file_io {
   // The next `count` calls of `op` fail with `err` without touching the disk.
   void fail_next(io_op op, int err, int count = 1);
   void clear_faults();
+  // fdatasync and fsync_dir succeed without syncing (benchmark set-up, not durability tests).
+  void set_skip_syncs(bool on) { _skip_syncs.store(on); }
 
   // Manual clock: once set, now_ms() returns it instead of the real clock.
   void set_now(int64_t ms) { _now.store(ms); }
@@ -74,6 +76,7 @@ class fault_io final : public file_io {
   std::vector<pending> _pending;
   std::atomic<int64_t> _now{-1};
   std::atomic<int> _fsyncs{0};
+  std::atomic<bool> _skip_syncs{false};
 };
 
 }  // namespace vltava::storage

@@ -11,6 +11,7 @@ namespace layout = model::batch_layout;
 
 namespace {
 constexpr size_t scan_buffer_bytes = 64 * 1024;
+constexpr size_t header_chunk_bytes = 4 * 1024;
 }
 
 sresult<scan_outcome> scan_batches(const file& f, uint64_t from, uint64_t to, bool verify,
@@ -21,7 +22,10 @@ sresult<scan_outcome> scan_batches(const file& f, uint64_t from, uint64_t to, bo
   // Makes [pos, pos + n) available in buf, reading ahead up to the scan buffer size.
   auto ensure = [&](uint64_t pos, size_t n) -> sresult<void> {
     if (pos >= buf_pos && pos + n <= buf_pos + buf_len) return {};
-    size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(n, scan_buffer_bytes), to - pos));
+    // Header-only scans read small chunks: batches are often larger than the chunk, and
+    // reading their bodies would only be copied and thrown away.
+    size_t chunk = verify ? scan_buffer_bytes : header_chunk_bytes;
+    size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(n, chunk), to - pos));
     if (buf.size() < want) buf.resize(want);
     auto got = f.read_some(std::span(buf.data(), want), pos);
     if (!got) return fail(got.error());
