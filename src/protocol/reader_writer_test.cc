@@ -218,3 +218,25 @@ TEST(decode_error, nested_paths) {
 
 }  // namespace
 }  // namespace vltava::protocol
+
+namespace vltava::protocol {
+namespace {
+
+TEST(writer, spliced_records_leave_a_gap_with_their_length) {
+  writer w;
+  w.write_fixed(int16_t{7});
+  records_view spliced;
+  spliced.splice_id = 3;
+  spliced.splice_length = 1000;
+  w.write_records(spliced, /*compact=*/true, /*nullable=*/true);
+  w.write_fixed(int8_t{1});
+  ASSERT_EQ(w.splices().size(), 1u);
+  EXPECT_EQ(w.splices()[0].id, 3u);
+  EXPECT_EQ(w.splices()[0].length, 1000u);
+  // int16 + uvarint(1001) = 2 + 2 bytes, then the gap, then the int8.
+  EXPECT_EQ(w.splices()[0].position, 4u);
+  EXPECT_EQ(w.size(), 5u);
+}
+
+}  // namespace
+}  // namespace vltava::protocol

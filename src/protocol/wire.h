@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -26,6 +27,11 @@ struct uuid {
 struct records_view {
   std::span<const std::byte> data;
   bool null = false;
+  // Encoding only, for zero-copy fetch responses: `splice_length` bytes that are not in memory
+  // (file ranges). The writer writes their length prefix and records a splice point
+  // (writer::splices()) instead of copying `data`; the sender inserts the bytes there.
+  std::optional<uint32_t> splice_id;
+  size_t splice_length = 0;
 
   // Equal when both are null, or both hold the same bytes (wherever they live).
   friend bool operator==(const records_view& a, const records_view& b) {

@@ -68,6 +68,9 @@ void writer::write_nullable_bytes(const std::optional<std::vector<std::byte>>& b
 void writer::write_records(const records_view& r, bool compact, bool nullable) {
   if (r.null) {
     write_null_array(compact, nullable);
+  } else if (r.splice_id) {
+    write_length(r.splice_length, compact, true);
+    _splices.push_back({_buf.size(), *r.splice_id, r.splice_length});
   } else {
     write_bytes(r.data, compact);
   }

@@ -63,6 +63,14 @@ class writer {
   // Overwrites 4 bytes at `pos` (a frame's size prefix, written as a placeholder first).
   void patch_int32(size_t pos, int32_t v);
 
+  // Where records kept out of the buffer belong (see records_view::splice_id), in order.
+  struct splice_point {
+    size_t position;  // in buffer(): the spliced bytes go before the byte at this position
+    uint32_t id;
+    size_t length;
+  };
+  const std::vector<splice_point>& splices() const { return _splices; }
+
   size_t size() const { return _buf.size(); }
   const std::vector<std::byte>& buffer() const { return _buf; }
   std::vector<std::byte> take() && { return std::move(_buf); }
@@ -81,6 +89,7 @@ class writer {
   void write_length(size_t n, bool compact, bool wide);
 
   std::vector<std::byte> _buf;
+  std::vector<splice_point> _splices;
 };
 
 }  // namespace vltava::protocol
