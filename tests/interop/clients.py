@@ -23,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENTS = ["kcat", "rdkafka_c", "confluent", "kafka_python", "kafkajs"]
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
 TIMEOUT_S = 600
+IDLE_S = 30  # a consumer that got nothing new for this long gives up (and the check fails)
 
 _build_dir = tempfile.mkdtemp(prefix="vltava-interop-bin-")
 atexit.register(shutil.rmtree, _build_dir, True)
@@ -189,9 +190,10 @@ def _consume_confluent(bootstrap, topic, partitions, n):
                      "enable.auto.commit": False, "auto.offset.reset": "earliest"})
     c.assign([ck.TopicPartition(topic, p, ck.OFFSET_BEGINNING) for p in range(partitions)])
     records = []
-    deadline = time.time() + TIMEOUT_S
-    while len(records) < n and time.time() < deadline:
+    deadline, idle_until = time.time() + TIMEOUT_S, time.time() + IDLE_S
+    while len(records) < n and time.time() < min(deadline, idle_until):
         for m in c.consume(num_messages=10000, timeout=0.5):
+            idle_until = time.time() + IDLE_S
             if m.error():
                 raise AssertionError("confluent consume: %s" % m.error())
             records.append(messages.Record(
@@ -210,9 +212,10 @@ def _consume_kafka_python(bootstrap, topic, partitions, n):
     c.assign(tps)
     c.seek_to_beginning(*tps)
     records = []
-    deadline = time.time() + TIMEOUT_S
-    while len(records) < n and time.time() < deadline:
+    deadline, idle_until = time.time() + TIMEOUT_S, time.time() + IDLE_S
+    while len(records) < n and time.time() < min(deadline, idle_until):
         for tp_records in c.poll(timeout_ms=500, max_records=10000).values():
+            idle_until = time.time() + IDLE_S
             for m in tp_records:
                 records.append(messages.Record(
                     m.partition, m.offset, m.timestamp, m.key or b"", m.value or b"",

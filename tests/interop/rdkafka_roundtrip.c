@@ -122,8 +122,10 @@ static int consume(const char* bootstrap, const char* topic, int partitions, lon
   if (rd_kafka_assign(rk, parts)) die("assign", "failed");
   rd_kafka_topic_partition_list_destroy(parts);
   long count = 0;
-  time_t deadline = time(NULL) + 300;
-  while (count < n && time(NULL) < deadline) {
+  /* Gives up after 600 s, or 30 s without a new record (the caller's check then fails). */
+  time_t deadline = time(NULL) + 600;
+  time_t idle_until = time(NULL) + 30;
+  while (count < n && time(NULL) < deadline && time(NULL) < idle_until) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 500);
     if (!m) continue;
     if (m->err) {
@@ -132,6 +134,7 @@ static int consume(const char* bootstrap, const char* topic, int partitions, lon
       rd_kafka_message_destroy(m);
       continue;
     }
+    idle_until = time(NULL) + 30;
     char head[96];
     snprintf(head, sizeof(head), "%d %lld %lld ", (int)m->partition, (long long)m->offset,
              (long long)rd_kafka_message_timestamp(m, NULL));

@@ -12,6 +12,10 @@ def run(client, broker, topic, codec, partitions, n=None):
     if reason:
         pytest.skip(reason)
     n = n or harness.BIG_N
+    if broker.backend == "mock" and partitions == 1:
+        # The mock keeps only the last 5 MiB of a partition: 100,000 uncompressed records from
+        # some clients (kafka-python) exceed that, so the mock gets half as many per partition.
+        n = min(n, 50_000)
     ms = messages.new_set(client, n, partitions, kcat_style=(client == "kcat"))
     broker.create_topic(topic, partitions)
     window = clients.produce(client, broker.bootstrap, topic, ms, codec)

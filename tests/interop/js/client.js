@@ -109,8 +109,10 @@ async function consume(bootstrap, topic, partitions, n) {
   for (let p = 0; p < partitions; p++) next.set(p, '0');
   const out = [];
   let count = 0;
-  const deadline = Date.now() + 300000;
-  while (count < n && Date.now() < deadline) {
+  // Gives up after 600 s, or 30 s without a new record (the caller's check then fails).
+  const deadline = Date.now() + 600000;
+  let idleUntil = Date.now() + 30000;
+  while (count < n && Date.now() < Math.min(deadline, idleUntil)) {
     const byLeader = new Map();
     const meta = cluster.findTopicPartitionMetadata(topic);
     for (const pm of meta) {
@@ -151,7 +153,8 @@ async function consume(bootstrap, topic, partitions, n) {
       }
     }
     if (out.length > 10000) process.stdout.write(out.splice(0).join(''));
-    if (!got) await new Promise((r) => setTimeout(r, 50));
+    if (got) idleUntil = Date.now() + 30000;
+    else await new Promise((r) => setTimeout(r, 50));
   }
   process.stdout.write(out.join(''));
   await cluster.disconnect();
