@@ -76,13 +76,24 @@ sresult<void> log::load() {
       if (auto r = _io.unlink(p); !r) return r;
       removed = true;
     } else if (ends_with(n, format::swap_suffix)) {
+      // Compaction passed its commit point: finish its swap. The old indexes describe the
+      // old file; they go and are rebuilt from the new one.
       std::string target = p.substr(0, p.size() - format::swap_suffix.size());
-      if (auto r = _io.rename(p, target); !r) return r;
-      removed = true;
-      if (auto b = format::parse_segment_name(
-              n.substr(0, n.size() - format::swap_suffix.size()), format::log_suffix)) {
+      auto b = format::parse_segment_name(n.substr(0, n.size() - format::swap_suffix.size()),
+                                          format::log_suffix);
+      if (b) {
+        for (auto suffix : {format::index_suffix, format::time_index_suffix}) {
+          std::string idx = _dir + "/" + format::segment_name(*b) + std::string(suffix);
+          auto ex = _io.exists(idx);
+          if (!ex) return fail(ex.error());
+          if (*ex) {
+            if (auto r = _io.unlink(idx); !r) return r;
+          }
+        }
         bases.insert(*b);
       }
+      if (auto r = _io.rename(p, target); !r) return r;
+      removed = true;
     } else if (auto b = format::parse_segment_name(n, format::log_suffix)) {
       bases.insert(*b);
     }
@@ -158,6 +169,7 @@ sresult<void> log::load() {
   _log_start = std::max(ckpt ? ckpt->log_start : first_base, first_base);
   _log_start = std::min(_log_start, log_end_offset());
   _high_watermark = _log_start;
+  _first_dirty = first_base;
   _recovery_point = log_end_offset();
   _last_flush_ms = now;
   if (_report.clean_shutdown && _report.segments_scanned == 0) {
@@ -654,6 +666,90 @@ sresult<void> log::close() {
   }
   _closed = true;
   return {};
+}
+
+}  // namespace vltava::storage
+
+namespace vltava::storage {
+
+std::optional<compaction_job> log::begin_compaction(bool force) {
+  if (!_cfg.cleanup.compact || _closed || _durability->failed()) return std::nullopt;
+  int64_t now = _io.now_ms();
+  std::vector<compaction_job::source> sources;
+  uint64_t total = 0, dirty = 0;
+  offset clean_end = _segments.begin()->first;
+  for (auto it = _segments.begin(); std::next(it) != _segments.end(); ++it) {
+    offset next_base = std::next(it)->first;
+    if (next_base > _high_watermark) break;
+    auto mts = it->second->max_timestamp();
+    if (!mts || now - *mts < _cfg.min_compaction_lag_ms) break;
+    auto& s = *it->second;
+    sources.push_back({s.base_offset(), s.log_file(), s.size()});
+    total += s.size();
+    if (s.base_offset() >= _first_dirty) dirty += s.size();
+    clean_end = next_base;
+  }
+  if (sources.empty() || dirty == 0) return std::nullopt;
+  if (!force && static_cast<double>(dirty) / static_cast<double>(total) <
+                    _cfg.min_cleanable_dirty_ratio) {
+    return std::nullopt;
+  }
+  return compaction_job(_io, _dir, _cfg, now, _first_dirty, clean_end, std::move(sources));
+}
+
+sresult<compaction_stats> log::finish_compaction(compaction_job& job) {
+  // Abandon if any source changed (truncated, deleted by retention, replaced) meanwhile.
+  for (const auto& s : job.sources()) {
+    auto it = _segments.find(s.base);
+    if (it == _segments.end() || it->second->log_file() != s.log || it->second->size() != s.size) {
+      job.discard();
+      return compaction_stats{};
+    }
+  }
+  std::vector<const compaction_job::source*> changed;
+  for (const auto& s : job.sources()) {
+    if (s.changed) changed.push_back(&s);
+  }
+  for (const auto* s : changed) {
+    if (auto r = _io.rename(s->cleaned_path, s->log->path() + std::string(format::swap_suffix));
+        !r) {
+      job.discard();
+      return fail(r.error());
+    }
+  }
+  // Commit point: once the .swap names are durable, recovery completes the swap.
+  if (auto r = _io.fsync_dir(_dir); !r) return fail(r.error());
+  int64_t now = _io.now_ms();
+  for (const auto* s : changed) {
+    auto& seg = _segments.find(s->base)->second;
+    for (auto suffix : {format::index_suffix, format::time_index_suffix}) {
+      auto ex = _io.exists(seg->path(suffix));
+      if (!ex) return fail(ex.error());
+      if (*ex) {
+        if (auto r = _io.unlink(seg->path(suffix)); !r) return fail(r.error());
+      }
+    }
+    if (auto r = _io.rename(s->log->path() + std::string(format::swap_suffix), s->log->path());
+        !r) {
+      return fail(r.error());
+    }
+    offset next = seg->next_offset();
+    auto fresh = segment::open(_io, _dir, s->base, _limits, now);
+    if (!fresh) return fail(fresh.error());
+    (*fresh)->set_next_offset(next);
+    seg = std::move(*fresh);
+  }
+  _dir_dirty = true;
+  _first_dirty = job.clean_end();
+  submit(true, false, {});
+  return job.stats();
+}
+
+sresult<compaction_stats> log::compact(bool force) {
+  auto job = begin_compaction(force);
+  if (!job) return compaction_stats{};
+  if (auto r = job->run(); !r) return fail(r.error());
+  return finish_compaction(*job);
 }
 
 }  // namespace vltava::storage

@@ -14,6 +14,7 @@
 
 #include "model/fundamental.h"
 #include "model/record_batch_header.h"
+#include "storage/compaction.h"
 #include "storage/errors.h"
 #include "storage/file_io.h"
 #include "storage/flusher.h"
@@ -142,6 +143,18 @@ class log {
   // Deletes old segments by retention.ms and retention.bytes; returns how many.
   sresult<size_t> apply_retention();
 
+  // Compaction (cleanup.policy contains compact); see compaction.h for the three steps.
+  // begin: nullopt when there is nothing cleanable or the dirty ratio is below
+  // min.cleanable.dirty.ratio (unless `force`). Cleanable: segments other than the active one,
+  // below the high watermark, whose newest batch is older than min.compaction.lag.ms.
+  std::optional<compaction_job> begin_compaction(bool force = false);
+  // Swaps the cleaned segments in; abandons the job if the log changed meanwhile. Does one
+  // directory fsync (the commit point) on the calling thread.
+  sresult<compaction_stats> finish_compaction(compaction_job& job);
+  // All three steps on this thread (tests, tools).
+  sresult<compaction_stats> compact(bool force = false);
+  model::offset first_dirty_offset() const { return _first_dirty; }
+
   const recovery_report& recovery() const { return _report; }
   const log_identity& identity() const { return _id; }
   const log_config& config() const { return _cfg; }
@@ -188,6 +201,7 @@ class log {
   std::function<void(const append_result&)> _append_listener;
   recovery_report _report;
   bool _closed = false;
+  model::offset _first_dirty;  // compaction: everything below was cleaned once
 };
 
 // partition.checkpoint contents (docs/formats/partition-checkpoint.md).
