@@ -8,9 +8,12 @@
 //   - every batch from the log start to the end reads back byte-exact (the child's batches
 //     are a pure function of their base offset), offsets contiguous, nothing partial.
 // Modes: plain (kill at random), torn (the child's fault_io tears a write at a random byte
-// and the child kills itself right there), retention (segments are deleted all the time).
+// and the child kills itself right there), retention (segments are deleted all the time),
+// compact (the log is compacted every few appends; checks that every record read back is the
+// one written at its offset, batches keep their last offsets, and every key's newest record
+// survives).
 //
-// Usage: crash_test [kills] (default 250: 60% plain, 20% torn, 20% retention)
+// Usage: crash_test [kills] (default 300: half plain, a sixth each torn, retention, compact)
 
 #include <fcntl.h>
 #include <poll.h>
@@ -28,6 +31,8 @@
 #include <string>
 #include <thread>
 
+#include "model/record.h"
+#include "model/record_batch_builder.h"
 #include "storage/fault_io.h"
 #include "storage/flusher.h"
 #include "storage/log.h"
@@ -39,6 +44,8 @@ using namespace vltava::storage;
 namespace {
 
 const log_identity crash_id{"crash", model::partition_id(0)};
+std::vector<int64_t> g_seen_offsets;  // compact mode: offsets of the records read back
+int64_t g_compacted_batches = 0;      // compact mode: batches seen with records removed
 
 log_config config_for(const std::string& mode) {
   log_config cfg;
@@ -48,7 +55,39 @@ log_config config_for(const std::string& mode) {
     cfg.retention_bytes = 96 * 1024;
     cfg.file_delete_delay_ms = 0;
   }
+  if (mode == "compact") {
+    cfg.segment_bytes = 8 * 1024;
+    cfg.cleanup = {.del = false, .compact = true};
+    cfg.delete_retention_ms = 0;
+  }
   return cfg;
+}
+
+// Compact mode: record i of the batch at `base` has offset o = base + i, key "k<o % 37>" and
+// value "v<o>", or no value (a tombstone) when o % 11 == 0.
+int32_t compact_records(int64_t base) { return static_cast<int32_t>(1 + base % 5); }
+std::string compact_key(int64_t o) { return "k" + std::to_string(o % 37); }
+std::optional<std::string> compact_value(int64_t o) {
+  if (o % 11 == 0) return std::nullopt;
+  return "v" + std::to_string(o) + std::string(static_cast<size_t>(o % 300), 'x');
+}
+
+std::vector<std::byte> compact_batch(int64_t base) {
+  model::batch_options opts;
+  opts.base_offset = model::offset(base);
+  opts.partition_leader_epoch = model::leader_epoch(1);
+  model::record_batch_builder b(opts);
+  for (int32_t i = 0; i < compact_records(base); ++i) {
+    std::string k = compact_key(base + i);
+    auto v = compact_value(base + i);
+    auto kb = std::as_bytes(std::span(k));
+    std::optional<model::bytes_view> vb;
+    if (v) vb = std::as_bytes(std::span(*v));
+    b.add(model::timestamp_ms(1'600'000'000'000 + base), kb, vb);
+  }
+  auto built = b.build();
+  if (!built) std::abort();
+  return std::move(*built);
 }
 
 // The batch the child writes at `base`, exactly as it must read back.
@@ -80,7 +119,7 @@ int run_child(const std::string& dir, const std::string& mode, uint64_t seed, in
   uint64_t appended = 0;
   for (;;) {
     int64_t next = l.log_end_offset()();
-    auto b = expected_batch(next);
+    auto b = mode == "compact" ? compact_batch(next) : expected_batch(next);
     model::set_base_offset(b, model::offset(0));  // the log assigns it
     model::set_partition_leader_epoch(b, model::leader_epoch(-1));
     auto r = l.append(b, {.leader_epoch = model::leader_epoch(1)});
@@ -102,6 +141,10 @@ int run_child(const std::string& dir, const std::string& mode, uint64_t seed, in
       l.set_high_watermark(l.log_end_offset());
       if (auto h = l.housekeeping(); !h) die("housekeeping: " + h.error().message, 7);
     }
+    if (mode == "compact" && appended % 8 == 0) {
+      l.set_high_watermark(l.log_end_offset());
+      if (auto c = l.compact(true); !c) die("compact: " + c.error().message, 8);
+    }
   }
 }
 
@@ -111,8 +154,40 @@ struct verdict {
   int64_t start = 0;
 };
 
+// A batch of a compacted log: offsets only grow, the batch kept its last offset, and every
+// record is the one written at its offset. Returns what is wrong, or "".
+std::string check_compacted(const model::record_batch_header& h, std::span<const std::byte> batch,
+                            int64_t min_base) {
+  int64_t base = h.base_offset();
+  if (base < min_base) return "offsets go backwards at " + std::to_string(base);
+  if (h.last_offset_delta != compact_records(base) - 1) {
+    return "batch at " + std::to_string(base) + " lost its last offset";
+  }
+ if (h.record_count < compact_records(base)) ++g_compacted_batches;
+  auto sec = model::batch_records(batch, h, 1 << 24);
+  if (!sec) return "records of batch " + std::to_string(base) + " unreadable";
+  auto recs = model::read_records(sec->bytes(), h.record_count);
+  if (!recs) return "records of batch " + std::to_string(base) + " invalid";
+  for (const auto& r : *recs) {
+    int64_t o = base + r.offset_delta;
+    auto v = compact_value(o);
+    std::string k = compact_key(o);
+    bool key_ok = r.key && std::equal(r.key->begin(), r.key->end(),
+                                      std::as_bytes(std::span(k)).begin(),
+                                      std::as_bytes(std::span(k)).end());
+    bool value_ok = v ? (r.value && std::equal(r.value->begin(), r.value->end(),
+                                               std::as_bytes(std::span(*v)).begin(),
+                                               std::as_bytes(std::span(*v)).end()))
+                      : !r.value;
+    if (!key_ok || !value_ok) return "record at " + std::to_string(o) + " is not what was written";
+    g_seen_offsets.push_back(o);
+  }
+  return "";
+}
+
 verdict verify(const std::string& dir, const std::string& mode, int64_t durable,
                bool close_cleanly) {
+  g_seen_offsets.clear();
   posix_io io;
   flusher fl(io);
   auto fail = [](const std::string& why) {
@@ -139,6 +214,12 @@ verdict verify(const std::string& dir, const std::string& mode, int64_t durable,
       if (!h || h->size_bytes() > rest.size()) return fail("partial batch at " + std::to_string(off));
       auto batch = rest.first(h->size_bytes());
       if (!model::validate_batch(batch)) return fail("invalid batch at " + std::to_string(off));
+      if (mode == "compact") {
+        if (auto why = check_compacted(*h, batch, off); !why.empty()) return fail(why);
+        off = h->last_offset()() + 1;
+        rest = rest.subspan(h->size_bytes());
+        continue;
+      }
       if (h->base_offset() != off) {
         return fail("offsets not contiguous: expected " + std::to_string(off) + " got " +
                     std::to_string(h->base_offset()));
@@ -153,6 +234,20 @@ verdict verify(const std::string& dir, const std::string& mode, int64_t durable,
   }
   if (off != end) return fail("batches end at " + std::to_string(off) + ", log end " +
                               std::to_string(end));
+  if (mode == "compact") {
+    // The newest record of every key must be there (unless it is a tombstone).
+    std::sort(g_seen_offsets.begin(), g_seen_offsets.end());
+    for (int64_t k = 0; k < 37; ++k) {
+      int64_t o = end - 1;
+      while (o >= start && o % 37 != k) --o;
+      if (o < start || !compact_value(o)) continue;
+      if (!std::binary_search(g_seen_offsets.begin(), g_seen_offsets.end(), o)) {
+        return fail("newest record of key k" + std::to_string(k) + " at " + std::to_string(o) +
+                    " is gone");
+      }
+    }
+    g_seen_offsets.clear();
+  }
   if (close_cleanly) {
     if (auto c = l.close(); !c) return fail("close: " + c.error().message);
   }
@@ -228,7 +323,7 @@ int main(int argc, char** argv) {
   if (argc >= 5 && std::string(argv[1]) == "child") {
     return run_child(argv[2], argv[3], std::strtoull(argv[4], nullptr, 10), 3);
   }
-  int kills = argc >= 2 ? std::atoi(argv[1]) : 250;
+  int kills = argc >= 2 ? std::atoi(argv[1]) : 300;
   testing::temp_dir root;
   std::string exe = std::filesystem::read_symlink("/proc/self/exe");
   uint64_t seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -236,14 +331,18 @@ int main(int argc, char** argv) {
   std::printf("crash_test: seed %llu\n", static_cast<unsigned long long>(seed));
   auto start = std::chrono::steady_clock::now();
   int total = 0;
-  for (auto [mode, n] : {std::pair{"plain", kills * 3 / 5}, std::pair{"torn", kills / 5},
-                         std::pair{"retention", kills / 5}}) {
+  for (auto [mode, n] : {std::pair{"plain", kills / 2}, std::pair{"torn", kills / 6},
+                         std::pair{"retention", kills / 6}, std::pair{"compact", kills / 6}}) {
     mode_stats st;
     if (!run_mode(exe, root.path(), mode, n, seed++, st)) return 1;
     total += st.kills;
-    std::printf("crash_test: mode %-9s kills %d, offsets checked %lld, largest log end %lld\n",
+    std::printf("crash_test: mode %-9s kills %d, offsets checked %lld, largest log end %lld",
                 mode, st.kills, static_cast<long long>(st.batches_checked),
                 static_cast<long long>(st.max_end));
+    if (std::string(mode) == "compact") {
+      std::printf(", compacted batches read back %lld", static_cast<long long>(g_compacted_batches));
+    }
+    std::printf("\n");
   }
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("crash_test: PASSED, %d kills in %.1f s\n", total, secs);
