@@ -150,6 +150,10 @@ class Gen:
                 inner = f.struct
                 inner.cpp_name = self.type_name(inner.name, taken, st)
                 inner.cpp_qual = st.cpp_qual + "::" + inner.cpp_name
+                # clang decides std::optional<nested>'s default-constructibility while the
+                # enclosing struct is incomplete (member initializers not parsed yet) and
+                # caches "no"; a user-provided constructor makes the answer known early.
+                inner.needs_ctor = f.type.kind == "struct" and f.nullable is not None
                 self.name_members(inner)
 
     def override_for(self, f):
@@ -232,6 +236,9 @@ class Gen:
     def struct_decl(self, st, indent, top):
         p = " " * indent
         out = ["%sstruct %s {" % (p, st.cpp_name)]
+        if getattr(st, "needs_ctor", False):
+            out.append("%s  %s() {}  // not `= default`: see cppgen.py (clang and optional)"
+                       % (p, st.cpp_name))
         for f in st.fields:
             if f.struct is not None and not f.struct.common:
                 out.extend(self.struct_decl(f.struct, indent + 2, False))
