@@ -26,7 +26,7 @@ namespace vltava::cluster {
 // What a partition needs from its topic's effective configs.
 struct partition_settings {
   storage::log_config log;
-  bool log_append_time = false;  // message.timestamp.type=LogAppendTime
+  bool log_append_time = false;                 // message.timestamp.type=LogAppendTime
   int64_t timestamp_before_max_ms = INT64_MAX;  // message.timestamp.before.max.ms
   int64_t timestamp_after_max_ms = 3'600'000;   // message.timestamp.after.max.ms
 };
@@ -38,7 +38,7 @@ enum class acks_mode : int8_t { none = 0, leader = 1, all = -1 };
 
 struct append_outcome {
   protocol::error_code error = protocol::error_code::none;
-  std::string message;                // for the response's error_message (v8+) and logs
+  std::string message;                 // for the response's error_message (v8+) and logs
   std::optional<int32_t> batch_index;  // the batch refused, when one is to blame
   model::offset base_offset{-1};
   model::offset last_offset{-1};
@@ -49,8 +49,7 @@ struct append_outcome {
 // A parked Fetch: woken (on its own shard) by an append to any partition it waits on.
 class fetch_waiter {
  public:
-  explicit fetch_waiter(asio::any_io_executor home)
-      : _home(std::move(home)), _timer(_home) {}
+  explicit fetch_waiter(asio::any_io_executor home) : _home(std::move(home)), _timer(_home) {}
   // From any shard: schedules the wake-up on the waiter's shard.
   static void wake(std::shared_ptr<fetch_waiter> w);
   // On the waiter's shard: waits until woken or until `deadline`, whichever is first.

@@ -72,7 +72,9 @@ partition_manager::partition_manager(net::shard_pool& shards, storage::file_io& 
 }
 
 // The shards must still run: stop() posts the closing of every log to them.
-partition_manager::~partition_manager() { stop(); }
+partition_manager::~partition_manager() {
+  stop();
+}
 
 unsigned partition_manager::shard_of(const protocol::uuid& topic_id, model::partition_id p) const {
   return static_cast<unsigned>(stable_hash(topic_id, p()) % _shards.size());
@@ -166,16 +168,15 @@ void partition_manager::open_partition(unsigned shard, const topic_info& t, int3
   // (apply_image_and_wait), before any client connects.
   std::string dir = partition_dir(_data_dir, t.name, p);
   auto l = storage::log::open(_io, _flusher, dir,
-                              storage::log_identity{t.name, model::partition_id(p)},
-                              settings.log);
+                              storage::log_identity{t.name, model::partition_id(p)}, settings.log);
   if (!l) {
     log::error(module, "cannot open {}-{}: {}", t.name, p, l.error().message);
     return;
   }
   const auto& rec = (*l)->recovery();
   if (rec.truncation) log::warn(module, "{}", *rec.truncation);
-  auto part = std::make_shared<partition>(_shards.shard(shard), t.id, std::move(l.value()),
-                                          settings);
+  auto part =
+      std::make_shared<partition>(_shards.shard(shard), t.id, std::move(l.value()), settings);
   _state[shard]->partitions.emplace(std::make_pair(t.name, p), std::move(part));
 }
 

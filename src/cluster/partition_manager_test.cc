@@ -92,9 +92,8 @@ TEST(PartitionManager, AppendAcksAllIsDurableAndSurvivesReopen) {
     partition_manager again(node.shards, node.io, node.flusher, dir, node.broker);
     again.apply_image_and_wait(node.image({{"t", 1}}));
     std::promise<int64_t> hw;
-    asio::post(node.shards.shard(s), [&] {
-      hw.set_value(again.find("t", model::partition_id(0))->high_watermark()());
-    });
+    asio::post(node.shards.shard(s),
+               [&] { hw.set_value(again.find("t", model::partition_id(0))->high_watermark()()); });
     EXPECT_EQ(hw.get_future().get(), 8);
     again.stop();
   }
@@ -102,8 +101,8 @@ TEST(PartitionManager, AppendAcksAllIsDurableAndSurvivesReopen) {
 
 TEST(Partition, RefusesBadBatches) {
   test_node node;
-  node.manager->apply_image_and_wait(
-      node.image({{"t", 1, {{"max.message.bytes", "200"}, {"message.timestamp.after.max.ms", "1000"}}}}));
+  node.manager->apply_image_and_wait(node.image(
+      {{"t", 1, {{"max.message.bytes", "200"}, {"message.timestamp.after.max.ms", "1000"}}}}));
   unsigned s = node.owner("t", 0);
   auto append = [&](std::vector<std::byte> b) {
     return node.run(s, [&, b = std::move(b)]() mutable -> net::awaitable<append_outcome> {

@@ -79,9 +79,8 @@ class test_node {
     unsigned s = manager->shard_of(t->id, model::partition_id(p));
     using R = decltype(fn(std::declval<partition*>()));
     std::promise<R> done;
-    asio::post(shards.shard(s), [&] {
-      done.set_value(fn(manager->find(topic, model::partition_id(p))));
-    });
+    asio::post(shards.shard(s),
+               [&] { done.set_value(fn(manager->find(topic, model::partition_id(p)))); });
     return done.get_future().get();
   }
   unsigned owner(const std::string& topic, int32_t p) {
@@ -111,8 +110,8 @@ class test_node {
 };
 
 // A batch of `n` records "k<i>"/"v<i>" with timestamps ts0, ts0+1, ...
-inline std::vector<std::byte> batch(int n, int64_t ts0, model::compression codec =
-                                                            model::compression::none) {
+inline std::vector<std::byte> batch(int n, int64_t ts0,
+                                    model::compression codec = model::compression::none) {
   model::batch_options o;
   o.codec = codec;
   model::record_batch_builder b(o);

@@ -1,0 +1,29 @@
+// The data-path handlers and the versions each really serves (ApiVersions is computed from
+// them). Why some versions are left out:
+// - Produce 0-2 carry message formats v0/v1, Fetch 0-3 answer in them: Kafka 4 dropped both
+//   (KIP-896) and the log holds RecordBatch v2 only, so those versions are not offered.
+
+#include "kafka/delete_records.h"
+#include "kafka/describe_log_dirs.h"
+#include "kafka/fetch.h"
+#include "kafka/handler.h"
+#include "kafka/list_offsets.h"
+#include "kafka/offset_for_leader_epoch.h"
+#include "kafka/produce.h"
+
+namespace vltava::kafka {
+
+std::span<const handler> data_handlers() {
+  static const handler handlers[] = {
+      make_handler<protocol::produce_api, &serve_produce>(3, protocol::produce_api::max_version),
+      handler{protocol::fetch_api::key, protocol::fetch_api::name, 4,
+              protocol::fetch_api::max_version, &handle_fetch},
+      make_handler<protocol::list_offsets_api, &serve_list_offsets>(),
+      make_handler<protocol::delete_records_api, &serve_delete_records>(),
+      make_handler<protocol::offset_for_leader_epoch_api, &serve_offset_for_leader_epoch>(),
+      make_handler<protocol::describe_log_dirs_api, &serve_describe_log_dirs>(),
+  };
+  return handlers;
+}
+
+}  // namespace vltava::kafka
