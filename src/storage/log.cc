@@ -480,11 +480,18 @@ sresult<read_result> log::read(offset from, uint64_t max_bytes, std::optional<of
     if (!start) return error(start.error().code, _id.describe() + ": " + start.error().message);
     if (!*start) continue;
     file_range range{s.log_file(), (*start)->position, 0};
-    auto r = scan_batches(*s.log_file(), range.position, s.size(), false,
+    // The sparse index vouches for whole batches up to its entries: skip their headers.
+    uint64_t budget = max_bytes > out.bytes ? max_bytes - out.bytes : 0;
+    uint64_t from_pos = s.skip_hint(range.position, budget, limit - s.base_offset());
+    range.length = from_pos - range.position;
+    out.bytes += range.length;
+    auto r = scan_batches(*s.log_file(), from_pos, s.size(), false,
                           [&](const batch_ref& b, auto) {
                             uint64_t size = b.header.size_bytes();
                             if (b.header.last_offset() >= limit ||
                                 (out.bytes > 0 && out.bytes + size > max_bytes)) {
+                              // Nothing lies between the last batch returned and this one.
+                              out.next_offset = std::max(out.next_offset, b.header.base_offset);
                               done = true;
                               return scan_action::stop;
                             }

@@ -243,6 +243,29 @@ TEST_F(log_test, sparse_index_finds_every_offset) {
   }
 }
 
+TEST_F(log_test, reads_that_skip_headers_by_the_index_match_a_plain_walk) {
+  cfg.index_interval_bytes = 200;  // an entry every other 161-byte batch
+  cfg.segment_bytes = 5000;
+  auto l = open_log();
+  for (int i = 0; i < 100; ++i) append(*l, 5, 100, i);
+  const uint64_t bb = layout::header_size + 100;
+  for (int from = 0; from < 500; from += 37) {
+    for (uint64_t max_bytes : {uint64_t{1}, bb, 3 * bb - 1, 10 * bb, 40 * bb + 5, uint64_t{1} << 20}) {
+      for (int64_t limit : {int64_t{500}, int64_t{from + 23}, int64_t{from + 1}}) {
+        auto r = l->read(offset(from), max_bytes, offset(limit));
+        ASSERT_TRUE(r);
+        int64_t first = from / 5 * 5;
+        int64_t by_limit = (limit - first) / 5;  // whole batches ending below the limit
+        int64_t by_bytes = std::max<int64_t>(1, static_cast<int64_t>(max_bytes / bb));
+        int64_t n = std::min(by_limit, by_bytes);
+        n = std::min<int64_t>(n, (500 - first) / 5);
+        EXPECT_EQ(r->bytes, static_cast<uint64_t>(n) * bb) << from << " " << max_bytes << " " << limit;
+        EXPECT_EQ(r->next_offset, offset(n > 0 ? first + 5 * n : from)) << from << " " << limit;
+      }
+    }
+  }
+}
+
 TEST_F(log_test, find_offset_by_timestamp) {
   cfg.segment_bytes = 2000;
   auto l = open_log();

@@ -293,6 +293,24 @@ sresult<std::optional<batch_ref>> segment::find(model::offset o) {
   return found;
 }
 
+uint64_t segment::skip_hint(uint64_t start, uint64_t budget, int64_t rel_limit) const {
+  if (!_indexes_loaded) return start;
+  const auto& e = _offsets.entries();
+  // Entries increase in both fields, so both conditions select a prefix.
+  auto by_pos = std::upper_bound(e.begin(), e.end(), start + budget,
+                                 [](uint64_t p, const offset_index::entry& x) {
+                                   return p < x.position;
+                                 });
+  auto by_rel = std::lower_bound(e.begin(), e.end(), rel_limit,
+                                 [](const offset_index::entry& x, int64_t r) {
+                                   return x.relative_offset < r;
+                                 });
+  auto end = std::min(by_pos, by_rel);
+  if (end == e.begin()) return start;
+  uint64_t p = (end - 1)->position;
+  return p > start ? p : start;
+}
+
 sresult<std::optional<batch_ref>> segment::find_timestamp(int64_t ts, model::offset min_offset) {
   if (auto r = load_indexes(); !r) return fail(r.error());
   uint64_t from = 0;

@@ -94,6 +94,10 @@ class segment {
   sresult<std::optional<batch_ref>> find(model::offset o);
   // The first batch ending at or after `min_offset` whose max timestamp >= ts, or nullopt.
   sresult<std::optional<batch_ref>> find_timestamp(int64_t ts, model::offset min_offset);
+  // Where a read starting at `start` may jump without reading headers: the last index entry
+  // after `start` within `budget` bytes whose batch ends below `rel_limit` (relative). Every
+  // batch in [start, result) belongs in the read. Returns `start` when there is none.
+  uint64_t skip_hint(uint64_t start, uint64_t budget, int64_t rel_limit) const;
   // Cuts the .log at `position` (a batch boundary), rebuilding the indexes from what is left.
   sresult<void> truncate_to(uint64_t position);
 

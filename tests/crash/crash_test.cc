@@ -13,7 +13,7 @@
 // one written at its offset, batches keep their last offsets, and every key's newest record
 // survives).
 //
-// Usage: crash_test [kills] (default 300: half plain, a sixth each torn, retention, compact)
+// Usage: crash_test [kills] (default 240: half plain, a sixth each torn, retention, compact)
 
 #include <fcntl.h>
 #include <poll.h>
@@ -323,7 +323,7 @@ int main(int argc, char** argv) {
   if (argc >= 5 && std::string(argv[1]) == "child") {
     return run_child(argv[2], argv[3], std::strtoull(argv[4], nullptr, 10), 3);
   }
-  int kills = argc >= 2 ? std::atoi(argv[1]) : 300;
+  int kills = argc >= 2 ? std::atoi(argv[1]) : 240;
   testing::temp_dir root;
   std::string exe = std::filesystem::read_symlink("/proc/self/exe");
   uint64_t seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
