@@ -40,7 +40,9 @@ result<metadata_record, std::string> decode_body(protocol::reader& r, int16_t ve
   return metadata_record(std::move(body));
 }
 
-std::string describe_topic(const protocol::uuid& id) { return "topic id " + uuid_to_string(id); }
+std::string describe_topic(const protocol::uuid& id) {
+  return "topic id " + uuid_to_string(id);
+}
 
 result<void, std::string> apply_topic(metadata_image& image, topic_id_index& ids,
                                       const protocol::metadata_topic_record& r) {

@@ -129,8 +129,8 @@ TEST(metadata_records, documented_example_bytes) {
   p.leader_epoch = model::leader_epoch(0);
   std::vector<uint8_t> part_bytes = {0, 2, 0, 0, 0};
   for (int i = 0; i < 16; ++i) part_bytes.push_back(static_cast<uint8_t>(i));
-  for (uint8_t b : {0, 0, 0, 0, 2, 0, 0, 0, 1, 2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,
-                    0, 0}) {
+  for (uint8_t b :
+       {0, 0, 0, 0, 2, 0, 0, 0, 1, 2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}) {
     part_bytes.push_back(b);
   }
   auto pv = encode_record_value(p);

@@ -53,8 +53,8 @@ result<std::optional<meta_properties>, std::string> read_meta_properties(storage
   if (!bytes) return fail(storage_message(bytes.error()));
   std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
   auto props = config::parse_properties(text);
-  if (!props) return fail(path + ":" + std::to_string(props.error().line) + ": " +
-                          props.error().message);
+  if (!props)
+    return fail(path + ":" + std::to_string(props.error().line) + ": " + props.error().message);
   meta_properties m;
   for (const auto& p : *props) {
     if (p.key == "cluster.id") m.cluster_id = p.value;
@@ -118,8 +118,8 @@ result<override_map, op_result> apply_changes(const override_map& current,
   std::set<std::string, std::less<>> seen;
   for (const auto& c : changes) {
     if (!seen.insert(c.name).second) {
-      return fail(op_result::failure(error_code::invalid_request,
-                                     "Error due to duplicate config keys"));
+      return fail(
+          op_result::failure(error_code::invalid_request, "Error due to duplicate config keys"));
     }
     if (c.op != config_op::del && !c.value) {
       return fail(op_result::failure(error_code::invalid_request,
@@ -155,9 +155,9 @@ result<override_map, op_result> apply_changes(const override_map& current,
         break;
       }
       default:
-        return fail(op_result::failure(error_code::invalid_request,
-                                       "Unknown operations type " +
-                                           std::to_string(static_cast<int>(c.op))));
+        return fail(op_result::failure(
+            error_code::invalid_request,
+            "Unknown operations type " + std::to_string(static_cast<int>(c.op))));
     }
   }
   return next;
@@ -213,10 +213,7 @@ struct metadata_store::state {
 
 metadata_store::metadata_store(net::shard_pool& shards, std::string data_dir, model::node_id node,
                                const config::config_set& broker_config)
-    : _shards(shards),
-      _data_dir(std::move(data_dir)),
-      _node(node),
-      _static_config(broker_config) {}
+    : _shards(shards), _data_dir(std::move(data_dir)), _node(node), _static_config(broker_config) {}
 
 metadata_store::~metadata_store() = default;
 
@@ -247,10 +244,10 @@ result<std::unique_ptr<metadata_store>, std::string> metadata_store::open(
   st.working.controller_id = node;
   st.working.brokers.push_back(broker_info{node, std::move(advertised), std::move(rack)});
 
-  auto opened = storage::log::open(io, flusher, data_dir + "/" + std::string(metadata_topic) + "-0",
-                                storage::log_identity{std::string(metadata_topic),
-                                                      model::partition_id(0)},
-                                metadata_log_config());
+  auto opened =
+      storage::log::open(io, flusher, data_dir + "/" + std::string(metadata_topic) + "-0",
+                         storage::log_identity{std::string(metadata_topic), model::partition_id(0)},
+                         metadata_log_config());
   if (!opened) return fail("metadata log: " + storage_message(opened.error()));
   st.log = std::move(opened).value();
   if (st.log->recovery().truncation) {
@@ -278,8 +275,8 @@ result<std::unique_ptr<metadata_store>, std::string> metadata_store::open(
       }
       for (const auto& r : *recs) {
         if (auto a = apply_record(st.working, st.ids, r); !a) {
-          return fail("metadata log: batch at offset " + std::to_string(h->base_offset()) +
-                      ": " + a.error());
+          return fail("metadata log: batch at offset " + std::to_string(h->base_offset()) + ": " +
+                      a.error());
         }
         ++records;
       }
@@ -366,9 +363,9 @@ net::awaitable<op_result> metadata_store::commit(std::vector<metadata_record>& r
   auto durable = co_await await_durable(*st.log, _shards.shard(0));
   if (!durable || *durable <= last) {
     st.failed = true;
-    log::error("cluster", "metadata log: fsync failed: {}",
-               durable ? std::string("durable end below the append")
-                       : storage_message(durable.error()));
+    log::error(
+        "cluster", "metadata log: fsync failed: {}",
+        durable ? std::string("durable end below the append") : storage_message(durable.error()));
     co_return op_result::failure(error_code::kafka_storage_error, "metadata log sync failed");
   }
   st.log->set_high_watermark(*durable);
@@ -425,12 +422,11 @@ struct planner {
   op_result check_replication(int32_t rf) const {
     auto live = static_cast<int32_t>(image.brokers.size());
     if (rf > live) {
-      return op_result::failure(
-          error_code::invalid_replication_factor,
-          "Unable to replicate the partition " + std::to_string(rf) +
-              " time(s): The target replication factor of " + std::to_string(rf) +
-              " cannot be reached because only " + std::to_string(live) +
-              " broker(s) are registered.");
+      return op_result::failure(error_code::invalid_replication_factor,
+                                "Unable to replicate the partition " + std::to_string(rf) +
+                                    " time(s): The target replication factor of " +
+                                    std::to_string(rf) + " cannot be reached because only " +
+                                    std::to_string(live) + " broker(s) are registered.");
     }
     return {};
   }
@@ -500,10 +496,10 @@ struct planner {
       std::optional<size_t> rf;
       for (const auto& [index, replicas] : req.assignments) {
         if (by_index.contains(index)) {
-          return fail(op_result::failure(
-              error_code::invalid_replica_assignment,
-              "Found multiple manual partition assignments for partition " +
-                  std::to_string(index)));
+          return fail(
+              op_result::failure(error_code::invalid_replica_assignment,
+                                 "Found multiple manual partition assignments for partition " +
+                                     std::to_string(index)));
         }
         if (auto c = check_manual(replicas, rf); !c.ok()) return fail(c);
         rf = replicas.size();
@@ -511,9 +507,9 @@ struct planner {
       }
       for (int32_t i = 0; i < static_cast<int32_t>(by_index.size()); ++i) {
         if (!by_index.contains(i)) {
-          return fail(op_result::failure(
-              error_code::invalid_replica_assignment,
-              "partitions should be a consecutive 0-based integer sequence"));
+          return fail(
+              op_result::failure(error_code::invalid_replica_assignment,
+                                 "partitions should be a consecutive 0-based integer sequence"));
         }
         parts.push_back(by_index.at(i));
       }
@@ -522,12 +518,11 @@ struct planner {
           error_code::invalid_replication_factor,
           "Replication factor must be larger than 0, or -1 to use the default value."));
     } else if (req.num_partitions < -1 || req.num_partitions == 0) {
-      return fail(op_result::failure(
-          error_code::invalid_partitions,
-          "Number of partitions was set to an invalid non-positive value."));
+      return fail(
+          op_result::failure(error_code::invalid_partitions,
+                             "Number of partitions was set to an invalid non-positive value."));
     } else {
-      int64_t n = req.num_partitions == -1 ? broker.get_int("num.partitions")
-                                           : req.num_partitions;
+      int64_t n = req.num_partitions == -1 ? broker.get_int("num.partitions") : req.num_partitions;
       int64_t rf = req.replication_factor == -1 ? broker.get_int("default.replication.factor")
                                                 : req.replication_factor;
       if (auto c = check_replication(static_cast<int32_t>(rf)); !c.ok()) return fail(c);
@@ -545,8 +540,7 @@ struct planner {
     }
     if (!nulls.empty()) {
       return fail(op_result::failure(error_code::invalid_config,
-                                     "Null value not supported for topic configs: " +
-                                         join(nulls)));
+                                     "Null value not supported for topic configs: " + join(nulls)));
     }
     if (auto cfg = config::topic_config(broker, overrides); !cfg) {
       return fail(op_result::failure(error_code::invalid_config, cfg.error()));
@@ -602,8 +596,8 @@ net::awaitable<std::vector<topic_result>> metadata_store::create_topics(
           const auto& req = reqs[i];
           topic_result& res = results[i];
           if (auto bad = invalid_topic_name(req.name)) {
-            static_cast<op_result&>(res) = op_result::failure(error_code::invalid_topic_exception,
-                                                              *bad);
+            static_cast<op_result&>(res) =
+                op_result::failure(error_code::invalid_topic_exception, *bad);
             continue;
           }
           if (next.topics.contains(req.name)) {
@@ -651,6 +645,8 @@ net::awaitable<topic_result> metadata_store::create_topic(create_topic_request r
                                                           validate_only v) {
   std::vector<create_topic_request> one;
   one.push_back(std::move(req));
+  // The call and its co_await are two statements on purpose: GCC 12 destroys temporaries of a
+  // co_await full-expression twice (by-value arguments of a coroutine call among them).
   auto task = create_topics(std::move(one), v);
   auto r = co_await std::move(task);
   co_return std::move(r.front());
@@ -708,176 +704,171 @@ net::awaitable<op_result> metadata_store::delete_topic(std::string name) {
 net::awaitable<op_result> metadata_store::create_partitions(
     std::string topic, int32_t total,
     std::optional<std::vector<std::vector<model::node_id>>> assignments, validate_only v) {
-  auto task = on_shard0<op_result>(
-      [this, topic = std::move(topic), total, assignments = std::move(assignments),
-       v]() -> net::awaitable<op_result> {
-        state& st = *_state;
-        metadata_image next = st.working;
-        topic_id_index ids = st.ids;
-        const topic_info* t = next.find_topic(topic);
-        if (!t) {
-          co_return op_result::failure(error_code::unknown_topic_or_partition,
-                                       "This server does not host this topic-partition.");
-        }
-        int32_t have = t->partition_count;
-        if (total == have) {
-          co_return op_result::failure(error_code::invalid_partitions,
-                                       "Topic already has " + std::to_string(have) +
-                                           " partition(s).");
-        }
-        if (total < have) {
-          co_return op_result::failure(error_code::invalid_partitions,
-                                       "The topic " + topic + " currently has " +
-                                           std::to_string(have) + " partition(s); " +
-                                           std::to_string(total) + " would not be an increase.");
-        }
-        int64_t additional = static_cast<int64_t>(total) - have;
-        if (additional > static_cast<int64_t>(records_per_op_max)) {
-          co_return planner::too_large().error;
-        }
-        if (assignments && static_cast<int64_t>(assignments->size()) != additional) {
-          co_return op_result::failure(
-              error_code::invalid_replica_assignment,
-              "Attempted to add " + std::to_string(additional) +
-                  " additional partition(s), but only " + std::to_string(assignments->size()) +
-                  " assignment(s) were specified.");
-        }
-        config::config_set broker = effective_broker_config(_static_config, next);
-        planner plan{next, broker, _node};
-        size_t rf = t->replication_factor > 0 ? static_cast<size_t>(t->replication_factor) : 1;
-        std::vector<metadata_record> records;
-        for (int64_t i = 0; i < additional; ++i) {
-          std::vector<model::node_id> replicas{_node};
-          if (assignments) {
-            replicas = (*assignments)[static_cast<size_t>(i)];
-            if (auto c = plan.check_manual(replicas, rf); !c.ok()) co_return c;
-          } else if (auto c = plan.check_replication(static_cast<int32_t>(rf)); !c.ok()) {
-            co_return c;
-          }
-          records.emplace_back(
-              plan.partition(t->id, static_cast<int32_t>(have + i), std::move(replicas)));
-        }
-        if (v == validate_only::yes) co_return op_result{};
-        for (const auto& r : records) {
-          auto a = apply_record(next, ids, r);
-          VLTAVA_ASSERT(a.has_value(), "a planned partition applies");
-        }
-        co_return co_await commit(records, next);
-      });
+  auto task = on_shard0<op_result>([this, topic = std::move(topic), total,
+                                    assignments = std::move(assignments),
+                                    v]() -> net::awaitable<op_result> {
+    state& st = *_state;
+    metadata_image next = st.working;
+    topic_id_index ids = st.ids;
+    const topic_info* t = next.find_topic(topic);
+    if (!t) {
+      co_return op_result::failure(error_code::unknown_topic_or_partition,
+                                   "This server does not host this topic-partition.");
+    }
+    int32_t have = t->partition_count;
+    if (total == have) {
+      co_return op_result::failure(error_code::invalid_partitions,
+                                   "Topic already has " + std::to_string(have) + " partition(s).");
+    }
+    if (total < have) {
+      co_return op_result::failure(error_code::invalid_partitions,
+                                   "The topic " + topic + " currently has " + std::to_string(have) +
+                                       " partition(s); " + std::to_string(total) +
+                                       " would not be an increase.");
+    }
+    int64_t additional = static_cast<int64_t>(total) - have;
+    if (additional > static_cast<int64_t>(records_per_op_max)) {
+      co_return planner::too_large().error;
+    }
+    if (assignments && static_cast<int64_t>(assignments->size()) != additional) {
+      co_return op_result::failure(
+          error_code::invalid_replica_assignment,
+          "Attempted to add " + std::to_string(additional) + " additional partition(s), but only " +
+              std::to_string(assignments->size()) + " assignment(s) were specified.");
+    }
+    config::config_set broker = effective_broker_config(_static_config, next);
+    planner plan{next, broker, _node};
+    size_t rf = t->replication_factor > 0 ? static_cast<size_t>(t->replication_factor) : 1;
+    std::vector<metadata_record> records;
+    for (int64_t i = 0; i < additional; ++i) {
+      std::vector<model::node_id> replicas{_node};
+      if (assignments) {
+        replicas = (*assignments)[static_cast<size_t>(i)];
+        if (auto c = plan.check_manual(replicas, rf); !c.ok()) co_return c;
+      } else if (auto c = plan.check_replication(static_cast<int32_t>(rf)); !c.ok()) {
+        co_return c;
+      }
+      records.emplace_back(
+          plan.partition(t->id, static_cast<int32_t>(have + i), std::move(replicas)));
+    }
+    if (v == validate_only::yes) co_return op_result{};
+    for (const auto& r : records) {
+      auto a = apply_record(next, ids, r);
+      VLTAVA_ASSERT(a.has_value(), "a planned partition applies");
+    }
+    co_return co_await commit(records, next);
+  });
   co_return co_await std::move(task);
 }
 
 net::awaitable<op_result> metadata_store::alter_topic_configs(std::string topic,
                                                               std::vector<config_change> changes,
                                                               alter_mode mode, validate_only v) {
-  auto task = on_shard0<op_result>(
-      [this, topic = std::move(topic), changes = std::move(changes), mode,
-       v]() -> net::awaitable<op_result> {
-        state& st = *_state;
-        metadata_image next = st.working;
-        topic_id_index ids = st.ids;
-        const topic_info* t = next.find_topic(topic);
-        if (!t) {
-          co_return op_result::failure(error_code::unknown_topic_or_partition,
-                                       "The topic '" + topic + "' does not exist.");
-        }
-        config::config_set broker = effective_broker_config(_static_config, next);
-        auto current = effective_topic_config(_static_config, next, *t);
-        auto after = apply_changes(
-            t->config_overrides, changes, mode,
-            [&](std::string_view key) -> std::string {
-              if (!current.find(key)) return {};
-              return config::to_text(current.get(key)).value_or("");
-            },
-            [&](std::string_view key) {
-              const auto* def = current.find(key);
-              return def && def->kind == config::value_kind::list;
-            });
-        if (!after) co_return after.error();
-        if (auto cfg = config::topic_config(broker, as_pairs(*after)); !cfg) {
-          co_return op_result::failure(error_code::invalid_config, cfg.error());
-        }
-        std::vector<metadata_record> records;
-        diff_records(resource_type_topic, topic, t->config_overrides, *after, records);
-        if (v == validate_only::yes) co_return op_result{};
-        for (const auto& r : records) {
-          auto a = apply_record(next, ids, r);
-          VLTAVA_ASSERT(a.has_value(), "a config record of a known topic applies");
-        }
-        co_return co_await commit(records, next);
-      });
+  auto task = on_shard0<op_result>([this, topic = std::move(topic), changes = std::move(changes),
+                                    mode, v]() -> net::awaitable<op_result> {
+    state& st = *_state;
+    metadata_image next = st.working;
+    topic_id_index ids = st.ids;
+    const topic_info* t = next.find_topic(topic);
+    if (!t) {
+      co_return op_result::failure(error_code::unknown_topic_or_partition,
+                                   "The topic '" + topic + "' does not exist.");
+    }
+    config::config_set broker = effective_broker_config(_static_config, next);
+    auto current = effective_topic_config(_static_config, next, *t);
+    auto after = apply_changes(
+        t->config_overrides, changes, mode,
+        [&](std::string_view key) -> std::string {
+          if (!current.find(key)) return {};
+          return config::to_text(current.get(key)).value_or("");
+        },
+        [&](std::string_view key) {
+          const auto* def = current.find(key);
+          return def && def->kind == config::value_kind::list;
+        });
+    if (!after) co_return after.error();
+    if (auto cfg = config::topic_config(broker, as_pairs(*after)); !cfg) {
+      co_return op_result::failure(error_code::invalid_config, cfg.error());
+    }
+    std::vector<metadata_record> records;
+    diff_records(resource_type_topic, topic, t->config_overrides, *after, records);
+    if (v == validate_only::yes) co_return op_result{};
+    for (const auto& r : records) {
+      auto a = apply_record(next, ids, r);
+      VLTAVA_ASSERT(a.has_value(), "a config record of a known topic applies");
+    }
+    co_return co_await commit(records, next);
+  });
   co_return co_await std::move(task);
 }
 
 net::awaitable<op_result> metadata_store::alter_broker_configs(std::string resource_name,
                                                                std::vector<config_change> changes,
                                                                alter_mode mode, validate_only v) {
-  auto task = on_shard0<op_result>(
-      [this, name = std::move(resource_name), changes = std::move(changes), mode,
-       v]() -> net::awaitable<op_result> {
-        state& st = *_state;
-        if (!name.empty()) {
-          int32_t id = -1;
-          try {
-            size_t used = 0;
-            id = std::stoi(name, &used);
-            if (used != name.size()) id = -1;
-          } catch (const std::exception&) {
-            co_return op_result::failure(error_code::invalid_request,
-                                         "Node id must be an integer, but it is: " + name);
-          }
-          if (id != _node()) {
-            co_return op_result::failure(error_code::invalid_request,
-                                         "Unexpected broker id, expected " +
-                                             std::to_string(_node()) + ", but received " + name);
-          }
-        }
-        metadata_image next = st.working;
-        topic_id_index ids = st.ids;
-        const override_map& current_map =
-            name.empty() ? next.cluster_config_overrides : next.broker_config_overrides;
-        config::config_set broker = effective_broker_config(_static_config, next);
-        auto after = apply_changes(
-            current_map, changes, mode,
-            [&](std::string_view key) -> std::string {
-              if (!broker.find(key)) return {};
-              return config::to_text(broker.get(key)).value_or("");
-            },
-            [&](std::string_view key) {
-              const auto* def = broker.find(key);
-              return def && def->kind == config::value_kind::list;
-            });
-        if (!after) co_return after.error();
-        std::vector<std::string> not_dynamic;
-        config::config_set check = _static_config;
-        for (const auto& [k, val] : *after) {
-          if (!check.find(k)) {
-            co_return op_result::failure(
-                error_code::invalid_request,
-                config::unknown_key_message(_static_config.defs(), k));
-          }
-          if (!is_dynamic_broker_config(k)) {
-            not_dynamic.push_back(k);
-            continue;
-          }
-          if (auto s = check.set(k, val, config::config_source::dynamic_broker_config); !s) {
-            co_return op_result::failure(error_code::invalid_request, s.error());
-          }
-        }
-        if (!not_dynamic.empty()) {
-          co_return op_result::failure(error_code::invalid_request,
-                                       "Cannot update these configs dynamically: " +
-                                           join(not_dynamic));
-        }
-        std::vector<metadata_record> records;
-        diff_records(resource_type_broker, name, current_map, *after, records);
-        if (v == validate_only::yes) co_return op_result{};
-        for (const auto& r : records) {
-          auto a = apply_record(next, ids, r);
-          VLTAVA_ASSERT(a.has_value(), "a broker config record applies");
-        }
-        co_return co_await commit(records, next);
-      });
+  auto task = on_shard0<op_result>([this, name = std::move(resource_name),
+                                    changes = std::move(changes), mode,
+                                    v]() -> net::awaitable<op_result> {
+    state& st = *_state;
+    if (!name.empty()) {
+      int32_t id = -1;
+      try {
+        size_t used = 0;
+        id = std::stoi(name, &used);
+        if (used != name.size()) id = -1;
+      } catch (const std::exception&) {
+        co_return op_result::failure(error_code::invalid_request,
+                                     "Node id must be an integer, but it is: " + name);
+      }
+      if (id != _node()) {
+        co_return op_result::failure(
+            error_code::invalid_request,
+            "Unexpected broker id, expected " + std::to_string(_node()) + ", but received " + name);
+      }
+    }
+    metadata_image next = st.working;
+    topic_id_index ids = st.ids;
+    const override_map& current_map =
+        name.empty() ? next.cluster_config_overrides : next.broker_config_overrides;
+    config::config_set broker = effective_broker_config(_static_config, next);
+    auto after = apply_changes(
+        current_map, changes, mode,
+        [&](std::string_view key) -> std::string {
+          if (!broker.find(key)) return {};
+          return config::to_text(broker.get(key)).value_or("");
+        },
+        [&](std::string_view key) {
+          const auto* def = broker.find(key);
+          return def && def->kind == config::value_kind::list;
+        });
+    if (!after) co_return after.error();
+    std::vector<std::string> not_dynamic;
+    config::config_set check = _static_config;
+    for (const auto& [k, val] : *after) {
+      if (!check.find(k)) {
+        co_return op_result::failure(error_code::invalid_request,
+                                     config::unknown_key_message(_static_config.defs(), k));
+      }
+      if (!is_dynamic_broker_config(k)) {
+        not_dynamic.push_back(k);
+        continue;
+      }
+      if (auto s = check.set(k, val, config::config_source::dynamic_broker_config); !s) {
+        co_return op_result::failure(error_code::invalid_request, s.error());
+      }
+    }
+    if (!not_dynamic.empty()) {
+      co_return op_result::failure(error_code::invalid_request,
+                                   "Cannot update these configs dynamically: " + join(not_dynamic));
+    }
+    std::vector<metadata_record> records;
+    diff_records(resource_type_broker, name, current_map, *after, records);
+    if (v == validate_only::yes) co_return op_result{};
+    for (const auto& r : records) {
+      auto a = apply_record(next, ids, r);
+      VLTAVA_ASSERT(a.has_value(), "a broker config record applies");
+    }
+    co_return co_await commit(records, next);
+  });
   co_return co_await std::move(task);
 }
 

@@ -110,8 +110,8 @@ class metadata_store {
       std::string topic, int32_t total,
       std::optional<std::vector<std::vector<model::node_id>>> assignments, validate_only v);
   net::awaitable<op_result> alter_topic_configs(std::string topic,
-                                                std::vector<config_change> changes,
-                                                alter_mode mode, validate_only v);
+                                                std::vector<config_change> changes, alter_mode mode,
+                                                validate_only v);
   // `resource_name`: this node's id, or "" for the cluster-wide default.
   net::awaitable<op_result> alter_broker_configs(std::string resource_name,
                                                  std::vector<config_change> changes,

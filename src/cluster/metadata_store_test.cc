@@ -64,8 +64,9 @@ class store_fixture {
   std::string _error;
 };
 
-create_topic_request topic(std::string name, int32_t partitions = -1,
-                           std::vector<std::pair<std::string, std::optional<std::string>>> cfg = {}) {
+create_topic_request topic(
+    std::string name, int32_t partitions = -1,
+    std::vector<std::pair<std::string, std::optional<std::string>>> cfg = {}) {
   create_topic_request r;
   r.name = std::move(name);
   r.num_partitions = partitions;
@@ -95,7 +96,11 @@ TEST(metadata_store, first_start_writes_meta_properties_and_an_empty_image) {
 TEST(metadata_store, a_different_node_id_is_refused) {
   storage::testing::temp_dir dir;
   storage::posix_io io;
-  { store_fixture f(dir.path(), io); ASSERT_TRUE(f.ok()); f.store().close(); }
+  {
+    store_fixture f(dir.path(), io);
+    ASSERT_TRUE(f.ok());
+    f.store().close();
+  }
   storage::flusher flusher(io);
   net::shard_pool shards(1);
   auto cfg = broker_config();
@@ -201,27 +206,32 @@ TEST(metadata_store, every_change_survives_a_restart) {
     store_fixture f(dir.path(), io);
     ASSERT_TRUE(f.ok()) << f.error();
     cluster_id = f.store().image()->cluster_id;
-    ASSERT_TRUE(f.run([&]() { return f.store().create_topic(topic("a", 2, {{"retention.ms", "1000"}})); }).ok());
+    ASSERT_TRUE(f.run([&]() {
+                   return f.store().create_topic(topic("a", 2, {{"retention.ms", "1000"}}));
+                 }).ok());
     ASSERT_TRUE(f.run([&]() { return f.store().create_topic(topic("b")); }).ok());
     ASSERT_TRUE(f.run([&]() { return f.store().create_topic(topic("c")); }).ok());
     id = f.store().image()->find_topic("a")->id;
     ASSERT_TRUE(f.run([&]() {
-      return f.store().create_partitions("a", 5, std::nullopt, validate_only::no);
-    }).ok());
+                   return f.store().create_partitions("a", 5, std::nullopt, validate_only::no);
+                 }).ok());
     ASSERT_TRUE(f.run([&]() { return f.store().delete_topic("b"); }).ok());
     std::vector<config_change> ch{{"cleanup.policy", config_op::append, "compact"},
                                   {"retention.ms", config_op::del, std::nullopt}};
     ASSERT_TRUE(f.run([&]() {
-      return f.store().alter_topic_configs("a", ch, alter_mode::incremental, validate_only::no);
-    }).ok());
+                   return f.store().alter_topic_configs("a", ch, alter_mode::incremental,
+                                                        validate_only::no);
+                 }).ok());
     std::vector<config_change> b{{"log.retention.ms", config_op::set, "5000"}};
     ASSERT_TRUE(f.run([&]() {
-      return f.store().alter_broker_configs("1", b, alter_mode::incremental, validate_only::no);
-    }).ok());
+                   return f.store().alter_broker_configs("1", b, alter_mode::incremental,
+                                                         validate_only::no);
+                 }).ok());
     std::vector<config_change> d{{"log.segment.bytes", config_op::set, "1048576"}};
     ASSERT_TRUE(f.run([&]() {
-      return f.store().alter_broker_configs("", d, alter_mode::incremental, validate_only::no);
-    }).ok());
+                   return f.store().alter_broker_configs("", d, alter_mode::incremental,
+                                                         validate_only::no);
+                 }).ok());
     f.store().close();
   }
   store_fixture f(dir.path(), io);
@@ -258,16 +268,21 @@ TEST(metadata_store, partitions_only_increase) {
   store_fixture f(dir.path(), io);
   ASSERT_TRUE(f.ok()) << f.error();
   ASSERT_TRUE(f.run([&]() { return f.store().create_topic(topic("t", 3)); }).ok());
-  auto same = f.run([&]() { return f.store().create_partitions("t", 3, std::nullopt, validate_only::no); });
+  auto same =
+      f.run([&]() { return f.store().create_partitions("t", 3, std::nullopt, validate_only::no); });
   EXPECT_EQ(same.error, error_code::invalid_partitions);
-  auto fewer = f.run([&]() { return f.store().create_partitions("t", 2, std::nullopt, validate_only::no); });
+  auto fewer =
+      f.run([&]() { return f.store().create_partitions("t", 2, std::nullopt, validate_only::no); });
   EXPECT_EQ(fewer.error, error_code::invalid_partitions);
-  auto unknown = f.run([&]() { return f.store().create_partitions("u", 4, std::nullopt, validate_only::no); });
+  auto unknown =
+      f.run([&]() { return f.store().create_partitions("u", 4, std::nullopt, validate_only::no); });
   EXPECT_EQ(unknown.error, error_code::unknown_topic_or_partition);
   std::vector<std::vector<model::node_id>> one{{model::node_id(1)}};
-  auto short_assign = f.run([&]() { return f.store().create_partitions("t", 5, one, validate_only::no); });
+  auto short_assign =
+      f.run([&]() { return f.store().create_partitions("t", 5, one, validate_only::no); });
   EXPECT_EQ(short_assign.error, error_code::invalid_replica_assignment);
-  auto check = f.run([&]() { return f.store().create_partitions("t", 4, std::nullopt, validate_only::yes); });
+  auto check = f.run(
+      [&]() { return f.store().create_partitions("t", 4, std::nullopt, validate_only::yes); });
   EXPECT_TRUE(check.ok());
   EXPECT_EQ(f.store().image()->find_topic("t")->partition_count, 3);
   auto grow = f.run([&]() { return f.store().create_partitions("t", 4, one, validate_only::no); });
@@ -281,7 +296,9 @@ TEST(metadata_store, config_operations) {
   storage::posix_io io;
   store_fixture f(dir.path(), io);
   ASSERT_TRUE(f.ok()) << f.error();
-  ASSERT_TRUE(f.run([&]() { return f.store().create_topic(topic("t", 1, {{"retention.ms", "10"}})); }).ok());
+  ASSERT_TRUE(f.run([&]() {
+                 return f.store().create_topic(topic("t", 1, {{"retention.ms", "10"}}));
+               }).ok());
   auto alter = [&](std::vector<config_change> ch, alter_mode m = alter_mode::incremental) {
     return f.run([&]() { return f.store().alter_topic_configs("t", ch, m, validate_only::no); });
   };
@@ -319,9 +336,8 @@ TEST(metadata_store, broker_config_operations) {
   ASSERT_TRUE(f.ok()) << f.error();
   auto alter = [&](std::string name, std::vector<config_change> ch,
                    validate_only v = validate_only::no) {
-    return f.run([&]() {
-      return f.store().alter_broker_configs(name, ch, alter_mode::incremental, v);
-    });
+    return f.run(
+        [&]() { return f.store().alter_broker_configs(name, ch, alter_mode::incremental, v); });
   };
   EXPECT_EQ(alter("2", {{"log.retention.ms", config_op::set, "1"}}).error,
             error_code::invalid_request);
@@ -335,8 +351,7 @@ TEST(metadata_store, broker_config_operations) {
   EXPECT_TRUE(alter("1", {{"log.retention.ms", config_op::set, "7"}}, validate_only::yes).ok());
   EXPECT_TRUE(f.store().image()->broker_config_overrides.empty());
   EXPECT_TRUE(alter("1", {{"log.cleanup.policy", config_op::append, "compact"}}).ok());
-  EXPECT_EQ(f.store().image()->broker_config_overrides.at("log.cleanup.policy"),
-            "delete,compact");
+  EXPECT_EQ(f.store().image()->broker_config_overrides.at("log.cleanup.policy"), "delete,compact");
   EXPECT_TRUE(alter("1", {{"log.cleanup.policy", config_op::del, {}}}).ok());
   EXPECT_TRUE(f.store().image()->broker_config_overrides.empty());
   f.store().close();

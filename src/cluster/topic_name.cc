@@ -4,8 +4,8 @@ namespace vltava::cluster {
 namespace {
 
 bool legal_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
 }
 
 }  // namespace
@@ -15,8 +15,8 @@ std::optional<std::string> invalid_topic_name(std::string_view name) {
   if (name == "." || name == "..") return "Topic name cannot be \".\" or \"..\"";
   if (name.size() > topic_name_max_chars) {
     return "Topic name is illegal, it can't be longer than " +
-           std::to_string(topic_name_max_chars) + " characters, topic name: " +
-           std::string(name.substr(0, 64)) + "...";
+           std::to_string(topic_name_max_chars) +
+           " characters, topic name: " + std::string(name.substr(0, 64)) + "...";
   }
   for (char c : name) {
     if (!legal_char(c)) {
