@@ -1,0 +1,44 @@
+// The vltava binary: `vltava serve` runs a node; the operator's CLI verbs come with issue 5.
+
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "broker/serve.h"
+#include "broker/version.h"
+
+namespace {
+
+void usage(std::FILE* out) {
+  std::fprintf(out,
+               "usage: vltava <command> [options]\n"
+               "\n"
+               "commands:\n"
+               "  serve      run a node (broker and controller) on embedded defaults:\n"
+               "             Kafka listener 127.0.0.1:9092, data in ./vltava-data\n"
+               "  version    print the version\n"
+               "\n"
+               "`vltava <command> --help` tells more.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  std::string_view command = argv[1];
+  if (command == "serve") return vltava::broker::serve(argc - 1, argv + 1);
+  if (command == "version" || command == "--version") {
+    std::printf("vltava %s\n", vltava::broker::version);
+    return 0;
+  }
+  if (command == "help" || command == "--help" || command == "-h") {
+    usage(stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "vltava: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return 2;
+}

@@ -1,0 +1,239 @@
+#include "broker/serve.h"
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "base/log.h"
+#include "broker/version.h"
+#include "cluster/metadata_store.h"
+#include "cluster/partition_manager.h"
+#include "config/broker_configs.h"
+#include "kafka/dispatcher.h"
+#include "net/listener_address.h"
+#include "net/server.h"
+#include "net/shard_pool.h"
+#include "storage/file_io.h"
+#include "storage/flusher.h"
+
+namespace vltava::broker {
+namespace {
+
+namespace po = boost::program_options;
+
+constexpr int exit_config_error = 2;
+constexpr int exit_start_error = 1;
+constexpr auto shutdown_grace = std::chrono::seconds(30);
+
+struct options {
+  std::string config_file;
+  std::vector<std::string> sets;
+};
+
+// Parses the command line; nullopt after printing help or an error (exit code in `code`).
+std::optional<options> parse_options(int argc, char** argv, int& code) {
+  po::options_description desc(
+      "usage: vltava serve [--config FILE] [--set key=value]...\n\n"
+      "Runs a node. Without options it is a complete single-node cluster: Kafka listener\n"
+      "PLAINTEXT://127.0.0.1:9092, data in ./vltava-data, node id 1. Configuration uses Kafka's\n"
+      "property names (server.properties), e.g. --set num.partitions=6\n\noptions");
+  options o;
+  desc.add_options()("help,h", "print this help")(
+      "config,c", po::value(&o.config_file), "a .properties file with broker configs")(
+      "set,s", po::value(&o.sets)->composing(), "override one config: key=value (repeatable)");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "vltava serve: " << e.what() << "\n\n" << desc << "\n";
+    code = exit_config_error;
+    return std::nullopt;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    code = 0;
+    return std::nullopt;
+  }
+  return o;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+net::server_limits limits_from(const config::config_set& c) {
+  net::server_limits l;
+  l.request_max_bytes = static_cast<size_t>(c.get_int("socket.request.max.bytes"));
+  l.queued_max_request_bytes = c.get_int("queued.max.request.bytes");
+  l.max_connections = static_cast<int32_t>(c.get_int("max.connections"));
+  l.idle_timeout = std::chrono::milliseconds(c.get_int("connections.max.idle.ms"));
+  l.send_buffer_bytes = static_cast<int32_t>(c.get_int("socket.send.buffer.bytes"));
+  l.receive_buffer_bytes = static_cast<int32_t>(c.get_int("socket.receive.buffer.bytes"));
+  return l;
+}
+
+// The endpoints clients are told to use: advertised.listeners, else the listeners themselves
+// (with the port actually bound, for port 0, and this host's name for an empty host).
+result<std::vector<cluster::broker_endpoint>, std::string> advertised_endpoints(
+    const config::config_set& c, const std::vector<net::listener_address>& bound) {
+  std::vector<cluster::broker_endpoint> out;
+  if (!c.is_null("advertised.listeners") && !c.get_list("advertised.listeners").empty()) {
+    for (const auto& text : c.get_list("advertised.listeners")) {
+      auto a = net::parse_listener(text);
+      if (!a) return fail("advertised.listeners: " + a.error());
+      out.push_back({a->name, a->host, a->port});
+    }
+    return out;
+  }
+  for (const auto& a : bound) {
+    std::string host = a.host;
+    if (host.empty()) {
+      char name[256] = {};
+      gethostname(name, sizeof(name) - 1);
+      host = name;
+    }
+    out.push_back({a.name, host, a.port});
+  }
+  return out;
+}
+
+// Catches SIGTERM/SIGINT from construction on (a signal arriving during start-up is kept
+// until wait() asks for it), whichever thread the kernel delivers it to.
+class stop_signal {
+ public:
+  stop_signal() : _signals(_ctx, SIGINT, SIGTERM) {}
+  void wait() {
+    _signals.async_wait([](const asio::error_code&, int signo) {
+      log::info("broker", "received {}, stopping", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    });
+    _ctx.run();
+  }
+
+ private:
+  asio::io_context _ctx;
+  asio::signal_set _signals;
+};
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
+}  // namespace
+
+int serve(int argc, char** argv) {
+  int code = 0;
+  auto opts = parse_options(argc, argv, code);
+  if (!opts) return code;
+  stop_signal stop;
+
+  std::string properties;
+  if (!opts->config_file.empty()) {
+    auto text = read_file(opts->config_file);
+    if (!text) {
+      std::cerr << "vltava serve: cannot read config file '" << opts->config_file << "'\n";
+      return exit_config_error;
+    }
+    properties = std::move(*text);
+  }
+  auto loaded = config::load_broker_config(
+      properties, opts->config_file.empty() ? "(none)" : opts->config_file, opts->sets);
+  if (!loaded) {
+    std::cerr << "vltava serve: " << loaded.error() << "\n";
+    return exit_config_error;
+  }
+  for (const auto& n : loaded->notices) log::info("config", "{}", n);
+  const config::config_set& cfg = loaded->values;
+  auto dirs = config::effective_log_dirs(cfg);
+  if (dirs.size() != 1) {
+    std::cerr << "vltava serve: log.dirs lists " << dirs.size()
+              << " directories; one data directory per node is supported for now\n";
+    return exit_config_error;
+  }
+  std::vector<net::listener_address> listeners;
+  for (const auto& text : cfg.get_list("listeners")) {
+    auto a = net::parse_listener(text);
+    if (!a) {
+      std::cerr << "vltava serve: listeners: " << a.error() << "\n";
+      return exit_config_error;
+    }
+    if (a->name != "PLAINTEXT") {
+      std::cerr << "vltava serve: listener " << text
+                << ": only PLAINTEXT listeners are supported for now (TLS and SASL come later)\n";
+      return exit_config_error;
+    }
+    listeners.push_back(*a);
+  }
+
+  std::signal(SIGPIPE, SIG_IGN);  // a peer closing mid-sendfile is an error value, not a signal
+  net::shard_pool shards;
+  storage::posix_io io;
+  storage::flusher flusher(io);
+  const model::node_id node(static_cast<int32_t>(cfg.get_int("node.id")));
+
+  kafka::broker_services* services_ptr = nullptr;
+  net::server server(shards, limits_from(cfg),
+                     [&services_ptr](const net::connection_info& c, std::vector<std::byte> f) {
+                       return kafka::dispatch(*services_ptr, c, std::move(f));
+                     });
+  for (auto& l : listeners) {
+    if (auto r = server.listen(l); !r) {
+      log::error("broker", "{}", r.error());
+      return exit_start_error;
+    }
+  }
+  for (size_t i = 0; i < listeners.size(); ++i) listeners[i].port = server.bound_port(i);
+  auto advertised = advertised_endpoints(cfg, listeners);
+  if (!advertised) {
+    std::cerr << "vltava serve: " << advertised.error() << "\n";
+    return exit_config_error;
+  }
+  std::optional<std::string> rack;
+  if (!cfg.is_null("broker.rack")) rack = cfg.get_string("broker.rack");
+
+  shards.start();
+  auto store = cluster::metadata_store::open(io, flusher, shards, dirs[0], node, *advertised,
+                                             rack, cfg);
+  if (!store) {
+    log::error("broker", "cannot open the metadata in {}: {}", dirs[0], store.error());
+    shards.stop();
+    return exit_start_error;
+  }
+  cluster::partition_manager partitions(shards, io, flusher, dirs[0], cfg);
+  partitions.apply_image_and_wait((*store)->image());
+  (*store)->subscribe([&partitions](cluster::image_ptr image) { partitions.apply_image(image); });
+
+  kafka::broker_services services{node, cfg, shards, **store, partitions};
+  services_ptr = &services;
+  server.start();
+  std::vector<std::string> names;
+  for (const auto& l : listeners) {
+    names.push_back(l.name + "://" + l.host + ":" + std::to_string(l.port));
+  }
+  log::info("broker", "vltava {} started: node {}, {} shards, listeners {}, data {}", version,
+            node(), shards.size(), join(names), dirs[0]);
+
+  stop.wait();
+  server.shutdown(shutdown_grace);
+  partitions.stop();
+  (*store)->close();
+  flusher.drain();
+  shards.stop();
+  shards.join();
+  log::info("broker", "stopped cleanly");
+  return 0;
+}
+
+}  // namespace vltava::broker

@@ -1,0 +1,27 @@
+#pragma once
+
+// What a request handler may reach: the node's identity and configuration, the shards, the
+// metadata store and the partitions. Built once by broker/ and shared by every shard.
+
+#include <string>
+
+#include "config/config_def.h"
+#include "model/fundamental.h"
+#include "net/shard_pool.h"
+
+namespace vltava::cluster {
+class metadata_store;
+class partition_manager;
+}  // namespace vltava::cluster
+
+namespace vltava::kafka {
+
+struct broker_services {
+  model::node_id node_id;
+  const config::config_set& broker_config;  // static configs; read-only after start
+  net::shard_pool& shards;
+  cluster::metadata_store& metadata;
+  cluster::partition_manager& partitions;
+};
+
+}  // namespace vltava::kafka
