@@ -1,5 +1,7 @@
 #include "broker/serve.h"
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -125,6 +127,18 @@ class stop_signal {
   asio::signal_set _signals;
 };
 
+// Every segment holds a descriptor open and every connection one more: take all the process
+// may have, as Kafka's packaging does with a high `ulimit -n`.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      log::warn("broker", "could not raise the open file limit to {}", limit.rlim_max);
+    }
+  }
+}
+
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
@@ -177,6 +191,7 @@ int serve(int argc, char** argv) {
     listeners.push_back(*a);
   }
 
+  raise_open_file_limit();
   std::signal(SIGPIPE, SIG_IGN);  // a peer closing mid-sendfile is an error value, not a signal
   net::shard_pool shards;
   storage::posix_io io;
