@@ -16,6 +16,11 @@ void fault_io::fail_writes_after(uint64_t bytes, int err, std::function<void()> 
   _on_torn = std::move(on_torn);
 }
 
+void fault_io::limit_write_faults_to(std::string suffix) {
+  std::lock_guard g(_mu);
+  _write_fault_suffix = std::move(suffix);
+}
+
 void fault_io::fail_next(io_op op, int err, int count) {
   std::lock_guard g(_mu);
   _pending.push_back({op, err, count});
@@ -25,6 +30,7 @@ void fault_io::clear_faults() {
   std::lock_guard g(_mu);
   _short_writes = false;
   _write_budget.reset();
+  _write_fault_suffix.clear();
   _on_torn = {};
   _pending.clear();
 }
@@ -32,6 +38,12 @@ void fault_io::clear_faults() {
 uint64_t fault_io::bytes_written() const {
   std::lock_guard g(_mu);
   return _written;
+}
+
+bool fault_io::budget_applies(int fd) const {
+  if (_write_fault_suffix.empty()) return true;
+  auto it = _paths.find(fd);
+  return it != _paths.end() && it->second.ends_with(_write_fault_suffix);
 }
 
 int fault_io::take_fault(io_op op) {
@@ -47,7 +59,20 @@ int fault_io::take_fault(io_op op) {
 
 sresult<int> fault_io::open(const std::string& path, open_mode mode) {
   if (int err = take_fault(io_op::open)) return errno_error(err, "open (injected)", path);
-  return _real.open(path, mode);
+  auto fd = _real.open(path, mode);
+  if (fd) {
+    std::lock_guard g(_mu);
+    _paths[*fd] = path;
+  }
+  return fd;
+}
+
+void fault_io::close(int fd) {
+  {
+    std::lock_guard g(_mu);
+    _paths.erase(fd);
+  }
+  _real.close(fd);
 }
 
 sresult<size_t> fault_io::pwrite(int fd, std::span<const std::byte> buf, uint64_t pos) {
@@ -57,7 +82,7 @@ sresult<size_t> fault_io::pwrite(int fd, std::span<const std::byte> buf, uint64_
   {
     std::lock_guard g(_mu);
     if (_short_writes && buf.size() > 1) buf = buf.first(buf.size() / 2);
-    if (_write_budget) {
+    if (_write_budget && budget_applies(fd)) {
       if (*_write_budget < buf.size()) {
         buf = buf.first(*_write_budget);
         err = _write_err;

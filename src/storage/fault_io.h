@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <functional>
+#include <string>
+#include <unordered_map>
 #include <mutex>
 #include <optional>
 
@@ -25,6 +27,9 @@ class fault_io final : public file_io {
   // only the bytes up to it (a torn write), then calls on_torn (if set; a crash test raises
   // SIGKILL there) and fails with `err`. Later writes fail with `err` until cleared.
   void fail_writes_after(uint64_t bytes, int err, std::function<void()> on_torn = {});
+  // Only writes to files whose path ends with `suffix` (".log") count against and fail with the
+  // budget above; a test faulting the data path keeps background checkpoint writes out of it.
+  void limit_write_faults_to(std::string suffix);
   // The next `count` calls of `op` fail with `err` without touching the disk.
   void fail_next(io_op op, int err, int count = 1);
   void clear_faults();
@@ -39,7 +44,7 @@ class fault_io final : public file_io {
   int fsync_count() const { return _fsyncs.load(); }
 
   sresult<int> open(const std::string& path, open_mode mode) override;
-  void close(int fd) override { _real.close(fd); }
+  void close(int fd) override;
   sresult<size_t> pread(int fd, std::span<std::byte> buf, uint64_t pos) override {
     return _real.pread(fd, buf, pos);
   }
@@ -60,12 +65,15 @@ class fault_io final : public file_io {
  private:
   // Returns the errno to inject for `op`, or 0.
   int take_fault(io_op op);
+  bool budget_applies(int fd) const;  // caller holds _mu
 
   file_io& _real;
   mutable std::mutex _mu;
   bool _short_writes = false;
   std::optional<uint64_t> _write_budget;
   int _write_err = 0;
+  std::string _write_fault_suffix;
+  std::unordered_map<int, std::string> _paths;  // open fd -> path, for the suffix filter
   std::function<void()> _on_torn;
   uint64_t _written = 0;
   struct pending {
