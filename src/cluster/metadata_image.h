@@ -68,6 +68,9 @@ class metadata_image {
   // own dynamic configs, above the static ones. DescribeConfigs source
   // DYNAMIC_DEFAULT_BROKER_CONFIG.
   std::map<std::string, std::string, std::less<>> cluster_config_overrides;
+  // Producer ids below this were handed out in blocks (MetadataProducerIdsRecord); the next
+  // block starts here.
+  int64_t next_producer_id = 0;
 
   const topic_info* find_topic(std::string_view name) const {
     auto it = topics.find(name);

@@ -22,9 +22,11 @@ constexpr metadata_record_type type_of() {
     return metadata_record_type::partition;
   } else if constexpr (std::is_same_v<T, protocol::metadata_config_record>) {
     return metadata_record_type::config;
-  } else {
-    static_assert(std::is_same_v<T, protocol::metadata_remove_topic_record>);
+  } else if constexpr (std::is_same_v<T, protocol::metadata_remove_topic_record>) {
     return metadata_record_type::remove_topic;
+  } else {
+    static_assert(std::is_same_v<T, protocol::metadata_producer_ids_record>);
+    return metadata_record_type::producer_ids;
   }
 }
 
@@ -142,6 +144,8 @@ result<metadata_record, std::string> decode_record_value(std::span<const std::by
       return decode_body<protocol::metadata_config_record>(r, h.record_version);
     case metadata_record_type::remove_topic:
       return decode_body<protocol::metadata_remove_topic_record>(r, h.record_version);
+    case metadata_record_type::producer_ids:
+      return decode_body<protocol::metadata_producer_ids_record>(r, h.record_version);
   }
   return fail("unknown record type " + std::to_string(h.record_type) +
               " (written by a newer Vltava?)");
@@ -194,6 +198,15 @@ result<void, std::string> apply_record(metadata_image& image, topic_id_index& id
   }
   if (const auto* c = std::get_if<protocol::metadata_config_record>(&r)) {
     return apply_config(image, *c);
+  }
+  if (const auto* p = std::get_if<protocol::metadata_producer_ids_record>(&r)) {
+    // Ids are never handed out twice: a block must start at or above the previous one's end.
+    if (p->next_producer_id < image.next_producer_id) {
+      return fail("producer id block ending at " + std::to_string(p->next_producer_id) +
+                  " is below the previous end " + std::to_string(image.next_producer_id));
+    }
+    image.next_producer_id = p->next_producer_id;
+    return {};
   }
   const auto& rm = std::get<protocol::metadata_remove_topic_record>(r);
   auto id = ids.find(rm.topic_id);

@@ -17,6 +17,7 @@
 #include "cluster/metadata_image.h"
 #include "protocol/generated/metadata_config_record.h"
 #include "protocol/generated/metadata_partition_record.h"
+#include "protocol/generated/metadata_producer_ids_record.h"
 #include "protocol/generated/metadata_remove_topic_record.h"
 #include "protocol/generated/metadata_topic_record.h"
 #include "protocol/wire.h"
@@ -37,11 +38,13 @@ enum class metadata_record_type : int16_t {
   partition = 2,
   config = 3,
   remove_topic = 4,
+  producer_ids = 5,
 };
 
 using metadata_record =
     std::variant<protocol::metadata_topic_record, protocol::metadata_partition_record,
-                 protocol::metadata_config_record, protocol::metadata_remove_topic_record>;
+                 protocol::metadata_config_record, protocol::metadata_remove_topic_record,
+                 protocol::metadata_producer_ids_record>;
 
 std::vector<std::byte> encode_record_value(const metadata_record& r);
 // Refuses unknown record types and versions (a newer Vltava wrote them) and trailing bytes.

@@ -207,6 +207,9 @@ struct metadata_store::state {
   std::mutex log_mu;  // close() against a mutation appending on shard 0
   bool closed = false;
   bool failed = false;  // an append or fsync failed: the log refuses writes until restart
+  // This node's current producer id block: ids in [next, end) are free to hand out.
+  int64_t producer_ids_next = 0;
+  int64_t producer_ids_end = 0;
 
   state(storage::file_io& i, storage::flusher& f) : io(i), flusher(f) {}
 };
@@ -371,6 +374,46 @@ net::awaitable<op_result> metadata_store::commit(std::vector<metadata_record>& r
   st.log->set_high_watermark(*durable);
   publish(std::make_shared<const metadata_image>(std::move(next)));
   co_return op_result{};
+}
+
+// ---- producer ids -----------------------------------------------------------------------------
+
+net::awaitable<producer_id_result> metadata_store::allocate_producer_id() {
+  auto task = on_shard0<producer_id_result>([this]() -> net::awaitable<producer_id_result> {
+    state& st = *_state;
+    producer_id_result out;
+    if (st.producer_ids_next >= st.producer_ids_end) {
+      metadata_image next = st.working;
+      const int64_t first = next.next_producer_id;
+      if (first > std::numeric_limits<int64_t>::max() - producer_id_block_size) {
+        out.error = error_code::unknown_server_error;
+        out.message = "producer ids exhausted";
+        co_return out;
+      }
+      protocol::metadata_producer_ids_record r;
+      r.broker_id = _node;
+      r.broker_epoch = 0;
+      r.next_producer_id = first + producer_id_block_size;
+      topic_id_index ids = st.ids;
+      auto a = apply_record(next, ids, r);
+      VLTAVA_ASSERT(a.has_value(), "a block above the previous one applies");
+      std::vector<metadata_record> records{metadata_record(r)};
+      auto c = co_await commit(records, next);
+      if (!c.ok()) {
+        static_cast<op_result&>(out) = c;
+        co_return out;
+      }
+      // Another allocation may have refilled the block while this one waited for the fsync;
+      // the newer block wins and the rest of the older one is simply never used.
+      if (st.producer_ids_next >= st.producer_ids_end || st.producer_ids_end < first) {
+        st.producer_ids_next = first;
+        st.producer_ids_end = first + producer_id_block_size;
+      }
+    }
+    out.id = model::producer_id(st.producer_ids_next++);
+    co_return out;
+  });
+  co_return co_await std::move(task);
 }
 
 // ---- effective configs ------------------------------------------------------------------------

@@ -75,6 +75,10 @@ struct config_change {
 enum class alter_mode : uint8_t { incremental, replace };
 enum class validate_only : bool { no = false, yes = true };
 
+struct producer_id_result : op_result {
+  model::producer_id id{-1};
+};
+
 class metadata_store {
  public:
   // Records per mutation (one log batch), as Kafka's controller bounds one operation.
@@ -116,6 +120,12 @@ class metadata_store {
   net::awaitable<op_result> alter_broker_configs(std::string resource_name,
                                                  std::vector<config_change> changes,
                                                  alter_mode mode, validate_only v);
+
+  // A producer id never handed out before, on this node or any other, before or after a
+  // restart: taken from a block of producer_id_block_size ids recorded durably in the metadata
+  // log before any id of it is used.
+  net::awaitable<producer_id_result> allocate_producer_id();
+  static constexpr int64_t producer_id_block_size = 1000;
 
   // Clean shutdown: syncs and closes the log. Blocking; call when no mutation runs (after the
   // shards stopped). Mutations afterwards fail with KAFKA_STORAGE_ERROR.

@@ -408,6 +408,7 @@ sresult<void> log::roll(offset base) {
   // Once this job's syncs are done, everything below the new segment is durable.
   _recovery_point = base;
   submit(true, true, {});
+  if (_roll_listener) _roll_listener(base);
   return {};
 }
 

@@ -122,6 +122,9 @@ class log {
   void set_append_listener(std::function<void(const append_result&)> fn) {
     _append_listener = std::move(fn);
   }
+  // Called on the shard thread when an append rolls to a new segment, with its base offset
+  // (the partition snapshots its producer state then).
+  void set_roll_listener(std::function<void(model::offset)> fn) { _roll_listener = std::move(fn); }
 
   // Removes every batch that ends at or after `o` (a replica that diverged). A batch holding
   // `o` goes entirely, so the new log end may be below `o`. Returns the new log end.
@@ -159,6 +162,7 @@ class log {
   const log_identity& identity() const { return _id; }
   const log_config& config() const { return _cfg; }
   const std::string& dir() const { return _dir; }
+  file_io& io() const { return _io; }
   size_t segment_count() const { return _segments.size(); }
   std::vector<model::offset> segment_bases() const;
   uint64_t size_bytes() const;
@@ -199,6 +203,7 @@ class log {
   };
   std::vector<pending_delete> _pending_deletes;
   std::function<void(const append_result&)> _append_listener;
+  std::function<void(model::offset)> _roll_listener;
   recovery_report _report;
   bool _closed = false;
   model::offset _first_dirty;  // compaction: everything below was cleaned once

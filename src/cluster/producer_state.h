@@ -1,0 +1,145 @@
+#pragma once
+
+// Idempotent producers, per partition: for each producer id, its epoch and the last five
+// batches it wrote (sequence range, offsets, timestamp), as Kafka's ProducerStateManager keeps
+// them. A retried batch that matches one of those five is a duplicate and is answered with its
+// original offsets; any other batch must continue the sequence or start a new epoch at 0.
+//
+// The state is derived from the log: rebuilt on open from the newest `.snapshot` plus the
+// batches after it (docs/formats/producer-snapshot.md). It lives in cluster/, not storage/,
+// because it is the partition's state machine over its (later: Raft-committed) log; storage
+// stays unaware of producers, and follower replicas rebuild it from the same batches.
+//
+// Threading: owned by one partition on its shard, like the log.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/result.h"
+#include "model/fundamental.h"
+#include "model/record_batch_header.h"
+#include "protocol/error_code.h"
+#include "storage/file_io.h"
+
+namespace vltava::cluster {
+
+// Kafka keeps five batches per producer: a client has at most five requests in flight per
+// partition (max.in.flight.requests.per.connection <= 5 with idempotence).
+inline constexpr size_t producer_batches_kept = 5;
+// Producers remembered per partition. Each costs ~300 bytes; beyond this the least recently
+// active producer is forgotten (its next batch is taken as from an unknown producer), so a
+// client minting producer ids cannot exhaust the node. Kafka has no such bound (KIP-936 adds
+// quotas); one partition rarely sees more than a few thousand live producers in a day.
+inline constexpr size_t producers_per_partition_max = 100'000;
+// Kafka's producer.id.expiration.ms default: one day.
+inline constexpr int64_t producer_id_expiration_ms_default = 86'400'000;
+
+struct producer_batch {
+  model::sequence first_seq;
+  model::sequence last_seq;
+  model::offset first_offset;
+  model::offset last_offset;
+  int64_t timestamp_ms = -1;  // the batch's max timestamp (or its log append time)
+  bool operator==(const producer_batch&) const = default;
+};
+
+struct producer_entry {
+  model::producer_epoch epoch{-1};
+  std::deque<producer_batch> batches;  // oldest first, at most producer_batches_kept
+  int64_t last_timestamp_ms = -1;      // of the newest batch: producer.id.expiration.ms
+  // Transactions (not yet written): the coordinator's epoch and the first offset of the
+  // producer's ongoing transaction, which bounds the last stable offset.
+  int32_t coordinator_epoch = -1;
+  model::offset current_txn_first_offset{-1};
+
+  // The last sequence written in the current epoch, -1 when none.
+  model::sequence last_seq() const {
+    return batches.empty() ? model::sequence(-1) : batches.back().last_seq;
+  }
+  const producer_batch* find_duplicate(model::producer_epoch e, model::sequence first,
+                                       model::sequence last) const;
+  bool operator==(const producer_entry&) const = default;
+};
+
+// The last sequence of a batch: sequences wrap from INT32_MAX to 0, as Kafka's do.
+model::sequence last_sequence_of(model::sequence base, int32_t last_offset_delta);
+
+// What to do with one idempotent batch.
+struct sequence_verdict {
+  enum class kind : uint8_t { append, duplicate, refuse };
+  kind what = kind::append;
+  protocol::error_code error = protocol::error_code::none;  // refuse
+  std::string message;                                      // refuse
+  producer_batch original;                                  // duplicate
+};
+
+// Checks a client's batch (producer id >= 0, not a control batch) against the producer's
+// entry (nullptr: unknown producer), in Kafka's order: duplicate of one of the last five
+// batches of the same epoch; older epoch → INVALID_PRODUCER_EPOCH; newer epoch must start at
+// sequence 0; same epoch must continue the sequence → OUT_OF_ORDER_SEQUENCE_NUMBER. An
+// unknown producer may start at any sequence (Kafka 2.5+: its state may have expired or been
+// removed with old segments, so UNKNOWN_PRODUCER_ID is no longer returned).
+sequence_verdict check_batch(const producer_entry* entry, const model::record_batch_header& h);
+
+// Records a batch (with its assigned offsets) in `entry`: a new epoch forgets the old batches.
+void record_batch(producer_entry& entry, const model::record_batch_header& h);
+
+class producer_state {
+ public:
+  const producer_entry* find(model::producer_id id) const;
+  // Applies a batch as written in the log (client append or rebuild): no checks.
+  void apply(const model::record_batch_header& h);
+  void put(model::producer_id id, producer_entry e);
+  // Forgets producers whose newest batch is older than `expiration_ms` before `now_ms` and who
+  // have no ongoing transaction. Returns how many.
+  size_t expire(int64_t now_ms, int64_t expiration_ms);
+  size_t size() const { return _producers.size(); }
+  bool operator==(const producer_state&) const = default;
+
+  // The snapshot file contents (docs/formats/producer-snapshot.md).
+  std::vector<std::byte> encode() const;
+  // Refuses a wrong version, a bad CRC, truncation and trailing bytes.
+  static result<producer_state, std::string> decode(std::span<const std::byte> bytes);
+
+ private:
+  void evict_oldest();
+  std::unordered_map<int64_t, producer_entry> _producers;
+};
+
+// ---- snapshot files: <dir>/<20-digit offset>.snapshot, holding the state of every batch
+// below that offset.
+inline constexpr uint16_t snapshot_version = 1;
+// A snapshot file is never larger (producers_per_partition_max full entries, with room).
+inline constexpr size_t snapshot_bytes_max = 64 << 20;
+
+std::string snapshot_path(const std::string& dir, model::offset o);
+// Offsets of the snapshot files in `dir`, ascending.
+storage::sresult<std::vector<model::offset>> list_snapshots(storage::file_io& io,
+                                                            const std::string& dir);
+// Writes a snapshot: tmp file then rename. `durable`: fdatasync and directory fsync too (clean
+// shutdown); without it a crash may leave a torn or empty file, which the loader skips.
+storage::sresult<void> write_snapshot(storage::file_io& io, const std::string& dir,
+                                      model::offset o, const producer_state& s, bool durable);
+
+struct loaded_snapshot {
+  model::offset offset;
+  producer_state state;
+};
+// The newest readable snapshot at or below `log_end`. Snapshots above it (their batches were
+// lost in a crash) and unreadable ones are deleted; `skipped` counts the unreadable ones.
+storage::sresult<std::optional<loaded_snapshot>> load_snapshot(storage::file_io& io,
+                                                               const std::string& dir,
+                                                               model::offset log_end,
+                                                               size_t* skipped = nullptr);
+// Deletes snapshots below `log_start` (their segments are gone) except the newest, and all but
+// the newest `keep`. Returns how many were deleted.
+storage::sresult<size_t> prune_snapshots(storage::file_io& io, const std::string& dir,
+                                         model::offset log_start, size_t keep);
+
+}  // namespace vltava::cluster
