@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "model/record.h"
 #include "model/record_batch_header.h"
 
 namespace vltava::cluster {
@@ -40,6 +41,28 @@ net::awaitable<std::optional<storage::storage_error>> wait_durable(storage::log&
         });
       },
       net::use_awaitable);
+}
+
+// Walks every record of one whole batch (decompressing it if needed), as Kafka's log validator
+// does, so a batch whose CRC is right but whose records are malformed never reaches the log
+// where consumers would choke on it. A compacted topic also needs a key on every record.
+std::optional<std::string> invalid_records(std::span<const std::byte> batch,
+                                           const model::record_batch_header& h, bool compacted) {
+  // A batch decompressing past what compaction and recovery handle is refused here, at the edge.
+  auto section =
+      model::batch_records(batch, h, static_cast<size_t>(storage::limits::batch_bytes_max));
+  if (!section) return std::string(model::describe(section.error()));
+  model::record_view records(section->bytes(), h.record_count);
+  for (int32_t expected_delta = 0;; ++expected_delta) {
+    auto r = records.next();
+    if (!r) return std::string(model::describe(r.error()));
+    if (!*r) return std::nullopt;
+    const model::record& rec = **r;
+    if (h.compression() != model::compression::none && rec.offset_delta != expected_delta) {
+      return "inner record offsets are not sequential";
+    }
+    if (compacted && !rec.key) return "a compacted topic needs a key on every record";
+  }
 }
 
 }  // namespace
@@ -147,6 +170,10 @@ append_outcome partition::validate(std::span<const std::byte> batches) const {
       // Transactions come with the transaction coordinator (issue 7).
       return refused(error_code::invalid_producer_id_mapping,
                      "transactional produce is not supported yet", i);
+    }
+    if (auto bad = invalid_records(rest.first(h->size_bytes()), *h, _settings.log.cleanup.compact)) {
+      return refused(error_code::invalid_record,
+                     "batch " + std::to_string(i) + ": " + *bad, i);
     }
     if (!_settings.log_append_time) {
       for (int64_t ts : {h->first_timestamp(), h->max_timestamp()}) {

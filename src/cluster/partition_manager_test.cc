@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "bytes/crc32c.h"
+#include "bytes/endian.h"
 #include "cluster/test_node.h"
 
 namespace vltava::cluster {
@@ -121,6 +123,51 @@ TEST(Partition, RefusesBadBatches) {
   auto old_magic = batch(1, now_ms());
   old_magic[model::batch_layout::magic] = std::byte{1};
   EXPECT_EQ(append(old_magic).error, protocol::error_code::invalid_record);
+}
+
+// The batch's CRC made right again after a test edited its bytes.
+void reseal(std::vector<std::byte>& b) {
+  auto covered = std::span(b).subspan(model::batch_layout::attributes);
+  bytes::store_be<uint32_t>(b.data() + model::batch_layout::crc, bytes::crc32c(covered));
+}
+
+TEST(Partition, RefusesMalformedRecordsBehindAGoodCrc) {
+  test_node node;
+  node.manager->apply_image_and_wait(
+      node.image({{"t", 1}, {"c", 1, {{"cleanup.policy", "compact"}}}}));
+  auto append = [&](const std::string& topic, std::vector<std::byte> b) {
+    return node.run(node.owner(topic, 0),
+                    [&, b = std::move(b)]() mutable -> net::awaitable<append_outcome> {
+                      auto p = node.manager->find_shared(topic, model::partition_id(0));
+                      co_return co_await p->append(b, acks_mode::leader);
+                    }());
+  };
+  // The header promises three records; the section holds two.
+  auto short_count = batch(2, now_ms());
+  bytes::store_be<int32_t>(short_count.data() + model::batch_layout::record_count, 3);
+  reseal(short_count);
+  auto out = append("t", short_count);
+  EXPECT_EQ(out.error, protocol::error_code::invalid_record);
+  EXPECT_NE(out.message.find("batch 0"), std::string::npos) << out.message;
+  // A record whose length runs past the end of the batch.
+  auto overrun = batch(1, now_ms());
+  overrun[model::batch_layout::header_size] = std::byte{0x7e};  // zigzag length 63
+  reseal(overrun);
+  EXPECT_EQ(append("t", overrun).error, protocol::error_code::invalid_record);
+  // Compressed sections are decompressed and walked too.
+  auto lz4 = batch(3, now_ms(), model::compression::lz4);
+  std::fill(lz4.begin() + model::batch_layout::header_size, lz4.end(), std::byte{0xff});
+  reseal(lz4);
+  EXPECT_EQ(append("t", lz4).error, protocol::error_code::invalid_record);
+  EXPECT_EQ(append("t", batch(3, now_ms(), model::compression::lz4)).error,
+            protocol::error_code::none);
+  // A compacted topic refuses a record without a key; keyed records are fine.
+  model::record_batch_builder keyless{model::batch_options{}};
+  std::string v = "value";
+  keyless.add(model::timestamp_ms(now_ms()), std::nullopt, std::as_bytes(std::span(v)));
+  EXPECT_EQ(append("c", keyless.build().value()).error, protocol::error_code::invalid_record);
+  EXPECT_EQ(append("t", keyless.build().value()).error, protocol::error_code::none);
+  EXPECT_EQ(append("c", batch(2, now_ms())).error, protocol::error_code::none);
 }
 
 TEST(Partition, LogAppendTimeStampsBatches) {

@@ -14,14 +14,23 @@ result<request_header, decode_error> parse_request_header(std::span<const std::b
     // Never compact, even in header v2: old brokers must read any ApiVersions header.
     if (!r.read_nullable_string(h.client_id, false, true)) return r.fail("client_id");
   }
+  const size_t after_client_id = r.position();
   if (h.header_version >= 2) {
     uint32_t count;
-    if (!r.read_tag_count(count)) return r.fail("tagged fields");
-    for (uint32_t i = 0; i < count; ++i) {
+    bool ok = r.read_tag_count(count);
+    for (uint32_t i = 0; ok && i < count; ++i) {
       uint32_t tag;
       std::span<const std::byte> value;
-      if (!r.read_tagged_field(tag, value)) return r.fail("tagged fields");
-      h.unknown_tags.push_back({tag, std::vector<std::byte>(value.begin(), value.end())});
+      ok = r.read_tagged_field(tag, value);
+      if (ok) h.unknown_tags.push_back({tag, std::vector<std::byte>(value.begin(), value.end())});
+    }
+    if (!ok) {
+      // ApiVersions must be answerable whatever its header looks like: a client probing with a
+      // version we do not know may frame it as header v1; it gets the fallback answer anyway.
+      if (h.api_key != api_versions_key) return r.fail("tagged fields");
+      h.unknown_tags.clear();
+      h.body_offset = after_client_id;
+      return h;
     }
   }
   h.body_offset = r.position();

@@ -80,6 +80,19 @@ TEST(framing, request_header_truncated_at_every_byte) {
   EXPECT_TRUE(parse_request_header(frame).has_value());
 }
 
+TEST(framing, api_versions_header_without_tags_is_still_answerable) {
+  // ApiVersions v127 framed with header v1 (no tag section): read as far as the client id, so
+  // the dispatcher can send the UNSUPPORTED_VERSION fallback. Other APIs stay strict.
+  auto probe = bytes_of({0, 18, 0, 127, 0, 0, 0, 42, 0, 1, 'x'});
+  auto h = parse_request_header(probe);
+  ASSERT_TRUE(h.has_value()) << h.error().to_string();
+  EXPECT_EQ(h->correlation_id, 42);
+  EXPECT_EQ(h->client_id, "x");
+  EXPECT_EQ(h->body_offset, probe.size());
+  auto metadata = bytes_of({0, 3, 0, 12, 0, 0, 0, 42, 0, 1, 'x'});
+  EXPECT_FALSE(parse_request_header(metadata).has_value());
+}
+
 TEST(framing, null_client_id_and_v0_header) {
   auto frame = bytes_of({0, 3, 0, 1, 0, 0, 0, 9, 0xFF, 0xFF});
   auto h = parse_request_header(frame);
