@@ -1,7 +1,10 @@
 #include "cluster/partition.h"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 
+#include "base/log.h"
 #include "model/record.h"
 #include "model/record_batch_header.h"
 
@@ -10,6 +13,13 @@ namespace vltava::cluster {
 using protocol::error_code;
 
 namespace {
+
+// Kafka's producer.id.expiration.check.interval.ms default.
+constexpr int64_t producer_expiry_check_ms = 600'000;
+// Producer state is rebuilt from the log in reads of this size.
+constexpr uint64_t rebuild_read_bytes = 1 << 20;
+// Snapshots kept per partition: the newest, and older ones while their segments exist.
+constexpr size_t snapshots_kept = 3;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -91,6 +101,8 @@ partition_settings settings_from(const config::config_set& c) {
   s.log_append_time = c.get_string("message.timestamp.type") == "LogAppendTime";
   s.timestamp_before_max_ms = c.get_int("message.timestamp.before.max.ms");
   s.timestamp_after_max_ms = c.get_int("message.timestamp.after.max.ms");
+  // producer.id.expiration.ms is a broker config, not a topic one: Kafka's default until the
+  // broker passes its own value down.
   return s;
 }
 
@@ -134,6 +146,110 @@ partition::partition(asio::io_context& shard, protocol::uuid topic_id,
   VLTAVA_ASSERT(_log != nullptr, "a partition needs its log");
   // A single replica commits what it writes: whatever recovery kept is committed.
   _log->set_high_watermark(_log->log_end_offset());
+  rebuild_producers();
+  _producers_expired_ms = now_ms();
+  // The log lives as long as this partition: `this` outlives the listener.
+  _log->set_roll_listener([this](model::offset) { _snapshot_due = true; });
+}
+
+void partition::rebuild_producers() {
+  const model::offset end = _log->log_end_offset();
+  model::offset from = _log->log_start_offset();
+  size_t skipped = 0;
+  auto snap = load_snapshot(_log->io(), _log->dir(), end, &skipped);
+  if (!snap) {
+    vltava::log::warn("cluster", "{}: producer snapshots unreadable ({}); rebuilding from the log",
+                      _log->identity().describe(), snap.error().message);
+  } else if (*snap) {
+    _producers = std::move((*snap)->state);
+    from = std::max(from, (*snap)->offset);
+  }
+  if (skipped > 0) {
+    vltava::log::warn("cluster", "{}: {} unreadable producer snapshot(s) deleted",
+                      _log->identity().describe(), skipped);
+  }
+  while (from < end) {
+    auto bytes = _log->read_bytes(from, rebuild_read_bytes, end);
+    if (!bytes || bytes->empty()) {
+      vltava::log::error("cluster", "{}: producer state rebuild stopped at offset {}: {}",
+                         _log->identity().describe(), from(),
+                         bytes ? std::string("nothing to read") : bytes.error().message);
+      return;
+    }
+    std::span<const std::byte> rest(*bytes);
+    while (!rest.empty()) {
+      auto h = model::parse_header(rest);
+      if (!h || h->size_bytes() > rest.size()) {
+        vltava::log::error("cluster", "{}: producer state rebuild: unreadable batch at {}",
+                           _log->identity().describe(), from());
+        return;
+      }
+      // The first batch read may start below a snapshot taken inside it (never in practice:
+      // snapshots sit at batch ends), and is then already in the snapshot.
+      if (h->base_offset >= from) _producers.apply(*h);
+      from = std::max(from, h->last_offset() + 1);
+      rest = rest.subspan(h->size_bytes());
+    }
+  }
+  _producers.expire(now_ms(), _settings.producer_id_expiration_ms);
+}
+
+void partition::snapshot_producers(bool durable) {
+  storage::file_io& io = _log->io();
+  const model::offset end = _log->log_end_offset();
+  if (auto w = write_snapshot(io, _log->dir(), end, _producers, durable); !w) {
+    // Not fatal: the next open replays more of the log instead.
+    vltava::log::warn("cluster", "{}: producer snapshot at {}: {}", _log->identity().describe(),
+                      end(), w.error().message);
+    return;
+  }
+  if (auto p = prune_snapshots(io, _log->dir(), _log->log_start_offset(), snapshots_kept); !p) {
+    vltava::log::warn("cluster", "{}: pruning producer snapshots: {}",
+                      _log->identity().describe(), p.error().message);
+  }
+}
+
+append_outcome partition::check_producers(std::span<const std::byte> batches) const {
+  // Entries as they stand after the earlier batches of this same append.
+  std::vector<std::pair<int64_t, producer_entry>> staged;
+  size_t pos = 0;
+  for (int32_t i = 0; pos < batches.size(); ++i) {
+    auto h = model::parse_header(batches.subspan(pos));
+    VLTAVA_ASSERT(h.has_value(), "validated batches parse");
+    pos += h->size_bytes();
+    if (h->producer() < 0) continue;
+    auto it = std::find_if(staged.begin(), staged.end(),
+                           [&](const auto& e) { return e.first == h->producer(); });
+    const producer_entry* entry = it != staged.end() ? &it->second : _producers.find(h->producer);
+    sequence_verdict v = check_batch(entry, *h);
+    if (v.what == sequence_verdict::kind::refuse) return refused(v.error, std::move(v.message));
+    if (v.what == sequence_verdict::kind::duplicate) {
+      // As Kafka: a request holding a duplicate appends nothing and answers with it.
+      append_outcome out;
+      out.duplicate = true;
+      out.base_offset = v.original.first_offset;
+      out.last_offset = v.original.last_offset;
+      if (_settings.log_append_time) out.log_append_time_ms = v.original.timestamp_ms;
+      out.log_start_offset = _log->log_start_offset();
+      return out;
+    }
+    if (it == staged.end()) {
+      staged.emplace_back(h->producer(), entry ? *entry : producer_entry{});
+      it = std::prev(staged.end());
+    }
+    record_batch(it->second, *h);
+  }
+  return {};
+}
+
+void partition::record_producers(std::span<const std::byte> written) {
+  size_t pos = 0;
+  while (pos < written.size()) {
+    auto h = model::parse_header(written.subspan(pos));
+    VLTAVA_ASSERT(h.has_value(), "appended batches parse");
+    _producers.apply(*h);
+    pos += h->size_bytes();
+  }
 }
 
 append_outcome partition::validate(std::span<const std::byte> batches) const {
@@ -202,6 +318,8 @@ append_outcome partition::write(std::span<std::byte> batches) {
   if (_closed) return refused(error_code::not_leader_or_follower, "partition closed");
   append_outcome out = validate(batches);
   if (out.error != error_code::none) return out;
+  out = check_producers(batches);
+  if (out.error != error_code::none || out.duplicate) return out;
   storage::append_options opts;
   opts.leader_epoch = leader_epoch();
   if (_settings.log_append_time) opts.log_append_time = model::timestamp_ms(now_ms());
@@ -211,6 +329,17 @@ append_outcome partition::write(std::span<std::byte> batches) {
   out.last_offset = r->last_offset;
   if (opts.log_append_time) out.log_append_time_ms = (*opts.log_append_time)();
   out.log_start_offset = _log->log_start_offset();
+  record_producers(batches);
+  const int64_t now = opts.log_append_time ? (*opts.log_append_time)() : now_ms();
+  if (now - _producers_expired_ms >= producer_expiry_check_ms) {
+    _producers.expire(now, _settings.producer_id_expiration_ms);
+    _producers_expired_ms = now;
+  }
+  if (_snapshot_due) {
+    // The rolled segment's base is at or below the log end: this snapshot covers it.
+    _snapshot_due = false;
+    snapshot_producers(false);
+  }
   on_append();
   return out;
 }
@@ -262,6 +391,8 @@ storage::sresult<void> partition::close() {
   for (auto& w : waiters) {
     if (auto s = w.lock()) fetch_waiter::wake(std::move(s));
   }
+  // Before the log's own close, so the clean-shutdown marker comes after the snapshot.
+  snapshot_producers(true);
   return _log->close();
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/producer_state.h"
 #include "config/config_def.h"
 #include "model/fundamental.h"
 #include "net/asio.h"
@@ -29,6 +30,7 @@ struct partition_settings {
   bool log_append_time = false;                 // message.timestamp.type=LogAppendTime
   int64_t timestamp_before_max_ms = INT64_MAX;  // message.timestamp.before.max.ms
   int64_t timestamp_after_max_ms = 3'600'000;   // message.timestamp.after.max.ms
+  int64_t producer_id_expiration_ms = producer_id_expiration_ms_default;
 };
 
 // The settings of a topic from its effective config set (config::topic_config).
@@ -44,6 +46,8 @@ struct append_outcome {
   model::offset last_offset{-1};
   int64_t log_append_time_ms = -1;  // -1 unless the topic stamps LogAppendTime
   model::offset log_start_offset{-1};
+  // A retried idempotent batch: nothing was written; the offsets are the original append's.
+  bool duplicate = false;
 };
 
 // A parked Fetch: woken (on its own shard) by an append to any partition it waits on.
@@ -70,7 +74,8 @@ class partition {
   partition(const partition&) = delete;
   partition& operator=(const partition&) = delete;
 
-  // Validates the producer's batches (sizes, timestamps, magic, transactions), appends them and
+  // Validates the producer's batches (sizes, timestamps, magic, transactions, and idempotent
+  // producers' epochs and sequences, producer_state.h), appends them and
   // completes per `acks`: none/leader once written, all once committed and durable (fdatasync
   // through the flusher's group commit). `batches` is rewritten in place (offsets, epoch).
   // Callers hold a shared_ptr to the partition across the await.
@@ -97,16 +102,26 @@ class partition {
   void set_settings(partition_settings s) { _settings = std::move(s); }
   bool closed() const { return _closed; }
   storage::log& log() { return *_log; }
+  const producer_state& producers() const { return _producers; }
 
   // Registers a waiter woken by the next append (one-shot). Expired waiters are pruned.
   void add_waiter(const std::shared_ptr<fetch_waiter>& w);
   size_t waiter_count() const { return _waiters.size(); }
 
-  // Clean shutdown of the log; the partition refuses appends and reads afterwards.
+  // Clean shutdown of the log (after a durable producer-state snapshot at the log end); the
+  // partition refuses appends and reads afterwards.
   storage::sresult<void> close();
 
  private:
   append_outcome validate(std::span<const std::byte> batches) const;
+  // Idempotent producers' batches against the producer state: an error, a duplicate (with the
+  // original offsets), or none (then every batch is new and in sequence).
+  append_outcome check_producers(std::span<const std::byte> batches) const;
+  // After an append: records the written batches (offsets assigned) in the producer state.
+  void record_producers(std::span<const std::byte> written);
+  // On open: the newest snapshot, then every batch after it (the whole log without one).
+  void rebuild_producers();
+  void snapshot_producers(bool durable);
   void on_append();
 
   asio::io_context& _shard;
@@ -114,6 +129,9 @@ class partition {
   std::unique_ptr<storage::log> _log;
   partition_settings _settings;
   std::vector<std::weak_ptr<fetch_waiter>> _waiters;
+  producer_state _producers;
+  bool _snapshot_due = false;  // a segment rolled: snapshot after the append completes
+  int64_t _producers_expired_ms = 0;  // when expiry last ran
   bool _closed = false;
 };
 
