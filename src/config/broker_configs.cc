@@ -94,6 +94,12 @@ const config_def defs[] = {
     {.name = "group.max.session.timeout.ms", .kind = int32, .default_value = "1800000",
      .min = 0},
     {.name = "group.max.size", .kind = int32, .default_value = "2147483647", .min = 1},
+    {.name = "offsets.topic.segment.bytes", .kind = int32, .default_value = "104857600",
+     .min = 1},
+    {.name = "offset.metadata.max.bytes", .kind = int32, .default_value = "4096", .min = 0},
+    {.name = "offsets.retention.check.interval.ms", .kind = int64, .default_value = "600000",
+     .min = 1},
+    {.name = "offsets.commit.timeout.ms", .kind = int32, .default_value = "5000", .min = 1},
     // Transactions and idempotence.
     {.name = "transaction.state.log.num.partitions", .kind = int32, .default_value = "50",
      .min = 1},

@@ -1,0 +1,170 @@
+#pragma once
+
+// The group coordinator of this node: the groups of every __consumer_offsets partition this
+// node leads, each kept on the shard that owns its partition (shared nothing). Public calls may
+// come from any shard: they hop to the owning shard, run there, and resume on the caller's.
+// What must survive a restart (committed offsets, group metadata) is appended to the group's
+// partition, acks=all, before the answer goes out (offsets) or right after (group metadata,
+// which clients never wait for). A partition's groups are rebuilt from its records when the
+// node starts and when the partition is first used.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster/metadata_store.h"
+#include "cluster/partition_manager.h"
+#include "config/config_def.h"
+#include "coord/group.h"
+#include "coord/group_key.h"
+#include "net/asio.h"
+#include "net/shard_pool.h"
+
+namespace vltava::coord {
+
+struct coordinator_config {
+  group_config groups;
+  int32_t offsets_partitions = 50;            // offsets.topic.num.partitions
+  int32_t offsets_segment_bytes = 104857600;  // offsets.topic.segment.bytes
+  int32_t offset_metadata_max_bytes = 4096;   // offset.metadata.max.bytes
+  int64_t offsets_retention_ms = 7 * 24 * 3600 * 1000LL;    // offsets.retention.minutes
+  int64_t retention_check_interval_ms = 600'000;            // offsets.retention.check.interval.ms
+  int64_t tick_ms = 50;  // how often deadlines (sessions, rebalance delays) are checked
+
+  static coordinator_config from(const config::config_set& broker_config);
+};
+
+struct commit_partition {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int32_t leader_epoch = -1;
+  std::optional<std::string> metadata;
+};
+
+struct commit_request {
+  std::string group_id;
+  int32_t generation_id = -1;
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::vector<commit_partition> partitions;
+};
+
+struct fetched_offset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = -1;
+  int32_t leader_epoch = -1;
+  std::string metadata;
+  error_code error = error_code::none;
+};
+
+struct fetch_offsets_result {
+  error_code error = error_code::none;
+  std::vector<fetched_offset> offsets;
+};
+
+struct leave_result {
+  error_code error = error_code::none;  // the group's (v0-2 report only this)
+  std::vector<error_code> members;      // per member given, in order
+};
+
+struct listed_group {
+  std::string group_id;
+  std::string protocol_type;
+  group_state state = group_state::empty;
+};
+
+struct described_group {
+  error_code error = error_code::none;
+  std::string group_id;
+  group_state state = group_state::dead;
+  std::string protocol_type;
+  std::string protocol;  // the selected protocol (Stable groups), else ""
+  std::vector<member_summary> members;
+};
+
+// Committed-offsets deletion (OffsetDelete): a group error, or one error per partition.
+struct delete_offsets_result {
+  error_code error = error_code::none;
+  std::vector<error_code> partitions;
+};
+
+class group_coordinator {
+ public:
+  using clock_fn = std::function<int64_t()>;  // wall-clock milliseconds
+  // Everything referenced must outlive the coordinator. `clock` defaults to the system clock.
+  group_coordinator(net::shard_pool& shards, cluster::partition_manager& partitions,
+                    cluster::metadata_store& metadata, coordinator_config config,
+                    clock_fn clock = {});
+  ~group_coordinator();
+  group_coordinator(const group_coordinator&) = delete;
+  group_coordinator& operator=(const group_coordinator&) = delete;
+
+  const coordinator_config& config() const { return _config; }
+
+  // Creates __consumer_offsets (offsets.topic.num.partitions, compacted) when it does not exist
+  // and waits until this node hosts its partitions. none, or COORDINATOR_NOT_AVAILABLE.
+  net::awaitable<error_code> ensure_offsets_topic();
+  // The partition coordinating `group_id`, or nullopt while the topic does not exist.
+  std::optional<int32_t> partition_of(std::string_view group_id) const;
+
+  net::awaitable<join_result> join(std::string group_id, join_request req);
+  net::awaitable<sync_result> sync(std::string group_id, sync_request req);
+  net::awaitable<error_code> heartbeat(std::string group_id, std::string member_id,
+                                       std::optional<std::string> group_instance_id,
+                                       int32_t generation);
+  // Members: (member id, group instance id).
+  net::awaitable<leave_result> leave(
+      std::string group_id,
+      std::vector<std::pair<std::string, std::optional<std::string>>> members);
+  // One error per partition, in order. Answers after the offsets are durable.
+  net::awaitable<std::vector<error_code>> commit(commit_request req);
+  // `partitions` nullopt: every committed offset of the group.
+  net::awaitable<fetch_offsets_result> fetch_offsets(
+      std::string group_id, std::optional<std::vector<partition_key>> partitions);
+  // Every group of every partition this node coordinates (each shard's, gathered).
+  net::awaitable<std::vector<listed_group>> list_groups();
+  net::awaitable<described_group> describe(std::string group_id);
+  net::awaitable<error_code> delete_group(std::string group_id);
+  net::awaitable<delete_offsets_result> delete_offsets(std::string group_id,
+                                                       std::vector<partition_key> partitions);
+
+  // Starts each shard's deadline loop and loads the partitions hosted already. Any thread.
+  void start();
+  // Shutting down, first step: waiting JoinGroup/SyncGroup requests are answered
+  // NOT_COORDINATOR (clients look for the coordinator again) and new ones refused, while
+  // commits and fetches are still served. Blocking; not from a shard thread.
+  void stop_waiters();
+  // Stops the deadline loops. Blocking; not from a shard thread; before the partitions stop.
+  void stop();
+
+  struct shard_state;      // one shard's groups (defined in the .cc)
+  struct partition_state;  // one partition's groups
+
+ private:
+  template <typename T, typename Fn>
+  net::awaitable<T> on_owner(const std::string& group_id, T unavailable, Fn fn);
+  partition_state* load(shard_state& st, int32_t partition, error_code& error);
+  void persist_group(partition_state& ps, group& g);
+  net::awaitable<error_code> append(partition_state& ps, std::vector<std::byte> batch);
+  void remove_group(partition_state& ps, const std::string& group_id,
+                    std::vector<std::pair<std::vector<std::byte>,
+                                          std::optional<std::vector<std::byte>>>>& records);
+  void expire_offsets(shard_state& st, int64_t now_ms);
+  static net::awaitable<void> deadline_loop(group_coordinator* self, std::shared_ptr<shard_state> st);
+  int64_t now_ms() const { return _clock(); }
+
+  net::shard_pool& _shards;
+  cluster::partition_manager& _partitions;
+  cluster::metadata_store& _metadata;
+  coordinator_config _config;
+  clock_fn _clock;
+  std::vector<std::shared_ptr<shard_state>> _state;  // [shard], each touched on its shard only
+};
+
+}  // namespace vltava::coord

@@ -1,0 +1,40 @@
+#pragma once
+
+// Rebuilding the groups of one __consumer_offsets partition from its records, oldest first:
+// the last record per key wins and a null value (tombstone) deletes, as compaction would
+// leave it. Pure: the coordinator feeds it the partition's batches.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "coord/group.h"
+#include "coord/offsets_records.h"
+
+namespace vltava::coord {
+
+struct replayed_group {
+  std::optional<group_value> metadata;
+  std::map<partition_key, offset_value> offsets;
+};
+
+struct replay_state {
+  std::map<std::string, replayed_group> groups;
+  size_t records = 0;
+  size_t skipped = 0;  // records whose key or value did not decode (logged by the caller)
+  std::string last_error;
+};
+
+// One record (key, value; a null value is a tombstone).
+void apply_record(replay_state& st, std::optional<std::span<const std::byte>> key,
+                  std::optional<std::span<const std::byte>> value);
+
+// Every record of whole record batches (as read from the log); control batches are skipped.
+// `next` becomes the offset after the last batch applied. False when the bytes are not whole
+// valid batches (the caller stops there).
+bool apply_batches(replay_state& st, std::span<const std::byte> batches, int64_t& next);
+
+}  // namespace vltava::coord
