@@ -1,0 +1,289 @@
+// `vltava topic create|list|describe|delete|alter-config|add-partitions`.
+
+#include <algorithm>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "cli/table.h"
+
+namespace vltava::cli {
+
+namespace {
+
+args_t words_of(const po::variables_map& vm, const char* name = "topics") {
+  return vm.count(name) ? vm[name].as<args_t>() : args_t{};
+}
+
+// Prints each topic's result of Create/DeleteTopics; returns the worst exit code.
+int report_topic_results(const rd_kafka_topic_result_t** results, size_t count,
+                         std::string_view verb) {
+  exit_code worst = exit_code::ok;
+  for (size_t i = 0; i < count; ++i) {
+    const char* name = rd_kafka_topic_result_name(results[i]);
+    if (auto err = rd_kafka_topic_result_error(results[i])) {
+      const char* detail = rd_kafka_topic_result_error_string(results[i]);
+      std::string msg = fmt::format("cannot {} topic '{}': {}", verb, name, rd_kafka_err2str(err));
+      if (detail && std::string_view(detail) != rd_kafka_err2str(err)) {
+        msg += fmt::format(" ({})", detail);
+      }
+      if (auto hint = hint_for(err, {}); !hint.empty()) msg += "\n" + hint;
+      std::fprintf(stderr, "vltava: %s\n", msg.c_str());
+      auto code = exit_code_for(err);
+      if (worst == exit_code::ok || code == exit_code::failed) worst = code;
+    } else {
+      std::printf("%s topic %s\n", verb == "create" ? "created" : "deleted", name);
+    }
+  }
+  return to_int(worst);
+}
+
+std::string join_ints(const int32_t* v, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += (i ? "," : "") + std::to_string(v[i]);
+  return out;
+}
+
+}  // namespace
+
+int topic_create(const args_t& args) {
+  command_line cl({"topic create", "TOPIC... [options]",
+                   "Create topics; without -p and -r the broker's defaults apply.",
+                   "vltava topic create orders -p 6 -c retention.ms=86400000"});
+  cl.options().add_options()                                                  //
+      ("partitions,p", po::value<int>()->default_value(-1), "number of partitions")  //
+      ("replication-factor,r", po::value<int>()->default_value(-1), "replicas per partition")
+      ("config,c", po::value<args_t>(), "topic config key=value (repeatable)")
+      ("topics", po::value<args_t>(), "topic names");
+  cl.positional("topics", -1);
+  auto vm = cl.parse(args);
+  if (!vm) return 0;
+  auto topics = words_of(*vm);
+  if (topics.empty()) cl.usage_error("name at least one topic");
+  int partitions = (*vm)["partitions"].as<int>();
+  int replicas = (*vm)["replication-factor"].as<int>();
+  if (partitions == 0 || partitions < -1) cl.usage_error("--partitions must be at least 1");
+  if (replicas == 0 || replicas < -1) cl.usage_error("--replication-factor must be at least 1");
+  std::vector<std::pair<std::string, std::string>> configs;
+  for (const auto& kv : words_of(*vm, "config")) {
+    auto parsed = parse_key_value(kv);
+    if (!parsed) cl.usage_error("--config " + parsed.error());
+    configs.push_back(std::move(parsed.value()));
+  }
+  client c(cl.common());
+  c.metadata();
+  std::vector<rd_kafka_NewTopic_t*> new_topics;
+  for (const auto& t : topics) {
+    char errstr[512];
+    auto* nt = rd_kafka_NewTopic_new(t.c_str(), partitions, replicas, errstr, sizeof(errstr));
+    if (nt == nullptr) {
+      rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
+      cl.usage_error(errstr);
+    }
+    new_topics.push_back(nt);
+    for (const auto& [k, v] : configs) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
+  }
+  struct guard {
+    std::vector<rd_kafka_NewTopic_t*>& v;
+    ~guard() { rd_kafka_NewTopic_destroy_array(v.data(), v.size()); }
+  } g{new_topics};
+  auto ev = c.admin(
+      [&](auto* options, auto* queue) {
+        rd_kafka_CreateTopics(c.get(), new_topics.data(), new_topics.size(), options, queue);
+      },
+      "create topics");
+  size_t count = 0;
+  auto* results =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &count);
+  return report_topic_results(results, count, "create");
+}
+
+int topic_delete(const args_t& args) {
+  command_line cl({"topic delete", "TOPIC... [options]", "Delete topics and all their records.",
+                   "vltava topic delete orders"});
+  cl.options().add_options()("topics", po::value<args_t>(), "topic names");
+  cl.positional("topics", -1);
+  auto vm = cl.parse(args);
+  if (!vm) return 0;
+  auto topics = words_of(*vm);
+  if (topics.empty()) cl.usage_error("name at least one topic");
+  client c(cl.common());
+  c.metadata();
+  std::vector<rd_kafka_DeleteTopic_t*> dels;
+  for (const auto& t : topics) dels.push_back(rd_kafka_DeleteTopic_new(t.c_str()));
+  struct guard {
+    std::vector<rd_kafka_DeleteTopic_t*>& v;
+    ~guard() { rd_kafka_DeleteTopic_destroy_array(v.data(), v.size()); }
+  } g{dels};
+  auto ev = c.admin(
+      [&](auto* options, auto* queue) {
+        rd_kafka_DeleteTopics(c.get(), dels.data(), dels.size(), options, queue);
+      },
+      "delete topics");
+  size_t count = 0;
+  auto* results =
+      rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev.get()), &count);
+  return report_topic_results(results, count, "delete");
+}
+
+int topic_list(const args_t& args) {
+  command_line cl({"topic list", "[options]", "List topics with their partition counts.",
+                   "vltava topic list --json"});
+  cl.options().add_options()("internal,i", po::bool_switch(), "include internal topics (__*)")(
+      "json", po::bool_switch(), "print JSON");
+  auto vm = cl.parse(args);
+  if (!vm) return 0;
+  client c(cl.common());
+  auto md = c.metadata();
+  std::vector<const rd_kafka_metadata_topic_t*> topics;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    const auto& t = md->topics[i];
+    if (!(*vm)["internal"].as<bool>() && std::string_view(t.topic).starts_with("__")) continue;
+    topics.push_back(&t);
+  }
+  std::sort(topics.begin(), topics.end(),
+            [](auto* a, auto* b) { return std::string_view(a->topic) < b->topic; });
+  if ((*vm)["json"].as<bool>()) {
+    std::string out = "[";
+    for (size_t i = 0; i < topics.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"name\":";
+      append_json_string(topics[i]->topic, out);
+      out += fmt::format(",\"partitions\":{},\"replicas\":{}}}", topics[i]->partition_cnt,
+                         topics[i]->partition_cnt ? topics[i]->partitions[0].replica_cnt : 0);
+    }
+    std::printf("%s]\n", out.c_str());
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows{{"NAME", "PARTITIONS", "REPLICAS"}};
+  for (auto* t : topics) {
+    rows.push_back({t->topic, std::to_string(t->partition_cnt),
+                    std::to_string(t->partition_cnt ? t->partitions[0].replica_cnt : 0)});
+  }
+  print_table(rows);
+  return 0;
+}
+
+int topic_describe(const args_t& args) {
+  command_line cl({"topic describe", "TOPIC... [options]",
+                   "Show partitions (leader, replicas, in-sync replicas, offsets) and the "
+                   "topic's configs with their source.",
+                   "vltava topic describe orders --all-configs"});
+  cl.options().add_options()                                                   //
+      ("all-configs,a", po::bool_switch(), "show default configs too")          //
+      ("no-configs", po::bool_switch(), "skip the configs")                     //
+      ("topics", po::value<args_t>(), "topic names");
+  cl.positional("topics", -1);
+  auto vm = cl.parse(args);
+  if (!vm) return 0;
+  auto topics = words_of(*vm);
+  if (topics.empty()) cl.usage_error("name at least one topic");
+  client c(cl.common());
+  auto md = c.metadata();
+  for (size_t n = 0; n < topics.size(); ++n) {
+    const auto& t = find_topic(*md, topics[n]);
+    if (n) std::printf("\n");
+    std::printf("topic %s: %d partitions\n\n", t.topic, t.partition_cnt);
+    std::vector<std::vector<std::string>> rows{
+        {"PARTITION", "LEADER", "REPLICAS", "ISR", "LOW", "HIGH"}};
+    std::vector<const rd_kafka_metadata_partition_t*> parts;
+    for (int i = 0; i < t.partition_cnt; ++i) parts.push_back(&t.partitions[i]);
+    std::sort(parts.begin(), parts.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    for (auto* p : parts) {
+      auto [low, high] = c.watermarks(t.topic, p->id);
+      rows.push_back({std::to_string(p->id), std::to_string(p->leader),
+                      join_ints(p->replicas, p->replica_cnt), join_ints(p->isrs, p->isr_cnt),
+                      std::to_string(low), std::to_string(high)});
+    }
+    print_table(rows);
+    if (!(*vm)["no-configs"].as<bool>()) {
+      std::printf("\n");
+      print_configs(describe_configs(c, RD_KAFKA_RESOURCE_TOPIC, t.topic),
+                    (*vm)["all-configs"].as<bool>(), {});
+    }
+  }
+  return 0;
+}
+
+int topic_alter_config(const args_t& args) {
+  command_line cl({"topic alter-config", "TOPIC [--set KEY=VALUE]... [--delete KEY]... [options]",
+                   "Change a topic's configs; --delete returns a key to its default.",
+                   "vltava topic alter-config orders --set retention.ms=3600000 --delete "
+                   "cleanup.policy"});
+  cl.options().add_options()                                                    //
+      ("set,s", po::value<args_t>(), "KEY=VALUE to set (repeatable)")           //
+      ("delete,d", po::value<args_t>(), "KEY to return to its default (repeatable)")
+      ("topics", po::value<args_t>(), "topic name");
+  cl.positional("topics", 1);
+  auto vm = cl.parse(args);
+  if (!vm) return 0;
+  auto topics = words_of(*vm);
+  if (topics.size() != 1) cl.usage_error("name one topic");
+  std::vector<std::pair<std::string, std::string>> sets;
+  for (const auto& kv : words_of(*vm, "set")) {
+    auto parsed = parse_key_value(kv);
+    if (!parsed) cl.usage_error("--set " + parsed.error());
+    sets.push_back(std::move(parsed.value()));
+  }
+  auto deletes = words_of(*vm, "delete");
+  if (sets.empty() && deletes.empty()) cl.usage_error("give --set KEY=VALUE or --delete KEY");
+  client c(cl.common());
+  auto md = c.metadata();
+  find_topic(*md, topics[0]);
+  alter_configs(c, RD_KAFKA_RESOURCE_TOPIC, topics[0], sets, deletes);
+  std::printf("updated topic %s\n", topics[0].c_str());
+  return 0;
+}
+
+int topic_add_partitions(const args_t& args) {
+  command_line cl({"topic add-partitions", "TOPIC (--count N | --total N) [options]",
+                   "Add partitions to a topic (partitions can never be removed).",
+                   "vltava topic add-partitions orders --count 3"});
+  cl.options().add_options()                                               //
+      ("count,n", po::value<int>(), "how many partitions to add")          //
+      ("total,t", po::value<int>(), "the partition count wanted in all")   //
+      ("topics", po::value<args_t>(), "topic name");
+  cl.positional("topics", 1);
+  auto vm = cl.parse(args);
+  if (!vm) return 0;
+  auto topics = words_of(*vm);
+  if (topics.size() != 1) cl.usage_error("name one topic");
+  if (vm->count("count") == vm->count("total")) cl.usage_error("give one of --count or --total");
+  client c(cl.common());
+  auto md = c.metadata();
+  const auto& t = find_topic(*md, topics[0]);
+  int total = vm->count("total") ? (*vm)["total"].as<int>()
+                                 : t.partition_cnt + (*vm)["count"].as<int>();
+  if (total <= t.partition_cnt) {
+    cl.usage_error(fmt::format("topic {} has {} partitions already; the total must be larger",
+                               topics[0], t.partition_cnt));
+  }
+  char errstr[512];
+  auto* np = rd_kafka_NewPartitions_new(topics[0].c_str(), total, errstr, sizeof(errstr));
+  if (np == nullptr) cl.usage_error(errstr);
+  struct guard {
+    rd_kafka_NewPartitions_t* p;
+    ~guard() { rd_kafka_NewPartitions_destroy(p); }
+  } g{np};
+  auto ev = c.admin(
+      [&](auto* options, auto* queue) {
+        rd_kafka_CreatePartitions(c.get(), &np, 1, options, queue);
+      },
+      fmt::format("add partitions to '{}'", topics[0]));
+  size_t count = 0;
+  auto* results = rd_kafka_CreatePartitions_result_topics(
+      rd_kafka_event_CreatePartitions_result(ev.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    if (auto err = rd_kafka_topic_result_error(results[i])) {
+      const char* detail = rd_kafka_topic_result_error_string(results[i]);
+      throw_kafka_error(err, fmt::format("add partitions to '{}'", topics[0]),
+                        detail ? detail : "");
+    }
+  }
+  std::printf("topic %s now has %d partitions\n", topics[0].c_str(), total);
+  return 0;
+}
+
+}  // namespace vltava::cli
