@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""Broker benchmark driver (issue 4): iperf3 loopback, then vltava and librdkafka's mock cluster
+back to back on every case, then a table of absolute numbers and ratios against the goals.
+
+Run through bench/broker/run.sh, which builds the three binaries this needs."""
+import argparse
+import json
+import os
+import resource
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout_s=60):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port} after {timeout_s} s")
+
+
+def cpu_s(pid):
+    """utime + stime of a process, in seconds (fields 14 and 15 of /proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def api_versions_v0(sock, correlation_id):
+    """Sends ApiVersions v0 and reads the whole answer (the connection completed the handshake
+    every Kafka client starts with)."""
+    client = b"bench"
+    body = struct.pack(">hhih", 18, 0, correlation_id, len(client)) + client
+    sock.sendall(struct.pack(">i", len(body)) + body)
+    size = struct.unpack(">i", recv_exact(sock, 4))[0]
+    answer = recv_exact(sock, size)
+    got_id, error = struct.unpack(">ih", answer[:6])
+    if got_id != correlation_id or error != 0:
+        raise RuntimeError(f"ApiVersions answer: correlation {got_id}, error {error}")
+
+
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise RuntimeError("connection closed")
+        data += chunk
+    return data
+
+
+def measure_rss(pid, port, connections):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    time.sleep(2)
+    idle = rss_mib(pid)
+    socks = []
+    try:
+        for i in range(connections):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            api_versions_v0(s, i + 1)
+            socks.append(s)
+        time.sleep(2)
+        loaded = rss_mib(pid)
+    finally:
+        for s in socks:
+            s.close()
+    return {"idle_rss_mib": round(idle, 1), "rss_1000_conns_mib": round(loaded, 1),
+            "delta_mib": round(loaded - idle, 1), "connections": len(socks)}
+
+
+def iperf3(seconds):
+    port = free_port()
+    server = subprocess.Popen(["iperf3", "-s", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # No connection probe: iperf3's server would take it for a client and stay busy.
+        for _ in range(50):
+            out = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t",
+                                  str(seconds), "-J"], capture_output=True, text=True, timeout=60)
+            answer = json.loads(out.stdout or "{}")
+            if "error" not in answer and out.returncode == 0:
+                bps = answer["end"]["sum_received"]["bits_per_second"]
+                return round(bps / 8 / 1e6, 1)
+            time.sleep(0.2)
+        raise RuntimeError(f"iperf3: {answer.get('error')}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+class Target:
+    def __init__(self, name, proc, bootstrap):
+        self.name, self.proc, self.bootstrap = name, proc, bootstrap
+
+    def alive(self):
+        return self.proc.poll() is None
+
+
+def run_kbench(args, target, argv):
+    """Runs kbench against target; returns its JSON plus the broker's CPU seconds meanwhile."""
+    before = cpu_s(target.proc.pid)
+    try:
+        out = subprocess.run([args.kbench, argv[0], "-b", target.bootstrap] + argv[1:],
+                             capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        return {"error": "kbench timed out after 300 s"}
+    after = cpu_s(target.proc.pid) if target.alive() else float("nan")
+    lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {}
+    result["broker_cpu_s"] = round(after - before, 2)
+    if out.returncode != 0:
+        result["error"] = f"kbench exit {out.returncode}: " + out.stderr.strip()[-400:]
+    if not target.alive():
+        result["error"] = f"{target.name} died with {target.proc.returncode}"
+    return result
+
+
+def cases(scale):
+    for size, produce_n, consume_n, window in ((1024, 200000, 1000000, 4000),
+                                                (100, 1000000, 2000000, 40000)):
+        for acks in ("1", "-1"):
+            for compression in ("none", "lz4"):
+                yield {"size": size, "acks": acks, "compression": compression,
+                       "produce_n": int(produce_n * scale), "consume_n": int(consume_n * scale),
+                       "window": window, "topic": f"p{size}-a{acks.replace('-', 'm')}-{compression}"}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vltava", required=True)
+    ap.add_argument("--kbench", required=True)
+    ap.add_argument("--mock", required=True)
+    ap.add_argument("--out", required=True, help="results JSON")
+    ap.add_argument("--scale", type=float, default=1.0, help="fraction of the message counts")
+    args = ap.parse_args()
+
+    info = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "nproc": os.cpu_count(),
+            "load_before": os.getloadavg()[0],
+            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                     text=True, cwd=os.path.dirname(__file__)).stdout.strip()}
+    results = {"info": info, "cases": [], "e2e": {}}
+    print(f"# {info}", flush=True)
+    results["iperf3_mb_per_s"] = iperf3(5)
+    print(f"iperf3 loopback: {results['iperf3_mb_per_s']} MB/s", flush=True)
+
+    data_dir = tempfile.mkdtemp(prefix="vltava-bench-")
+    port = free_port()
+    log = open(os.path.join(data_dir, "serve.log"), "w")
+    vltava = subprocess.Popen([args.vltava, "serve", "--set", f"log.dir={data_dir}/data", "--set",
+                               f"listeners=PLAINTEXT://127.0.0.1:{port}"],
+                              stdout=log, stderr=subprocess.STDOUT)
+    all_topics = [c["topic"] for c in cases(args.scale)] + ["e2e"]
+    mock = subprocess.Popen([args.mock] + all_topics, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        wait_port(port, vltava)
+        mock_bootstrap = mock.stdout.readline().strip()
+        results["rss"] = measure_rss(vltava.pid, port, 1000)
+        print(f"vltava RSS: {results['rss']}", flush=True)
+        targets = [Target("vltava", vltava, f"127.0.0.1:{port}"),
+                   Target("mock", mock, mock_bootstrap)]
+        for i, case in enumerate(cases(args.scale)):
+            row = dict(case)
+            for target in (targets if i % 2 == 0 else targets[::-1]):
+                row[target.name] = {
+                    "produce": run_kbench(args, target, [
+                        "produce", "-t", case["topic"], "-n", str(case["produce_n"]), "-s",
+                        str(case["size"]), "-a", case["acks"], "-z", case["compression"]]),
+                    "consume": run_kbench(args, target, [
+                        "consume", "-t", case["topic"], "-n", str(case["consume_n"]), "-w",
+                        str(case["window"])])}
+            results["cases"].append(row)
+            print(json.dumps(row), flush=True)
+        for target in targets:
+            results["e2e"][target.name] = run_kbench(
+                args, target, ["e2e", "-t", "e2e", "-r", "1000", "-d", "10", "-s", "1024",
+                               "-l", "1"])
+            print(target.name, json.dumps(results["e2e"][target.name]), flush=True)
+        results["vltava_total_cpu_s"] = round(cpu_s(vltava.pid), 1)
+        results["mock_total_cpu_s"] = round(cpu_s(mock.pid), 1)
+    finally:
+        info["load_after"] = os.getloadavg()[0]
+        vltava.terminate()
+        results["vltava_exit"] = vltava.wait(timeout=60)
+        mock.stdin.close()
+        mock.wait(timeout=30)
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=1)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    print(report(results))
+
+
+def ratio(a, b):
+    return a / b if a and b else float("nan")
+
+
+def report(r):
+    """The markdown table for bench/README.md."""
+    i = r["info"]
+    out = [f"Run {i['date_utc']} UTC, commit {i['commit']}, nproc {i['nproc']}, load average "
+           f"{i['load_before']:.1f} before / {i['load_after']:.1f} after; iperf3 loopback "
+           f"{r['iperf3_mb_per_s']:.0f} MB/s.", "",
+           "| case | produce msgs/s vltava / mock (ratio) | p99 ack ms vltava / mock | "
+           "consume MB/s vltava / mock (ratio) | broker CPU s vltava / mock (produce, consume) |",
+           "|---|---|---|---|---|"]
+    for c in r["cases"]:
+        v, m = c["vltava"], c["mock"]
+        vp, mp, vc, mc = v["produce"], m["produce"], v["consume"], m["consume"]
+        flag = " **error**" if any("error" in x for x in (vp, mp, vc, mc)) else ""
+        out.append(
+            f"| {c['size']} B acks={c['acks']} {c['compression']}{flag} | "
+            f"{vp.get('msgs_per_s', 0):,.0f} / {mp.get('msgs_per_s', 0):,.0f} "
+            f"({ratio(vp.get('msgs_per_s'), mp.get('msgs_per_s')):.2f}) | "
+            f"{vp.get('p99_ms', -1):.0f} / {mp.get('p99_ms', -1):.0f} | "
+            f"{vc.get('mb_per_s', 0):.0f} / {mc.get('mb_per_s', 0):.0f} "
+            f"({ratio(vc.get('mb_per_s'), mc.get('mb_per_s')):.2f}) | "
+            f"{vp['broker_cpu_s']}, {vc['broker_cpu_s']} / {mp['broker_cpu_s']}, "
+            f"{mc['broker_cpu_s']} |")
+    e = r["e2e"]
+    out += ["", "| end-to-end, 1 KiB at 1000 msg/s, linger 1 ms | p50 ms | p99 ms | p99.9 ms | "
+            "broker CPU s |", "|---|---|---|---|---|"]
+    for name in ("vltava", "mock"):
+        x = e.get(name, {})
+        out.append(f"| {name} | {x.get('p50_ms', -1):.1f} | {x.get('p99_ms', -1):.1f} | "
+                   f"{x.get('p999_ms', -1):.1f} | {x.get('broker_cpu_s', '')} |")
+    rss = r.get("rss", {})
+    out += ["", f"vltava RSS idle {rss.get('idle_rss_mib')} MiB; with 1000 idle connections "
+            f"(ApiVersions done) {rss.get('rss_1000_conns_mib')} MiB "
+            f"(+{rss.get('delta_mib')} MiB). Broker CPU over the whole run: vltava "
+            f"{r.get('vltava_total_cpu_s')} s, mock {r.get('mock_total_cpu_s')} s."]
+    out += ["", goals(r)]
+    return "\n".join(out)
+
+
+def goals(r):
+    rows = ["| goal | measured | met |", "|---|---|---|"]
+
+    def add(name, value, ok):
+        rows.append(f"| {name} | {value} | {'yes' if ok else '**no**'} |")
+
+    cs = r["cases"]
+    prod = [ratio(c["vltava"]["produce"].get("msgs_per_s"), c["mock"]["produce"].get("msgs_per_s"))
+            for c in cs]
+    cons = [ratio(c["vltava"]["consume"].get("mb_per_s"), c["mock"]["consume"].get("mb_per_s"))
+            for c in cs]
+    add("produce ≥ 0.80 × mock (every case)", f"min {min(prod):.2f}, max {max(prod):.2f}",
+        min(prod) >= 0.8)
+    add("consume ≥ 1.00 × mock (every case)", f"min {min(cons):.2f}, max {max(cons):.2f}",
+        min(cons) >= 1.0)
+    kib = max(c["vltava"]["consume"].get("mb_per_s", 0) for c in cs if c["size"] == 1024)
+    add("consume 1 KiB ≥ 0.50 × iperf3", f"{kib:.0f} MB/s = {kib / r['iperf3_mb_per_s']:.2f}",
+        kib / r["iperf3_mb_per_s"] >= 0.5)
+    p99 = [ratio(c["vltava"]["produce"].get("p99_ms"), c["mock"]["produce"].get("p99_ms"))
+           for c in cs]
+    add("produce→ack p99 ≤ mock (every case)", f"vltava/mock max {max(p99):.2f}",
+        max(p99) <= 1.0)
+    e = r["e2e"]
+    ev, em = e.get("vltava", {}).get("p99_ms"), e.get("mock", {}).get("p99_ms")
+    add("end-to-end p99 ≤ mock", f"{ev} / {em} ms", ev is not None and em and ev <= em)
+    rss = r.get("rss", {})
+    add("idle RSS ≤ 50 MiB", f"{rss.get('idle_rss_mib')} MiB", rss.get("idle_rss_mib", 1e9) <= 50)
+    add("+1000 idle connections ≤ 100 MiB", f"+{rss.get('delta_mib')} MiB",
+        rss.get("delta_mib", 1e9) <= 100)
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--report":
+        with open(sys.argv[2]) as f:
+            print(report(json.load(f)))
+    else:
+        main()
