@@ -3,6 +3,8 @@ restarts on the same data, the offsets are there (OffsetFetch through two client
 of the group resumes right after the last commit. Needs a broker the suite can restart (vltava
 backend only, as test_restart.py)."""
 
+import time
+
 import pytest
 
 import groups
@@ -42,14 +44,23 @@ def offsets_confluent(bootstrap, group, topic):
 
 
 def offsets_kafka_python(bootstrap, group, topic):
+    import kafka.errors
     from kafka.admin import KafkaAdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
-    try:
-        got = admin.list_consumer_group_offsets(group)
-        return {tp.partition: om.offset for tp, om in got.items() if tp.topic == topic}
-    finally:
-        admin.close()
+    # Right after a restart the coordinator may still be loading its partition: kafka-python's
+    # admin raises the retriable error (COORDINATOR_LOAD_IN_PROGRESS...) instead of retrying.
+    deadline = time.monotonic() + 60
+    while True:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
+        try:
+            got = admin.list_consumer_group_offsets(group)
+            return {tp.partition: om.offset for tp, om in got.items() if tp.topic == topic}
+        except kafka.errors.KafkaError as e:
+            if not getattr(e, "retriable", False) or time.monotonic() > deadline:
+                raise
+        finally:
+            admin.close()
+        time.sleep(0.2)
 
 
 @pytest.mark.parametrize("client", ["confluent", "kafka_python", "kafkajs"])
