@@ -17,6 +17,7 @@
 #include "cluster/metadata_store.h"
 #include "cluster/partition_manager.h"
 #include "config/broker_configs.h"
+#include "coord/group_coordinator.h"
 #include "kafka/dispatcher.h"
 #include "net/listener_address.h"
 #include "net/server.h"
@@ -230,7 +231,13 @@ int serve(int argc, char** argv) {
   partitions.apply_image_and_wait((*store)->image());
   (*store)->subscribe([&partitions](cluster::image_ptr image) { partitions.apply_image(image); });
 
-  kafka::broker_services services{node, cfg, shards, **store, partitions};
+  // The group coordinator: groups and offsets of the __consumer_offsets partitions hosted
+  // here are rebuilt from their records before the listeners accept anyone.
+  coord::group_coordinator groups(shards, partitions, **store,
+                                  coord::coordinator_config::from(cfg));
+  groups.start();
+
+  kafka::broker_services services{node, cfg, shards, **store, partitions, &groups};
   services_ptr = &services;
   server.start();
   std::vector<std::string> names;
@@ -241,7 +248,11 @@ int serve(int argc, char** argv) {
             node(), shards.size(), join(names), dirs[0]);
 
   stop.wait();
+  // Members waiting in JoinGroup/SyncGroup would hold the drain for a rebalance timeout: they
+  // are told to find the coordinator again, while final offset commits are still served.
+  groups.stop_waiters();
   server.shutdown(shutdown_grace);
+  groups.stop();
   partitions.stop();
   (*store)->close();
   flusher.drain();

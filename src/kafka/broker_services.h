@@ -14,6 +14,10 @@ class metadata_store;
 class partition_manager;
 }  // namespace vltava::cluster
 
+namespace vltava::coord {
+class group_coordinator;
+}  // namespace vltava::coord
+
 namespace vltava::kafka {
 
 struct broker_services {
@@ -22,6 +26,9 @@ struct broker_services {
   net::shard_pool& shards;
   cluster::metadata_store& metadata;
   cluster::partition_manager& partitions;
+  // The group coordinator; null where a node (or a test) runs without one: group APIs then
+  // answer COORDINATOR_NOT_AVAILABLE.
+  coord::group_coordinator* groups = nullptr;
 };
 
 }  // namespace vltava::kafka

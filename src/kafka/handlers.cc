@@ -11,6 +11,7 @@ std::vector<handler> gather() {
   std::vector<handler> all{make_handler<protocol::api_versions_api, &serve_api_versions>()};
   for (const auto& h : data_handlers()) all.push_back(h);
   for (const auto& h : admin_handlers()) all.push_back(h);
+  for (const auto& h : group_handlers()) all.push_back(h);
   std::sort(all.begin(), all.end(), [](const handler& a, const handler& b) { return a.key < b.key; });
   for (size_t i = 1; i < all.size(); ++i) {
     VLTAVA_ASSERT(all[i - 1].key != all[i].key, "two handlers for one API key");

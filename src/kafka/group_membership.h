@@ -1,0 +1,33 @@
+#pragma once
+
+// The classic group membership APIs, answered by the group coordinator on the shard that owns
+// the group (coord/group_coordinator.h):
+//   JoinGroup (11) v0-9: KIP-394 member ids (v4+), static membership (v5+), skip assignment
+//     for a rejoining static leader (v9);
+//   SyncGroup (14) v0-5: protocol type/name checked (v5);
+//   Heartbeat (12) v0-4;
+//   LeaveGroup (13) v0-5: batched members (v3+).
+
+#include <optional>
+
+#include "kafka/handler.h"
+#include "protocol/generated/heartbeat.h"
+#include "protocol/generated/join_group.h"
+#include "protocol/generated/leave_group.h"
+#include "protocol/generated/sync_group.h"
+
+namespace vltava::kafka {
+
+net::awaitable<std::optional<protocol::join_group_response>> serve_join_group(
+    request_context& ctx, const protocol::join_group_request& request);
+net::awaitable<std::optional<protocol::sync_group_response>> serve_sync_group(
+    request_context& ctx, const protocol::sync_group_request& request);
+net::awaitable<std::optional<protocol::heartbeat_response>> serve_heartbeat(
+    request_context& ctx, const protocol::heartbeat_request& request);
+net::awaitable<std::optional<protocol::leave_group_response>> serve_leave_group(
+    request_context& ctx, const protocol::leave_group_request& request);
+
+// "/address" of the client, as Kafka reports client hosts (DescribeGroups).
+std::string client_host_of(const net::connection_info& c);
+
+}  // namespace vltava::kafka
