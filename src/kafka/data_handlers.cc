@@ -2,11 +2,13 @@
 // them). Why some versions are left out:
 // - Produce 0-2 carry message formats v0/v1, Fetch 0-3 answer in them: Kafka 4 dropped both
 //   (KIP-896) and the log holds RecordBatch v2 only, so those versions are not offered.
+// - InitProducerId 6 (two-phase commit, KIP-939) waits for the transaction coordinator.
 
 #include "kafka/delete_records.h"
 #include "kafka/describe_log_dirs.h"
 #include "kafka/fetch.h"
 #include "kafka/handler.h"
+#include "kafka/init_producer_id.h"
 #include "kafka/list_offsets.h"
 #include "kafka/offset_for_leader_epoch.h"
 #include "kafka/produce.h"
@@ -22,6 +24,8 @@ std::span<const handler> data_handlers() {
       make_handler<protocol::delete_records_api, &serve_delete_records>(),
       make_handler<protocol::offset_for_leader_epoch_api, &serve_offset_for_leader_epoch>(),
       make_handler<protocol::describe_log_dirs_api, &serve_describe_log_dirs>(),
+      make_handler<protocol::init_producer_id_api, &serve_init_producer_id>(
+          0, init_producer_id_max_version),
   };
   return handlers;
 }
