@@ -66,7 +66,8 @@ std::vector<std::string> glue_negative_numbers(const std::vector<std::string>& a
     if (is_negative_number(a) && !out.empty() && out.back().size() > 1 &&
         out.back()[0] == '-' && out.back().find('=') == std::string::npos &&
         !is_negative_number(out.back())) {
-      out.back() += out.back()[1] == '-' ? "=" + a : a;
+      if (out.back()[1] == '-') out.back().push_back('=');
+      out.back().append(a);
     } else {
       out.push_back(a);
     }

@@ -202,7 +202,9 @@ void throw_kafka_error(rd_kafka_resp_err_t err, std::string_view what, std::stri
                        std::string_view brokers) {
   std::string message = fmt::format("cannot {}: {}", what, rd_kafka_err2str(err));
   if (!detail.empty() && detail != rd_kafka_err2str(err)) message += fmt::format(" ({})", detail);
-  if (auto hint = hint_for(err, brokers); !hint.empty()) message += "\n" + hint;
+  if (auto hint = hint_for(err, brokers); !hint.empty()) {
+    fmt::format_to(std::back_inserter(message), "\n{}", hint);
+  }
   throw cli_error(exit_code_for(err), message);
 }
 

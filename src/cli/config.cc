@@ -49,9 +49,11 @@ std::vector<config_entry> describe_configs(client& c, rd_kafka_ResourceType_t ty
   std::string what = fmt::format("describe the configs of {} '{}'", type_name(type), name);
   resource_ptr resource(rd_kafka_ConfigResource_new(type, name.c_str()));
   rd_kafka_ConfigResource_t* raw = resource.get();
-  auto ev = c.admin([&](auto* options,
-                        auto* queue) { rd_kafka_DescribeConfigs(c.get(), &raw, 1, options, queue); },
-                    what);
+  auto ev = c.admin(
+      [&](auto* options, auto* queue) {
+        rd_kafka_DescribeConfigs(c.get(), &raw, 1, options, queue);
+      },
+      what);
   size_t count = 0;
   auto* result = rd_kafka_event_DescribeConfigs_result(ev.get());
   auto* resources = rd_kafka_DescribeConfigs_result_resources(result, &count);
@@ -143,7 +145,8 @@ int config_get(const args_t& args) {
   command_line cl({"config get", "topic NAME|broker ID [KEY...] [options]",
                    "Show the configs of a topic or a broker and where each value comes from "
                    "(without keys, the values that differ from the defaults; --all shows all).",
-                   "vltava config get topic orders retention.ms\nvltava config get broker 0 --all"});
+                   "vltava config get topic orders retention.ms\n"
+                   "vltava config get broker 0 --all"});
   cl.options().add_options()("all", po::bool_switch(), "show default values too")(
       "words", po::value<std::vector<std::string>>(), "target and keys");
   cl.positional("words", -1);

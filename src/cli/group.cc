@@ -20,10 +20,11 @@ args_t words_of(const po::variables_map& vm, const char* name) {
 
 using topic_partition = std::pair<std::string, int32_t>;
 
-// The group's committed offsets (all partitions it has committed for).
-std::map<topic_partition, int64_t> committed_offsets(client& c, const std::string& group) {
+// The group's committed offsets for `partitions` (nullptr: every partition it committed for).
+std::map<topic_partition, int64_t> committed_offsets(
+    client& c, const std::string& group, const rd_kafka_topic_partition_list_t* partitions) {
   std::string what = fmt::format("read the committed offsets of group '{}'", group);
-  auto* req = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr);
+  auto* req = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), partitions);
   struct guard {
     rd_kafka_ListConsumerGroupOffsets_t* r;
     ~guard() { rd_kafka_ListConsumerGroupOffsets_destroy(r); }
@@ -44,11 +45,30 @@ std::map<topic_partition, int64_t> committed_offsets(client& c, const std::strin
     const auto* parts = rd_kafka_group_result_partitions(groups[i]);
     for (int k = 0; parts && k < parts->cnt; ++k) {
       const auto& p = parts->elems[k];
-      if (p.err) throw_kafka_error(p.err, what);
-      if (p.offset >= 0) out[{p.topic, p.partition}] = p.offset;
+      if (p.err && p.err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) throw_kafka_error(p.err, what);
+      if (!p.err && p.offset >= 0) out[{p.topic, p.partition}] = p.offset;
     }
   }
   return out;
+}
+
+// Every committed offset of the group. Asks for all partitions at once first (OffsetFetch with
+// no topics); brokers that answer that with nothing (librdkafka's mock) are asked again with
+// every partition of every topic named.
+std::map<topic_partition, int64_t> committed_offsets(client& c, const std::string& group,
+                                                     const rd_kafka_metadata_t& md) {
+  auto out = committed_offsets(c, group, nullptr);
+  if (!out.empty()) return out;
+  partition_list_ptr all(rd_kafka_topic_partition_list_new(16));
+  for (int i = 0; i < md.topic_cnt; ++i) {
+    const auto& t = md.topics[i];
+    if (t.err) continue;
+    for (int k = 0; k < t.partition_cnt; ++k) {
+      rd_kafka_topic_partition_list_add(all.get(), t.topic, t.partitions[k].id);
+    }
+  }
+  if (all->cnt == 0) return out;
+  return committed_offsets(c, group, all.get());
 }
 
 std::string lag_text(std::optional<int64_t> committed, int64_t high) {
@@ -104,7 +124,7 @@ int group_describe(const args_t& args) {
   auto groups = words_of(*vm, "groups");
   if (groups.empty()) cl.usage_error("name at least one group");
   client c(cl.common());
-  c.metadata();
+  auto md = c.metadata();
   for (size_t n = 0; n < groups.size(); ++n) {
     const auto& group = groups[n];
     if (n) std::printf("\n");
@@ -152,7 +172,7 @@ int group_describe(const args_t& args) {
         }
       }
     }
-    auto committed = committed_offsets(c, group);
+    auto committed = committed_offsets(c, group, *md);
     for (const auto& [tp, _] : owner) committed.try_emplace(tp, -1);
     std::vector<std::vector<std::string>> rows{
         {"TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "MEMBER"}};
@@ -219,7 +239,7 @@ int group_reset_offsets(const args_t& args) {
   }
   client c(cl.common());
   auto md = c.metadata();
-  auto committed = committed_offsets(c, group);
+  auto committed = committed_offsets(c, group, *md);
   partition_list_ptr list(rd_kafka_topic_partition_list_new(8));
   auto topics = words_of(*vm, "topic");
   if (topics.empty()) {

@@ -29,7 +29,9 @@ int report_topic_results(const rd_kafka_topic_result_t** results, size_t count,
       if (detail && std::string_view(detail) != rd_kafka_err2str(err)) {
         msg += fmt::format(" ({})", detail);
       }
-      if (auto hint = hint_for(err, {}); !hint.empty()) msg += "\n" + hint;
+      if (auto hint = hint_for(err, {}); !hint.empty()) {
+        fmt::format_to(std::back_inserter(msg), "\n{}", hint);
+      }
       std::fprintf(stderr, "vltava: %s\n", msg.c_str());
       auto code = exit_code_for(err);
       if (worst == exit_code::ok || code == exit_code::failed) worst = code;
@@ -42,7 +44,9 @@ int report_topic_results(const rd_kafka_topic_result_t** results, size_t count,
 
 std::string join_ints(const int32_t* v, int n) {
   std::string out;
-  for (int i = 0; i < n; ++i) out += (i ? "," : "") + std::to_string(v[i]);
+  for (int i = 0; i < n; ++i) {
+    fmt::format_to(std::back_inserter(out), "{}{}", i ? "," : "", v[i]);
+  }
   return out;
 }
 
