@@ -1,4 +1,5 @@
-// The vltava binary: `vltava serve` runs a node; the operator's CLI verbs come with issue 5.
+// The vltava binary: `vltava serve` runs a node; `vltava <noun> <verb>` is the operator's CLI
+// (src/cli, a Kafka client that never reaches into the broker).
 
 #include <cstdio>
 #include <cstring>
@@ -6,6 +7,7 @@
 
 #include "broker/serve.h"
 #include "broker/version.h"
+#include "cli/cli.h"
 
 namespace {
 
@@ -17,6 +19,8 @@ void usage(std::FILE* out) {
                "  serve      run a node (broker and controller) on embedded defaults:\n"
                "             Kafka listener 127.0.0.1:9092, data in ./vltava-data\n"
                "  version    print the version\n"
+               "  topic, produce, consume, group, cluster, config, perf\n"
+               "             the operator's CLI (`vltava help` lists every command)\n"
                "\n"
                "`vltava <command> --help` tells more.\n");
 }
@@ -36,8 +40,11 @@ int main(int argc, char** argv) {
   }
   if (command == "help" || command == "--help" || command == "-h") {
     usage(stdout);
+    std::printf("\nCLI commands (a Kafka client; each takes -b host:port):\n");
+    vltava::cli::print_commands(stdout);
     return 0;
   }
+  if (vltava::cli::is_cli_command(argv[1])) return vltava::cli::cli_main(argc, argv);
   std::fprintf(stderr, "vltava: unknown command '%s'\n\n", argv[1]);
   usage(stderr);
   return 2;
