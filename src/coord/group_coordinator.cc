@@ -214,6 +214,14 @@ net::awaitable<T> group_coordinator::on_owner(const std::string& group_id, T una
                                               Fn fn) {
   auto image = _partitions.image();
   const cluster::topic_info* topic = image ? image->find_topic(offsets_topic) : nullptr;
+  if (!topic) {
+    // A client that skipped FindCoordinator (or raced its creation): Kafka would say
+    // NOT_COORDINATOR until the topic exists; creating it here saves that client a round trip.
+    error_code created = co_await ensure_offsets_topic();
+    if (created != error_code::none) co_return unavailable;
+    image = _partitions.image();
+    topic = image ? image->find_topic(offsets_topic) : nullptr;
+  }
   if (!topic || topic->partition_count <= 0) co_return unavailable;
   const int32_t p = partition_for_group(group_id, topic->partition_count);
   const unsigned shard = _partitions.shard_of(topic->id, model::partition_id(p));

@@ -243,8 +243,6 @@ TEST(group_handlers, a_group_forms_commits_and_is_listed_described_and_deleted) 
   EXPECT_EQ(c.topics.at(0).partitions.at(0).error_code, error_code::offset_metadata_too_large);
   c = n.call<protocol::offset_commit_api>(commit_request("g", 3, me, "t", 0, 1), 8);
   EXPECT_EQ(c.topics.at(0).partitions.at(0).error_code, error_code::illegal_generation);
-  c = n.call<protocol::offset_commit_api>(commit_request("", -1, "", "t", 0, 1), 8);
-  EXPECT_EQ(c.topics.at(0).partitions.at(0).error_code, error_code::invalid_group_id);
 
   // Fetch: one group (v7), null topics = all; several groups (v8).
   protocol::offset_fetch_request f;
@@ -385,10 +383,13 @@ TEST(group_handlers, bad_input) {
   group_node n;
   auto r = n.call<protocol::join_group_api>(join_request("", ""), 5);
   EXPECT_EQ(r.error_code, error_code::invalid_group_id);
-  // Before the offsets topic exists nobody coordinates anything.
-  r = n.call<protocol::join_group_api>(join_request("g", ""), 5);
-  EXPECT_EQ(r.error_code, error_code::coordinator_not_available);
-  n.find_coordinator("g");
+  // A client that skips FindCoordinator still finds the offsets topic created for it.
+  r = n.call<protocol::join_group_api>(join_request("p", ""), 5);
+  EXPECT_EQ(r.error_code, error_code::member_id_required);
+  protocol::leave_group_request pending;
+  pending.group_id = "p";
+  pending.member_id = r.member_id;
+  EXPECT_EQ(n.call<protocol::leave_group_api>(pending, 2).error_code, error_code::none);
   auto bad = join_request("g", "");
   bad.protocol_type = "";
   EXPECT_EQ(n.call<protocol::join_group_api>(bad, 5).error_code,
@@ -408,8 +409,22 @@ TEST(group_handlers, bad_input) {
   leave.member_id = "ghost";
   EXPECT_EQ(n.call<protocol::leave_group_api>(leave, 1).error_code,
             error_code::unknown_member_id);
-  // Nothing was left behind by the refused joins.
-  EXPECT_TRUE(n.call<protocol::list_groups_api>(protocol::list_groups_request{}, 0).groups.empty());
+  // Nothing was left behind by the refused joins ("p" stays, Empty, as in Kafka).
+  auto listed = n.call<protocol::list_groups_api>(protocol::list_groups_request{}, 0);
+  ASSERT_EQ(listed.groups.size(), 1u);
+  EXPECT_EQ(listed.groups[0].group_id, "p");
+  // Kafka still accepts the empty group id in OffsetCommit and OffsetFetch (old consumers),
+  // and refuses it elsewhere.
+  n.create_topic("t", 1);
+  auto c = n.call<protocol::offset_commit_api>(commit_request("", -1, "", "t", 0, 5), 8);
+  EXPECT_EQ(c.topics.at(0).partitions.at(0).error_code, error_code::none);
+  protocol::offset_fetch_request f;
+  f.group_id = "";
+  f.topics.reset();
+  auto fr = n.call<protocol::offset_fetch_api>(f, 3);
+  EXPECT_EQ(fr.topics.at(0).partitions.at(0).committed_offset, model::offset(5));
+  protocol::heartbeat_request hb;
+  EXPECT_EQ(n.call<protocol::heartbeat_api>(hb, 0).error_code, error_code::invalid_group_id);
   // v0 join: no MEMBER_ID_REQUIRED round.
   auto v0 = n.call<protocol::join_group_api>(join_request("old", ""), 0);
   EXPECT_EQ(v0.error_code, error_code::none);

@@ -57,9 +57,9 @@ net::awaitable<coord::fetch_offsets_result> fetch_group(
     request_context& ctx, std::string group_id,
     std::optional<std::vector<coord::partition_key>> want) {
   coord::fetch_offsets_result r;
-  if (group_id.empty()) {
-    r.error = error_code::invalid_group_id;
-  } else if (!ctx.services.groups) {
+  // An empty group id is a group like any other here: Kafka keeps accepting it in
+  // OffsetCommit/OffsetFetch for old consumers that committed without a group.
+  if (!ctx.services.groups) {
     r.error = error_code::coordinator_not_available;
   } else {
     auto task = ctx.services.groups->fetch_offsets(group_id, want);
@@ -93,9 +93,7 @@ net::awaitable<std::optional<protocol::offset_commit_response>> serve_offset_com
     }
   }
   std::vector<error_code> errors;
-  if (request.group_id.empty()) {
-    errors.assign(cr.partitions.size(), error_code::invalid_group_id);
-  } else if (!ctx.services.groups) {
+  if (!ctx.services.groups) {
     errors.assign(cr.partitions.size(), error_code::coordinator_not_available);
   } else {
     auto task = ctx.services.groups->commit(std::move(cr));
