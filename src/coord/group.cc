@@ -141,17 +141,25 @@ void group::replace_static_member(const std::string& old_id, join_request req, i
   member& mm = _members.at(new_id);
   mm.client_id = req.client_id;
   mm.client_host = req.client_host;
-  bool unchanged = mm.protocols == req.protocols;
-  bool leader = _leader == new_id;
-  if (_state == group_state::stable && unchanged && (!leader || req.supports_skip_assignment)) {
-    // KIP-345: same subscription, so the assignment stands; no rebalance.
-    mm.session_timeout_ms = req.session_timeout_ms;
-    mm.rebalance_timeout_ms = req.rebalance_timeout_ms;
-    mm.session_deadline_ms = now_ms + mm.session_timeout_ms;
-    _dirty = true;
-    join_result r = current_generation_result(mm, leader);
-    r.skip_assignment = leader;
-    return cb(std::move(r));
+  if (_state == group_state::stable) {
+    // KIP-345: the assignment stands unless the new subscription changes which protocol the
+    // group would select (Kafka compares the protocol, not the metadata bytes).
+    auto old_protocols = std::move(mm.protocols);
+    mm.protocols = req.protocols;
+    if (select_protocol() == _protocol_name) {
+      mm.session_timeout_ms = req.session_timeout_ms;
+      mm.rebalance_timeout_ms = req.rebalance_timeout_ms;
+      mm.session_deadline_ms = now_ms + mm.session_timeout_ms;
+      _dirty = true;
+      bool leader = _leader == new_id;
+      // Before v9 the leader cannot be told to skip the assignment: it gets no member list,
+      // so it does not compute one.
+      bool skip = leader && req.supports_skip_assignment;
+      join_result r = current_generation_result(mm, skip);
+      r.skip_assignment = skip;
+      return cb(std::move(r));
+    }
+    mm.protocols = std::move(old_protocols);
   }
   update_member_and_rebalance(mm, std::move(req), now_ms, std::move(cb));
 }

@@ -262,10 +262,14 @@ TEST_F(group_test, static_member_rejoins_without_rebalance) {
   EXPECT_EQ(g.heartbeat(b, std::string("i2"), 2, now), error_code::fenced_instance_id);
   EXPECT_EQ(g.validate_commit(2, b, std::string("i2"), now), error_code::fenced_instance_id);
   EXPECT_EQ(g.leave(b, std::string("i2"), now), error_code::fenced_instance_id);
-  // A changed subscription does rebalance.
+  // New metadata for the same protocol: still no rebalance (Kafka compares the protocol).
   auto changed = request();
   changed.group_instance_id = "i2";
-  changed.protocols = {{"range", meta('q')}};
+  changed.protocols = {{"range", meta('q')}, {"roundrobin", meta('q')}};
+  ASSERT_TRUE(*join(changed));
+  EXPECT_EQ(g.state(), group_state::stable);
+  // A subscription that changes the group's protocol does rebalance.
+  changed.protocols = {{"roundrobin", meta('q')}};
   join(changed);
   EXPECT_EQ(g.state(), group_state::preparing_rebalance);
   // Leaving by instance id.
