@@ -268,6 +268,11 @@ append_outcome partition::validate(std::span<const std::byte> batches) const {
                      "batch " + std::to_string(i) + " is not message format v2 (magic 2)", i);
     }
     auto h = model::parse_header(rest);
+    if (h) {
+      // The CRC before the records (the log checks it again): Kafka answers CORRUPT_MESSAGE for
+      // a flipped bit, not INVALID_RECORD for the records it garbled.
+      h = model::validate_batch(rest.first(std::min(h->size_bytes(), rest.size())));
+    }
     if (!h) {
       return refused(error_code::corrupt_message,
                      "batch " + std::to_string(i) + ": " + std::string(describe(h.error())), i);
@@ -287,9 +292,9 @@ append_outcome partition::validate(std::span<const std::byte> batches) const {
       return refused(error_code::invalid_producer_id_mapping,
                      "transactional produce is not supported yet", i);
     }
-    if (auto bad = invalid_records(rest.first(h->size_bytes()), *h, _settings.log.cleanup.compact)) {
-      return refused(error_code::invalid_record,
-                     "batch " + std::to_string(i) + ": " + *bad, i);
+    if (auto bad =
+            invalid_records(rest.first(h->size_bytes()), *h, _settings.log.cleanup.compact)) {
+      return refused(error_code::invalid_record, "batch " + std::to_string(i) + ": " + *bad, i);
     }
     if (!_settings.log_append_time) {
       for (int64_t ts : {h->first_timestamp(), h->max_timestamp()}) {

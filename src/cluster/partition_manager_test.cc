@@ -145,6 +145,7 @@ TEST(Partition, RefusesMalformedRecordsBehindAGoodCrc) {
   // The header promises three records; the section holds two.
   auto short_count = batch(2, now_ms());
   bytes::store_be<int32_t>(short_count.data() + model::batch_layout::record_count, 3);
+  bytes::store_be<int32_t>(short_count.data() + model::batch_layout::last_offset_delta, 2);
   reseal(short_count);
   auto out = append("t", short_count);
   EXPECT_EQ(out.error, protocol::error_code::invalid_record);
