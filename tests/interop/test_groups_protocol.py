@@ -27,6 +27,21 @@ NONE, UNKNOWN_TOPIC_OR_PARTITION = 0, 3
 ILLEGAL_GENERATION, INCONSISTENT_GROUP_PROTOCOL, INVALID_GROUP_ID = 22, 23, 24
 UNKNOWN_MEMBER_ID, INVALID_SESSION_TIMEOUT, REBALANCE_IN_PROGRESS = 25, 26, 27
 MEMBER_ID_REQUIRED, FENCED_INSTANCE_ID = 79, 82
+# What a coordinator answers while __consumer_offsets is created or its partition loaded; clients
+# retry, and so do these tests.
+LOADING = (14, 15)  # COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE
+LOAD_TIMEOUT_S = 30
+
+
+def retry_loading(call, errors_of):
+    """Calls call() until errors_of(result) holds something other than LOADING."""
+    deadline = time.monotonic() + LOAD_TIMEOUT_S
+    while True:
+        result = call()
+        errs = errors_of(result)
+        if not errs or not all(e in LOADING for e in errs) or time.monotonic() > deadline:
+            return result
+        time.sleep(0.1)
 
 PARTITIONS = 3
 
@@ -119,6 +134,25 @@ class Conn:
         self.sock = socket.create_connection(harness.split_host_port(broker.bootstrap),
                                              timeout=30)
         self.cid = 0
+        self._found = set()
+
+    def find_coordinator(self, key):
+        """FindCoordinator v1 for a group: the error code (as clients do first: it is what
+        makes a broker create __consumer_offsets)."""
+        r = self.request(API_FIND_COORDINATOR, 1, s16(key) + struct.pack(">b", 0))
+        r.take(">i")
+        return r.take(">h")
+
+    def ready(self, group):
+        """Asks for the group's coordinator until it is there, once per group."""
+        if group in self._found:
+            return
+        if group == "":
+            self.ready("any-group")  # what the empty id gets answered is up to each test
+        else:
+            err = retry_loading(lambda: self.find_coordinator(group), lambda e: [e])
+            assert err == NONE, "FindCoordinator(%r): error %d" % (group, err)
+        self._found.add(group)
 
     def close(self):
         self.sock.close()
@@ -153,7 +187,9 @@ class Conn:
         return out
 
     def join(self, group, **kw):
-        return self.receive_join(self.send_join(group, **kw))
+        self.ready(group)
+        return retry_loading(lambda: self.receive_join(self.send_join(group, **kw)),
+                             lambda r: [r["error"]])
 
     def join_member(self, group, **kw):
         """The two-step join of KIP-394: MEMBER_ID_REQUIRED gives the id to join with."""
@@ -171,34 +207,52 @@ class Conn:
         return self.send(API_SYNC, 3, body)
 
     def sync(self, group, generation, member_id, assignments=(), instance=None):
-        r = self.receive(self.send_sync(group, generation, member_id, assignments, instance))
-        return {"throttle": r.take(">i"), "error": r.take(">h"), "assignment": r.bytes()}
+        self.ready(group)
+
+        def once():
+            r = self.receive(self.send_sync(group, generation, member_id, assignments, instance))
+            return {"throttle": r.take(">i"), "error": r.take(">h"), "assignment": r.bytes()}
+
+        return retry_loading(once, lambda r: [r["error"]])
 
     # Heartbeat v3.
     def heartbeat(self, group, generation, member_id, instance=None):
-        r = self.request(API_HEARTBEAT, 3, s16(group) + struct.pack(">i", generation)
-                         + s16(member_id) + ns16(instance))
-        r.take(">i")
-        return r.take(">h")
+        self.ready(group)
+
+        def once():
+            r = self.request(API_HEARTBEAT, 3, s16(group) + struct.pack(">i", generation)
+                             + s16(member_id) + ns16(instance))
+            r.take(">i")
+            return r.take(">h")
+
+        return retry_loading(once, lambda e: [e])
 
     # OffsetCommit v2: {topic: {partition: offset}} -> {topic: {partition: error}}.
     def commit(self, group, offsets, generation=-1, member_id=""):
+        self.ready(group)
         body = (s16(group) + struct.pack(">i", generation) + s16(member_id)
                 + struct.pack(">q", -1)
                 + arr([s16(t) + arr([struct.pack(">iq", p, o) + ns16("m%d" % o)
                                      for p, o in parts.items()])
                        for t, parts in offsets.items()]))
-        r = self.request(API_OFFSET_COMMIT, 2, body)
-        return {t: dict(ps) for t, ps in r.array(
-            lambda r: (r.str(), r.array(lambda r: (r.take(">i"), r.take(">h")))))}
+        def once():
+            r = self.request(API_OFFSET_COMMIT, 2, body)
+            return {t: dict(ps) for t, ps in r.array(
+                lambda r: (r.str(), r.array(lambda r: (r.take(">i"), r.take(">h")))))}
+
+        return retry_loading(once, lambda r: [e for ps in r.values() for e in ps.values()])
 
     # OffsetFetch v1: {topic: [partitions]} -> {topic: {partition: (offset, metadata, error)}}.
     def fetch(self, group, wanted):
+        self.ready(group)
         body = s16(group) + arr([s16(t) + arr([struct.pack(">i", p) for p in ps])
                                  for t, ps in wanted.items()])
-        r = self.request(API_OFFSET_FETCH, 1, body)
-        return {t: dict(ps) for t, ps in r.array(lambda r: (r.str(), r.array(
-            lambda r: (r.take(">i"), (r.take(">q"), r.str(), r.take(">h"))))))}
+        def once():
+            r = self.request(API_OFFSET_FETCH, 1, body)
+            return {t: dict(ps) for t, ps in r.array(lambda r: (r.str(), r.array(
+                lambda r: (r.take(">i"), (r.take(">q"), r.str(), r.take(">h"))))))}
+
+        return retry_loading(once, lambda r: [v[2] for ps in r.values() for v in ps.values()])
 
 
 @pytest.fixture
@@ -322,6 +376,7 @@ def test_static_member_rejoin_keeps_generation_and_fences_old_id(gbroker, topic)
         sub = [("range", subscription(topic))]
         leader, gen1 = stable_member(b, group, topic)  # b: dynamic, the leader
         # a joins with an instance id; b learns of the rebalance by heartbeat and rejoins.
+        a.ready(group)
         a_cid = a.send_join(group, instance="inst-a", protocols=sub)
         deadline = time.time() + 20
         while b.heartbeat(group, gen1, leader) != REBALANCE_IN_PROGRESS:
