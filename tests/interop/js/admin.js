@@ -38,10 +38,16 @@ const ops = {
   partitions: (admin, a) => admin.createPartitions({
     topicPartitions: [{ topic: a.topic, count: a.count }],
   }),
-  'delete-records': (admin, a) => admin.deleteTopicRecords({
-    topic: a.topic,
-    partitions: [{ partition: a.partition, offset: String(a.offset) }],
-  }),
+  'delete-records': async (admin, a) => {
+    // kafkajs 2.2.4 looks up partition leaders in its metadata cache before loading it, so on a
+    // fresh admin client deleteTopicRecords throws KafkaJSTopicMetadataNotLoaded against any
+    // broker; loading the topic's metadata first is the usual workaround.
+    await admin.fetchTopicMetadata({ topics: [a.topic] });
+    return admin.deleteTopicRecords({
+      topic: a.topic,
+      partitions: [{ partition: a.partition, offset: String(a.offset) }],
+    });
+  },
   delete: (admin, a) => admin.deleteTopics({ topics: [a.topic], timeout: 30000 }),
   metadata: async (admin, a) => {
     const m = await admin.fetchTopicMetadata({ topics: [a.topic] });
