@@ -1,7 +1,7 @@
 #pragma once
 
-// CRC32C (Castagnoli), the checksum of Kafka's RecordBatch v2. Uses the CPU's SSE4.2 crc32
-// instruction when present, a table otherwise.
+// CRC32C (Castagnoli), the checksum of Kafka's RecordBatch v2, computed by ISA-L (Debian's
+// libisal), which uses the CPU's crc32 and carry-less multiply instructions when present.
 
 #include <cstddef>
 #include <cstdint>

@@ -32,5 +32,32 @@ TEST(Crc32c, ExtendEqualsWhole) {
   }
 }
 
+// Bit by bit from the polynomial: the reference the fast kernels (which switch strategy with the
+// length and alignment) must agree with.
+uint32_t crc32c_bitwise(std::span<const std::byte> data) {
+  uint32_t c = ~0u;
+  for (std::byte b : data) {
+    c ^= static_cast<uint8_t>(b);
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+  }
+  return ~c;
+}
+
+TEST(Crc32c, AgreesWithTheBitwiseDefinitionAtEveryLengthAndAlignment) {
+  std::vector<std::byte> data(70000);
+  uint32_t x = 12345;
+  for (auto& b : data) {
+    x = x * 1103515245u + 12345u;
+    b = static_cast<std::byte>(x >> 24);
+  }
+  const std::span<const std::byte> all(data);
+  for (size_t start : {0u, 1u, 3u, 8u}) {
+    for (size_t len : {1u, 15u, 16u, 63u, 64u, 255u, 256u, 257u, 1023u, 4096u, 16384u, 65537u}) {
+      auto s = all.subspan(start, len);
+      EXPECT_EQ(crc32c(s), crc32c_bitwise(s)) << "start " << start << " length " << len;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace vltava::bytes

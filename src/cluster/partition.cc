@@ -269,8 +269,8 @@ append_outcome partition::validate(std::span<const std::byte> batches) const {
     }
     auto h = model::parse_header(rest);
     if (h) {
-      // The CRC before the records (the log checks it again): Kafka answers CORRUPT_MESSAGE for
-      // a flipped bit, not INVALID_RECORD for the records it garbled.
+      // The CRC before the records (the log then skips it: append_options::crc_checked): Kafka
+      // answers CORRUPT_MESSAGE for a flipped bit, not INVALID_RECORD for the records it garbled.
       h = model::validate_batch(rest.first(std::min(h->size_bytes(), rest.size())));
     }
     if (!h) {
@@ -327,6 +327,7 @@ append_outcome partition::write(std::span<std::byte> batches) {
   if (out.error != error_code::none || out.duplicate) return out;
   storage::append_options opts;
   opts.leader_epoch = leader_epoch();
+  opts.crc_checked = true;  // validate() did
   if (_settings.log_append_time) opts.log_append_time = model::timestamp_ms(now_ms());
   auto r = _log->append(batches, opts);
   if (!r) return refused(to_kafka_error(r.error().code), r.error().message);

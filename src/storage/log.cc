@@ -297,8 +297,10 @@ sresult<append_result> log::append(std::span<std::byte> batches, const append_op
       return error(errc::too_large, at() + std::to_string(h->size_bytes()) +
                                         " bytes exceeds max.message.bytes");
     }
-    auto v = model::validate_batch(rest.first(h->size_bytes()));
-    if (!v) return error(errc::invalid_batch, at() + std::string(model::describe(v.error())));
+    if (!opts.crc_checked) {
+      auto v = model::validate_batch(rest.first(h->size_bytes()));
+      if (!v) return error(errc::invalid_batch, at() + std::string(model::describe(v.error())));
+    }
     if (!opts.assign_offsets) {
       if (h->base_offset < expected) {
         return error(errc::invalid_batch, at() + "base offset " + std::to_string(h->base_offset()) +

@@ -37,6 +37,10 @@ struct append_options {
   bool assign_offsets = true;
   // message.timestamp.type=LogAppendTime: stamps every batch with this time.
   std::optional<model::timestamp_ms> log_append_time;
+  // The caller has checked every batch's CRC already (the broker's produce validation must, to
+  // answer CORRUPT_MESSAGE before looking at records): skip the second pass over the bytes.
+  // Framing, sizes and offsets are still checked here.
+  bool crc_checked = false;
 };
 
 struct append_result {
