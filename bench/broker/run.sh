@@ -3,10 +3,11 @@
 # and the mock-cluster peer, then runs bench.py: iperf3 loopback, then vltava and librdkafka's
 # mock cluster back to back on every case. Prints the table for bench/README.md.
 #   bench/broker/run.sh [--scale 0.25]   (--scale: fraction of the message counts)
-# Environment: BUILD_DIR (default build/bench-broker), RESULTS (default $BUILD_DIR/broker.json).
+# Environment: BUILD_DIR (default build/release, shared with scripts/serve),
+# RESULTS (default $BUILD_DIR/broker.json).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build=${BUILD_DIR:-build/bench-broker}
+build=${BUILD_DIR:-build/release}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVLTAVA_SANITIZE=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)" --target vltava
 mkdir -p "$build/bench/broker"
