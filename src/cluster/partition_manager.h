@@ -109,6 +109,15 @@ class partition_manager {
 template <typename T>
 net::awaitable<std::vector<T>> on_shards(net::shard_pool& pool, const std::vector<unsigned>& shards,
                                          std::function<net::awaitable<T>(size_t)> fn) {
+  if (shards.size() == 1 && pool.shard(shards[0]).get_executor().running_in_this_thread()) {
+    // The common case of a request whose partitions all live on the caller's shard: no spawn,
+    // no post there and back, no timer.
+    auto task = fn(0);
+    T only = co_await std::move(task);
+    std::vector<T> out;
+    out.push_back(std::move(only));
+    co_return out;
+  }
   auto home = co_await asio::this_coro::executor;
   struct state {
     state(asio::any_io_executor ex, size_t n) : timer(ex), results(n), remaining(n) {}

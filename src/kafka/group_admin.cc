@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "coord/group_coordinator.h"
+#include "kafka/group_membership.h"
 
 namespace vltava::kafka {
 
@@ -64,12 +65,8 @@ net::awaitable<std::optional<protocol::describe_groups_response>> serve_describe
     if (ctx.version() >= 3 && request.include_authorized_operations) {
       out.authorized_operations = group_operations;
     }
-    if (id.empty()) {
-      out.error_code = error_code::invalid_group_id;
-      continue;
-    }
-    if (!ctx.services.groups) {
-      out.error_code = error_code::coordinator_not_available;
+    if (auto refusal = group_request_refusal(ctx, id); refusal != error_code::none) {
+      out.error_code = refusal;
       continue;
     }
     auto task = ctx.services.groups->describe(id);
@@ -97,12 +94,8 @@ net::awaitable<std::optional<protocol::delete_groups_response>> serve_delete_gro
   for (const auto& id : request.groups_names) {
     auto& out = response.results.emplace_back();
     out.group_id = id;
-    if (id.empty()) {
-      out.error_code = error_code::invalid_group_id;
-      continue;
-    }
-    if (!ctx.services.groups) {
-      out.error_code = error_code::coordinator_not_available;
+    if (auto refusal = group_request_refusal(ctx, id); refusal != error_code::none) {
+      out.error_code = refusal;
       continue;
     }
     auto task = ctx.services.groups->delete_group(id);

@@ -12,6 +12,12 @@ namespace vltava::kafka {
 
 using protocol::error_code;
 
+error_code group_request_refusal(const request_context& ctx, std::string_view group_id) {
+  if (group_id.empty()) return error_code::invalid_group_id;
+  if (!ctx.services.groups) return error_code::coordinator_not_available;
+  return error_code::none;
+}
+
 std::string client_host_of(const net::connection_info& c) {
   auto colon = c.peer.rfind(':');
   std::string host = colon == std::string::npos ? c.peer : c.peer.substr(0, colon);
@@ -26,12 +32,8 @@ net::awaitable<std::optional<protocol::join_group_response>> serve_join_group(
   protocol::join_group_response response;
   response.member_id = request.member_id;
   if (ctx.version() < 7) response.protocol_name = std::string();
-  if (request.group_id.empty()) {
-    response.error_code = error_code::invalid_group_id;
-    co_return response;
-  }
-  if (!ctx.services.groups) {
-    response.error_code = error_code::coordinator_not_available;
+  if (auto refusal = group_request_refusal(ctx, request.group_id); refusal != error_code::none) {
+    response.error_code = refusal;
     co_return response;
   }
   coord::join_request jr;
@@ -69,12 +71,8 @@ net::awaitable<std::optional<protocol::join_group_response>> serve_join_group(
 net::awaitable<std::optional<protocol::sync_group_response>> serve_sync_group(
     request_context& ctx, const protocol::sync_group_request& request) {
   protocol::sync_group_response response;
-  if (request.group_id.empty()) {
-    response.error_code = error_code::invalid_group_id;
-    co_return response;
-  }
-  if (!ctx.services.groups) {
-    response.error_code = error_code::coordinator_not_available;
+  if (auto refusal = group_request_refusal(ctx, request.group_id); refusal != error_code::none) {
+    response.error_code = refusal;
     co_return response;
   }
   coord::sync_request sr;
@@ -98,12 +96,8 @@ net::awaitable<std::optional<protocol::sync_group_response>> serve_sync_group(
 net::awaitable<std::optional<protocol::heartbeat_response>> serve_heartbeat(
     request_context& ctx, const protocol::heartbeat_request& request) {
   protocol::heartbeat_response response;
-  if (request.group_id.empty()) {
-    response.error_code = error_code::invalid_group_id;
-    co_return response;
-  }
-  if (!ctx.services.groups) {
-    response.error_code = error_code::coordinator_not_available;
+  if (auto refusal = group_request_refusal(ctx, request.group_id); refusal != error_code::none) {
+    response.error_code = refusal;
     co_return response;
   }
   auto task = ctx.services.groups->heartbeat(request.group_id, request.member_id,
@@ -115,12 +109,8 @@ net::awaitable<std::optional<protocol::heartbeat_response>> serve_heartbeat(
 net::awaitable<std::optional<protocol::leave_group_response>> serve_leave_group(
     request_context& ctx, const protocol::leave_group_request& request) {
   protocol::leave_group_response response;
-  if (request.group_id.empty()) {
-    response.error_code = error_code::invalid_group_id;
-    co_return response;
-  }
-  if (!ctx.services.groups) {
-    response.error_code = error_code::coordinator_not_available;
+  if (auto refusal = group_request_refusal(ctx, request.group_id); refusal != error_code::none) {
+    response.error_code = refusal;
     co_return response;
   }
   std::vector<std::pair<std::string, std::optional<std::string>>> members;

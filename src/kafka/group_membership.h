@@ -9,6 +9,8 @@
 //   LeaveGroup (13) v0-5: batched members (v3+).
 
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "kafka/handler.h"
 #include "protocol/generated/heartbeat.h"
@@ -26,6 +28,10 @@ net::awaitable<std::optional<protocol::heartbeat_response>> serve_heartbeat(
     request_context& ctx, const protocol::heartbeat_request& request);
 net::awaitable<std::optional<protocol::leave_group_response>> serve_leave_group(
     request_context& ctx, const protocol::leave_group_request& request);
+
+// Why a request about `group_id` cannot go to a coordinator: INVALID_GROUP_ID for the empty id,
+// COORDINATOR_NOT_AVAILABLE on a node without one (a test node); none when it can.
+protocol::error_code group_request_refusal(const request_context& ctx, std::string_view group_id);
 
 // "/address" of the client, as Kafka reports client hosts (DescribeGroups).
 std::string client_host_of(const net::connection_info& c);

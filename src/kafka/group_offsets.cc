@@ -4,6 +4,7 @@
 
 #include "cluster/partition_manager.h"
 #include "coord/group_coordinator.h"
+#include "kafka/group_membership.h"
 
 namespace vltava::kafka {
 
@@ -140,12 +141,8 @@ net::awaitable<std::optional<protocol::offset_fetch_response>> serve_offset_fetc
 net::awaitable<std::optional<protocol::offset_delete_response>> serve_offset_delete(
     request_context& ctx, const protocol::offset_delete_request& request) {
   protocol::offset_delete_response response;
-  if (request.group_id.empty()) {
-    response.error_code = error_code::invalid_group_id;
-    co_return response;
-  }
-  if (!ctx.services.groups) {
-    response.error_code = error_code::coordinator_not_available;
+  if (auto refusal = group_request_refusal(ctx, request.group_id); refusal != error_code::none) {
+    response.error_code = refusal;
     co_return response;
   }
   auto image = ctx.services.partitions.image();

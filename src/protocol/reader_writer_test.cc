@@ -193,6 +193,21 @@ TEST(reader, tag_count_bounded_by_data_left) {
   EXPECT_FALSE(r.read_tag_count(n));
 }
 
+TEST(writer, records_are_copied_once_with_room_for_the_fields_after_them) {
+  std::vector<std::byte> records(1 << 20, std::byte{7});
+  writer w;
+  w.write_fixed(int32_t{1});
+  w.write_bytes(records, /*compact=*/false);
+  const std::byte* where = w.buffer().data();
+  // The fields that follow a records section (tags, the next partition's header) must not
+  // move the records to a bigger buffer: that second copy halved the codec's throughput.
+  w.write_fixed(int16_t{2});
+  w.write_fixed(int64_t{3});
+  w.write_tagged_fields({});
+  EXPECT_EQ(w.buffer().data(), where);
+  EXPECT_EQ(w.size(), 4 + 4 + records.size() + 2 + 8 + 1);
+}
+
 TEST(writer, tagged_fields_merged_in_tag_order) {
   writer w;
   std::vector<tagged_field> known = {{3, bytes_of({0xAA})}};

@@ -6,6 +6,19 @@
 #include "bytes/varint.h"
 
 namespace vltava::protocol {
+namespace {
+
+// Makes room for a blob of `n` bytes (records, bytes fields) plus the small fields that usually
+// follow it. Left to itself, the vector grows to exactly fit the blob, and the next two-byte
+// field then moves the whole blob to a buffer twice as large: a second copy of the records.
+// Growth stays geometric, so many blobs in one message cost amortized linear time.
+void reserve_for_blob(std::vector<std::byte>& buf, size_t n) {
+  constexpr size_t room_after_blob = 4096;
+  if (n <= buf.capacity() - buf.size()) return;
+  buf.reserve(std::max(2 * buf.capacity(), buf.size() + n + room_after_blob));
+}
+
+}  // namespace
 
 void writer::write_uvarint(uint64_t v) {
   std::byte out[bytes::varint64_max_bytes];
@@ -53,6 +66,7 @@ void writer::write_nullable_string(const std::optional<std::string>& s, bool com
 
 void writer::write_bytes(std::span<const std::byte> b, bool compact) {
   write_length(b.size(), compact, true);
+  reserve_for_blob(_buf, b.size());
   write_raw(b);
 }
 
