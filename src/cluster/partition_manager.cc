@@ -61,10 +61,16 @@ partition_manager::partition_manager(net::shard_pool& shards, storage::file_io& 
       _io(io),
       _flusher(flusher),
       _data_dir(std::move(data_dir)),
-      _broker_config(broker_config) {
+      _broker_config(broker_config),
+      _cleaner(broker_config.get_bool("log.cleaner.enable"),
+               static_cast<int>(broker_config.get_int("log.cleaner.threads"))) {
   for (unsigned i = 0; i < _shards.size(); ++i) {
     auto st = std::make_shared<shard_state>();
     st->housekeeping = std::make_unique<asio::steady_timer>(_shards.shard(i));
+    st->context = &_shards.shard(i);
+    st->cleaner = &_cleaner;
+    st->cleaner_backoff =
+        std::chrono::milliseconds(broker_config.get_int("log.cleaner.backoff.ms"));
     _state.push_back(st);
     // The loop holds the state, so it may end after the manager is gone.
     asio::co_spawn(_shards.shard(i), housekeeping_loop(st), asio::detached);
@@ -232,6 +238,13 @@ net::awaitable<void> partition_manager::housekeeping_loop(std::shared_ptr<shard_
         log::warn(module, "housekeeping {}-{}: {}", key.first, key.second, r.error().message);
       }
     }
+    const auto now = std::chrono::steady_clock::now();
+    if (st.cleaner->enabled() && now >= st.next_cleaning) {
+      st.next_cleaning = now + st.cleaner_backoff;
+      for (auto& [key, part] : st.partitions) {
+        st.cleaner->offer(part, *st.context, key.first + "-" + std::to_string(key.second));
+      }
+    }
   }
 }
 
@@ -239,6 +252,9 @@ void partition_manager::stop() {
   if (_stopped) return;
   _stopped = true;
   VLTAVA_ASSERT(!current_shard(), "partition_manager::stop blocks: not from a shard thread");
+  // Before the logs close: a pass running now still posts its swap, which runs before the
+  // closing posted below (or finds its partition closed and discards the .cleaned files).
+  _cleaner.stop();
   std::vector<std::future<void>> done;
   for (unsigned i = 0; i < _shards.size(); ++i) {
     auto p = std::make_shared<std::promise<void>>();

@@ -2,7 +2,7 @@
 
 // Hosts the partitions of the metadata image on their owning shards: opens and creates logs,
 // closes and deletes those of deleted topics, applies changed topic configs, runs each log's
-// housekeeping, and offers the image the partitions were opened from (so a handler that finds
+// housekeeping and compaction (log_cleaner.h), and offers the image the partitions were opened from (so a handler that finds
 // a topic in it finds the partition on its shard). Shard routing: a stable hash of topic id and
 // partition index.
 
@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/log_cleaner.h"
 #include "cluster/metadata_image.h"
 #include "cluster/partition.h"
 #include "config/config_def.h"
@@ -82,6 +83,10 @@ class partition_manager {
     int64_t applied_version = -1;
     bool stopped = false;
     std::unique_ptr<asio::steady_timer> housekeeping;
+    asio::io_context* context = nullptr;  // this shard's
+    log_cleaner* cleaner = nullptr;       // the manager's; used only while !stopped
+    std::chrono::milliseconds cleaner_backoff{0};
+    std::chrono::steady_clock::time_point next_cleaning{};
   };
 
   void apply_on_shard(unsigned shard, const image_ptr& image);
@@ -97,6 +102,7 @@ class partition_manager {
   storage::flusher& _flusher;
   std::string _data_dir;
   const config::config_set& _broker_config;
+  log_cleaner _cleaner;
   std::vector<std::shared_ptr<shard_state>> _state;  // [shard], each touched on its shard only
   mutable std::mutex _image_mu;
   image_ptr _image;  // published once every shard applied it

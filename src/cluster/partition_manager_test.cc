@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "bytes/crc32c.h"
 #include "bytes/endian.h"
@@ -123,6 +124,40 @@ TEST(Partition, RefusesBadBatches) {
   auto old_magic = batch(1, now_ms());
   old_magic[model::batch_layout::magic] = std::byte{1};
   EXPECT_EQ(append(old_magic).error, protocol::error_code::invalid_record);
+}
+
+// The broker compacts a compacted topic by itself (log.cleaner.*), off the shard thread, and
+// leaves a topic with cleanup.policy=delete alone.
+TEST(PartitionManager, CleanerCompactsCompactedTopicsInTheBackground) {
+  test_node node(2, {{"log.cleaner.backoff.ms", "0"}});
+  node.manager->apply_image_and_wait(
+      node.image({{"c", 1, {{"cleanup.policy", "compact"}, {"segment.bytes", "1024"}}},
+                  {"d", 1, {{"segment.bytes", "1024"}}}}));
+  auto size_of = [&](const std::string& topic) {
+    return node.on_owner(topic, 0, [](partition* p) { return p->log().size_bytes(); });
+  };
+  for (const std::string topic : {"c", "d"}) {
+    // The same ten keys again and again: one batch of each key set per segment or so.
+    for (int i = 0; i < 40; ++i) {
+      auto out = node.run(node.owner(topic, 0), [&]() -> net::awaitable<append_outcome> {
+        auto p = node.manager->find_shared(topic, model::partition_id(0));
+        auto b = batch(10, now_ms());
+        co_return co_await p->append(b, acks_mode::leader);
+      }());
+      ASSERT_EQ(out.error, protocol::error_code::none);
+    }
+  }
+  const uint64_t compacted_before = size_of("c"), deleted_before = size_of("d");
+  ASSERT_EQ(compacted_before, deleted_before);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (size_of("c") > compacted_before / 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_LE(size_of("c"), compacted_before / 2) << "before: " << compacted_before;
+  EXPECT_EQ(size_of("d"), deleted_before);
+  // Every key still reads back (the newest of each), offsets intact up to the end.
+  auto end = node.on_owner("c", 0, [](partition* p) { return p->log_end_offset(); });
+  EXPECT_EQ(end, model::offset(400));
 }
 
 // The batch's CRC made right again after a test edited its bytes.

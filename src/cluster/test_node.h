@@ -32,8 +32,14 @@ inline protocol::uuid make_uuid(uint8_t seed) {
 
 class test_node {
  public:
-  explicit test_node(unsigned shard_count = 2)
+  // `broker_sets`: broker configs (name, value) the node starts with.
+  explicit test_node(unsigned shard_count = 2,
+                     const std::vector<std::pair<std::string, std::string>>& broker_sets = {})
       : _dir(make_dir()), shards(shard_count), flusher(io), broker(config::broker_config_defs()) {
+    for (const auto& [k, v] : broker_sets) {
+      auto set = broker.set(k, v, config::config_source::static_broker_config);
+      VLTAVA_ASSERT(set.has_value(), "test_node: a broker config the test sets must be valid");
+    }
     shards.start();
     manager = std::make_unique<partition_manager>(shards, io, flusher, _dir, broker);
   }

@@ -57,6 +57,8 @@ const config_def defs[] = {
     {.name = "log.cleanup.policy", .kind = list, .default_value = "delete",
      .choices = cleanup_policies},
     {.name = "log.cleaner.enable", .kind = boolean, .default_value = "true"},
+    {.name = "log.cleaner.threads", .kind = int32, .default_value = "1", .min = 0},
+    {.name = "log.cleaner.backoff.ms", .kind = int64, .default_value = "15000", .min = 0},
     {.name = "log.cleaner.delete.retention.ms", .kind = int64, .default_value = "86400000",
      .min = 0},
     {.name = "log.cleaner.min.cleanable.ratio", .kind = float64, .default_value = "0.5",
