@@ -72,6 +72,12 @@ net::awaitable<std::optional<protocol::describe_groups_response>> serve_describe
     auto task = ctx.services.groups->describe(id);
     coord::described_group d = co_await std::move(task);
     out.error_code = d.error;
+    if (ctx.version() >= 6 && d.error == error_code::none && d.state == coord::group_state::dead) {
+      // KIP-1043: v6 names a group that does not exist instead of describing it as Dead.
+      out.error_code = error_code::group_id_not_found;
+      out.error_message = "Group " + id + " not found.";
+      continue;
+    }
     out.group_state = std::string(coord::state_name(d.state));
     out.protocol_type = d.protocol_type;
     out.protocol_data = d.protocol;

@@ -21,7 +21,7 @@ std::span<const handler> group_handlers() {
       make_handler<protocol::heartbeat_api, &serve_heartbeat>(0, 4),
       make_handler<protocol::leave_group_api, &serve_leave_group>(0, 5),
       make_handler<protocol::sync_group_api, &serve_sync_group>(0, 5),
-      make_handler<protocol::describe_groups_api, &serve_describe_groups>(0, 5),
+      make_handler<protocol::describe_groups_api, &serve_describe_groups>(0, 6),
       make_handler<protocol::list_groups_api, &serve_list_groups>(0, 5),
       make_handler<protocol::delete_groups_api, &serve_delete_groups>(0, 2),
       make_handler<protocol::offset_delete_api, &serve_offset_delete>(0, 0),

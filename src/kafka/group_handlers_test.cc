@@ -291,6 +291,13 @@ TEST(group_handlers, a_group_forms_commits_and_is_listed_described_and_deleted) 
   EXPECT_EQ(described.groups[0].members[0].member_assignment,
             std::vector<std::byte>{std::byte{7}});
   EXPECT_EQ(described.groups[1].group_state, "Dead");
+  // v6 (KIP-1043): a missing group is an error, not a Dead group.
+  auto described_v6 = n.call<protocol::describe_groups_api>(dg, 6);
+  ASSERT_EQ(described_v6.groups.size(), 2u);
+  EXPECT_EQ(described_v6.groups[0].error_code, protocol::error_code::none);
+  EXPECT_EQ(described_v6.groups[0].group_state, "Stable");
+  EXPECT_EQ(described_v6.groups[1].error_code, protocol::error_code::group_id_not_found);
+  EXPECT_EQ(described_v6.groups[1].error_message, "Group missing not found.");
 
   // OffsetDelete refuses a topic the group consumes; DeleteGroups a group with members.
   protocol::offset_delete_request od;
