@@ -160,9 +160,12 @@ void partition_manager::apply_on_shard(unsigned shard, const image_ptr& image) {
       if (it == st.partitions.end()) {
         open_partition(shard, t, p, *settings);
       } else {
-        // Produce-path settings apply at once; the log's own (segment, retention) apply when
-        // it reopens, until storage offers a config update.
+        // Produce-path settings and the log's own (segments, retention, flush, compaction)
+        // apply at once.
         it->second->set_settings(*settings);
+        if (auto r = it->second->log().set_config(settings->log); !r) {
+          log::warn(module, "{}-{}: config not applied: {}", name, p, r.error().message);
+        }
       }
     }
   }

@@ -126,6 +126,34 @@ TEST(Partition, RefusesBadBatches) {
   EXPECT_EQ(append(old_magic).error, protocol::error_code::invalid_record);
 }
 
+// AlterConfigs on a topic reaches its open log without a restart: a smaller segment.bytes rolls
+// the next append, a new retention.ms is what housekeeping uses.
+TEST(PartitionManager, ChangedTopicConfigsReachTheOpenLog) {
+  test_node node;
+  node.manager->apply_image_and_wait(node.image({{"t", 1}}));
+  auto append = [&] {
+    auto out = node.run(node.owner("t", 0), [&]() -> net::awaitable<append_outcome> {
+      auto p = node.manager->find_shared("t", model::partition_id(0));
+      auto b = batch(5, now_ms());
+      co_return co_await p->append(b, acks_mode::leader);
+    }());
+    ASSERT_EQ(out.error, protocol::error_code::none);
+  };
+  auto segments = [&] {
+    return node.on_owner("t", 0, [](partition* p) { return p->log().segment_count(); });
+  };
+  append();
+  append();
+  EXPECT_EQ(segments(), 1u);
+  node.manager->apply_image_and_wait(
+      node.image({{"t", 1, {{"segment.bytes", "100"}, {"retention.ms", "60000"}}}}));
+  EXPECT_EQ(node.on_owner("t", 0, [](partition* p) { return p->log().config().retention_ms; }),
+            60000);
+  append();
+  append();
+  EXPECT_EQ(segments(), 3u);  // every batch is larger than 100 bytes: one segment each
+}
+
 // The broker compacts a compacted topic by itself (log.cleaner.*), off the shard thread, and
 // leaves a topic with cleanup.policy=delete alone.
 TEST(PartitionManager, CleanerCompactsCompactedTopicsInTheBackground) {

@@ -270,6 +270,12 @@ sresult<void> log::check_writable() const {
   return {};
 }
 
+sresult<void> log::set_config(const log_config& cfg) {
+  if (auto r = cfg.validate(); !r) return fail(r.error());
+  _cfg = cfg;
+  return {};
+}
+
 sresult<append_result> log::append(std::span<std::byte> batches, const append_options& opts) {
   if (auto r = check_writable(); !r) return fail(r.error());
   if (batches.size() > static_cast<size_t>(limits::append_bytes_max)) {

@@ -165,6 +165,10 @@ class log {
   const recovery_report& recovery() const { return _report; }
   const log_identity& identity() const { return _id; }
   const log_config& config() const { return _cfg; }
+  // A changed topic config (AlterConfigs, IncrementalAlterConfigs): applies from the next
+  // append, roll, housekeeping round or compaction, as in Kafka. Segments keep the index sizes
+  // they were created with. An invalid config is refused and changes nothing.
+  sresult<void> set_config(const log_config& cfg);
   const std::string& dir() const { return _dir; }
   file_io& io() const { return _io; }
   size_t segment_count() const { return _segments.size(); }

@@ -33,6 +33,18 @@ TEST_F(log_test, empty_log) {
   EXPECT_EQ(l->log_end_offset(), offset(0));
 }
 
+TEST_F(log_test, set_config_refuses_an_invalid_config_and_keeps_the_old_one) {
+  auto l = open_log();
+  log_config bad = l->config();
+  bad.segment_bytes = 0;
+  EXPECT_FALSE(l->set_config(bad));
+  EXPECT_EQ(l->config().segment_bytes, cfg.segment_bytes);
+  log_config good = l->config();
+  good.retention_ms = 1234;
+  EXPECT_TRUE(l->set_config(good));
+  EXPECT_EQ(l->config().retention_ms, 1234);
+}
+
 TEST_F(log_test, append_assigns_offsets_and_reads_back_byte_exact) {
   auto l = open_log();
   std::vector<std::byte> expected;
