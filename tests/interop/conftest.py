@@ -64,3 +64,23 @@ def own_broker():
 def topic_name(request):
     base = "".join(c if c.isalnum() or c in "-_" else "-" for c in request.node.name)[:150]
     return "%s-%s" % (base, uuid.uuid4().hex[:6])
+
+
+@pytest.fixture(scope="module")
+def gbroker():
+    """A broker with the consumer-group settings of groups.BROKER_SETS, one per test file."""
+    import groups
+    b = groups.start_group_broker()
+    try:
+        yield b
+    finally:
+        b.stop()
+
+
+@pytest.fixture
+def members():
+    """The group members (groups.Member) a test starts; all stopped after it."""
+    import groups
+    started = []
+    yield started
+    groups.stop_all(started)

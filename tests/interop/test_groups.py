@@ -15,22 +15,6 @@ PARTITIONS = 6
 SESSION_S = groups.SESSION_MS / 1000.0
 
 
-@pytest.fixture(scope="module")
-def gbroker():
-    b = groups.start_group_broker()
-    try:
-        yield b
-    finally:
-        b.stop()
-
-
-@pytest.fixture
-def members():
-    started = []
-    yield started
-    groups.stop_all(started)
-
-
 def start(started, clients, gbroker, topic, group, **kw):
     new = [groups.Member(c, gbroker.bootstrap, topic, group, name="%s-%d" % (c, i), **kw)
            for i, c in enumerate(clients)]

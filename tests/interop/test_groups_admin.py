@@ -21,15 +21,6 @@ NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND = 68, 69
 MOCK_NO_GROUP_ADMIN = "no ListGroups, DescribeGroups or DeleteGroups in librdkafka 2.0's mock"
 
 
-@pytest.fixture(scope="module")
-def gbroker():
-    b = groups.start_group_broker()
-    try:
-        yield b
-    finally:
-        b.stop()
-
-
 def consume_and_leave(broker, topic, group, keys):
     """A member that reads every key, commits, and leaves: the group is Empty with offsets."""
     m = groups.Member("confluent", broker.bootstrap, topic, group, commit="after")

@@ -25,13 +25,6 @@ def rbroker():
         b.stop()
 
 
-@pytest.fixture
-def members():
-    started = []
-    yield started
-    groups.stop_all(started)
-
-
 def offsets_confluent(bootstrap, group, topic):
     import confluent_kafka as ck
 

@@ -14,22 +14,6 @@ PARTITIONS = 6
 SESSION_S = groups.SESSION_MS / 1000.0
 
 
-@pytest.fixture(scope="module")
-def gbroker():
-    b = groups.start_group_broker()
-    try:
-        yield b
-    finally:
-        b.stop()
-
-
-@pytest.fixture
-def members():
-    started = []
-    yield started
-    groups.stop_all(started)
-
-
 def member(started, client, gbroker, topic, group, **kw):
     m = groups.Member(client, gbroker.bootstrap, topic, group, **kw)
     started.append(m)
