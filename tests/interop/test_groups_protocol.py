@@ -53,15 +53,6 @@ def vltava_only(reason):
 
 
 @pytest.fixture(scope="module")
-def gbroker():
-    b = groups.start_group_broker()
-    try:
-        yield b
-    finally:
-        b.stop()
-
-
-@pytest.fixture(scope="module")
 def topic(gbroker):
     name = "groups-protocol-%d" % int(time.time() * 1000)
     gbroker.create_topic(name, PARTITIONS)
