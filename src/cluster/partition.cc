@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "model/record.h"
+#include "model/record_batch_builder.h"
 #include "model/record_batch_header.h"
 
 namespace vltava::cluster {
@@ -186,7 +187,11 @@ void partition::rebuild_producers() {
       }
       // The first batch read may start below a snapshot taken inside it (never in practice:
       // snapshots sit at batch ends), and is then already in the snapshot.
-      if (h->base_offset >= from) _producers.apply(*h);
+      if (h->base_offset >= from) {
+        std::optional<txn_marker> marker;
+        if (h->is_control()) marker = read_txn_marker(rest.first(h->size_bytes()), *h);
+        _producers.apply(*h, marker);
+      }
       from = std::max(from, h->last_offset() + 1);
       rest = rest.subspan(h->size_bytes());
     }
@@ -223,6 +228,13 @@ append_outcome partition::check_producers(std::span<const std::byte> batches) co
     const producer_entry* entry = it != staged.end() ? &it->second : _producers.find(h->producer);
     sequence_verdict v = check_batch(entry, *h);
     if (v.what == sequence_verdict::kind::refuse) return refused(v.error, std::move(v.message));
+    if (v.what == sequence_verdict::kind::append && entry && !h->is_transactional() &&
+        entry->current_txn_first_offset() >= 0) {
+      // As Kafka: a producer inside a transaction writes only transactional batches.
+      return refused(error_code::invalid_txn_state,
+                     "producer " + std::to_string(h->producer()) +
+                         " has an ongoing transaction: expected a transactional batch");
+    }
     if (v.what == sequence_verdict::kind::duplicate) {
       // As Kafka: a request holding a duplicate appends nothing and answers with it.
       append_outcome out;
@@ -287,10 +299,9 @@ append_outcome partition::validate(std::span<const std::byte> batches) const {
     if (h->is_control()) {
       return refused(error_code::invalid_record, "clients may not write control batches", i);
     }
-    if (h->is_transactional()) {
-      // Transactions come with the transaction coordinator (issue 7).
-      return refused(error_code::invalid_producer_id_mapping,
-                     "transactional produce is not supported yet", i);
+    if (h->is_transactional() && h->producer() < 0) {
+      return refused(error_code::invalid_record,
+                     "batch " + std::to_string(i) + " is transactional without a producer id", i);
     }
     if (auto bad =
             invalid_records(rest.first(h->size_bytes()), *h, _settings.log.cleanup.compact)) {
@@ -336,7 +347,11 @@ append_outcome partition::write(std::span<std::byte> batches) {
   if (opts.log_append_time) out.log_append_time_ms = (*opts.log_append_time)();
   out.log_start_offset = _log->log_start_offset();
   record_producers(batches);
-  const int64_t now = opts.log_append_time ? (*opts.log_append_time)() : now_ms();
+  after_append(opts.log_append_time ? (*opts.log_append_time)() : now_ms());
+  return out;
+}
+
+void partition::after_append(int64_t now) {
   if (now - _producers_expired_ms >= producer_expiry_check_ms) {
     _producers.expire(now, _settings.producer_id_expiration_ms);
     _producers_expired_ms = now;
@@ -347,7 +362,64 @@ append_outcome partition::write(std::span<std::byte> batches) {
     snapshot_producers(false);
   }
   on_append();
+}
+
+append_outcome partition::write_marker_now(model::producer_id pid, model::producer_epoch epoch,
+                                           txn_result result, int32_t coordinator_epoch) {
+  if (_closed) return refused(error_code::not_leader_or_follower, "partition closed");
+  if (pid() < 0 || epoch() < 0) {
+    return refused(error_code::invalid_producer_id_mapping, "a marker needs a producer id");
+  }
+  if (const producer_entry* e = _producers.find(pid)) {
+    if (epoch < e->epoch) {
+      return refused(error_code::invalid_producer_epoch,
+                     "marker epoch " + std::to_string(epoch()) + " of producer " +
+                         std::to_string(pid()) + " is older than " + std::to_string(e->epoch()));
+    }
+    if (coordinator_epoch < e->coordinator_epoch) {
+      return refused(error_code::transaction_coordinator_fenced,
+                     "coordinator epoch " + std::to_string(coordinator_epoch) +
+                         " is older than " + std::to_string(e->coordinator_epoch));
+    }
+  }
+  const int64_t now = now_ms();
+  model::end_txn_marker_batch m;
+  m.type = static_cast<model::control_record_type>(result);
+  m.coordinator_epoch = coordinator_epoch;
+  m.producer = pid;
+  m.epoch = epoch;
+  m.timestamp = model::timestamp_ms(now);
+  std::vector<std::byte> batch = model::build_end_txn_marker(m);
+  storage::append_options opts;
+  opts.leader_epoch = leader_epoch();
+  opts.crc_checked = true;  // built here
+  if (_settings.log_append_time) opts.log_append_time = model::timestamp_ms(now);
+  auto r = _log->append(batch, opts);
+  if (!r) return refused(to_kafka_error(r.error().code), r.error().message);
+  append_outcome out;
+  out.base_offset = r->base_offset;
+  out.last_offset = r->last_offset;
+  out.log_start_offset = _log->log_start_offset();
+  auto h = model::parse_header(batch);
+  VLTAVA_ASSERT(h.has_value(), "a built marker parses");
+  _producers.apply(*h, txn_marker{m.type, coordinator_epoch});
+  after_append(now);
   return out;
+}
+
+net::awaitable<append_outcome> partition::write_marker(model::producer_id pid,
+                                                       model::producer_epoch epoch,
+                                                       txn_result result,
+                                                       int32_t coordinator_epoch) {
+  append_outcome out = write_marker_now(pid, epoch, result, coordinator_epoch);
+  if (out.error != error_code::none) co_return out;
+  co_return co_await durable(std::move(out));
+}
+
+model::offset partition::last_stable_offset() const {
+  const model::offset hw = high_watermark();
+  if (auto first = _producers.first_unstable_offset()) return std::min(*first, hw);
+  return hw;
 }
 
 net::awaitable<append_outcome> partition::durable(append_outcome written) {

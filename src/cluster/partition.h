@@ -38,6 +38,9 @@ partition_settings settings_from(const config::config_set& topic_config);
 
 enum class acks_mode : int8_t { none = 0, leader = 1, all = -1 };
 
+// How a transaction ends: the values of model::control_record_type's abort and commit.
+enum class txn_result : int8_t { abort = 0, commit = 1 };
+
 struct append_outcome {
   protocol::error_code error = protocol::error_code::none;
   std::string message;                 // for the response's error_message (v8+) and logs
@@ -89,6 +92,22 @@ class partition {
   }
   net::awaitable<append_outcome> durable(append_outcome written);
 
+  // On the owning shard: appends a transaction marker (a control batch with one commit/abort
+  // record carrying `coordinator_epoch`) for `pid` at `epoch`, ends that producer's ongoing
+  // transaction here (the LSO moves; an abort is recorded in the aborted-transaction index) and
+  // completes once durable (like acks=all). A marker for a producer with no ongoing transaction
+  // is still written (the coordinator resends markers after a crash). An epoch older than the
+  // producer's → INVALID_PRODUCER_EPOCH; a coordinator epoch older than the last marker's →
+  // TRANSACTION_COORDINATOR_FENCED; nothing is written then.
+  net::awaitable<append_outcome> write_marker(model::producer_id pid, model::producer_epoch epoch,
+                                              txn_result result, int32_t coordinator_epoch);
+  // The synchronous part of write_marker (written, not yet durable).
+  append_outcome write_marker_now(model::producer_id pid, model::producer_epoch epoch,
+                                  txn_result result, int32_t coordinator_epoch);
+  // The first offset of the oldest ongoing transaction, else the high watermark: what a
+  // read_committed consumer may read up to.
+  model::offset last_stable_offset() const;
+
   // Whole batches from `from` below the high watermark, at least one batch when any is there.
   storage::sresult<storage::read_result> read(model::offset from, uint64_t max_bytes);
   storage::sresult<std::vector<std::byte>> read_bytes(model::offset from, uint64_t max_bytes);
@@ -123,6 +142,8 @@ class partition {
   void rebuild_producers();
   void snapshot_producers(bool durable);
   void on_append();
+  // After any append: producer expiry, a due snapshot, waking fetch waiters.
+  void after_append(int64_t now);
 
   asio::io_context& _shard;
   protocol::uuid _topic_id;

@@ -5,7 +5,9 @@
 
 #include "bytes/crc32c.h"
 #include "bytes/endian.h"
+#include "model/record.h"
 #include "storage/format.h"
+#include "storage/log_config.h"
 
 namespace vltava::cluster {
 
@@ -145,6 +147,30 @@ void record_batch(producer_entry& entry, const model::record_batch_header& h) {
   entry.batches.push_back(b);
   while (entry.batches.size() > producer_batches_kept) entry.batches.pop_front();
   entry.last_timestamp_ms = std::max(entry.last_timestamp_ms, b.timestamp_ms);
+  if (h.is_transactional() && entry.current_txn_first_offset() < 0) {
+    entry.current_txn_first_offset = h.base_offset;
+  }
+}
+
+std::optional<txn_marker> read_txn_marker(std::span<const std::byte> batch,
+                                          const model::record_batch_header& h) {
+  if (!h.is_control()) return std::nullopt;
+  auto section = model::batch_records(
+      batch, h, static_cast<size_t>(storage::limits::batch_bytes_max));
+  if (!section) return std::nullopt;
+  model::record_view records(section->bytes(), h.record_count);
+  auto r = records.next();
+  if (!r || !*r) return std::nullopt;
+  auto key = model::parse_control_key(**r);
+  if (!key) return std::nullopt;
+  if (key->type != static_cast<int16_t>(model::control_record_type::abort) &&
+      key->type != static_cast<int16_t>(model::control_record_type::commit)) {
+    return std::nullopt;
+  }
+  txn_marker m;
+  m.type = static_cast<model::control_record_type>(key->type);
+  if (auto v = model::parse_end_txn_marker(**r)) m.coordinator_epoch = v->coordinator_epoch;
+  return m;
 }
 
 const producer_entry* producer_state::find(model::producer_id id) const {
@@ -152,16 +178,44 @@ const producer_entry* producer_state::find(model::producer_id id) const {
   return it == _producers.end() ? nullptr : &it->second;
 }
 
-void producer_state::apply(const model::record_batch_header& h) {
-  if (h.producer() < 0 || h.is_control()) return;
+std::optional<ended_txn> producer_state::apply(const model::record_batch_header& h,
+                                               const std::optional<txn_marker>& marker) {
+  if (h.producer() < 0) return std::nullopt;
   auto [it, inserted] = _producers.try_emplace(h.producer());
-  record_batch(it->second, h);
+  producer_entry& e = it->second;
+  const model::offset before = inserted ? model::offset(-1) : e.current_txn_first_offset;
+  std::optional<ended_txn> ended;
+  if (h.is_control()) {
+    // As Kafka's appendEndTxnMarker: a newer epoch forgets the old batches; the transaction
+    // ends whatever it was; the marker carries the coordinator's epoch.
+    if (h.epoch != e.epoch) {
+      e.epoch = h.epoch;
+      e.batches.clear();
+    }
+    ended = ended_txn{h.producer, e.current_txn_first_offset, h.base_offset};
+    e.current_txn_first_offset = model::offset(-1);
+    if (marker) e.coordinator_epoch = marker->coordinator_epoch;
+    e.last_timestamp_ms = std::max(e.last_timestamp_ms, h.max_timestamp());
+  } else {
+    record_batch(e, h);
+  }
+  track(h.producer(), before, e);
   if (inserted && _producers.size() > producers_per_partition_max) evict_oldest();
+  return ended;
+}
+
+void producer_state::track(int64_t id, model::offset before, const producer_entry& e) {
+  if (before == e.current_txn_first_offset) return;
+  if (before() >= 0) _ongoing.erase({before(), id});
+  if (e.current_txn_first_offset() >= 0) _ongoing.insert({e.current_txn_first_offset(), id});
 }
 
 void producer_state::put(model::producer_id id, producer_entry e) {
+  auto old = _producers.find(id());
+  const model::offset before =
+      old == _producers.end() ? model::offset(-1) : old->second.current_txn_first_offset;
   auto [it, inserted] = _producers.insert_or_assign(id(), std::move(e));
-  (void)it;
+  track(id(), before, it->second);
   if (inserted && _producers.size() > producers_per_partition_max) evict_oldest();
 }
 
@@ -257,9 +311,12 @@ result<producer_state, std::string> producer_state::decode(std::span<const std::
       e.batches.push_back(producer_batch{model::sequence(*fs), model::sequence(*ls),
                                          model::offset(*fo), model::offset(*lo), *bt});
     }
+    if (e.current_txn_first_offset() < -1) return fail("bad entry " + std::to_string(i));
+    const model::offset txn_first = e.current_txn_first_offset;
     if (!s._producers.emplace(*id, std::move(e)).second) {
       return fail("producer " + std::to_string(*id) + " twice");
     }
+    if (txn_first() >= 0) s._ongoing.insert({txn_first(), *id});
   }
   if (in.remaining() != 0) return fail(std::to_string(in.remaining()) + " trailing bytes");
   return s;

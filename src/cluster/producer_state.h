@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -23,6 +24,7 @@
 
 #include "base/result.h"
 #include "model/fundamental.h"
+#include "model/record.h"
 #include "model/record_batch_header.h"
 #include "protocol/error_code.h"
 #include "storage/file_io.h"
@@ -53,8 +55,9 @@ struct producer_entry {
   model::producer_epoch epoch{-1};
   std::deque<producer_batch> batches;  // oldest first, at most producer_batches_kept
   int64_t last_timestamp_ms = -1;      // of the newest batch: producer.id.expiration.ms
-  // Transactions (not yet written): the coordinator's epoch and the first offset of the
-  // producer's ongoing transaction, which bounds the last stable offset.
+  // Transactions: the coordinator epoch of the last marker, and the first offset of the
+  // producer's ongoing transaction on this partition (-1: none), which bounds the last stable
+  // offset. Set by the first transactional batch, cleared by a marker.
   int32_t coordinator_epoch = -1;
   model::offset current_txn_first_offset{-1};
 
@@ -88,13 +91,46 @@ struct sequence_verdict {
 sequence_verdict check_batch(const producer_entry* entry, const model::record_batch_header& h);
 
 // Records a batch (with its assigned offsets) in `entry`: a new epoch forgets the old batches.
+// A transactional batch starts the producer's transaction when none is ongoing.
 void record_batch(producer_entry& entry, const model::record_batch_header& h);
+
+// A transaction marker's contents (commit or abort, and the coordinator's epoch).
+struct txn_marker {
+  model::control_record_type type = model::control_record_type::commit;
+  int32_t coordinator_epoch = -1;
+};
+// The marker in `batch` (one whole control batch, header `h`), or nullopt when the control
+// batch holds no commit/abort record (other control types, unreadable records).
+std::optional<txn_marker> read_txn_marker(std::span<const std::byte> batch,
+                                          const model::record_batch_header& h);
+
+// A producer's transaction that a marker ended.
+struct ended_txn {
+  model::producer_id producer{-1};
+  model::offset first_offset{-1};  // -1: no transaction was ongoing (a resent marker)
+  model::offset marker_offset{-1};
+};
 
 class producer_state {
  public:
   const producer_entry* find(model::producer_id id) const;
-  // Applies a batch as written in the log (client append or rebuild): no checks.
-  void apply(const model::record_batch_header& h);
+  // Applies a batch as written in the log (client append or rebuild): no checks. A control
+  // batch of a producer ends its ongoing transaction; `marker` is its contents when known.
+  // Returns the transaction ended, for a control batch.
+  std::optional<ended_txn> apply(const model::record_batch_header& h,
+                                 const std::optional<txn_marker>& marker = std::nullopt);
+  // The first offset of the oldest ongoing transaction, if any: the last stable offset is
+  // never above it.
+  std::optional<model::offset> first_unstable_offset() const {
+    if (_ongoing.empty()) return std::nullopt;
+    return model::offset(_ongoing.begin()->first);
+  }
+  size_t ongoing_count() const { return _ongoing.size(); }
+  // Every entry (DescribeProducers), unordered.
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& [id, e] : _producers) f(model::producer_id(id), e);
+  }
   void put(model::producer_id id, producer_entry e);
   // Forgets producers whose newest batch is older than `expiration_ms` before `now_ms` and who
   // have no ongoing transaction. Returns how many.
@@ -109,7 +145,11 @@ class producer_state {
 
  private:
   void evict_oldest();
+  // Keeps _ongoing in step with an entry whose transaction start changes from `before`.
+  void track(int64_t id, model::offset before, const producer_entry& e);
   std::unordered_map<int64_t, producer_entry> _producers;
+  // (first offset, producer id) of every ongoing transaction, so the LSO is O(1).
+  std::set<std::pair<int64_t, int64_t>> _ongoing;
 };
 
 // ---- snapshot files: <dir>/<20-digit offset>.snapshot, holding the state of every batch
