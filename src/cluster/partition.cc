@@ -202,6 +202,7 @@ void partition::rebuild_producers() {
 void partition::snapshot_producers(bool durable) {
   storage::file_io& io = _log->io();
   const model::offset end = _log->log_end_offset();
+  _producers.forget_aborted_below(_log->log_start_offset());
   if (auto w = write_snapshot(io, _log->dir(), end, _producers, durable); !w) {
     // Not fatal: the next open replays more of the log instead.
     vltava::log::warn("cluster", "{}: producer snapshot at {}: {}", _log->identity().describe(),
@@ -453,6 +454,12 @@ void partition::add_waiter(const std::shared_ptr<fetch_waiter>& w) {
 storage::sresult<storage::read_result> partition::read(model::offset from, uint64_t max_bytes) {
   if (_closed) return storage::error(storage::errc::log_failed, "partition closed");
   return _log->read(from, max_bytes, high_watermark());
+}
+
+storage::sresult<storage::read_result> partition::read(model::offset from, uint64_t max_bytes,
+                                                       model::offset upper) {
+  if (_closed) return storage::error(storage::errc::log_failed, "partition closed");
+  return _log->read(from, max_bytes, std::min(upper, high_watermark()));
 }
 
 storage::sresult<std::vector<std::byte>> partition::read_bytes(model::offset from,

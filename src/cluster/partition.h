@@ -110,6 +110,13 @@ class partition {
 
   // Whole batches from `from` below the high watermark, at least one batch when any is there.
   storage::sresult<storage::read_result> read(model::offset from, uint64_t max_bytes);
+  // The same below `upper` (at most the high watermark): read_committed reads below the LSO.
+  storage::sresult<storage::read_result> read(model::offset from, uint64_t max_bytes,
+                                              model::offset upper);
+  // The aborted transactions overlapping [from, upper) (Fetch's aborted_transactions).
+  std::vector<aborted_txn> aborted_transactions(model::offset from, model::offset upper) const {
+    return _producers.aborted_between(from, upper);
+  }
   storage::sresult<std::vector<std::byte>> read_bytes(model::offset from, uint64_t max_bytes);
 
   model::offset high_watermark() const { return _log->high_watermark(); }  // committed end

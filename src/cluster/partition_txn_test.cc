@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <future>
 
+#include "bytes/crc32c.h"
+#include "bytes/endian.h"
 #include "cluster/partition.h"
 #include "cluster/test_node.h"
 #include "storage/test_util.h"
@@ -184,6 +186,67 @@ TEST_F(PartitionTxn, OngoingTransactionsSurviveCloseAndCrash) {
   }
 }
 
+TEST_F(PartitionTxn, ReadCommittedRangeAndAbortedList) {
+  std::vector<aborted_txn> aborted;
+  {
+    auto p = open();
+    ASSERT_EQ(write(*p, txn_batch(1, 0, 0, 2)).error, error_code::none);  // 0-1 aborted
+    ASSERT_EQ(write(*p, txn_batch(2, 0, 0, 1)).error, error_code::none);  // 2 committed
+    ASSERT_EQ(write(*p, txn_batch(1, 0, 2, 1)).error, error_code::none);  // 3 aborted
+    ASSERT_EQ(marker(*p, 1, 0, txn_result::abort).error, error_code::none);  // 4
+    EXPECT_EQ(p->last_stable_offset(), model::offset(2));
+    ASSERT_EQ(write(*p, txn_batch(3, 0, 0, 1)).error, error_code::none);  // 5 ongoing
+    ASSERT_EQ(marker(*p, 2, 0, txn_result::commit).error, error_code::none);  // 6
+    EXPECT_EQ(p->last_stable_offset(), model::offset(5));
+    // read_committed stops at the LSO: batches 0-4, not producer 3's ongoing one.
+    auto r = p->read(model::offset(0), 1 << 20, p->last_stable_offset());
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->next_offset, model::offset(5));
+    auto a = p->aborted_transactions(model::offset(0), r->next_offset);
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].producer, model::producer_id(1));
+    EXPECT_EQ(a[0].first_offset, model::offset(0));
+    EXPECT_EQ(a[0].last_offset, model::offset(4));
+    EXPECT_EQ(a[0].last_stable_offset, model::offset(2));  // producer 2 was still open
+    // Ranges after the marker or before the transaction see nothing.
+    EXPECT_TRUE(p->aborted_transactions(model::offset(5), model::offset(7)).empty());
+    EXPECT_EQ(p->aborted_transactions(model::offset(4), model::offset(5)).size(), 1u);
+    EXPECT_TRUE(p->read(model::offset(5), 1 << 20, p->last_stable_offset())->empty());
+    ASSERT_EQ(marker(*p, 3, 0, txn_result::abort).error, error_code::none);  // 7
+    EXPECT_EQ(p->aborted_transactions(model::offset(0), model::offset(8)).size(), 2u);
+    aborted = p->producers().aborted();
+    ASSERT_TRUE(p->log().flush_and_wait().has_value());
+    // crash: the list is rebuilt from the log
+  }
+  {
+    auto p = open();
+    EXPECT_EQ(p->producers().aborted(), aborted);
+    ASSERT_TRUE(p->close().has_value());
+  }
+  {
+    auto p = open();  // from the snapshot of the clean close
+    EXPECT_EQ(p->producers().aborted(), aborted);
+    EXPECT_EQ(p->last_stable_offset(), model::offset(8));
+  }
+}
+
+TEST(ProducerStateTxn, SnapshotVersionOneStillReads) {
+  producer_state s;
+  producer_entry e;
+  e.epoch = model::producer_epoch(1);
+  e.last_timestamp_ms = 5;
+  s.put(model::producer_id(9), e);
+  auto bytes = s.encode();
+  // A version 1 file is the same without the trailing aborted-transaction count.
+  bytes.resize(bytes.size() - 4);
+  bytes[1] = std::byte{1};
+  uint32_t crc = bytes::crc32c(std::span<const std::byte>(bytes).subspan(6));
+  bytes::store_be<uint32_t>(bytes.data() + 2, crc);
+  auto d = producer_state::decode(bytes);
+  ASSERT_TRUE(d.has_value()) << d.error();
+  EXPECT_EQ(*d, s);
+}
+
 TEST(ProducerStateTxn, SnapshotKeepsTransactions) {
   producer_state s;
   producer_entry e;
@@ -201,6 +264,22 @@ TEST(ProducerStateTxn, SnapshotKeepsTransactions) {
   e.current_txn_first_offset = model::offset(-1);
   s.put(model::producer_id(4), e);
   EXPECT_EQ(s.first_unstable_offset(), model::offset(40));
+
+  // Aborted transactions round-trip and are forgotten with their segments.
+  model::record_batch_header h;
+  h.producer = model::producer_id(3);
+  h.epoch = model::producer_epoch(2);
+  h.base_offset = model::offset(50);
+  h.attributes = model::batch_attribute::transactional | model::batch_attribute::control;
+  s.apply(h, txn_marker{model::control_record_type::abort, 9});
+  ASSERT_EQ(s.aborted().size(), 1u);
+  EXPECT_EQ(s.aborted()[0], (aborted_txn{model::producer_id(3), model::offset(40),
+                                         model::offset(50), model::offset(51)}));
+  auto d2 = producer_state::decode(s.encode());
+  ASSERT_TRUE(d2.has_value()) << d2.error();
+  EXPECT_EQ(*d2, s);
+  s.forget_aborted_below(model::offset(51));
+  EXPECT_TRUE(s.aborted().empty());
 }
 
 }  // namespace

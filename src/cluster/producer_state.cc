@@ -20,12 +20,19 @@ namespace {
 //   entry := producer_id:i64 epoch:i16 coordinator_epoch:i32 txn_first_offset:i64
 //            last_timestamp:i64 batch_count:i8 batch*batch_count
 //   batch := first_seq:i32 last_seq:i32 first_offset:i64 last_offset:i64 timestamp:i64
+//   then (version 2) aborted_count:i32 aborted*aborted_count, ascending by last_offset
+//   aborted := producer_id:i64 first_offset:i64 last_offset:i64 last_stable_offset:i64
 constexpr size_t header_bytes = 2 + 4 + 4;
 constexpr size_t entry_fixed_bytes = 8 + 2 + 4 + 8 + 8 + 1;
 constexpr size_t batch_bytes = 4 + 4 + 8 + 8 + 8;
+constexpr size_t aborted_bytes = 4 * 8;
 static_assert(header_bytes == 10 && entry_fixed_bytes == 31 && batch_bytes == 32);
 static_assert(header_bytes + producers_per_partition_max *
                                  (entry_fixed_bytes + producer_batches_kept * batch_bytes) <
+              snapshot_bytes_max);
+static_assert(header_bytes + producers_per_partition_max *
+                                 (entry_fixed_bytes + producer_batches_kept * batch_bytes) +
+                  4 + aborted_txns_max * aborted_bytes <
               snapshot_bytes_max);
 
 class out_buf {
@@ -193,15 +200,44 @@ std::optional<ended_txn> producer_state::apply(const model::record_batch_header&
       e.batches.clear();
     }
     ended = ended_txn{h.producer, e.current_txn_first_offset, h.base_offset};
+    const bool aborted = marker && marker->type == model::control_record_type::abort &&
+                         e.current_txn_first_offset() >= 0;
     e.current_txn_first_offset = model::offset(-1);
     if (marker) e.coordinator_epoch = marker->coordinator_epoch;
     e.last_timestamp_ms = std::max(e.last_timestamp_ms, h.max_timestamp());
+    track(h.producer(), before, e);
+    if (aborted) {
+      // As Kafka: the LSO once this transaction is done is the oldest still ongoing, else the
+      // offset after the marker.
+      const model::offset lso =
+          first_unstable_offset().value_or(model::offset(h.base_offset() + 1));
+      _aborted.push_back(aborted_txn{h.producer, ended->first_offset, h.base_offset, lso});
+      if (_aborted.size() > aborted_txns_max) _aborted.erase(_aborted.begin());
+    }
   } else {
     record_batch(e, h);
+    track(h.producer(), before, e);
   }
-  track(h.producer(), before, e);
   if (inserted && _producers.size() > producers_per_partition_max) evict_oldest();
   return ended;
+}
+
+std::vector<aborted_txn> producer_state::aborted_between(model::offset from,
+                                                         model::offset upper) const {
+  std::vector<aborted_txn> out;
+  auto it = std::lower_bound(_aborted.begin(), _aborted.end(), from,
+                             [](const aborted_txn& a, model::offset o) { return a.last_offset < o; });
+  for (; it != _aborted.end(); ++it) {
+    if (it->first_offset < upper) out.push_back(*it);
+  }
+  return out;
+}
+
+void producer_state::forget_aborted_below(model::offset log_start) {
+  auto it = std::lower_bound(
+      _aborted.begin(), _aborted.end(), log_start,
+      [](const aborted_txn& a, model::offset o) { return a.last_offset < o; });
+  _aborted.erase(_aborted.begin(), it);
 }
 
 void producer_state::track(int64_t id, model::offset before, const producer_entry& e) {
@@ -265,6 +301,13 @@ std::vector<std::byte> producer_state::encode() const {
       o.put<int64_t>(b.timestamp_ms);
     }
   }
+  o.put<int32_t>(static_cast<int32_t>(_aborted.size()));
+  for (const auto& a : _aborted) {
+    o.put<int64_t>(a.producer());
+    o.put<int64_t>(a.first_offset());
+    o.put<int64_t>(a.last_offset());
+    o.put<int64_t>(a.last_stable_offset());
+  }
   auto& bytes = o.bytes();
   uint32_t crc = bytes::crc32c(std::span<const std::byte>(bytes).subspan(6));
   bytes::store_be<uint32_t>(bytes.data() + 2, crc);
@@ -275,7 +318,9 @@ result<producer_state, std::string> producer_state::decode(std::span<const std::
   if (bytes.size() < header_bytes) return fail(std::string("truncated header"));
   in_buf in(bytes);
   uint16_t version = *in.get<uint16_t>();
-  if (version != snapshot_version) return fail("unknown version " + std::to_string(version));
+  if (version != 1 && version != snapshot_version) {
+    return fail("unknown version " + std::to_string(version));
+  }
   uint32_t crc = *in.get<uint32_t>();
   if (bytes::crc32c(bytes.subspan(6)) != crc) return fail(std::string("CRC mismatch"));
   int32_t count = *in.get<int32_t>();
@@ -317,6 +362,23 @@ result<producer_state, std::string> producer_state::decode(std::span<const std::
       return fail("producer " + std::to_string(*id) + " twice");
     }
     if (txn_first() >= 0) s._ongoing.insert({txn_first(), *id});
+  }
+  if (version >= 2) {
+    auto n = in.get<int32_t>();
+    if (!n || *n < 0 || static_cast<size_t>(*n) > aborted_txns_max ||
+        static_cast<size_t>(*n) * aborted_bytes > in.remaining()) {
+      return fail(std::string("bad aborted transaction count"));
+    }
+    s._aborted.reserve(static_cast<size_t>(*n));
+    for (int32_t i = 0; i < *n; ++i) {
+      aborted_txn a{model::producer_id(*in.get<int64_t>()), model::offset(*in.get<int64_t>()),
+                    model::offset(*in.get<int64_t>()), model::offset(*in.get<int64_t>())};
+      if (a.producer() < 0 || a.first_offset() < 0 || a.last_offset() < a.first_offset() ||
+          (!s._aborted.empty() && a.last_offset <= s._aborted.back().last_offset)) {
+        return fail("bad aborted transaction " + std::to_string(i));
+      }
+      s._aborted.push_back(a);
+    }
   }
   if (in.remaining() != 0) return fail(std::to_string(in.remaining()) + " trailing bytes");
   return s;

@@ -104,6 +104,19 @@ struct txn_marker {
 std::optional<txn_marker> read_txn_marker(std::span<const std::byte> batch,
                                           const model::record_batch_header& h);
 
+// An aborted transaction, as an entry of Kafka's transaction index (AbortedTxn): a
+// read_committed consumer drops the producer's records from first_offset up to its marker.
+struct aborted_txn {
+  model::producer_id producer{-1};
+  model::offset first_offset{-1};
+  model::offset last_offset{-1};         // the abort marker's offset
+  model::offset last_stable_offset{-1};  // the LSO once this transaction ended
+  bool operator==(const aborted_txn&) const = default;
+};
+// Aborted transactions remembered per partition (and so per snapshot); beyond this the
+// oldest are forgotten (a read_committed consumer of such old data would see their records).
+inline constexpr size_t aborted_txns_max = 1'000'000;
+
 // A producer's transaction that a marker ended.
 struct ended_txn {
   model::producer_id producer{-1};
@@ -126,6 +139,11 @@ class producer_state {
     return model::offset(_ongoing.begin()->first);
   }
   size_t ongoing_count() const { return _ongoing.size(); }
+  // The aborted transactions that overlap [from, upper), oldest marker first.
+  std::vector<aborted_txn> aborted_between(model::offset from, model::offset upper) const;
+  // Forgets aborted transactions whose marker lies below `log_start` (their segments are gone).
+  void forget_aborted_below(model::offset log_start);
+  const std::vector<aborted_txn>& aborted() const { return _aborted; }
   // Every entry (DescribeProducers), unordered.
   template <typename F>
   void for_each(F&& f) const {
@@ -150,13 +168,17 @@ class producer_state {
   std::unordered_map<int64_t, producer_entry> _producers;
   // (first offset, producer id) of every ongoing transaction, so the LSO is O(1).
   std::set<std::pair<int64_t, int64_t>> _ongoing;
+  // Ascending by marker offset (markers are appended in order).
+  std::vector<aborted_txn> _aborted;
 };
 
 // ---- snapshot files: <dir>/<20-digit offset>.snapshot, holding the state of every batch
 // below that offset.
-inline constexpr uint16_t snapshot_version = 1;
+// Version 2 appends the aborted transactions; version 1 (written before transactions were
+// accepted, so with none) is still read.
+inline constexpr uint16_t snapshot_version = 2;
 // A snapshot file is never larger (producers_per_partition_max full entries, with room).
-inline constexpr size_t snapshot_bytes_max = 64 << 20;
+inline constexpr size_t snapshot_bytes_max = 128 << 20;
 
 std::string snapshot_path(const std::string& dir, model::offset o);
 // Offsets of the snapshot files in `dir`, ascending.

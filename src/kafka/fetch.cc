@@ -22,6 +22,9 @@ struct read_outcome {
   error_code error = error_code::none;
   model::offset high_watermark{-1};
   model::offset log_start{-1};
+  model::offset last_stable{-1};
+  // read_committed only: the aborted transactions overlapping the returned range.
+  std::optional<std::vector<cluster::aborted_txn>> aborted;
   std::vector<storage::file_range> ranges;  // whole batches, sent with sendfile
   uint64_t bytes = 0;
 };
@@ -38,7 +41,7 @@ struct unresolved {
 // batch) and, when the fetch may park, registers `waiter` so an append wakes it.
 net::awaitable<std::vector<read_outcome>> read_on_shard(
     cluster::partition_manager& pm, const std::vector<const fetch_want*>& wants, int64_t budget,
-    std::shared_ptr<cluster::fetch_waiter> waiter) {
+    bool read_committed, std::shared_ptr<cluster::fetch_waiter> waiter) {
   std::vector<read_outcome> out(wants.size());
   int64_t used = 0;
   for (size_t i = 0; i < wants.size(); ++i) {
@@ -50,14 +53,19 @@ net::awaitable<std::vector<read_outcome>> read_on_shard(
     }
     out[i].high_watermark = part->high_watermark();
     out[i].log_start = part->log_start_offset();
+    out[i].last_stable = part->last_stable_offset();
     if (w.fetch_offset < out[i].log_start || w.fetch_offset > out[i].high_watermark) {
       out[i].error = error_code::offset_out_of_range;
       continue;
     }
+    // read_committed reads only below the LSO, with the aborted transactions in that range
+    // (the client drops their records); read_uncommitted reads up to the high watermark.
+    const model::offset upper = read_committed ? out[i].last_stable : out[i].high_watermark;
+    if (read_committed) out[i].aborted.emplace();
     if (waiter) part->add_waiter(waiter);
-    if (used >= budget || w.fetch_offset == out[i].high_watermark) continue;
+    if (used >= budget || w.fetch_offset >= upper) continue;
     auto limit = static_cast<uint64_t>(std::clamp<int64_t>(w.max_bytes, 1, budget - used));
-    auto r = part->read(w.fetch_offset, limit);
+    auto r = part->read(w.fetch_offset, limit, upper);
     if (!r) {
       out[i].error = r.error().code == storage::errc::offset_out_of_range
                          ? error_code::offset_out_of_range
@@ -67,6 +75,9 @@ net::awaitable<std::vector<read_outcome>> read_on_shard(
     used += static_cast<int64_t>(r->bytes);
     out[i].bytes = r->bytes;
     out[i].ranges = std::move(r->ranges);
+    if (read_committed && r->bytes > 0) {
+      out[i].aborted = part->aborted_transactions(w.fetch_offset, r->next_offset);
+    }
   }
   co_return out;
 }
@@ -116,7 +127,7 @@ std::vector<std::pair<std::string, int32_t>> forgotten_of(const protocol::fetch_
 net::awaitable<std::vector<read_outcome>> read_all(cluster::partition_manager& pm,
                                                    const cluster::metadata_image& image,
                                                    const std::vector<fetch_want>& wants,
-                                                   int64_t budget,
+                                                   int64_t budget, bool read_committed,
                                                    std::shared_ptr<cluster::fetch_waiter> waiter) {
   std::map<unsigned, std::vector<size_t>> by_shard;
   for (size_t i = 0; i < wants.size(); ++i) {
@@ -133,7 +144,8 @@ net::awaitable<std::vector<read_outcome>> read_all(cluster::partition_manager& p
     indexes.push_back(&idx);
   }
   auto results = co_await cluster::on_shards<std::vector<read_outcome>>(
-      pm.shards(), shards, [&](size_t i) { return read_on_shard(pm, groups[i], budget, waiter); });
+      pm.shards(), shards, [&](size_t i) { return read_on_shard(pm, groups[i], budget, read_committed, waiter);
+      });
   std::vector<read_outcome> out(wants.size());
   for (size_t g = 0; g < groups.size(); ++g) {
     for (size_t k = 0; k < indexes[g]->size(); ++k)
@@ -147,9 +159,18 @@ partition_data partition_response(int32_t index, const read_outcome& r) {
   d.partition_index = model::partition_id(index);
   d.error_code = r.error;
   d.high_watermark = r.high_watermark;
-  d.last_stable_offset = r.high_watermark;  // no transactions yet: LSO = high watermark
+  d.last_stable_offset = r.last_stable;
   d.log_start_offset = r.log_start;
   d.aborted_transactions = std::nullopt;
+  if (r.aborted) {
+    auto& list = d.aborted_transactions.emplace();
+    list.reserve(r.aborted->size());
+    for (const auto& a : *r.aborted) {
+      auto& t = list.emplace_back();
+      t.producer_id = a.producer;
+      t.first_offset = a.first_offset;
+    }
+  }
   return d;
 }
 
@@ -229,6 +250,8 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
   const auto wait = std::chrono::milliseconds(std::clamp(req.max_wait_ms, 0, max_wait_ms_max));
   const auto deadline = std::chrono::steady_clock::now() + wait;
   const int64_t budget = std::clamp<int64_t>(req.max_bytes, 1, fetch_bytes_max);
+  // Fetch v4+ (KIP-98): 1 = READ_COMMITTED.
+  const bool read_committed = v >= 4 && req.isolation_level == 1;
   std::vector<read_outcome> reads;
   const auto home = co_await asio::this_coro::executor;
   for (;;) {
@@ -236,7 +259,7 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
     // No co_await inside a conditional expression: g++ 12 mishandles its temporaries.
     std::shared_ptr<cluster::fetch_waiter> waiter;
     if (may_park) waiter = std::make_shared<cluster::fetch_waiter>(home);
-    reads = co_await read_all(pm, img, session.wants, budget, waiter);
+    reads = co_await read_all(pm, img, session.wants, budget, read_committed, waiter);
     int64_t total = 0;
     bool failed = false;
     for (const auto& r : reads) {

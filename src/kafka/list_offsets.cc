@@ -26,6 +26,7 @@ struct item {
   protocol::uuid topic_id;
   int32_t partition = 0;
   int64_t timestamp = 0;
+  bool read_committed = false;
 };
 
 offset_answer storage_failure(const storage::storage_error& e) {
@@ -128,13 +129,18 @@ net::awaitable<std::optional<protocol::list_offsets_response>> serve_list_offset
         rp.error_code = error_code::unknown_topic_or_partition;
         continue;
       }
-      items.push_back({info->name, info->id, p.partition_index(), p.timestamp});
+      // v2+ (KIP-98): READ_COMMITTED sees the latest offset as the last stable offset.
+      items.push_back({info->name, info->id, p.partition_index(), p.timestamp,
+                       ctx.version() >= 2 && request.isolation_level == 1});
       slots.emplace_back(ti, pi);
     }
   }
   auto answers = co_await for_each_partition<item, offset_answer>(
       pm, items, [](const item& it, cluster::partition* p) -> offset_answer {
         if (!p) return {error_code::not_leader_or_follower, -1, -1};
+        if (it.read_committed && it.timestamp == latest) {
+          return {error_code::none, p->last_stable_offset()(), -1};
+        }
         return list_offset(*p, it.timestamp);
       });
   for (size_t i = 0; i < answers.size(); ++i) {
