@@ -201,7 +201,7 @@ int serve(int argc, char** argv) {
 
   kafka::broker_services* services_ptr = nullptr;
   net::server server(shards, limits_from(cfg),
-                     [&services_ptr](const net::connection_info& c, std::vector<std::byte> f) {
+                     [&services_ptr](const net::connection_info& c, net::frame_bytes f) {
                        return kafka::dispatch(*services_ptr, c, std::move(f));
                      });
   for (auto& l : listeners) {

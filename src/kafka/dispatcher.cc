@@ -33,7 +33,7 @@ net::handler_result refuse_malformed(const request_context& ctx, std::string_vie
 
 net::awaitable<net::handler_result> dispatch(broker_services& services,
                                              const net::connection_info& connection,
-                                             std::vector<std::byte> frame) {
+                                             net::frame_bytes frame) {
   auto header = protocol::parse_request_header(frame);
   if (!header) {
     log::warn("kafka", "closing connection {} from {}: unreadable request header: {}",

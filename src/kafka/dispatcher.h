@@ -15,6 +15,6 @@ namespace vltava::kafka {
 
 net::awaitable<net::handler_result> dispatch(broker_services& services,
                                              const net::connection_info& connection,
-                                             std::vector<std::byte> frame);
+                                             net::frame_bytes frame);
 
 }  // namespace vltava::kafka

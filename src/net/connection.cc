@@ -83,7 +83,7 @@ awaitable<void> connection::read_loop() {
       break;
     }
     if (!co_await wait_for_queue_memory(size)) break;
-    std::vector<std::byte> frame(static_cast<size_t>(size));
+    frame_bytes frame(static_cast<size_t>(size));
     bool got = co_await read_with_timeout(asio::buffer(frame));
     if (!got) {
       _shared->queued_request_bytes -= size;
@@ -120,7 +120,7 @@ awaitable<bool> connection::wait_for_queue_memory(int32_t size) {
   co_return false;
 }
 
-awaitable<void> connection::run_handler(std::shared_ptr<slot> s, std::vector<std::byte> frame) {
+awaitable<void> connection::run_handler(std::shared_ptr<slot> s, frame_bytes frame) {
   auto self = shared_from_this();
   const int64_t size = static_cast<int64_t>(frame.size());
   try {

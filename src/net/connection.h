@@ -35,7 +35,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
   awaitable<void> read_loop();
   awaitable<void> write_loop();
-  awaitable<void> run_handler(std::shared_ptr<slot> s, std::vector<std::byte> frame);
+  awaitable<void> run_handler(std::shared_ptr<slot> s, frame_bytes frame);
   awaitable<bool> send(const response& r);
   awaitable<bool> send_file(const file_range& f);
   awaitable<bool> wait_for_queue_memory(int32_t size);

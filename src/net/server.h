@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/default_init_allocator.h"
 #include "base/result.h"
 #include "net/asio.h"
 #include "net/listener_address.h"
@@ -39,10 +40,14 @@ struct connection_info {
   unsigned shard = 0;
 };
 
-// Handles one request frame (size prefix removed) on the connection's shard. Exceptions close
-// the connection (and are logged); they are for programmer errors, not for bad input.
+// A request frame (size prefix removed) as read from the socket: allocated without
+// zero-filling, since the read overwrites every byte.
+using frame_bytes = std::vector<std::byte, default_init_allocator<std::byte>>;
+
+// Handles one request frame on the connection's shard. Exceptions close the connection (and
+// are logged); they are for programmer errors, not for bad input.
 using request_handler =
-    std::function<awaitable<handler_result>(const connection_info&, std::vector<std::byte>)>;
+    std::function<awaitable<handler_result>(const connection_info&, frame_bytes)>;
 
 class connection;
 

@@ -76,7 +76,7 @@ net::response bytes_response(const std::string& s) {
 
 // Test protocol: "d<ms>:<text>" answers <text> after <ms>; "none" answers nothing; "throw"
 // throws; "file" answers with a file range; "close" answers and closes.
-awaitable<handler_result> test_handler(const connection_info&, std::vector<std::byte> frame) {
+awaitable<handler_result> test_handler(const connection_info&, frame_bytes frame) {
   std::string s(reinterpret_cast<const char*>(frame.data()), frame.size());
   if (s == "none") co_return handler_result{};
   if (s == "throw") throw std::runtime_error("test handler failure");
