@@ -151,6 +151,16 @@ partition::partition(asio::io_context& shard, protocol::uuid topic_id,
   _producers_expired_ms = now_ms();
   // The log lives as long as this partition: `this` outlives the listener.
   _log->set_roll_listener([this](model::offset) { _snapshot_due = true; });
+  storage::compaction_bounds bounds;
+  bounds.first_unstable = [this] { return _producers.first_unstable_offset(); };
+  bounds.aborted = [this](model::offset from, model::offset upper) {
+    std::vector<storage::aborted_range> out;
+    for (const auto& a : _producers.aborted_between(from, upper)) {
+      out.push_back({a.producer(), a.first_offset, a.last_offset});
+    }
+    return out;
+  };
+  _log->set_compaction_bounds(std::move(bounds));
 }
 
 void partition::rebuild_producers() {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <future>
 
 #include "bytes/crc32c.h"
@@ -228,6 +229,71 @@ TEST_F(PartitionTxn, ReadCommittedRangeAndAbortedList) {
     EXPECT_EQ(p->producers().aborted(), aborted);
     EXPECT_EQ(p->last_stable_offset(), model::offset(8));
   }
+}
+
+std::vector<std::byte> kv_batch(int64_t pid, int32_t seq, const std::string& k,
+                                const std::string& v) {
+  model::batch_options o;
+  o.producer = model::producer_id(pid);
+  o.epoch = model::producer_epoch(0);
+  o.base_sequence = model::sequence(seq);
+  o.transactional = pid >= 0 ? model::is_transactional::yes : model::is_transactional::no;
+  if (pid < 0) o.base_sequence = model::sequence(-1);
+  model::record_batch_builder b(o);
+  b.add(model::timestamp_ms(testing::now_ms()), std::as_bytes(std::span(k)),
+        std::as_bytes(std::span(v)));
+  return b.build().value();
+}
+
+TEST_F(PartitionTxn, CompactionDropsAbortedAndStopsAtFirstUnstable) {
+  partition_settings s;
+  s.log.segment_bytes = 1;  // every batch in its own segment
+  s.log.cleanup = storage::cleanup_policy{false, true};
+  auto l = storage::log::open(io, flusher, dir, {"t", model::partition_id(0)}, s.log);
+  ASSERT_TRUE(l.has_value()) << l.error().message;
+  partition p(ctx, protocol::uuid{}, std::move(*l), s);
+  ASSERT_EQ(write(p, kv_batch(1, 0, "a", "good")).error, error_code::none);   // 0
+  ASSERT_EQ(marker(p, 1, 0, txn_result::commit).error, error_code::none);     // 1
+  ASSERT_EQ(write(p, kv_batch(2, 0, "a", "aborted")).error, error_code::none);  // 2
+  ASSERT_EQ(marker(p, 2, 0, txn_result::abort).error, error_code::none);      // 3
+  ASSERT_EQ(write(p, kv_batch(3, 0, "b", "open")).error, error_code::none);   // 4 ongoing
+  ASSERT_EQ(write(p, kv_batch(-1, 0, "b", "plain")).error, error_code::none);  // 5
+  ASSERT_EQ(write(p, kv_batch(-1, 0, "c", "tail")).error, error_code::none);   // 6
+  EXPECT_EQ(p.last_stable_offset(), model::offset(4));
+  auto job = p.log().begin_compaction(true);
+  ASSERT_TRUE(job.has_value());
+  EXPECT_LE(job->clean_end(), model::offset(4));  // never past the first unstable offset
+  ASSERT_TRUE(job->run().has_value());
+  ASSERT_TRUE(p.log().finish_compaction(*job).has_value());
+
+  // What is left: offset -> (control?, value).
+  std::map<int64_t, std::string> left;
+  auto bytes = p.log().read_bytes(model::offset(0), 1 << 20);
+  ASSERT_TRUE(bytes.has_value());
+  std::span<const std::byte> rest(*bytes);
+  while (!rest.empty()) {
+    auto h = model::parse_header(rest);
+    ASSERT_TRUE(h.has_value());
+    auto batch = rest.first(h->size_bytes());
+    if (h->is_control()) {
+      left[h->base_offset()] = "marker";
+    } else {
+      auto sec = model::batch_records(batch, *h, 1 << 20);
+      auto recs = model::read_records(sec->bytes(), h->record_count);
+      ASSERT_TRUE(recs.has_value());
+      for (const auto& r : *recs) {
+        left[h->base_offset() + r.offset_delta] =
+            std::string(reinterpret_cast<const char*>(r.value->data()), r.value->size());
+      }
+    }
+    rest = rest.subspan(h->size_bytes());
+  }
+  // The aborted "a" neither survives nor displaces the committed one; markers stay; the open
+  // transaction's "b" is not cleaned although "plain" overwrites it later.
+  std::map<int64_t, std::string> want{{0, "good"}, {1, "marker"}, {3, "marker"},
+                                      {4, "open"}, {5, "plain"},  {6, "tail"}};
+  EXPECT_EQ(left, want);
+  ASSERT_TRUE(p.close().has_value());
 }
 
 TEST(ProducerStateTxn, SnapshotVersionOneStillReads) {

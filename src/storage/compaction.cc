@@ -21,6 +21,21 @@ sresult<model::records_section> records_of(std::span<const std::byte> batch,
 
 }  // namespace
 
+void compaction_job::set_aborted(std::vector<aborted_range> a) {
+  _aborted.clear();
+  for (const auto& r : a) _aborted[r.producer].emplace_back(r.first(), r.last());
+}
+
+bool compaction_job::aborted(const model::record_batch_header& h) const {
+  if (!h.is_transactional() || h.is_control() || _aborted.empty()) return false;
+  auto it = _aborted.find(h.producer());
+  if (it == _aborted.end()) return false;
+  for (const auto& [first, last] : it->second) {
+    if (h.base_offset() >= first && h.base_offset() <= last) return true;
+  }
+  return false;
+}
+
 sresult<void> compaction_job::build_map() {
   for (auto& s : _sources) {
     // Segments are wholly clean or wholly dirty (first_dirty is a segment base). Keys of the
@@ -29,7 +44,7 @@ sresult<void> compaction_job::build_map() {
     std::optional<storage_error> err;
     auto r = scan_batches(*s.log, 0, s.size, true, [&](const batch_ref& b, auto bytes) {
       const auto& h = b.header;
-      if (h.is_control()) return scan_action::next;
+      if (h.is_control() || aborted(h)) return scan_action::next;  // never wins a key
       auto sec = records_of(bytes, h);
       if (!sec) {
         err = sec.error();
@@ -80,6 +95,12 @@ sresult<void> compaction_job::clean(source& s) {
   auto r = scan_batches(*s.log, 0, s.size, true, [&](const batch_ref& b, auto bytes) {
     const auto& h = b.header;
     if (h.is_control()) return emit(bytes) ? scan_action::next : scan_action::stop;
+    if (aborted(h)) {
+      // An aborted transaction's records are gone for every reader once cleaned.
+      _stats.records_removed += static_cast<uint64_t>(h.record_count);
+      s.changed = true;
+      return scan_action::next;
+    }
     auto sec = records_of(bytes, h);
     if (!sec) {
       err = sec.error();

@@ -694,9 +694,14 @@ std::optional<compaction_job> log::begin_compaction(bool force) {
   std::vector<compaction_job::source> sources;
   uint64_t total = 0, dirty = 0;
   offset clean_end = _segments.begin()->first;
+  // Never past the first unstable offset: data of ongoing transactions stays as written.
+  offset upper = _high_watermark;
+  if (_compaction_bounds.first_unstable) {
+    if (auto fu = _compaction_bounds.first_unstable()) upper = std::min(upper, *fu);
+  }
   for (auto it = _segments.begin(); std::next(it) != _segments.end(); ++it) {
     offset next_base = std::next(it)->first;
-    if (next_base > _high_watermark) break;
+    if (next_base > upper) break;
     auto mts = it->second->max_timestamp();
     if (!mts || now - *mts < _cfg.min_compaction_lag_ms) break;
     auto& s = *it->second;
@@ -710,7 +715,11 @@ std::optional<compaction_job> log::begin_compaction(bool force) {
                     _cfg.min_cleanable_dirty_ratio) {
     return std::nullopt;
   }
-  return compaction_job(_io, _dir, _cfg, now, _first_dirty, clean_end, std::move(sources));
+  compaction_job job(_io, _dir, _cfg, now, _first_dirty, clean_end, std::move(sources));
+  if (_compaction_bounds.aborted) {
+    job.set_aborted(_compaction_bounds.aborted(_segments.begin()->first, clean_end));
+  }
+  return job;
 }
 
 sresult<compaction_stats> log::finish_compaction(compaction_job& job) {

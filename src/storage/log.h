@@ -129,6 +129,9 @@ class log {
   // Called on the shard thread when an append rolls to a new segment, with its base offset
   // (the partition snapshots its producer state then).
   void set_roll_listener(std::function<void(model::offset)> fn) { _roll_listener = std::move(fn); }
+  // Transactions, for compaction (compaction.h): set by the owner (the partition) on the shard
+  // thread; begin_compaction calls them there.
+  void set_compaction_bounds(compaction_bounds b) { _compaction_bounds = std::move(b); }
 
   // Removes every batch that ends at or after `o` (a replica that diverged). A batch holding
   // `o` goes entirely, so the new log end may be below `o`. Returns the new log end.
@@ -212,6 +215,7 @@ class log {
   std::vector<pending_delete> _pending_deletes;
   std::function<void(const append_result&)> _append_listener;
   std::function<void(model::offset)> _roll_listener;
+  compaction_bounds _compaction_bounds;
   recovery_report _report;
   bool _closed = false;
   model::offset _first_dirty;  // compaction: everything below was cleaned once
