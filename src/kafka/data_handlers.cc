@@ -3,9 +3,11 @@
 // - Produce 0-2 carry message formats v0/v1, Fetch 0-3 answer in them: Kafka 4 dropped both
 //   (KIP-896) and the log holds RecordBatch v2 only, so those versions are not offered.
 // - InitProducerId 6 (two-phase commit, KIP-939) waits for the transaction coordinator.
+// - DescribeProducers 0 (KIP-664) is served from each partition's producer state.
 
 #include "kafka/delete_records.h"
 #include "kafka/describe_log_dirs.h"
+#include "kafka/describe_producers.h"
 #include "kafka/fetch.h"
 #include "kafka/handler.h"
 #include "kafka/init_producer_id.h"
@@ -26,6 +28,7 @@ std::span<const handler> data_handlers() {
       make_handler<protocol::describe_log_dirs_api, &serve_describe_log_dirs>(),
       make_handler<protocol::init_producer_id_api, &serve_init_producer_id>(
           0, init_producer_id_max_version),
+      make_handler<protocol::describe_producers_api, &serve_describe_producers>(),
   };
   return handlers;
 }
