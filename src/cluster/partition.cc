@@ -429,7 +429,11 @@ net::awaitable<append_outcome> partition::write_marker(model::producer_id pid,
 
 model::offset partition::last_stable_offset() const {
   const model::offset hw = high_watermark();
-  if (auto first = _producers.first_unstable_offset()) return std::min(*first, hw);
+  // Retention or DeleteRecords may have removed the start of an open transaction: the LSO is
+  // then the log start, as Kafka's (nothing below it can be read anyway).
+  if (auto first = _producers.first_unstable_offset()) {
+    return std::max(std::min(*first, hw), log_start_offset());
+  }
   return hw;
 }
 

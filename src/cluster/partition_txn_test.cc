@@ -94,6 +94,16 @@ TEST_F(PartitionTxn, LastStableOffsetWithInterleavedProducers) {
   ASSERT_TRUE(p->close().has_value());
 }
 
+TEST_F(PartitionTxn, LastStableOffsetNeverBelowLogStart) {
+  auto p = open();
+  ASSERT_EQ(write(*p, txn_batch(1, 0, 0, 2)).error, error_code::none);  // 0-1 open
+  ASSERT_EQ(write(*p, testing::batch(3, testing::now_ms())).error, error_code::none);  // 2-4
+  EXPECT_EQ(p->last_stable_offset(), model::offset(0));
+  ASSERT_TRUE(p->log().set_log_start_offset(model::offset(3)).has_value());  // DeleteRecords
+  EXPECT_EQ(p->last_stable_offset(), model::offset(3));
+  ASSERT_TRUE(p->close().has_value());
+}
+
 TEST_F(PartitionTxn, MarkerFencingAndResends) {
   auto p = open();
   ASSERT_EQ(write(*p, txn_batch(7, 3, 0, 1)).error, error_code::none);
