@@ -45,11 +45,13 @@ partition_settings topic_settings(const config::config_set& broker, const topic_
   auto cfg = config::topic_config(broker, overrides);
   if (!cfg) {
     log::warn(module, "topic {}: invalid config ({}); using broker defaults", t.name, cfg.error());
-    auto defaults = config::topic_config(broker, {});
-    VLTAVA_ASSERT(defaults.has_value(), "broker defaults make a valid topic config");
-    return settings_from(defaults.value());
+    cfg = config::topic_config(broker, {});
+    VLTAVA_ASSERT(cfg.has_value(), "broker defaults make a valid topic config");
   }
-  return settings_from(cfg.value());
+  partition_settings s = settings_from(cfg.value());
+  // A broker-wide setting with no topic-level name in Kafka.
+  s.producer_id_expiration_ms = broker.get_int("producer.id.expiration.ms");
+  return s;
 }
 
 }  // namespace

@@ -126,6 +126,14 @@ TEST(Partition, RefusesBadBatches) {
   EXPECT_EQ(append(old_magic).error, protocol::error_code::invalid_record);
 }
 
+TEST(PartitionManager, ProducerIdExpirationComesFromTheBrokerConfig) {
+  test_node node(2, {{"producer.id.expiration.ms", "1234"}});
+  node.manager->apply_image_and_wait(node.image({{"t", 1}}));
+  EXPECT_EQ(node.on_owner("t", 0,
+                          [](partition* p) { return p->settings().producer_id_expiration_ms; }),
+            1234);
+}
+
 // AlterConfigs on a topic reaches its open log without a restart: a smaller segment.bytes rolls
 // the next append, a new retention.ms is what housekeeping uses.
 TEST(PartitionManager, ChangedTopicConfigsReachTheOpenLog) {
