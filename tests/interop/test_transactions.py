@@ -21,6 +21,7 @@ Until the broker has a transaction coordinator, InitProducerId with a transactio
 TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53) and every test here skips, saying so."""
 
 import collections
+import json
 import os
 import random
 import struct
@@ -40,8 +41,10 @@ pytestmark = pytest.mark.process
 
 # The timed-out-transaction check runs every 500 ms (Kafka: 10 s), so a hung transaction with a
 # 3 s timeout is aborted within ~3.5 s; groups start without the 3 s initial rebalance delay.
+# kafkajs has no static membership: a 2 s session (Kafka's floor is 6 s) lets the group drop a
+# killed kafkajs processor sooner.
 TXN_SETS = ("transaction.abort.timed.out.transaction.cleanup.interval.ms=500",
-            "group.initial.rebalance.delay.ms=100")
+            "group.initial.rebalance.delay.ms=100", "group.min.session.timeout.ms=1000")
 
 
 def start_txn_broker():
@@ -387,6 +390,8 @@ def test_consume_transform_produce_kill9(tbroker, topic_name, children):
         return child
 
     in_txn = run_killed_processors(spawn, CTP_KILLS, rng)
+    print("consume-transform-produce: seed %d, %d of %d kills inside a transaction" % (
+        seed, in_txn, CTP_KILLS))
     finish_processor(spawn(CTP_KILLS), tbroker.bootstrap, cfg["group"], src, CTP_MESSAGES,
                      CTP_PARTITIONS, 120)
     append_sentinels(tbroker.bootstrap, dst, CTP_PARTITIONS)
@@ -396,6 +401,43 @@ def test_consume_transform_produce_kill9(tbroker, topic_name, children):
     except AssertionError as e:
         raise AssertionError("seed %d, %d of %d kills inside a transaction: %s" % (
             seed, in_txn, CTP_KILLS, e))
+
+
+# ---- kafkajs consume-transform-produce, processor killed -9 -----------------------------------
+
+JS_MESSAGES = 1000
+JS_KILLS = 6
+
+
+def test_kafkajs_consume_transform_produce_kill9(tbroker, topic_name, children):
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    src, dst = topic_name + "-in", topic_name + "-out"
+    tbroker.create_topic(src, CTP_PARTITIONS)
+    tbroker.create_topic(dst, CTP_PARTITIONS)
+    fill_input(tbroker.bootstrap, src, JS_MESSAGES, CTP_PARTITIONS)
+    cfg = {"bootstrap": tbroker.bootstrap, "input": src, "output": dst, "group": new_id("js"),
+           "transactional_id": new_id("js"), "max_batch": 20, "session_ms": 2000,
+           "per_message_ms": 3}
+
+    def spawn(_k):
+        child = TxnChild("kafkajs", cfg, cmd=[NODE, os.path.join(HERE, "js", "transactions.js"),
+                                              json.dumps(cfg)])
+        children.append(child)
+        return child
+
+    in_txn = run_killed_processors(spawn, JS_KILLS, rng)
+    print("kafkajs consume-transform-produce: seed %d, %d of %d kills inside a transaction" % (
+        seed, in_txn, JS_KILLS))
+    finish_processor(spawn(JS_KILLS), tbroker.bootstrap, cfg["group"], src, JS_MESSAGES,
+                     CTP_PARTITIONS, 120)
+    append_sentinels(tbroker.bootstrap, dst, CTP_PARTITIONS)
+    got = read_confluent(tbroker.bootstrap, dst, CTP_PARTITIONS, "read_committed")
+    try:
+        assert_copied_exactly_once(got, JS_MESSAGES, CTP_PARTITIONS)
+    except AssertionError as e:
+        raise AssertionError("seed %d, %d of %d kills inside a transaction: %s" % (
+            seed, in_txn, JS_KILLS, e))
 
 
 # ---- e. broker kill -9 while transactions commit ----------------------------------------------
@@ -410,7 +452,7 @@ def test_broker_kill9_during_commits(own_tbroker, topic_name, children):
                                        "partitions": partitions, "per": per})
     children.append(committer)
     committer.wait(lambda evs: sum(e["e"] == "commit" for e in evs) >= 3, 60, "3 commits")
-    for _ in range(4):
+    for _ in range(6):
         before = committer.count("commit")
         time.sleep(rng.uniform(0, 0.5))
         own_tbroker.restart(kill9=True)
