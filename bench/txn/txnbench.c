@@ -1,7 +1,7 @@
 /* txnbench: transactional produce throughput against plain and idempotent produce, over
  * librdkafka's C API (bench/txn/run.sh, bench/README.md "Transactions (issue 7)").
  *
- *   txnbench -b BOOT -n COUNT [-s BYTES] [-p PARTITIONS] [-r ROUNDS]
+ *   txnbench -b BOOT -n COUNT [-s BYTES] [-p PARTITIONS] [-r ROUNDS] [-l LINGER_MS]
  *
  * Creates one topic per case and round (PARTITIONS partitions, messages spread round robin), then
  * in every round runs the cases one after another, in a rotated order so none is always first:
@@ -31,6 +31,9 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static const char* usage =
+    "txnbench -b BOOT -n COUNT [-s BYTES] [-p PARTITIONS] [-r ROUNDS] [-l LINGER_MS]";
+
 static void die(const char* what, const char* detail) {
   fprintf(stderr, "txnbench: %s: %s\n", what, detail);
   exit(1);
@@ -52,6 +55,7 @@ struct options {
   long size;
   int partitions;
   int rounds;
+  const char* linger_ms;
 };
 
 static long failed;
@@ -62,7 +66,7 @@ static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaqu
   if (m->err && !failed++) fprintf(stderr, "txnbench: delivery: %s\n", rd_kafka_err2str(m->err));
 }
 
-/* Same settings for every case but idempotence and transactions: 5 ms linger, 1 MB batches, a
+/* Same settings for every case but idempotence and transactions: linger (5 ms), 1 MB batches, a
  * client queue bounded at 32 MiB. */
 static rd_kafka_t* new_producer(const struct options* o, int c, const char* tid) {
   char errstr[512];
@@ -70,7 +74,7 @@ static rd_kafka_t* new_producer(const struct options* o, int c, const char* tid)
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   set(conf, "bootstrap.servers", o->bootstrap);
   set(conf, "acks", "all");
-  set(conf, "linger.ms", "5");
+  set(conf, "linger.ms", o->linger_ms);
   set(conf, "batch.size", "1000000");
   set(conf, "batch.num.messages", "1000000");
   set(conf, "queue.buffering.max.messages", "100000");
@@ -162,20 +166,21 @@ static double run_case(const struct options* o, int c, const char* topic, const 
 
 int main(int argc, char** argv) {
   struct options o = {.bootstrap = NULL, .count = 200000, .size = 1024, .partitions = 3,
-                      .rounds = 3};
+                      .rounds = 3, .linger_ms = "5"};
   int opt;
-  while ((opt = getopt(argc, argv, "b:n:s:p:r:")) != -1) {
+  while ((opt = getopt(argc, argv, "b:n:s:p:r:l:")) != -1) {
     switch (opt) {
       case 'b': o.bootstrap = optarg; break;
       case 'n': o.count = atol(optarg); break;
       case 's': o.size = atol(optarg); break;
       case 'p': o.partitions = atoi(optarg); break;
       case 'r': o.rounds = atoi(optarg); break;
-      default: die("usage", "txnbench -b BOOT -n COUNT [-s BYTES] [-p PARTITIONS] [-r ROUNDS]");
+      case 'l': o.linger_ms = optarg; break;
+      default: die("usage", usage);
     }
   }
   if (!o.bootstrap || o.count <= 0 || o.size <= 0 || o.partitions <= 0 || o.rounds <= 0)
-    die("usage", "txnbench -b BOOT -n COUNT [-s BYTES] [-p PARTITIONS] [-r ROUNDS]");
+    die("usage", usage);
 
   /* Values: a deterministic pseudo-random pool; message i starts at a different place. */
   size_t pool = 1 << 20;
