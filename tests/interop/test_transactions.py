@@ -43,24 +43,34 @@ pytestmark = pytest.mark.process
 # 3 s timeout is aborted within ~3.5 s; groups start without the 3 s initial rebalance delay.
 # kafkajs has no static membership: a 2 s session (Kafka's floor is 6 s) lets the group drop a
 # killed kafkajs processor sooner.
+# A small __transaction_state (Kafka: 50 partitions) and a 60 s transaction.max.timeout.ms
+# (Kafka: 15 min) that the raw checks below test against.
+TXN_STATE_PARTITIONS = 4
+MAX_TIMEOUT_MS = 60000
 TXN_SETS = ("transaction.abort.timed.out.transaction.cleanup.interval.ms=500",
-            "group.initial.rebalance.delay.ms=100", "group.min.session.timeout.ms=1000")
+            "group.initial.rebalance.delay.ms=100", "group.min.session.timeout.ms=1000",
+            "transaction.state.log.num.partitions=%d" % TXN_STATE_PARTITIONS,
+            "transaction.max.timeout.ms=%d" % MAX_TIMEOUT_MS)
 
 
 def start_txn_broker():
     """A vltava broker with TXN_SETS; skips the test when the broker has no transaction
-    coordinator yet."""
+    coordinator yet (or does not know these settings)."""
+    refused = None
     try:
         b = harness.VltavaBroker(extra_sets=TXN_SETS)
     except AssertionError as e:
-        if "transaction.abort.timed.out" not in str(e):
+        if "transaction." not in str(e):
             raise
-        b = harness.VltavaBroker()  # refuses the key: no coordinator either, skipped below
+        refused = str(e).splitlines()[-1]
+        b = harness.VltavaBroker()
     error, _, _ = test_idempotence.init_producer_id(b.bootstrap, "txn-probe")
-    if error != 0:
+    if error != 0 or refused:
         b.stop()
-        pytest.skip("no transaction coordinator on this broker yet: InitProducerId with a "
-                    "transactional.id answers %d" % error)
+        if error != 0:
+            pytest.skip("no transaction coordinator on this broker yet: InitProducerId with a "
+                        "transactional.id answers %d" % error)
+        pytest.skip("the broker refuses the transaction settings %s: %s" % (TXN_SETS, refused))
     return b
 
 
@@ -185,6 +195,65 @@ def fenced(err):
 
 def new_id(prefix):
     return "%s-%s" % (prefix, os.urandom(4).hex())
+
+
+# ---- the coordinator over a raw socket --------------------------------------------------------
+
+def init_producer_id_raw(address, transactional_id, timeout_ms):
+    """InitProducerId v1 with a transactional id; returns (error, producer id, epoch)."""
+    t = transactional_id.encode()
+    body = struct.pack(">h", len(t)) + t + struct.pack(">i", timeout_ms)
+    with test_idempotence.connect(address) as s:
+        s.sendall(harness.frame(22, 1, 31, body))
+        cid, resp = harness.recv_response(s)
+    assert cid == 31
+    _throttle, error, pid, epoch = struct.unpack(">ihqh", resp[:16])
+    return error, pid, epoch
+
+
+def find_coordinator_raw(address, key, key_type):
+    """FindCoordinator v1; returns (error, node id, host, port)."""
+    k = key.encode()
+    body = struct.pack(">h", len(k)) + k + struct.pack(">b", key_type)
+    with test_idempotence.connect(address) as s:
+        s.sendall(harness.frame(10, 1, 32, body))
+        cid, resp = harness.recv_response(s)
+    assert cid == 32
+    _throttle, error, msg_len = struct.unpack(">ihh", resp[:8])
+    pos = 8 + max(msg_len, 0)
+    node, host_len = struct.unpack(">ih", resp[pos:pos + 6])
+    host = resp[pos + 6:pos + 6 + host_len].decode()
+    (port,) = struct.unpack(">i", resp[pos + 6 + host_len:pos + 10 + host_len])
+    return error, node, host, port
+
+
+def test_find_coordinator_and_epoch_bump(tbroker):
+    tid = new_id("raw")
+    error, node, host, port = find_coordinator_raw(tbroker.bootstrap, tid, 1)
+    assert (error, "%s:%d" % (host, port)) == (0, tbroker.bootstrap), node
+    first = init_producer_id_raw(tbroker.bootstrap, tid, 10000)
+    assert first[0] == 0 and first[1] >= 0 and first[2] == 0, first
+    # The same transactional.id again: same producer id, next epoch (fencing the first).
+    assert init_producer_id_raw(tbroker.bootstrap, tid, 10000) == (0, first[1], 1)
+    other = init_producer_id_raw(tbroker.bootstrap, new_id("raw"), 10000)
+    assert other[0] == 0 and other[1] != first[1], other
+
+
+def test_timeout_above_max_refused(tbroker):
+    error, pid, _ = init_producer_id_raw(tbroker.bootstrap, new_id("max"), MAX_TIMEOUT_MS + 1)
+    assert (error, pid) == (50, -1)  # INVALID_TRANSACTION_TIMEOUT
+    assert init_producer_id_raw(tbroker.bootstrap, new_id("max"), MAX_TIMEOUT_MS)[0] == 0
+
+
+def test_transaction_state_topic(tbroker):
+    from confluent_kafka.admin import AdminClient
+
+    txn_producer(tbroker.bootstrap, new_id("state"))
+    topics = AdminClient({"bootstrap.servers": tbroker.bootstrap}).list_topics(
+        "__transaction_state", timeout=30).topics
+    t = topics.get("__transaction_state")
+    assert t is not None and not t.error, t and t.error
+    assert len(t.partitions) == TXN_STATE_PARTITIONS
 
 
 # ---- a. visibility ----------------------------------------------------------------------------
@@ -474,3 +543,6 @@ def test_broker_kill9_during_commits(own_tbroker, topic_name, children):
         seed, dict(list(partial.items())[:5]))
     lost = sorted(acked - set(seen))
     assert not lost, "seed %d: acknowledged commits missing: %s" % (seed, lost[:10])
+    aborted = {e["i"] for e in committer.of("abort")}
+    assert not aborted & set(seen), "seed %d: aborted transactions visible: %s" % (
+        seed, sorted(aborted & set(seen))[:10])
