@@ -8,8 +8,9 @@
 - A hung transaction (producer killed -9 inside it) is aborted after transaction.timeout.ms and
   a read_committed consumer then reads past it.
 - Consume-transform-produce (txn_clients.py processor): killed -9 at random points 20 times and
-  restarted; a read_committed reader of the output sees every input message exactly once, in
-  input order per partition.
+  restarted, twice frozen (SIGSTOP) while a successor takes over and then resumed as a zombie
+  that must be fenced; a read_committed reader of the output sees every input message exactly
+  once, in input order per partition.
 - Broker kill -9 while a producer commits 3-partition transactions in a loop: afterwards every
   transaction is visible on all partitions or on none, and every acknowledged commit entirely.
 - kafkajs (js/transactions.js): the same consume-transform-produce with sendOffsets, killed -9.
@@ -24,7 +25,9 @@ import collections
 import json
 import os
 import random
+import signal
 import struct
+import subprocess
 import time
 
 import pytest
@@ -368,6 +371,54 @@ def test_hung_transaction_aborted_after_timeout(tbroker, topic_name, children):
     assert list_offsets_read_committed(tbroker.bootstrap, topic_name) == 5 + 3 + 1 + 1 + 1
 
 
+def test_open_transaction_aborted_after_broker_kill9(own_tbroker, topic_name, children):
+    """The coordinator's state and the partitions' open transaction come back from the logs
+    after kill -9: the hung transaction still times out and stops holding the LSO."""
+    own_tbroker.create_topic(topic_name, 1)
+    hung = TxnChild("hang", {"bootstrap": own_tbroker.bootstrap, "topic": topic_name, "n": 5,
+                             "transactional_id": new_id("hung"), "transaction_timeout_ms": 3000})
+    children.append(hung)
+    hung.wait(lambda evs: any(e["e"] == "produced" for e in evs), 60, "produced")
+    hung.kill9()
+    own_tbroker.restart(kill9=True)
+    p = producer(own_tbroker.bootstrap, acks="all", enable_idempotence=True)
+    for j in range(3):
+        p.produce(topic_name, value=b"after-%d" % j, partition=0)
+    assert p.flush(60) == 0
+    append_sentinels(own_tbroker.bootstrap, topic_name, 1)
+    got = read_confluent(own_tbroker.bootstrap, topic_name, 1, "read_committed", timeout_s=30)
+    assert got == {0: [b"after-%d" % j for j in range(3)]}
+    append_sentinels(own_tbroker.bootstrap, topic_name, 1)
+    values, markers = read_kafka_python(own_tbroker.bootstrap, topic_name, 1, sentinels=2)
+    assert values == {0: [b"hung-%d" % j for j in range(5)] + [b"after-%d" % j for j in range(3)]}
+    assert markers == {0: ["abort"]}
+
+
+def test_commit_after_broker_kill9(own_tbroker, topic_name):
+    """A transaction open across a broker kill -9 commits afterwards, on every partition."""
+    import confluent_kafka as ck
+
+    own_tbroker.create_topic(topic_name, 2)
+    p = txn_producer(own_tbroker.bootstrap, new_id("across"))
+    p.begin_transaction()
+    expected = {0: [], 1: []}
+    for j in range(10):
+        p.produce(topic_name, value=b"v%d" % j, partition=j % 2)
+        expected[j % 2].append(b"v%d" % j)
+    assert p.flush(60) == 0
+    own_tbroker.restart(kill9=True)
+    for _ in range(10):
+        try:
+            p.commit_transaction(30)
+            break
+        except ck.KafkaException as e:
+            assert e.args[0].retriable(), "commit after the restart failed: %s" % e.args[0]
+    else:
+        raise AssertionError("commit still retriable after 10 tries")
+    append_sentinels(own_tbroker.bootstrap, topic_name, 2)
+    assert read_confluent(own_tbroker.bootstrap, topic_name, 2, "read_committed") == expected
+
+
 # ---- d. consume-transform-produce, processor killed -9 ----------------------------------------
 
 CTP_MESSAGES = 2000
@@ -396,14 +447,18 @@ def assert_copied_exactly_once(got, n, partitions):
                                  % (part, len(values), len(expected), dups, missing))
 
 
-def run_killed_processors(spawn, kills, rng, ready_timeout_s=60):
+def run_killed_processors(spawn, kills, rng, zombie_rounds=(), ready_timeout_s=60):
     """Starts processors one after another and kills each with -9: a quarter at a random moment
-    of their start, the rest at a random moment after they said ready. Returns how many kills
-    hit a processor inside a transaction (its last event a begin)."""
-    in_txn = 0
+    of their start, the rest at a random moment after they said ready. In a zombie round the
+    processor is frozen (SIGSTOP) instead, its successor started, and once the successor is
+    ready the frozen one resumes: whatever it still does must be fenced (the exactly-once check
+    of the output catches a zombie commit); it is killed after at most 10 s. Returns (kills
+    inside a transaction, zombies that exited saying they were fenced)."""
+    in_txn = zombies_fenced = 0
+    proc = None
     for k in range(kills):
-        proc = spawn(k)
-        if rng.random() < 0.25:
+        proc = proc or spawn(k)
+        if k not in zombie_rounds and rng.random() < 0.25:
             time.sleep(rng.uniform(0, 1.5))
         else:
             proc.wait(lambda evs: any(e["e"] == "ready" for e in evs), ready_timeout_s, "ready")
@@ -411,10 +466,26 @@ def run_killed_processors(spawn, kills, rng, ready_timeout_s=60):
         if proc.proc.poll() is not None:
             raise AssertionError("processor %d exited %s by itself; stderr:\n%s" % (
                 k, proc.proc.returncode, "".join(proc.stderr)[-3000:]))
-        proc.kill9()
         last = proc.last(("begin", "commit"))
         in_txn += bool(last and last["e"] == "begin")
-    return in_txn
+        if k in zombie_rounds:
+            proc.proc.send_signal(signal.SIGSTOP)
+            successor = spawn(k + 1)
+            successor.wait(lambda evs: any(e["e"] == "ready" for e in evs), ready_timeout_s,
+                           "ready")
+            time.sleep(rng.uniform(0.1, 0.5))
+            proc.proc.send_signal(signal.SIGCONT)
+            try:
+                proc.proc.wait(10)
+                zombies_fenced += any("fenced" in line.lower() for line in proc.stderr)
+            except subprocess.TimeoutExpired:
+                pass  # nothing left for it to do: nothing to fence
+            proc.kill9()
+            proc = successor
+        else:
+            proc.kill9()
+            proc = None
+    return in_txn, zombies_fenced
 
 
 def committed_total(bootstrap, group, topic, partitions):
@@ -458,10 +529,10 @@ def test_consume_transform_produce_kill9(tbroker, topic_name, children):
         children.append(child)
         return child
 
-    in_txn = run_killed_processors(spawn, CTP_KILLS, rng)
-    print("consume-transform-produce: seed %d, %d of %d kills inside a transaction" % (
-        seed, in_txn, CTP_KILLS))
-    finish_processor(spawn(CTP_KILLS), tbroker.bootstrap, cfg["group"], src, CTP_MESSAGES,
+    in_txn, fenced_zombies = run_killed_processors(spawn, CTP_KILLS, rng, zombie_rounds=(2, 7))
+    print("consume-transform-produce: seed %d, %d of %d kills inside a transaction, %d of 2 "
+          "zombies fenced" % (seed, in_txn, CTP_KILLS, fenced_zombies))
+    finish_processor(spawn(CTP_KILLS + 2), tbroker.bootstrap, cfg["group"], src, CTP_MESSAGES,
                      CTP_PARTITIONS, 120)
     append_sentinels(tbroker.bootstrap, dst, CTP_PARTITIONS)
     got = read_confluent(tbroker.bootstrap, dst, CTP_PARTITIONS, "read_committed")
@@ -495,7 +566,7 @@ def test_kafkajs_consume_transform_produce_kill9(tbroker, topic_name, children):
         children.append(child)
         return child
 
-    in_txn = run_killed_processors(spawn, JS_KILLS, rng)
+    in_txn, _ = run_killed_processors(spawn, JS_KILLS, rng)
     print("kafkajs consume-transform-produce: seed %d, %d of %d kills inside a transaction" % (
         seed, in_txn, JS_KILLS))
     finish_processor(spawn(JS_KILLS), tbroker.bootstrap, cfg["group"], src, JS_MESSAGES,

@@ -6,7 +6,8 @@ when its stdin says "stop" (or ends).
       a group consumer (isolation.level=read_committed, no auto commit, static member) copies
       each polled batch of the input topic to the same partition of the output topic inside one
       transaction that also commits the consumer's positions (send_offsets_to_transaction).
-      Events: ready (producer initialised and partitions assigned), begin {n}, commit {pos}.
+      Events: ready (producer initialised and partitions assigned), begin {n}, commit {pos};
+      any error raised by the client ends it with a traceback (exit 1).
   python3 txn_clients.py committer '<json>'   transaction i writes `per` values "i:p:j" to every
       partition p of a topic, then commits; retriable commit errors are retried, abortable ones
       abort. Events: ready, commit {i}, abort {i}, error {m}.
@@ -163,7 +164,9 @@ def run_processor(cfg):
             ready = True
         for m in msgs:
             if m.error():
-                emit(e="consumer_error", m=str(m.error()))
+                emit(e="consumer_error", m=str(m.error()), fatal=m.error().fatal())
+                if m.error().fatal():  # e.g. FENCED_INSTANCE_ID: a newer processor took over
+                    raise ck.KafkaException(m.error())
         msgs = [m for m in msgs if not m.error()]
         if not msgs:
             continue
