@@ -543,6 +543,39 @@ def test_consume_transform_produce_kill9(tbroker, topic_name, children):
             seed, in_txn, CTP_KILLS, e))
 
 
+def test_consume_transform_produce_broker_kill9(own_tbroker, topic_name, children):
+    """The processor keeps running while the broker is killed -9 and restarted under it (input
+    offsets committed through TxnOffsetCommit and output transactions recovered together)."""
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    src, dst = topic_name + "-in", topic_name + "-out"
+    own_tbroker.create_topic(src, CTP_PARTITIONS)
+    own_tbroker.create_topic(dst, CTP_PARTITIONS)
+    fill_input(own_tbroker.bootstrap, src, CTP_MESSAGES, CTP_PARTITIONS)
+    cfg = {"bootstrap": own_tbroker.bootstrap, "input": src, "output": dst,
+           "group": new_id("ctpb"), "transactional_id": new_id("ctpb"),
+           "instance_id": "processor-1", "max_batch": 20, "per_message_ms": 4, "seed": seed}
+    proc = TxnChild("processor", cfg)
+    children.append(proc)
+    proc.wait(lambda evs: any(e["e"] == "ready" for e in evs), 60, "ready")
+    for _ in range(3):
+        time.sleep(rng.uniform(0.1, 1.0))
+        before = proc.count("commit")
+        own_tbroker.restart(kill9=True)
+        proc.wait(lambda evs: sum(e["e"] == "commit" for e in evs) > before, 60,
+                  "a commit after the broker restart")
+    finish_processor(proc, own_tbroker.bootstrap, cfg["group"], src, CTP_MESSAGES,
+                     CTP_PARTITIONS, 120)
+    print("consume-transform-produce across broker kill -9: seed %d, aborted %s" % (
+        seed, [e["m"][:120] for e in proc.of("abort")]))
+    append_sentinels(own_tbroker.bootstrap, dst, CTP_PARTITIONS)
+    got = read_confluent(own_tbroker.bootstrap, dst, CTP_PARTITIONS, "read_committed")
+    try:
+        assert_copied_exactly_once(got, CTP_MESSAGES, CTP_PARTITIONS)
+    except AssertionError as e:
+        raise AssertionError("seed %d: %s" % (seed, e))
+
+
 # ---- kafkajs consume-transform-produce, processor killed -9 -----------------------------------
 
 JS_MESSAGES = 1000

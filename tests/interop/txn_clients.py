@@ -6,8 +6,9 @@ when its stdin says "stop" (or ends).
       a group consumer (isolation.level=read_committed, no auto commit, static member) copies
       each polled batch of the input topic to the same partition of the output topic inside one
       transaction that also commits the consumer's positions (send_offsets_to_transaction).
-      Events: ready (producer initialised and partitions assigned), begin {n}, commit {pos};
-      any error raised by the client ends it with a traceback (exit 1).
+      Events: ready (producer initialised and partitions assigned), begin {n}, commit {pos},
+      abort {m} (an abortable error: the transaction is aborted and the consumer rewound to
+      the committed offsets); any other error ends it with a traceback (exit 1).
   python3 txn_clients.py committer '<json>'   transaction i writes `per` values "i:p:j" to every
       partition p of a topic, then commits; retriable commit errors are retried, abortable ones
       abort. Events: ready, commit {i}, abort {i}, error {m}.
@@ -179,8 +180,20 @@ def run_processor(cfg):
             if per_message_s:
                 time.sleep(per_message_s)
         positions = consumer.position(consumer.assignment())
-        producer.send_offsets_to_transaction(positions, consumer.consumer_group_metadata(), 60)
-        producer.commit_transaction(60)
+        try:
+            producer.send_offsets_to_transaction(positions, consumer.consumer_group_metadata(),
+                                                 60)
+            commit_retrying(producer)
+        except ck.KafkaException as e:
+            # What an exactly-once application does with an abortable error (e.g. the group
+            # coordinator no longer knows this member): abort, and read again from the
+            # committed offsets.
+            if not e.args[0].txn_requires_abort():
+                raise
+            emit(e="abort", m=str(e.args[0]))
+            abort_retrying(producer)
+            rewind(consumer)
+            continue
         emit(e="commit", pos={str(tp.partition): tp.offset for tp in positions if tp.offset >= 0})
     consumer.close()
 
@@ -205,34 +218,61 @@ def run_committer(cfg):
         i += 1
 
 
-def end_transaction(producer, i):
-    """Commits transaction i: retries while librdkafka calls the error retriable (the broker is
-    away), aborts when it says the transaction must abort, raises when it is fatal."""
+def commit_retrying(producer):
+    """commit_transaction, again while librdkafka calls the error retriable (a broker away)."""
     import confluent_kafka as ck
 
     while True:
         try:
             producer.commit_transaction(30)
-            emit(e="commit", i=i)
             return
         except ck.KafkaException as e:
-            err = e.args[0]
-            emit(e="error", m=str(err), retriable=err.retriable(),
-                 abort=err.txn_requires_abort(), fatal=err.fatal())
-            if err.retriable():
-                continue
-            if not err.txn_requires_abort():
+            if not e.args[0].retriable():
                 raise
-        while True:
-            try:
-                producer.abort_transaction(30)
-                emit(e="abort", i=i)
-                return
-            except ck.KafkaException as e:
-                err = e.args[0]
-                emit(e="error", m=str(err), retriable=err.retriable(), fatal=err.fatal())
-                if not err.retriable():
-                    raise
+            emit(e="error", m=str(e.args[0]), retriable=True)
+
+
+def abort_retrying(producer):
+    import confluent_kafka as ck
+
+    while True:
+        try:
+            producer.abort_transaction(30)
+            return
+        except ck.KafkaException as e:
+            if not e.args[0].retriable():
+                raise
+            emit(e="error", m=str(e.args[0]), retriable=True)
+
+
+def rewind(consumer):
+    """Seeks every assigned partition back to its committed offset (the beginning if none)."""
+    import confluent_kafka as ck
+
+    for tp in consumer.committed(consumer.assignment(), timeout=60):
+        if tp.offset < 0:
+            tp.offset = ck.OFFSET_BEGINNING
+        try:
+            consumer.seek(tp)
+        except ck.KafkaException as e:  # no longer assigned: a new assignment starts anew
+            emit(e="error", m="seek %s: %s" % (tp, e.args[0]))
+
+
+def end_transaction(producer, i):
+    """Commits transaction i: retries while librdkafka calls the error retriable (the broker is
+    away), aborts when it says the transaction must abort, raises when it is fatal."""
+    import confluent_kafka as ck
+
+    try:
+        commit_retrying(producer)
+        emit(e="commit", i=i)
+    except ck.KafkaException as e:
+        err = e.args[0]
+        emit(e="error", m=str(err), abort=err.txn_requires_abort(), fatal=err.fatal())
+        if not err.txn_requires_abort():
+            raise
+        abort_retrying(producer)
+        emit(e="abort", i=i)
 
 
 def run_hang(cfg):
