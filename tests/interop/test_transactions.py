@@ -625,13 +625,18 @@ def test_broker_kill9_during_commits(own_tbroker, topic_name, children):
                                        "partitions": partitions, "per": per})
     children.append(committer)
     committer.wait(lambda evs: sum(e["e"] == "commit" for e in evs) >= 3, 60, "3 commits")
+    recovery_s = []
     for _ in range(6):
-        before = committer.count("commit")
         time.sleep(rng.uniform(0, 0.5))
+        before = committer.count("commit")
         own_tbroker.restart(kill9=True)
+        restarted = time.time()
         committer.wait(lambda evs: sum(e["e"] == "commit" for e in evs) >= before + 3, 90,
                        "3 commits after the restart")
+        recovery_s.append(round(time.time() - restarted, 1))
     committer.stop()
+    print("broker kill -9 during commits: seed %d, s to 3 commits after each restart %s, "
+          "errors %s" % (seed, recovery_s, [e["m"][:100] for e in committer.of("error")][:5]))
     acked = {e["i"] for e in committer.of("commit")}
     append_sentinels(own_tbroker.bootstrap, topic_name, partitions)
     got = read_confluent(own_tbroker.bootstrap, topic_name, partitions, "read_committed")

@@ -27,6 +27,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"
+# librdkafka backs off reconnecting up to 10 s, growing with every broker restart a test makes;
+# 1 s keeps the restart tests short.
+RECONNECT_MAX_MS = 1000
 
 
 # ---- the parent side --------------------------------------------------------------------------
@@ -119,6 +122,7 @@ class TxnChild:
 # ---- the child side ---------------------------------------------------------------------------
 
 def emit(**ev):
+    ev["t"] = time.time()
     sys.stdout.write(json.dumps(ev) + "\n")
     sys.stdout.flush()
 
@@ -144,7 +148,8 @@ def run_processor(cfg):
     rng = random.Random(cfg.get("seed"))
     producer = ck.Producer({
         "bootstrap.servers": cfg["bootstrap"], "transactional.id": cfg["transactional_id"],
-        "transaction.timeout.ms": cfg.get("transaction_timeout_ms", 20000), "linger.ms": 2})
+        "transaction.timeout.ms": cfg.get("transaction_timeout_ms", 20000), "linger.ms": 2,
+        "reconnect.backoff.max.ms": RECONNECT_MAX_MS})
     producer.init_transactions(60)
     assigned = threading.Event()
     consumer = ck.Consumer({
@@ -153,7 +158,8 @@ def run_processor(cfg):
         # waiting out the killed one's session.
         "group.instance.id": cfg["instance_id"], "session.timeout.ms": 6000,
         "heartbeat.interval.ms": 500, "isolation.level": "read_committed",
-        "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+        "enable.auto.commit": False, "auto.offset.reset": "earliest",
+        "reconnect.backoff.max.ms": RECONNECT_MAX_MS})
     consumer.subscribe([cfg["input"]], on_assign=lambda c, parts: assigned.set())
     per_message_s = cfg.get("per_message_ms", 0) / 1000.0
     ready = False
@@ -204,7 +210,8 @@ def run_committer(cfg):
     stop = watch_stdin()
     producer = ck.Producer({
         "bootstrap.servers": cfg["bootstrap"], "transactional.id": cfg["transactional_id"],
-        "transaction.timeout.ms": cfg.get("transaction_timeout_ms", 30000), "linger.ms": 1})
+        "transaction.timeout.ms": cfg.get("transaction_timeout_ms", 30000), "linger.ms": 1,
+        "reconnect.backoff.max.ms": RECONNECT_MAX_MS})
     producer.init_transactions(120)
     emit(e="ready")
     i = 0
