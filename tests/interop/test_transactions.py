@@ -3,8 +3,13 @@
 - Visibility: committed transactions are seen by read_committed and read_uncommitted readers,
   aborted ones only by read_uncommitted (confluent-kafka-python; kafka-python, which has no
   read_committed before 2.1, reads uncommitted and also shows each commit/abort marker).
+- Three producers' transactions interleaved record by record on one partition, some aborted:
+  read_committed drops exactly the aborted ranges.
 - Fencing: a second producer with the same transactional.id fences the first, whose next
-  operation fails fatally; the first one's open transaction is aborted.
+  operation fails fatally; the first one's open transaction is aborted. A producer that keeps
+  its transaction open past transaction.timeout.ms finds it aborted.
+- Raw requests: FindCoordinator key_type 1, InitProducerId epoch bumps, INVALID_TRANSACTION_
+  TIMEOUT above transaction.max.timeout.ms, __transaction_state's partition count.
 - A hung transaction (producer killed -9 inside it) is aborted after transaction.timeout.ms and
   a read_committed consumer then reads past it.
 - Consume-transform-produce (txn_clients.py processor): killed -9 at random points 20 times and
@@ -12,7 +17,9 @@
   that must be fenced; a read_committed reader of the output sees every input message exactly
   once, in input order per partition.
 - Broker kill -9 while a producer commits 3-partition transactions in a loop: afterwards every
-  transaction is visible on all partitions or on none, and every acknowledged commit entirely.
+  transaction is visible on all partitions or on none, and every acknowledged commit entirely;
+  an open transaction still times out after a broker kill -9, another commits after one; the
+  processor above keeps copying exactly once while the broker is killed -9 under it.
 - kafkajs (js/transactions.js): the same consume-transform-produce with sendOffsets, killed -9.
 
 Readers stop at a sentinel: after the writers are done, a plain producer appends one sentinel
@@ -295,6 +302,62 @@ def test_aborted_invisible_to_read_committed(tbroker, topic_name):
                          "it always reads uncommitted (2.1 added read_committed)")
 def test_kafka_python_read_committed():
     pass
+
+
+def test_interleaved_transactions_of_three_producers(tbroker, topic_name):
+    """Three producers' transactions interleave record by record on one partition, some commit
+    and some abort: read_committed must drop exactly the aborted producers' records, each
+    range of them between others' records."""
+    tbroker.create_topic(topic_name, 1)
+    producers = [txn_producer(tbroker.bootstrap, new_id("mix%d" % k)) for k in range(3)]
+    expected, written = [], []
+    for rnd in range(6):
+        for p in producers:
+            p.begin_transaction()
+        for j in range(4):
+            for k, p in enumerate(producers):
+                v = b"r%d-p%d-%d" % (rnd, k, j)
+                p.produce(topic_name, value=v, partition=0)
+                assert p.flush(60) == 0  # one record at a time: they interleave in the log
+                written.append((k, v))
+        commits = {k for k in range(3) if (rnd + k) % 3 != 0}  # one of three aborts per round
+        for k, p in enumerate(producers):
+            if k in commits:
+                p.commit_transaction(60)
+            else:
+                p.abort_transaction(60)
+        expected += [v for k, v in written if k in commits]
+        written = []
+    append_sentinels(tbroker.bootstrap, topic_name, 1)
+    assert read_confluent(tbroker.bootstrap, topic_name, 1, "read_committed") == {0: expected}
+
+
+def test_transaction_timed_out_under_a_live_producer(tbroker, topic_name):
+    """The coordinator aborts a transaction its producer keeps open past transaction.timeout.ms:
+    the late commit fails, nothing of it is visible, and the producer can go on (after an
+    abort when librdkafka calls the error abortable) or is fenced."""
+    import confluent_kafka as ck
+
+    tbroker.create_topic(topic_name, 1)
+    p = txn_producer(tbroker.bootstrap, new_id("late"), timeout_ms=2000)
+    p.begin_transaction()
+    p.produce(topic_name, value=b"late-0", partition=0)
+    assert p.flush(60) == 0
+    time.sleep(4)  # > 2 s timeout + 0.5 s check interval: the coordinator has aborted it
+    with pytest.raises(ck.KafkaException) as e:
+        p.commit_transaction(30)
+    err = e.value.args[0]
+    expected = []
+    if err.txn_requires_abort():
+        p.abort_transaction(30)
+        p.begin_transaction()
+        p.produce(topic_name, value=b"next-0", partition=0)
+        p.commit_transaction(60)
+        expected = [b"next-0"]
+    else:
+        assert fenced(err), err
+    append_sentinels(tbroker.bootstrap, topic_name, 1)
+    assert read_confluent(tbroker.bootstrap, topic_name, 1, "read_committed") == {0: expected}
 
 
 # ---- b. fencing -------------------------------------------------------------------------------
