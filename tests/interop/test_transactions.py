@@ -9,7 +9,9 @@
   operation fails fatally; the first one's open transaction is aborted. A producer that keeps
   its transaction open past transaction.timeout.ms finds it aborted.
 - Raw requests: FindCoordinator key_type 1, InitProducerId epoch bumps, INVALID_TRANSACTION_
-  TIMEOUT above transaction.max.timeout.ms, __transaction_state's partition count.
+  TIMEOUT above transaction.max.timeout.ms, __transaction_state's partition count;
+  ListTransactions (state and producer id filters, unknown states) and DescribeTransactions
+  (state, timeout, partitions, TRANSACTIONAL_ID_NOT_FOUND) of ongoing, committed and idle ids.
 - A hung transaction (producer killed -9 inside it) is aborted after transaction.timeout.ms and
   a read_committed consumer then reads past it.
 - Consume-transform-produce (txn_clients.py processor): killed -9 at random points 20 times and
@@ -264,6 +266,145 @@ def test_transaction_state_topic(tbroker):
     t = topics.get("__transaction_state")
     assert t is not None and not t.error, t and t.error
     assert len(t.partitions) == TXN_STATE_PARTITIONS
+
+
+# Flexible versions (DescribeTransactions, ListTransactions): request header v2, compact
+# strings and arrays (unsigned varint length + 1), tagged fields (none, a single 0 byte).
+
+def uvarint(v):
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def compact_str(s):
+    b = s.encode()
+    return uvarint(len(b) + 1) + b
+
+
+def flexible_call(address, api_key, version, body):
+    client = b"interop"
+    header = struct.pack(">hhih", api_key, version, 41, len(client)) + client + b"\0"
+    with test_idempotence.connect(address) as s:
+        s.sendall(struct.pack(">i", len(header) + len(body)) + header + body)
+        cid, resp = harness.recv_response(s)
+    assert cid == 41
+    return Reader(resp[1:])  # response header v1: the correlation id, then tagged fields (0)
+
+
+class Reader:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def fixed(self, fmt):
+        (v,) = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return v
+
+    def uvarint(self):
+        shift = v = 0
+        while True:
+            b = self.data[self.pos]
+            self.pos += 1
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return v
+
+    def string(self):
+        n = self.uvarint() - 1
+        v = self.data[self.pos:self.pos + n].decode()
+        self.pos += n
+        return v
+
+    def array(self, item):
+        return [item() for _ in range(self.uvarint() - 1)]
+
+    def tags(self):
+        assert self.uvarint() == 0, "unexpected tagged fields"
+
+
+def list_transactions(address, states=(), producer_ids=()):
+    body = (uvarint(len(states) + 1) + b"".join(compact_str(x) for x in states) +
+            uvarint(len(producer_ids) + 1) + b"".join(struct.pack(">q", p) for p in producer_ids)
+            + b"\0")
+    r = flexible_call(address, 66, 0, body)
+    r.fixed(">i")
+    error = r.fixed(">h")
+    unknown = r.array(r.string)
+
+    def state():
+        tid, pid, st = r.string(), r.fixed(">q"), r.string()
+        r.tags()
+        return tid, (pid, st)
+    states_out = dict(r.array(state))
+    r.tags()
+    return error, unknown, states_out
+
+
+def describe_transactions(address, ids):
+    body = uvarint(len(ids) + 1) + b"".join(compact_str(x) for x in ids) + b"\0"
+    r = flexible_call(address, 65, 0, body)
+    r.fixed(">i")
+
+    def topic():
+        name, parts = r.string(), r.array(lambda: r.fixed(">i"))
+        r.tags()
+        return name, sorted(parts)
+
+    def state():
+        out = {"error": r.fixed(">h"), "id": r.string(), "state": r.string(),
+               "timeout_ms": r.fixed(">i"), "start_ms": r.fixed(">q"), "pid": r.fixed(">q"),
+               "epoch": r.fixed(">h"), "topics": dict(r.array(topic))}
+        r.tags()
+        return out
+    states = r.array(state)
+    r.tags()
+    return {s["id"]: s for s in states}
+
+
+def test_list_and_describe_transactions(tbroker, topic_name):
+    _, apis = harness.api_versions(tbroker.bootstrap)
+    if 65 not in apis or 66 not in apis:
+        pytest.skip("the broker does not advertise DescribeTransactions (65) and "
+                    "ListTransactions (66) yet")
+    tbroker.create_topic(topic_name, 2)
+    ongoing_id, done_id, idle_id = new_id("ongoing"), new_id("done"), new_id("idle")
+    ongoing = txn_producer(tbroker.bootstrap, ongoing_id, timeout_ms=45000)
+    ongoing.begin_transaction()
+    ongoing.produce(topic_name, value=b"a", partition=0)
+    ongoing.produce(topic_name, value=b"b", partition=1)
+    assert ongoing.flush(60) == 0
+    done = txn_producer(tbroker.bootstrap, done_id)
+    done.begin_transaction()
+    done.produce(topic_name, value=b"c", partition=0)
+    done.commit_transaction(60)
+    txn_producer(tbroker.bootstrap, idle_id)
+
+    error, unknown, listed = list_transactions(tbroker.bootstrap)
+    assert (error, unknown) == (0, [])
+    assert listed[ongoing_id][1] == "Ongoing" and listed[idle_id][1] == "Empty"
+    assert listed[done_id][1] == "CompleteCommit"
+    error, unknown, listed = list_transactions(tbroker.bootstrap, ["Ongoing", "Bogus"])
+    assert (error, unknown) == (0, ["Bogus"])
+    assert ongoing_id in listed and done_id not in listed and idle_id not in listed
+    error, _, listed = list_transactions(tbroker.bootstrap,
+                                         producer_ids=[listed[ongoing_id][0]])
+    assert error == 0 and list(listed) == [ongoing_id]
+
+    described = describe_transactions(tbroker.bootstrap, [ongoing_id, done_id, "no-such-id"])
+    o = described[ongoing_id]
+    assert (o["error"], o["state"], o["timeout_ms"], o["epoch"]) == (0, "Ongoing", 45000, 0)
+    assert o["topics"] == {topic_name: [0, 1]} and o["start_ms"] > 0
+    assert (described[done_id]["error"], described[done_id]["state"]) == (0, "CompleteCommit")
+    assert described["no-such-id"]["error"] == 105  # TRANSACTIONAL_ID_NOT_FOUND
+    ongoing.abort_transaction(60)
 
 
 # ---- a. visibility ----------------------------------------------------------------------------
