@@ -135,14 +135,19 @@ def append_sentinels(bootstrap, topic, partitions):
     assert p.flush(60) == 0
 
 
-def read_confluent(bootstrap, topic, partitions, isolation, timeout_s=60):
+def read_confluent(bootstrap, topic, partitions, isolation, timeout_s=60, start=None,
+                   offsets=False, **conf):
     """Values per partition up to each partition's sentinel, with a confluent consumer of the
-    given isolation.level (sentinels excluded)."""
+    given isolation.level (sentinels excluded), from `start` (default: the beginning); with
+    offsets=True, (offset, value) pairs. `conf`: more consumer settings (dots as "_")."""
     import confluent_kafka as ck
 
-    c = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": "txn-reader",
-                     "enable.auto.commit": False, "isolation.level": isolation})
-    c.assign([ck.TopicPartition(topic, p, ck.OFFSET_BEGINNING) for p in range(partitions)])
+    settings = {"bootstrap.servers": bootstrap, "group.id": "txn-reader",
+                "enable.auto.commit": False, "isolation.level": isolation}
+    settings.update({k.replace("_", "."): v for k, v in conf.items()})
+    c = ck.Consumer(settings)
+    c.assign([ck.TopicPartition(topic, p, ck.OFFSET_BEGINNING if start is None else start)
+              for p in range(partitions)])
     out = {p: [] for p in range(partitions)}
     done = set()
     deadline = time.time() + timeout_s
@@ -155,7 +160,7 @@ def read_confluent(bootstrap, topic, partitions, isolation, timeout_s=60):
                 if m.value() == SENTINEL:
                     done.add(m.partition())
                 elif m.partition() not in done:
-                    out[m.partition()].append(m.value())
+                    out[m.partition()].append((m.offset(), m.value()) if offsets else m.value())
     finally:
         c.close()
     return out
@@ -471,6 +476,19 @@ def test_interleaved_transactions_of_three_producers(tbroker, topic_name):
         written = []
     append_sentinels(tbroker.bootstrap, topic_name, 1)
     assert read_confluent(tbroker.bootstrap, topic_name, 1, "read_committed") == {0: expected}
+    # Fetches of a few records each: most start inside some transaction, whose abort must still
+    # be reported (an aborted transaction that began before the fetch offset).
+    assert read_confluent(tbroker.bootstrap, topic_name, 1, "read_committed",
+                          message_max_bytes=1000, fetch_max_bytes=1000,
+                          max_partition_fetch_bytes=1) == {0: expected}
+    # Consumers that start in the middle of the log.
+    everything = read_confluent(tbroker.bootstrap, topic_name, 1, "read_uncommitted",
+                                offsets=True)[0]
+    committed = set(expected)
+    for o, _ in everything[5::23]:
+        want = [v for oo, v in everything if oo >= o and v in committed]
+        got = read_confluent(tbroker.bootstrap, topic_name, 1, "read_committed", start=o)
+        assert got == {0: want}, "read_committed from offset %d" % o
 
 
 def test_transaction_timed_out_under_a_live_producer(tbroker, topic_name):
