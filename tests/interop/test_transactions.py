@@ -392,8 +392,14 @@ def test_list_and_describe_transactions(tbroker, topic_name):
     done.commit_transaction(60)
     txn_producer(tbroker.bootstrap, idle_id)
 
-    error, unknown, listed = list_transactions(tbroker.bootstrap)
-    assert (error, unknown) == (0, [])
+    # EndTxn may answer at PrepareCommit, before the markers are written: wait for the rest.
+    deadline = time.time() + 30
+    while True:
+        error, unknown, listed = list_transactions(tbroker.bootstrap)
+        assert (error, unknown) == (0, [])
+        if listed[done_id][1] != "PrepareCommit" or time.time() > deadline:
+            break
+        time.sleep(0.1)
     assert listed[ongoing_id][1] == "Ongoing" and listed[idle_id][1] == "Empty"
     assert listed[done_id][1] == "CompleteCommit"
     error, unknown, listed = list_transactions(tbroker.bootstrap, ["Ongoing", "Bogus"])
@@ -502,7 +508,11 @@ def test_transaction_timed_out_under_a_live_producer(tbroker, topic_name):
     p.begin_transaction()
     p.produce(topic_name, value=b"late-0", partition=0)
     assert p.flush(60) == 0
-    time.sleep(4)  # > 2 s timeout + 0.5 s check interval: the coordinator has aborted it
+    # Aborted by the coordinator (after 2 s + at most 0.5 s): its marker moves the LSO past it.
+    deadline = time.time() + 30
+    while list_offsets_read_committed(tbroker.bootstrap, topic_name) == 0:
+        assert time.time() < deadline, "the timed-out transaction still holds the LSO"
+        time.sleep(0.2)
     with pytest.raises(ck.KafkaException) as e:
         p.commit_transaction(30)
     err = e.value.args[0]
