@@ -18,6 +18,7 @@
 #include "cluster/partition_manager.h"
 #include "config/broker_configs.h"
 #include "coord/group_coordinator.h"
+#include "coord/txn_coordinator.h"
 #include "kafka/dispatcher.h"
 #include "net/listener_address.h"
 #include "net/server.h"
@@ -236,8 +237,12 @@ int serve(int argc, char** argv) {
   coord::group_coordinator groups(shards, partitions, **store,
                                   coord::coordinator_config::from(cfg));
   groups.start();
+  // The transaction coordinator: transactions of the __transaction_state partitions hosted
+  // here; those caught mid-commit by a crash get their markers again from its tick.
+  coord::txn_coordinator txns(shards, partitions, **store, &groups, coord::txn_config::from(cfg));
+  txns.start();
 
-  kafka::broker_services services{node, cfg, shards, **store, partitions, &groups};
+  kafka::broker_services services{node, cfg, shards, **store, partitions, &groups, &txns};
   services_ptr = &services;
   server.start();
   std::vector<std::string> names;
@@ -252,6 +257,7 @@ int serve(int argc, char** argv) {
   // are told to find the coordinator again, while final offset commits are still served.
   groups.stop_waiters();
   server.shutdown(shutdown_grace);
+  txns.stop();
   groups.stop();
   partitions.stop();
   (*store)->close();

@@ -225,7 +225,8 @@ void partition::snapshot_producers(bool durable) {
   }
 }
 
-append_outcome partition::check_producers(std::span<const std::byte> batches) const {
+append_outcome partition::check_producers(std::span<const std::byte> batches,
+                                          append_origin origin) const {
   // Entries as they stand after the earlier batches of this same append.
   std::vector<std::pair<int64_t, producer_entry>> staged;
   size_t pos = 0;
@@ -237,7 +238,15 @@ append_outcome partition::check_producers(std::span<const std::byte> batches) co
     auto it = std::find_if(staged.begin(), staged.end(),
                            [&](const auto& e) { return e.first == h->producer(); });
     const producer_entry* entry = it != staged.end() ? &it->second : _producers.find(h->producer);
-    sequence_verdict v = check_batch(entry, *h);
+    sequence_verdict v;
+    if (origin == append_origin::client) {
+      v = check_batch(entry, *h);
+    } else if (entry && h->epoch < entry->epoch) {
+      v.what = sequence_verdict::kind::refuse;
+      v.error = error_code::invalid_producer_epoch;
+      v.message = "producer epoch " + std::to_string(h->epoch()) + " is older than " +
+                  std::to_string(entry->epoch());
+    }
     if (v.what == sequence_verdict::kind::refuse) return refused(v.error, std::move(v.message));
     if (v.what == sequence_verdict::kind::append && entry && !h->is_transactional() &&
         entry->current_txn_first_offset() >= 0) {
@@ -335,17 +344,18 @@ append_outcome partition::validate(std::span<const std::byte> batches) const {
   return {};
 }
 
-net::awaitable<append_outcome> partition::append(std::span<std::byte> batches, acks_mode acks) {
-  append_outcome out = write(batches);
+net::awaitable<append_outcome> partition::append(std::span<std::byte> batches, acks_mode acks,
+                                                append_origin origin) {
+  append_outcome out = write(batches, origin);
   if (out.error != error_code::none || acks != acks_mode::all) co_return out;
   co_return co_await durable(std::move(out));
 }
 
-append_outcome partition::write(std::span<std::byte> batches) {
+append_outcome partition::write(std::span<std::byte> batches, append_origin origin) {
   if (_closed) return refused(error_code::not_leader_or_follower, "partition closed");
   append_outcome out = validate(batches);
   if (out.error != error_code::none) return out;
-  out = check_producers(batches);
+  out = check_producers(batches, origin);
   if (out.error != error_code::none || out.duplicate) return out;
   storage::append_options opts;
   opts.leader_epoch = leader_epoch();

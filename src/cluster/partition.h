@@ -38,6 +38,11 @@ partition_settings settings_from(const config::config_set& topic_config);
 
 enum class acks_mode : int8_t { none = 0, leader = 1, all = -1 };
 
+// Who writes: a client's batches get every check; a coordinator of this node (the group
+// coordinator writing a transaction's offsets for a producer) is trusted with its sequence
+// numbers, as Kafka's AppendOrigin.Coordinator, and only fenced by the producer epoch.
+enum class append_origin : int8_t { client, coordinator };
+
 // How a transaction ends: the values of model::control_record_type's abort and commit.
 enum class txn_result : int8_t { abort = 0, commit = 1 };
 
@@ -82,11 +87,13 @@ class partition {
   // completes per `acks`: none/leader once written, all once committed and durable (fdatasync
   // through the flusher's group commit). `batches` is rewritten in place (offsets, epoch).
   // Callers hold a shared_ptr to the partition across the await.
-  net::awaitable<append_outcome> append(std::span<std::byte> batches, acks_mode acks);
+  net::awaitable<append_outcome> append(std::span<std::byte> batches, acks_mode acks,
+                                        append_origin origin = append_origin::client);
   // The same in two steps, so that a request appending to several partitions of one shard
   // waits for one group commit: write (committed at once on a single replica), then, for
   // acks=all, request_flush() on each and await durable() on each.
-  append_outcome write(std::span<std::byte> batches);
+  append_outcome write(std::span<std::byte> batches,
+                       append_origin origin = append_origin::client);
   void request_flush() {
     if (!_closed) _log->flush();
   }
@@ -142,7 +149,7 @@ class partition {
   append_outcome validate(std::span<const std::byte> batches) const;
   // Idempotent producers' batches against the producer state: an error, a duplicate (with the
   // original offsets), or none (then every batch is new and in sequence).
-  append_outcome check_producers(std::span<const std::byte> batches) const;
+  append_outcome check_producers(std::span<const std::byte> batches, append_origin origin) const;
   // After an append: records the written batches (offsets assigned) in the producer state.
   void record_producers(std::span<const std::byte> written);
   // On open: the newest snapshot, then every batch after it (the whole log without one).

@@ -111,6 +111,12 @@ const config_def defs[] = {
     {.name = "transactional.id.expiration.ms", .kind = int32, .default_value = "604800000",
      .min = 1},
     {.name = "producer.id.expiration.ms", .kind = int32, .default_value = "86400000", .min = 1},
+    {.name = "transaction.state.log.segment.bytes", .kind = int32, .default_value = "104857600",
+     .min = 1},
+    {.name = "transaction.abort.timed.out.transaction.cleanup.interval.ms", .kind = int32,
+     .default_value = "10000", .min = 1},
+    {.name = "transaction.remove.expired.transaction.cleanup.interval.ms", .kind = int32,
+     .default_value = "3600000", .min = 1},
     // Kafka thread pools: accepted so existing server.properties files load.
     {.name = "num.network.threads", .kind = int32, .default_value = "3", .min = 1,
      .ignored_because = shard_per_core},

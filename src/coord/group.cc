@@ -440,6 +440,28 @@ error_code group::validate_commit(int32_t generation, const std::string& member_
   return error_code::none;
 }
 
+error_code group::validate_txn_commit(int32_t generation, const std::string& member_id,
+                                      const std::optional<std::string>& group_instance_id) const {
+  if (_state == group_state::dead) return error_code::coordinator_not_available;
+  if (is_fenced(member_id, group_instance_id)) return error_code::fenced_instance_id;
+  if (!member_id.empty() && !_members.contains(member_id)) return error_code::unknown_member_id;
+  if (generation >= 0 && generation != _generation) return error_code::illegal_generation;
+  return error_code::none;
+}
+
+bool group::has_pending_txn_offset(const partition_key& k) const {
+  for (const auto& [_, offsets] : _txn_offsets) {
+    if (offsets.contains(k)) return true;
+  }
+  return false;
+}
+
+void group::complete_txn(int64_t producer_id, bool commit) {
+  auto node = _txn_offsets.extract(producer_id);
+  if (node.empty() || !commit) return;
+  for (auto& [k, v] : node.mapped()) _offsets[k] = std::move(v);
+}
+
 void group::remove_member(const std::string& id, int64_t now_ms) {
   auto node = _members.extract(id);
   VLTAVA_ASSERT(!node.empty(), "removing a member of the group");

@@ -162,6 +162,21 @@ class group {
   std::map<partition_key, offset_value>& offsets() { return _offsets; }
   const std::map<partition_key, offset_value>& offsets() const { return _offsets; }
 
+  // May this producer commit offsets for the group inside its transaction (TxnOffsetCommit)?
+  // Kafka's checks: generation and member only when given (a transactional producer need not
+  // be a member), no rebalance check.
+  error_code validate_txn_commit(int32_t generation, const std::string& member_id,
+                                 const std::optional<std::string>& group_instance_id) const;
+  // Offsets committed inside open transactions, by producer id: invisible (OffsetFetch answers
+  // the last committed offset, or UNSTABLE_OFFSET_COMMIT when asked for stable offsets) until
+  // the transaction's marker commits or drops them (KIP-447).
+  using txn_offsets = std::map<int64_t, std::map<partition_key, offset_value>>;
+  txn_offsets& pending_txn_offsets() { return _txn_offsets; }
+  bool has_pending_txn_offset(const partition_key& k) const;
+  // The marker of producer `producer_id`'s transaction was written: its offsets become
+  // committed (commit) or are forgotten (abort).
+  void complete_txn(int64_t producer_id, bool commit);
+
  private:
   struct member {
     std::string id;
@@ -212,6 +227,7 @@ class group {
   std::string _leader;
   std::map<std::string, member> _members;
   std::map<std::string, std::string> _static_members;  // group.instance.id -> member id
+  txn_offsets _txn_offsets;
   std::map<std::string, int64_t> _pending;             // MEMBER_ID_REQUIRED ids -> deadline
   uint64_t _next_join_order = 0;
   // PreparingRebalance: when the join phase ends; the initial delay of a new group may extend

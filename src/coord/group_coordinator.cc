@@ -5,16 +5,14 @@
 #include <random>
 
 #include "base/log.h"
+#include "coord/coordinator_batch.h"
 #include "coord/replay.h"
-#include "model/record_batch_builder.h"
 
 namespace vltava::coord {
 namespace {
 
 constexpr uint64_t replay_chunk_bytes = 1024 * 1024;
 
-using record_list =
-    std::vector<std::pair<std::vector<std::byte>, std::optional<std::vector<std::byte>>>>;
 
 int64_t system_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -45,18 +43,6 @@ class reply {
   asio::steady_timer _timer;
   std::optional<T> _value;
 };
-
-std::vector<std::byte> build_batch(const record_list& records, int64_t now_ms) {
-  model::record_batch_builder b(model::batch_options{});
-  for (const auto& [k, v] : records) {
-    std::optional<model::bytes_view> value;
-    if (v) value = model::bytes_view(*v);
-    b.add(model::timestamp_ms(now_ms), model::bytes_view(k), value);
-  }
-  auto built = b.build();
-  VLTAVA_ASSERT(built.has_value(), "an uncompressed batch always builds");
-  return std::move(built).value();
-}
 
 std::string random_uuid(std::mt19937_64& rng) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -196,10 +182,11 @@ group_coordinator::partition_state* group_coordinator::load(shard_state& st, int
               rs.skipped, rs.records, rs.last_error);
   }
   for (auto& [id, rg] : rs.groups) {
-    if (!rg.metadata && rg.offsets.empty()) continue;
+    if (!rg.metadata && rg.offsets.empty() && rg.pending.empty()) continue;
     auto g = std::make_unique<group>(id, _config.groups, st.ids);
     if (rg.metadata) g->restore(*rg.metadata);
     g->offsets() = std::move(rg.offsets);
+    g->pending_txn_offsets() = std::move(rg.pending);
     ps.groups.emplace(id, std::move(g));
   }
   if (!ps.groups.empty()) {
@@ -237,13 +224,17 @@ net::awaitable<T> group_coordinator::on_owner(const std::string& group_id, T una
 }
 
 net::awaitable<error_code> group_coordinator::append(partition_state& ps,
-                                                     std::vector<std::byte> batch) {
+                                                     std::vector<std::byte> batch,
+                                                     cluster::append_origin origin) {
   std::shared_ptr<cluster::partition> log = ps.log;
   if (!log || log->closed()) co_return error_code::not_coordinator;
-  auto outcome = co_await log->append(std::span<std::byte>(batch), cluster::acks_mode::all);
+  auto outcome =
+      co_await log->append(std::span<std::byte>(batch), cluster::acks_mode::all, origin);
   switch (outcome.error) {
     case error_code::none:
       co_return error_code::none;
+    case error_code::invalid_producer_epoch:
+      co_return error_code::producer_fenced;  // a newer instance of the transactional producer
     case error_code::message_too_large:
     case error_code::record_list_too_large:
     case error_code::invalid_fetch_size:
@@ -261,7 +252,7 @@ void group_coordinator::persist_group(partition_state& ps, group& g) {
   if (!g.take_dirty() || !ps.log) return;
   record_list records;
   records.emplace_back(encode_key(group_key{g.id()}), encode_value(g.to_record()));
-  auto batch = build_batch(records, now_ms());
+  auto batch = build_coordinator_batch(records, now_ms());
   // Clients never wait for this record (a lost one only means a restarted broker starts the
   // group one generation back); offsets, which they do wait for, are written in line.
   asio::co_spawn(
@@ -415,8 +406,12 @@ net::awaitable<std::vector<error_code>> group_coordinator::commit(commit_request
                    .first;
           created = true;
         }
-        error_code ge =
-            it->second->validate_commit(req.generation_id, req.member_id, req.group_instance_id, now);
+        const bool transactional = req.producer_id >= 0;
+        error_code ge = transactional
+                            ? it->second->validate_txn_commit(req.generation_id, req.member_id,
+                                                              req.group_instance_id)
+                            : it->second->validate_commit(req.generation_id, req.member_id,
+                                                          req.group_instance_id, now);
         if (ge != error_code::none) {
           if (created) ps->groups.erase(it);
           co_return std::vector<error_code>(n, ge);
@@ -439,7 +434,18 @@ net::awaitable<std::vector<error_code>> group_coordinator::commit(commit_request
           if (created && it->second->offsets().empty()) ps->groups.erase(it);
           co_return out;
         }
-        error_code we = co_await append(*ps, build_batch(records, now));
+        model::batch_options options;
+        if (transactional) {
+          // As Kafka's group coordinator: the producer's own id and epoch, trusted sequence.
+          options.producer = model::producer_id(req.producer_id);
+          options.epoch = model::producer_epoch(req.producer_epoch);
+          options.base_sequence = model::sequence(0);
+          options.transactional = model::is_transactional::yes;
+        }
+        auto task = append(*ps, build_coordinator_batch(records, now, options),
+                           transactional ? cluster::append_origin::coordinator
+                                         : cluster::append_origin::client);
+        error_code we = co_await std::move(task);
         auto again = ps->groups.find(group_id);  // the group may have gone meanwhile
         if (we != error_code::none) {
           for (auto& o : out) {
@@ -452,14 +458,29 @@ net::awaitable<std::vector<error_code>> group_coordinator::commit(commit_request
           co_return out;
         }
         if (again != ps->groups.end()) {
-          for (auto& [k, v] : values) again->second->offsets()[k] = std::move(v);
+          auto& target = transactional ? again->second->pending_txn_offsets()[req.producer_id]
+                                       : again->second->offsets();
+          for (auto& [k, v] : values) target[k] = std::move(v);
         }
         co_return out;
       });
 }
 
+void group_coordinator::txn_marker_written(int32_t partition, int64_t producer_id,
+                                           bool commit) {
+  for (auto& st : _state) {
+    if (!_shards.shard(st->shard).get_executor().running_in_this_thread()) continue;
+    auto it = st->partitions.find(partition);
+    if (it == st->partitions.end()) return;
+    for (auto& [_, g] : it->second->groups) g->complete_txn(producer_id, commit);
+    return;
+  }
+  VLTAVA_ASSERT(false, "txn_marker_written runs on a shard thread");
+}
+
 net::awaitable<fetch_offsets_result> group_coordinator::fetch_offsets(
-    std::string group_id, std::optional<std::vector<partition_key>> partitions) {
+    std::string group_id, std::optional<std::vector<partition_key>> partitions,
+    bool require_stable) {
   fetch_offsets_result unavailable;
   unavailable.error = error_code::coordinator_not_available;
   co_return co_await on_owner<fetch_offsets_result>(
@@ -472,13 +493,15 @@ net::awaitable<fetch_offsets_result> group_coordinator::fetch_offsets(
           co_return r;
         }
         auto it = ps->groups.find(group_id);
-        const std::map<partition_key, offset_value>* offsets =
-            it == ps->groups.end() ? nullptr : &it->second->offsets();
-        auto answer = [](const partition_key& k, const offset_value* v) {
+        const group* g = it == ps->groups.end() ? nullptr : it->second.get();
+        const std::map<partition_key, offset_value>* offsets = g ? &g->offsets() : nullptr;
+        auto answer = [g, require_stable](const partition_key& k, const offset_value* v) {
           fetched_offset f;
           f.topic = k.first;
           f.partition = k.second;
-          if (v) {
+          if (require_stable && g && g->has_pending_txn_offset(k)) {
+            f.error = error_code::unstable_offset_commit;
+          } else if (v) {
             f.offset = v->offset;
             f.leader_epoch = v->leader_epoch;
             f.metadata = v->metadata;
@@ -582,7 +605,7 @@ net::awaitable<error_code> group_coordinator::delete_group(std::string group_id)
         if (it->second->state() != group_state::empty) co_return error_code::non_empty_group;
         record_list records;
         remove_group(*ps, group_id, records);
-        co_return co_await append(*ps, build_batch(records, now_ms()));
+        co_return co_await append(*ps, build_coordinator_batch(records, now_ms()));
       });
 }
 
@@ -626,7 +649,7 @@ net::awaitable<delete_offsets_result> group_coordinator::delete_offsets(
           }
         }
         if (!records.empty()) {
-          error_code we = co_await append(*ps, build_batch(records, now_ms()));
+          error_code we = co_await append(*ps, build_coordinator_batch(records, now_ms()));
           if (we != error_code::none) r.error = we;
         }
         co_return r;
@@ -664,7 +687,10 @@ void group_coordinator::expire_offsets(shard_state& st, int64_t now_ms) {
                              std::nullopt);
         o = offsets.erase(o);
       }
-      if (empty && offsets.empty() && g->pending_count() == 0) dead.push_back(id);
+      if (empty && offsets.empty() && g->pending_count() == 0 &&
+          g->pending_txn_offsets().empty()) {
+        dead.push_back(id);
+      }
     }
     for (const auto& id : dead) remove_group(*ps, id, records);
     if (records.empty()) continue;
@@ -672,7 +698,7 @@ void group_coordinator::expire_offsets(shard_state& st, int64_t now_ms) {
               records.size());
     asio::co_spawn(
         _shards.shard(st.shard),
-        [this, ps = ps.get(), batch = build_batch(records, now_ms)]() mutable
+        [this, ps = ps.get(), batch = build_coordinator_batch(records, now_ms)]() mutable
         -> net::awaitable<void> { co_await append(*ps, std::move(batch)); },
         asio::detached);
   }

@@ -52,6 +52,10 @@ struct commit_request {
   std::string member_id;
   std::optional<std::string> group_instance_id;
   std::vector<commit_partition> partitions;
+  // TxnOffsetCommit: the transactional producer committing (-1: a plain OffsetCommit). Its
+  // offsets stay pending until the transaction's marker (txn_marker_written).
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
 };
 
 struct fetched_offset {
@@ -124,9 +128,16 @@ class group_coordinator {
       std::vector<std::pair<std::string, std::optional<std::string>>> members);
   // One error per partition, in order. Answers after the offsets are durable.
   net::awaitable<std::vector<error_code>> commit(commit_request req);
-  // `partitions` nullopt: every committed offset of the group.
+  // `partitions` nullopt: every committed offset of the group. `require_stable` (OffsetFetch
+  // v7+, KIP-447): a partition with an offset pending in an open transaction answers
+  // UNSTABLE_OFFSET_COMMIT (the client retries) instead of the last committed offset.
   net::awaitable<fetch_offsets_result> fetch_offsets(
-      std::string group_id, std::optional<std::vector<partition_key>> partitions);
+      std::string group_id, std::optional<std::vector<partition_key>> partitions,
+      bool require_stable = false);
+  // The transaction coordinator wrote producer `producer_id`'s marker to __consumer_offsets
+  // partition `partition`: its pending offsets there are committed or dropped. On the shard
+  // owning that partition only.
+  void txn_marker_written(int32_t partition, int64_t producer_id, bool commit);
   // Every group of every partition this node coordinates (each shard's, gathered).
   net::awaitable<std::vector<listed_group>> list_groups();
   net::awaitable<described_group> describe(std::string group_id);
@@ -151,7 +162,8 @@ class group_coordinator {
   net::awaitable<T> on_owner(const std::string& group_id, T unavailable, Fn fn);
   partition_state* load(shard_state& st, int32_t partition, error_code& error);
   void persist_group(partition_state& ps, group& g);
-  net::awaitable<error_code> append(partition_state& ps, std::vector<std::byte> batch);
+  net::awaitable<error_code> append(partition_state& ps, std::vector<std::byte> batch,
+                                    cluster::append_origin origin = cluster::append_origin::client);
   void remove_group(partition_state& ps, const std::string& group_id,
                     std::vector<std::pair<std::vector<std::byte>,
                                           std::optional<std::vector<std::byte>>>>& records);

@@ -19,6 +19,7 @@ namespace vltava::coord {
 struct replayed_group {
   std::optional<group_value> metadata;
   std::map<partition_key, offset_value> offsets;
+  group::txn_offsets pending;  // offsets of transactions without a marker yet
 };
 
 struct replay_state {
@@ -32,7 +33,9 @@ struct replay_state {
 void apply_record(replay_state& st, std::optional<std::span<const std::byte>> key,
                   std::optional<std::span<const std::byte>> value);
 
-// Every record of whole record batches (as read from the log); control batches are skipped.
+// Every record of whole record batches (as read from the log). A transactional batch's offsets
+// stay pending under its producer id until that producer's marker (a control batch) commits or
+// drops them; other control batches are skipped.
 // `next` becomes the offset after the last batch applied. False when the bytes are not whole
 // valid batches (the caller stops there).
 bool apply_batches(replay_state& st, std::span<const std::byte> batches, int64_t& next);

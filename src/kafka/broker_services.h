@@ -16,6 +16,7 @@ class partition_manager;
 
 namespace vltava::coord {
 class group_coordinator;
+class txn_coordinator;
 }  // namespace vltava::coord
 
 namespace vltava::kafka {
@@ -29,6 +30,9 @@ struct broker_services {
   // The group coordinator; null where a node (or a test) runs without one: group APIs then
   // answer COORDINATOR_NOT_AVAILABLE.
   coord::group_coordinator* groups = nullptr;
+  // The transaction coordinator; null likewise (transactional APIs answer
+  // COORDINATOR_NOT_AVAILABLE).
+  coord::txn_coordinator* txns = nullptr;
 };
 
 }  // namespace vltava::kafka

@@ -2,6 +2,7 @@
 
 #include "cluster/metadata_store.h"
 #include "coord/group_coordinator.h"
+#include "coord/txn_coordinator.h"
 
 namespace vltava::kafka {
 
@@ -42,9 +43,21 @@ answer this_node(const request_context& ctx) {
 net::awaitable<answer> find_one(request_context& ctx, int8_t key_type, std::string key) {
   answer a;
   if (key_type == key_type_transaction) {
-    a.error = error_code::coordinator_not_available;
-    a.message = "the transaction coordinator is not available yet";
-    co_return a;
+    if (key.empty()) {
+      a.error = error_code::invalid_request;
+      a.message = "empty transactional id";
+      co_return a;
+    }
+    if (!ctx.services.txns) {
+      a.error = error_code::coordinator_not_available;
+      co_return a;
+    }
+    error_code e = co_await ctx.services.txns->ensure_topic();
+    if (e != error_code::none) {
+      a.error = e;
+      co_return a;
+    }
+    co_return this_node(ctx);
   }
   if (key_type != key_type_group) {
     a.error = error_code::invalid_request;

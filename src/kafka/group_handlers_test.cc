@@ -1,139 +1,19 @@
-// The group handlers through the codec and the handler table, on a node with a metadata store,
-// partitions and a group coordinator over a temporary directory (two shards).
+// The group handlers through the codec and the handler table, on a coordinator node
+// (coordinator_test_node.h).
 
 #include <gtest/gtest.h>
 
-#include <future>
-
-#include "cluster/metadata_store.h"
-#include "cluster/partition_manager.h"
-#include "config/broker_configs.h"
-#include "coord/group_coordinator.h"
+#include "kafka/coordinator_test_node.h"
 #include "kafka/find_coordinator.h"
 #include "kafka/group_admin.h"
 #include "kafka/group_membership.h"
 #include "kafka/group_offsets.h"
-#include "kafka/handler.h"
-#include "protocol/api_table.h"
-#include "storage/test_util.h"
 
 namespace vltava::kafka {
 namespace {
 
 using protocol::error_code;
-
-class group_node {
- public:
-  group_node()
-      : _config(load({"offsets.topic.num.partitions=3", "group.initial.rebalance.delay.ms=0"})),
-        _flusher(_io),
-        _shards(2) {
-    _shards.start();
-    auto s = cluster::metadata_store::open(
-        _io, _flusher, _shards, _dir.path(), model::node_id(1),
-        {cluster::broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}}, std::nullopt, _config);
-    EXPECT_TRUE(s.has_value()) << (s ? "" : s.error());
-    _store = std::move(s).value();
-    _partitions =
-        std::make_unique<cluster::partition_manager>(_shards, _io, _flusher, _dir.path(), _config);
-    _partitions->apply_image_and_wait(_store->image());
-    _store->subscribe([this](cluster::image_ptr img) { _partitions->apply_image(img); });
-    start_coordinator();
-  }
-  ~group_node() {
-    _groups->stop_waiters();
-    _groups->stop();
-    _partitions->stop();
-    _store->close();
-    _shards.stop();
-    _shards.join();
-  }
-
-  // A new coordinator over the same partitions: its groups come from the records only.
-  void restart_coordinator() {
-    _groups->stop();
-    start_coordinator();
-  }
-
-  void create_topic(std::string name, int32_t partitions) {
-    auto task = [this, name, partitions]() -> net::awaitable<void> {
-      cluster::create_topic_request req;
-      req.name = name;
-      req.num_partitions = partitions;
-      auto r = co_await _store->create_topic(std::move(req));
-      EXPECT_TRUE(r.ok());
-      co_await _partitions->apply_image_async(_store->image());
-    };
-    asio::co_spawn(_shards.shard(1), task, asio::use_future).get();
-  }
-
-  // Encodes, runs the registered handler on shard `shard`, decodes the response.
-  template <typename Api>
-  typename Api::response_type call(const typename Api::request_type& request, int16_t version,
-                                   unsigned shard = 1) {
-    const handler* h = find_handler(Api::key);
-    VLTAVA_ASSERT(h != nullptr, "the API has a handler");
-    EXPECT_GE(version, h->min_version);
-    EXPECT_LE(version, h->max_version);
-    protocol::writer w;
-    request.encode(w, version);
-    std::vector<std::byte> body = std::move(w).take();
-    protocol::request_header header;
-    header.api_key = Api::key;
-    header.api_version = version;
-    header.client_id = "test-client";
-    net::connection_info conn{1, "127.0.0.1:5000", "PLAINTEXT", shard};
-    auto task = [this, h, &body, &header, &conn]() -> net::awaitable<net::handler_result> {
-      request_context ctx{conn, header, *_services};
-      co_return co_await h->fn(ctx, body);
-    };
-    net::handler_result out = asio::co_spawn(_shards.shard(shard), task, asio::use_future).get();
-    VLTAVA_ASSERT(out.reply.has_value(), "group handlers always answer");
-    const auto& bytes = std::get<std::vector<std::byte>>(out.reply->parts.at(0));
-    protocol::reader r(bytes);
-    int32_t correlation = 0;
-    VLTAVA_ASSERT(r.read_fixed(correlation), "correlation id");
-    if (protocol::response_header_version(Api::key, version) >= 1) {
-      uint32_t tags = 0;
-      VLTAVA_ASSERT(r.read_tag_count(tags) && tags == 0, "response header tags");
-    }
-    typename Api::response_type response;
-    auto d = response.decode(r, version);
-    EXPECT_TRUE(d.has_value()) << (d ? "" : d.error().to_string());
-    return response;
-  }
-
-  void find_coordinator(const std::string& group) {
-    protocol::find_coordinator_request fc;
-    fc.key = group;
-    auto r = call<protocol::find_coordinator_api>(fc, 2);
-    ASSERT_EQ(r.error_code, error_code::none);
-  }
-
- private:
-  static config::config_set load(std::vector<std::string> overrides) {
-    auto loaded = config::load_broker_config("", "test", overrides);
-    VLTAVA_ASSERT(loaded.has_value(), "test broker config loads");
-    return std::move(loaded).value().values;
-  }
-  void start_coordinator() {
-    _groups = std::make_unique<coord::group_coordinator>(
-        _shards, *_partitions, *_store, coord::coordinator_config::from(_config));
-    _groups->start();
-    _services = std::make_unique<broker_services>(broker_services{
-        model::node_id(1), _config, _shards, *_store, *_partitions, _groups.get()});
-  }
-
-  storage::testing::temp_dir _dir;
-  storage::posix_io _io;
-  config::config_set _config;
-  storage::flusher _flusher;
-  net::shard_pool _shards;
-  std::unique_ptr<cluster::metadata_store> _store;
-  std::unique_ptr<cluster::partition_manager> _partitions;
-  std::unique_ptr<coord::group_coordinator> _groups;
-  std::unique_ptr<broker_services> _services;
-};
+using group_node = testing::coordinator_node;
 
 protocol::join_group_request join_request(std::string group, std::string member_id) {
   protocol::join_group_request r;
@@ -176,9 +56,10 @@ TEST(group_handlers, find_coordinator_creates_the_offsets_topic) {
   EXPECT_EQ(r.node_id, model::node_id(1));
   EXPECT_EQ(r.host, "127.0.0.1");
   EXPECT_EQ(r.port, 9092);
-  fc.key_type = 1;  // transactions: not yet
-  EXPECT_EQ(n.call<protocol::find_coordinator_api>(fc, 3).error_code,
-            error_code::coordinator_not_available);
+  fc.key_type = 1;  // transactions: this node as well
+  EXPECT_EQ(n.call<protocol::find_coordinator_api>(fc, 3).error_code, error_code::none);
+  fc.key = "";
+  EXPECT_EQ(n.call<protocol::find_coordinator_api>(fc, 3).error_code, error_code::invalid_request);
   protocol::find_coordinator_request batched;
   batched.coordinator_keys = {"a", "b", ""};
   auto b = n.call<protocol::find_coordinator_api>(batched, 4);

@@ -56,14 +56,14 @@ void fill_missing(coord::fetch_offsets_result& r,
 
 net::awaitable<coord::fetch_offsets_result> fetch_group(
     request_context& ctx, std::string group_id,
-    std::optional<std::vector<coord::partition_key>> want) {
+    std::optional<std::vector<coord::partition_key>> want, bool require_stable) {
   coord::fetch_offsets_result r;
   // An empty group id is a group like any other here: Kafka keeps accepting it in
   // OffsetCommit/OffsetFetch for old consumers that committed without a group.
   if (!ctx.services.groups) {
     r.error = error_code::coordinator_not_available;
   } else {
-    auto task = ctx.services.groups->fetch_offsets(group_id, want);
+    auto task = ctx.services.groups->fetch_offsets(group_id, want, require_stable);
     r = co_await std::move(task);
   }
   fill_missing(r, want);
@@ -117,7 +117,8 @@ net::awaitable<std::optional<protocol::offset_fetch_response>> serve_offset_fetc
     request_context& ctx, const protocol::offset_fetch_request& request) {
   protocol::offset_fetch_response response;
   if (ctx.version() < 8) {
-    auto task = fetch_group(ctx, request.group_id, wanted(request.topics));
+    auto task = fetch_group(ctx, request.group_id, wanted(request.topics),
+                            ctx.version() >= 7 && request.require_stable);
     coord::fetch_offsets_result r = co_await std::move(task);
     // v0-1 carry errors per partition only; v2+ have the group's error at the top as well.
     response.topics = group_topics<protocol::offset_fetch_response::offset_fetch_response_topic>(
@@ -126,7 +127,7 @@ net::awaitable<std::optional<protocol::offset_fetch_response>> serve_offset_fetc
     co_return response;
   }
   for (const auto& g : request.groups) {
-    auto task = fetch_group(ctx, g.group_id, wanted(g.topics));
+    auto task = fetch_group(ctx, g.group_id, wanted(g.topics), request.require_stable);
     coord::fetch_offsets_result r = co_await std::move(task);
     auto& out = response.groups.emplace_back();
     out.group_id = g.group_id;

@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "cluster/metadata_store.h"
+#include "coord/txn_coordinator.h"
 
 namespace vltava::kafka {
 
@@ -21,9 +22,27 @@ net::awaitable<std::optional<protocol::init_producer_id_response>> serve_init_pr
     co_return response;
   }
   if (request.transactional_id) {
-    response.error_code = request.transactional_id->empty()
-                              ? error_code::invalid_request
-                              : error_code::transactional_id_authorization_failed;
+    if (request.transactional_id->empty()) {
+      response.error_code = error_code::invalid_request;
+      co_return response;
+    }
+    if (!ctx.services.txns) {
+      response.error_code = error_code::coordinator_not_available;
+      co_return response;
+    }
+    auto init = ctx.services.txns->init_producer_id(*request.transactional_id,
+                                                    request.transaction_timeout_ms,
+                                                    request.producer_id(),
+                                                    request.producer_epoch());
+    coord::init_pid_result r = co_await std::move(init);
+    // PRODUCER_FENCED is new in v4 (KIP-588); older clients know INVALID_PRODUCER_EPOCH.
+    response.error_code = r.error == error_code::producer_fenced && ctx.version() < 4
+                              ? error_code::invalid_producer_epoch
+                              : r.error;
+    if (r.error == error_code::none) {
+      response.producer_id = model::producer_id(r.producer_id);
+      response.producer_epoch = model::producer_epoch(r.producer_epoch);
+    }
     co_return response;
   }
   auto task = ctx.services.metadata.allocate_producer_id();

@@ -1,6 +1,6 @@
 #pragma once
 
-// InitProducerId (API 22), versions 0-5, for idempotent producers (no transactional.id): a
+// InitProducerId (API 22), versions 0-5. For idempotent producers (no transactional.id): a
 // producer id never used before (from a durable block, metadata_store::allocate_producer_id),
 // epoch 0.
 //
@@ -9,11 +9,9 @@
 //   coordinator answers every request without a transactional id: a new id can never collide
 //   with batches of the old one, whereas a bumped epoch would need the old id's state.
 // - producer_id and producer_epoch must be both -1 or both set (INVALID_REQUEST), as in Kafka.
-// - With a transactional.id, until the transaction coordinator exists (issue 7, second half):
-//   TRANSACTIONAL_ID_AUTHORIZATION_FAILED. Every client takes it as fatal and reports it at
-//   once (librdkafka: a fatal error from init_transactions; Java and kafkajs: an authorization
-//   exception), whereas COORDINATOR_NOT_AVAILABLE or NOT_COORDINATOR would make them retry
-//   until their timeout, and UNSUPPORTED_VERSION would be taken as a protocol bug.
+// - With a transactional.id: the transaction coordinator (coord/txn_coordinator.h) bumps the
+//   epoch (fencing an older instance, aborting its open transaction) or hands out a first id;
+//   PRODUCER_FENCED becomes INVALID_PRODUCER_EPOCH for v0-3, as Kafka maps it.
 // - v6 (two-phase commit, KIP-939) is not offered.
 
 #include <optional>

@@ -1,0 +1,145 @@
+#pragma once
+
+// The transaction coordinator of this node (DESIGN.md, "Coordinators"; Kafka's
+// TransactionCoordinator for transaction version 1): each transactional id lives on the shard
+// owning its __transaction_state partition (abs(hashCode(id)) % partitions, as groups), and its
+// state is a record there (txn_records.h) written acks=all before anything depends on it.
+//
+// A transaction: InitProducerId (a producer id and epoch for the transactional id, fencing the
+// previous instance) → AddPartitionsToTxn / AddOffsetsToTxn (state Ongoing) → EndTxn: the
+// decision is written first (PrepareCommit/PrepareAbort), then a marker goes to every partition
+// of the transaction (partition::write_marker on its shard, group commit per shard), then
+// CompleteCommit/CompleteAbort. Deviation from Kafka, on purpose: EndTxn answers after the
+// markers are durable rather than right after the Prepare record, so a client that commits and
+// then reads sees its transaction, and its next AddPartitionsToTxn does not bounce off
+// CONCURRENT_TRANSACTIONS while markers are in flight.
+//
+// Recovery: a partition's transactions are rebuilt from its records at start; one left in
+// Prepare* (the node died mid-commit) has its markers written again by the shard's tick, so
+// every partition of it ends the same way. Ongoing transactions past transaction.timeout.ms are
+// aborted with the producer epoch bumped (the zombie producer is fenced), as Kafka does.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster/metadata_store.h"
+#include "cluster/partition_manager.h"
+#include "config/config_def.h"
+#include "coord/txn_records.h"
+#include "net/asio.h"
+#include "net/shard_pool.h"
+#include "protocol/error_code.h"
+
+namespace vltava::coord {
+
+class group_coordinator;
+
+struct txn_config {
+  int32_t partitions = 50;                  // transaction.state.log.num.partitions
+  int32_t segment_bytes = 104857600;        // transaction.state.log.segment.bytes
+  int32_t max_timeout_ms = 900'000;         // transaction.max.timeout.ms
+  int64_t abort_check_interval_ms = 10'000;  // ...abort.timed.out.transaction.cleanup.interval.ms
+  int64_t id_expiration_ms = 604'800'000;   // transactional.id.expiration.ms
+  int64_t expiration_check_interval_ms = 3'600'000;  // ...remove.expired...cleanup.interval.ms
+  int64_t marker_retry_ms = 500;  // a failed marker write is tried again after this
+
+  static txn_config from(const config::config_set& broker_config);
+};
+
+struct init_pid_result {
+  error_code error = error_code::none;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+};
+
+struct described_txn {
+  error_code error = error_code::none;
+  std::string transactional_id;
+  txn_status status = txn_status::empty;
+  int32_t timeout_ms = 0;
+  int64_t start_ms = -1;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  std::set<partition_key> partitions;
+};
+
+struct list_txn_filter {
+  std::vector<txn_status> states;  // empty: any
+  std::vector<int64_t> producer_ids;  // empty: any
+  int64_t min_duration_ms = -1;  // -1: any; else running at least this long
+};
+
+class txn_coordinator {
+ public:
+  using clock_fn = std::function<int64_t()>;
+  // `groups` may be null (no transactional offsets then). Everything must outlive this object.
+  txn_coordinator(net::shard_pool& shards, cluster::partition_manager& partitions,
+                  cluster::metadata_store& metadata, group_coordinator* groups, txn_config config,
+                  clock_fn clock = {});
+  ~txn_coordinator();
+  txn_coordinator(const txn_coordinator&) = delete;
+  txn_coordinator& operator=(const txn_coordinator&) = delete;
+
+  const txn_config& config() const { return _config; }
+
+  // Creates __transaction_state (compacted) when missing. none or COORDINATOR_NOT_AVAILABLE.
+  net::awaitable<error_code> ensure_topic();
+
+  // InitProducerId with a transactional id. `producer_id`/`epoch` -1, or the producer's current
+  // ones (KIP-360: an existing producer asking for a bump). Errors as Kafka's coordinator:
+  // INVALID_TRANSACTION_TIMEOUT, CONCURRENT_TRANSACTIONS, PRODUCER_FENCED (callers map it for
+  // old versions), COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR.
+  net::awaitable<init_pid_result> init_producer_id(std::string transactional_id,
+                                                   int32_t timeout_ms, int64_t producer_id,
+                                                   int16_t producer_epoch);
+  // AddPartitionsToTxn / AddOffsetsToTxn: one error for all the partitions (validated by the
+  // caller: they exist).
+  net::awaitable<error_code> add_partitions(std::string transactional_id, int64_t producer_id,
+                                            int16_t producer_epoch,
+                                            std::vector<partition_key> partitions);
+  // EndTxn: answers once the markers are durable (see above).
+  net::awaitable<error_code> end_txn(std::string transactional_id, int64_t producer_id,
+                                     int16_t producer_epoch, bool commit);
+
+  net::awaitable<described_txn> describe(std::string transactional_id);
+  // Every transactional id this node coordinates that passes `filter`.
+  net::awaitable<std::vector<described_txn>> list(list_txn_filter filter);
+
+  // Loads the hosted partitions and starts each shard's tick. Any thread, blocking.
+  void start();
+  // Stops the ticks; operations in flight finish or fail. Blocking; before partitions stop.
+  void stop();
+
+  struct entry;
+  struct partition_state;
+  struct shard_state;
+
+ private:
+  template <typename T, typename Fn>
+  net::awaitable<T> on_owner(const std::string& transactional_id, T unavailable, Fn fn);
+  partition_state* load(shard_state& st, int32_t partition, error_code& error);
+  net::awaitable<error_code> write_state(partition_state& ps, const std::string& id,
+                                         const txn_value& v, cluster::acks_mode acks);
+  // Prepare* → markers → Complete*: false while a marker could not be written (retried).
+  net::awaitable<bool> complete(partition_state& ps, std::shared_ptr<entry> e);
+  // Ongoing → PrepareAbort with the epoch bumped → complete (a timeout or a new instance).
+  net::awaitable<error_code> fence_and_abort(partition_state& ps, std::shared_ptr<entry> e);
+  net::awaitable<bool> write_markers(const txn_value& v, bool commit);
+  net::awaitable<void> tick(std::shared_ptr<shard_state> st);
+  static net::awaitable<void> tick_loop(txn_coordinator* self, std::shared_ptr<shard_state> st);
+  int64_t now_ms() const { return _clock(); }
+
+  net::shard_pool& _shards;
+  cluster::partition_manager& _partitions;
+  cluster::metadata_store& _metadata;
+  group_coordinator* _groups;
+  txn_config _config;
+  clock_fn _clock;
+  std::vector<std::shared_ptr<shard_state>> _state;  // [shard]
+};
+
+}  // namespace vltava::coord
