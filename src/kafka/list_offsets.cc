@@ -138,10 +138,16 @@ net::awaitable<std::optional<protocol::list_offsets_response>> serve_list_offset
   auto answers = co_await for_each_partition<item, offset_answer>(
       pm, items, [](const item& it, cluster::partition* p) -> offset_answer {
         if (!p) return {error_code::not_leader_or_follower, -1, -1};
-        if (it.read_committed && it.timestamp == latest) {
-          return {error_code::none, p->last_stable_offset()(), -1};
+        if (!it.read_committed) return list_offset(*p, it.timestamp);
+        const int64_t lso = p->last_stable_offset()();
+        if (it.timestamp == latest) return {error_code::none, lso, -1};
+        offset_answer a = list_offset(*p, it.timestamp);
+        // As Kafka: a record found by timestamp (or the max timestamp) at or past the LSO is
+        // not there yet for a read_committed consumer.
+        if (it.timestamp != earliest && it.timestamp != earliest_local && a.offset >= lso) {
+          return {error_code::none, -1, -1};
         }
-        return list_offset(*p, it.timestamp);
+        return a;
       });
   for (size_t i = 0; i < answers.size(); ++i) {
     auto& rp = response.topics[slots[i].first].partitions[slots[i].second];

@@ -143,5 +143,47 @@ TEST(TransactionsData, ReadCommittedFetchListOffsetsAndDescribeProducers) {
   EXPECT_TRUE(fetch(4, 1).aborted_transactions->empty());
 }
 
+TEST(TransactionsData, ReadCommittedTimestampLookupsStopAtTheLso) {
+  handler_env env;
+  env.node.manager->apply_image_and_wait(env.node.image({{"t", 1}}));
+  const unsigned owner = env.node.owner("t", 0);
+  auto batch = [](model::batch_options o, int64_t ts) {
+    model::record_batch_builder b(o);
+    std::string v = "v";
+    b.add(model::timestamp_ms(ts), std::nullopt, std::as_bytes(std::span(v)));
+    return b.build().value();
+  };
+  auto plain = batch({}, 1000);  // offset 0, committed
+  model::batch_options txn;
+  txn.producer = model::producer_id(1);
+  txn.epoch = model::producer_epoch(0);
+  txn.base_sequence = model::sequence(0);
+  txn.transactional = model::is_transactional::yes;
+  auto open = batch(txn, 2000);  // offset 1, in an open transaction
+  for (auto* b : {&plain, &open}) {
+    auto req = produce_req(*b);
+    if (b == &plain) req.transactional_id.reset();
+    auto r = env.call<protocol::produce_api>(9, req, owner);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->responses.at(0).partition_responses.at(0).error_code, error_code::none);
+  }
+  auto lookup = [&](int64_t ts, int8_t isolation) {
+    protocol::list_offsets_request lo;
+    lo.isolation_level = isolation;
+    auto& lt = lo.topics.emplace_back();
+    lt.name = "t";
+    lt.partitions.emplace_back().timestamp = ts;
+    auto l = env.call<protocol::list_offsets_api>(7, lo, owner);
+    EXPECT_TRUE(l);
+    return l->topics.at(0).partitions.at(0).offset;
+  };
+  EXPECT_EQ(lookup(1500, 0), 1);
+  EXPECT_EQ(lookup(1500, 1), -1);  // found at the LSO: not visible yet
+  EXPECT_EQ(lookup(500, 1), 0);
+  EXPECT_EQ(lookup(-3, 0), 1);  // max timestamp
+  EXPECT_EQ(lookup(-3, 1), -1);
+  EXPECT_EQ(lookup(-2, 1), 0);  // earliest
+}
+
 }  // namespace
 }  // namespace vltava::kafka
