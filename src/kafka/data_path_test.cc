@@ -75,6 +75,15 @@ TEST(DataPath, ProduceThenFetchIsByteExact) {
   auto r2 = env.call<protocol::produce_api>(3, produce_req("t", 1, b2, 1), 1);
   ASSERT_TRUE(r2);
   EXPECT_EQ(r2->responses.at(0).partition_responses.at(0).base_offset, model::offset(10));
+  {
+    // The offsets were assigned in the request body itself (v3: the records end it), not in a
+    // copy of it.
+    auto stored = as_stored(b2, 10);
+    ASSERT_GE(env.last_body.size(), stored.size());
+    std::vector<std::byte> tail(env.last_body.end() - static_cast<ptrdiff_t>(stored.size()),
+                                env.last_body.end());
+    EXPECT_EQ(tail, stored);
+  }
 
   for (int16_t v : {4, 11, 12}) {
     auto f = env.call<protocol::fetch_api>(v, fetch_req("t", 1, 0));

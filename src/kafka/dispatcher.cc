@@ -62,8 +62,9 @@ net::awaitable<net::handler_result> dispatch(broker_services& services,
               h->name, header->api_version, h->min_version, h->max_version);
     co_return close_connection();
   }
-  request_context ctx{connection, *header, services};
-  std::span<const std::byte> body = std::span(frame).subspan(header->body_offset);
+  std::span<std::byte> writable = std::span(frame).subspan(header->body_offset);
+  request_context ctx{connection, *header, services, writable};
+  std::span<const std::byte> body = writable;
   co_return co_await h->fn(ctx, body);
 }
 

@@ -22,6 +22,10 @@ struct request_context {
   const net::connection_info& connection;
   const protocol::request_header& header;
   broker_services& services;
+  // The request body as the dispatcher owns it, writable for the handler's lifetime: Produce
+  // rewrites offsets in the frame itself instead of copying each partition's records. Empty
+  // where the body is not the handler's to change (tests); handlers then copy.
+  std::span<std::byte> writable_body{};
 
   int16_t version() const { return header.api_version; }
 };

@@ -34,14 +34,16 @@ class handler_env {
                                                   unsigned shard = 0) {
     protocol::writer w;
     req.encode(w, version);
-    std::vector<std::byte> body = std::move(w).take();
+    last_body = std::move(w).take();
+    std::vector<std::byte>& body = last_body;
     auto run = [&]() -> net::awaitable<net::handler_result> {
       protocol::request_header header;
       header.api_key = Api::key;
       header.api_version = version;
       header.correlation_id = 7;
       net::connection_info conn{1, "127.0.0.1:1", "PLAINTEXT", shard};
-      request_context ctx{conn, header, services};
+      // As the dispatcher: the body is the handler's to rewrite (Produce does, in place).
+      request_context ctx{conn, header, services, std::span<std::byte>(body)};
       co_return co_await find<Api>().fn(ctx, body);
     };
     auto result = asio::co_spawn(node.shards.shard(shard), run(), asio::use_future).get();
@@ -77,6 +79,7 @@ class handler_env {
 
   cluster::testing::test_node node;
   size_t file_ranges_sent = 0;  // parts that went out as file ranges (zero copy)
+  std::vector<std::byte> last_body;  // the last request body, as the handler left it
 
  private:
   alignas(std::max_align_t) std::byte _no_metadata_store[64]{};  // data handlers never use it

@@ -1,5 +1,6 @@
 #include "kafka/produce.h"
 
+#include <functional>
 #include <map>
 
 #include "cluster/partition_manager.h"
@@ -51,8 +52,20 @@ partition_response to_response(int32_t index, const cluster::append_outcome& o) 
 
 // On the owning shard: appends each job's batches, then (acks=-1) waits once for the group
 // commit that covers them all.
+// `part` as a writable span of `writable` when it lies inside it.
+std::optional<std::span<std::byte>> writable_part(std::span<std::byte> writable,
+                                                  std::span<const std::byte> part) {
+  if (writable.empty() || part.empty()) return std::nullopt;
+  const std::byte* begin = writable.data();
+  const std::byte* p = part.data();
+  std::less<const std::byte*> before;  // a total order even across unrelated buffers
+  if (before(p, begin) || before(begin + writable.size(), p + part.size())) return std::nullopt;
+  return writable.subspan(static_cast<size_t>(p - begin), part.size());
+}
+
 net::awaitable<std::vector<cluster::append_outcome>> append_on_shard(
-    cluster::partition_manager& pm, const std::vector<const job*>& jobs, cluster::acks_mode acks) {
+    cluster::partition_manager& pm, const std::vector<const job*>& jobs, cluster::acks_mode acks,
+    std::span<std::byte> writable) {
   std::vector<cluster::append_outcome> out(jobs.size());
   std::vector<std::shared_ptr<cluster::partition>> parts(jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) {
@@ -62,9 +75,15 @@ net::awaitable<std::vector<cluster::append_outcome>> append_on_shard(
       out[i].message = "partition not hosted here (yet)";
       continue;
     }
-    // The log rewrites offsets in place; the request frame stays untouched.
-    std::vector<std::byte> copy(jobs[i]->records.data.begin(), jobs[i]->records.data.end());
-    out[i] = parts[i]->write(copy);
+    // The log rewrites offsets (and the producer epoch) in place: in the request frame itself
+    // when the dispatcher lent it, else in a copy.
+    const auto records = jobs[i]->records.data;
+    if (auto in_frame = writable_part(writable, records)) {
+      out[i] = parts[i]->write(*in_frame);
+    } else {
+      std::vector<std::byte> copy(records.begin(), records.end());
+      out[i] = parts[i]->write(copy);
+    }
   }
   if (acks != cluster::acks_mode::all) co_return out;
   for (size_t i = 0; i < jobs.size(); ++i) {
@@ -130,7 +149,8 @@ net::awaitable<std::optional<protocol::produce_response>> serve_produce(
     groups.push_back(&g);
   }
   auto results = co_await cluster::on_shards<std::vector<cluster::append_outcome>>(
-      pm.shards(), shards, [&](size_t i) { return append_on_shard(pm, *groups[i], acks); });
+      pm.shards(), shards,
+      [&](size_t i) { return append_on_shard(pm, *groups[i], acks, ctx.writable_body); });
   for (size_t g = 0; g < groups.size(); ++g) {
     for (size_t k = 0; k < groups[g]->size(); ++k) {
       const job& j = *(*groups[g])[k];

@@ -176,11 +176,6 @@ def test_init_producer_id_fresh_ids_never_reused(own_broker):
     assert error == 0 and pid2 > pid
 
 
-def test_transactional_id_fails_fast(own_broker):
-    error, pid, _ = init_producer_id(own_broker.bootstrap, "my-txn")
-    assert error == 53 and pid == -1  # TRANSACTIONAL_ID_AUTHORIZATION_FAILED until issue 7 part 2
-
-
 # ---- sequence rules over a raw socket ---------------------------------------------------------
 
 def test_raw_duplicate_gap_and_epoch(own_broker, topic_name):
