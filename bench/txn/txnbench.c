@@ -2,6 +2,7 @@
  * librdkafka's C API (bench/txn/run.sh, bench/README.md "Transactions (issue 7)").
  *
  *   txnbench -b BOOT [-n COUNT] [-s BYTES] [-p PARTITIONS] [-r ROUNDS] [-l LINGER_MS]
+ *            [-c CASE,...]   (-c plain,idem: only those cases)
  *   (defaults: 400,000 messages of 1,024 B, 3 partitions, 5 rounds, linger 5 ms)
  *
  * Creates one topic per case and round (PARTITIONS partitions, messages spread round robin), then
@@ -33,7 +34,8 @@ static uint64_t now_ns(void) {
 }
 
 static const char* usage =
-    "txnbench -b BOOT [-n COUNT] [-s BYTES] [-p PARTITIONS] [-r ROUNDS] [-l LINGER_MS]";
+    "txnbench -b BOOT [-n COUNT] [-s BYTES] [-p PARTITIONS] [-r ROUNDS] [-l LINGER_MS] "
+    "[-c CASE,...]";
 
 static void die(const char* what, const char* detail) {
   fprintf(stderr, "txnbench: %s: %s\n", what, detail);
@@ -57,9 +59,24 @@ struct options {
   int partitions;
   int rounds;
   const char* linger_ms;
+  const char* cases;  /* comma-separated case names to run; NULL: all */
 };
 
+static int case_selected(const struct options* o, int c) {
+  if (!o->cases) return 1;
+  size_t n = strlen(case_names[c]);
+  for (const char* p = o->cases; (p = strstr(p, case_names[c])) != NULL; p += n) {
+    int starts = p == o->cases || p[-1] == ',';
+    int ends = p[n] == '\0' || p[n] == ',';
+    if (starts && ends) return 1;
+  }
+  return 0;
+}
+
 static long failed;
+
+/* a / b, or 0 when a case did not run. */
+static double ratio(double a, double b) { return a > 0 && b > 0 ? a / b : 0; }
 
 static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
   (void)rk;
@@ -167,9 +184,9 @@ static double run_case(const struct options* o, int c, const char* topic, const 
 
 int main(int argc, char** argv) {
   struct options o = {.bootstrap = NULL, .count = 400000, .size = 1024, .partitions = 3,
-                      .rounds = 5, .linger_ms = "5"};
+                      .rounds = 5, .linger_ms = "5", .cases = NULL};
   int opt;
-  while ((opt = getopt(argc, argv, "b:n:s:p:r:l:")) != -1) {
+  while ((opt = getopt(argc, argv, "b:n:s:p:r:l:c:")) != -1) {
     switch (opt) {
       case 'b': o.bootstrap = optarg; break;
       case 'n': o.count = atol(optarg); break;
@@ -177,6 +194,7 @@ int main(int argc, char** argv) {
       case 'p': o.partitions = atoi(optarg); break;
       case 'r': o.rounds = atoi(optarg); break;
       case 'l': o.linger_ms = optarg; break;
+      case 'c': o.cases = optarg; break;
       default: die("usage", usage);
     }
   }
@@ -198,6 +216,7 @@ int main(int argc, char** argv) {
   for (int r = 0; r < o.rounds; r++) {
     for (int k = 0; k < cases_n; k++) {
       int c = (k + r) % cases_n;
+      if (!case_selected(&o, c)) continue;
       snprintf(topic, sizeof(topic), "txnbench-%d-%s-%d", (int)getpid(), case_names[c], r);
       create_topic(&o, topic);
       double rate = run_case(&o, c, topic, payload, pool);
@@ -212,16 +231,18 @@ int main(int argc, char** argv) {
   /* What a transaction adds to the time of its messages produced idempotently. */
   double extra_ms[cases_n] = {0};
   for (int c = 2; c < cases_n; c++)
-    extra_ms[c] = ((double)case_txn_size[c] / best[c] - (double)case_txn_size[c] / best[1]) * 1e3;
+    if (best[c] > 0 && best[1] > 0)
+      extra_ms[c] = ((double)case_txn_size[c] / best[c] - (double)case_txn_size[c] / best[1]) * 1e3;
   fprintf(stderr, "  txn100 / idem   %.2f  (%.2f ms per transaction on top of its messages)\n"
                   "  txn1000 / idem  %.2f  (%.2f ms; goal >= 0.80)\n"
                   "  idem / plain    %.2f  (goal >= 0.95)\n",
-          best[2] / best[1], extra_ms[2], best[3] / best[1], extra_ms[3], best[1] / best[0]);
+          ratio(best[2], best[1]), extra_ms[2], ratio(best[3], best[1]), extra_ms[3],
+          ratio(best[1], best[0]));
   printf("{\"summary\":true,\"plain\":%.0f,\"idem\":%.0f,\"txn100\":%.0f,\"txn1000\":%.0f,"
          "\"txn100_over_idem\":%.3f,\"txn1000_over_idem\":%.3f,\"idem_over_plain\":%.3f,"
          "\"txn100_extra_ms\":%.2f,\"txn1000_extra_ms\":%.2f}\n",
-         best[0], best[1], best[2], best[3], best[2] / best[1], best[3] / best[1],
-         best[1] / best[0], extra_ms[2], extra_ms[3]);
+         best[0], best[1], best[2], best[3], ratio(best[2], best[1]), ratio(best[3], best[1]),
+         ratio(best[1], best[0]), extra_ms[2], extra_ms[3]);
   free(payload);
   return 0;
 }
