@@ -14,6 +14,8 @@ mkdir -p "$build/bench/broker"
 cc -O2 -Wall -Wextra -Werror -o "$build/bench/broker/kbench" bench/broker/kbench.c -lrdkafka
 cc -O2 -Wall -Wextra -Werror -o "$build/bench/broker/mock_broker" bench/broker/mock_broker.c \
   -lrdkafka
+cc -O2 -Wall -Wextra -Werror -o "$build/bench/broker/fetchbench" bench/broker/fetchbench.c -lpthread
 exec python3 bench/broker/bench.py --vltava "$build/src/broker/vltava" \
   --kbench "$build/bench/broker/kbench" --mock "$build/bench/broker/mock_broker" \
+  --fetchbench "$build/bench/broker/fetchbench" \
   --out "${RESULTS:-$build/broker.json}" "$@"
