@@ -1,6 +1,8 @@
 #include "storage/fault_io.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 namespace vltava::storage {
 
@@ -109,6 +111,9 @@ sresult<size_t> fault_io::pwrite(int fd, std::span<const std::byte> buf, uint64_
 sresult<void> fault_io::fdatasync(int fd) {
   if (int err = take_fault(io_op::fdatasync)) return errno_error(err, "fdatasync (injected)", "");
   ++_fsyncs;
+  if (int ms = _sync_delay_ms.load(); ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
   if (_skip_syncs.load()) return {};
   return _real.fdatasync(fd);
 }

@@ -35,6 +35,8 @@ class fault_io final : public file_io {
   void clear_faults();
   // fdatasync and fsync_dir succeed without syncing (benchmark set-up, not durability tests).
   void set_skip_syncs(bool on) { _skip_syncs.store(on); }
+  // Every fdatasync takes at least `ms` longer (a slow disk, to catch what waits for it).
+  void set_sync_delay_ms(int ms) { _sync_delay_ms.store(ms); }
 
   // Manual clock: once set, now_ms() returns it instead of the real clock.
   void set_now(int64_t ms) { _now.store(ms); }
@@ -85,6 +87,7 @@ class fault_io final : public file_io {
   std::atomic<int64_t> _now{-1};
   std::atomic<int> _fsyncs{0};
   std::atomic<bool> _skip_syncs{false};
+  std::atomic<int> _sync_delay_ms{0};
 };
 
 }  // namespace vltava::storage

@@ -35,8 +35,8 @@ void durability_state::reset(model::offset end) {
   _durable_end.store(end());
 }
 
-flusher::flusher(file_io& io, size_t max_jobs)
-    : _io(io), _max_jobs(max_jobs), _thread([this] { run(); }) {}
+flusher::flusher(file_io& io, size_t max_jobs, size_t sync_threads)
+    : _io(io), _max_jobs(max_jobs), _syncs(sync_threads), _thread([this] { run(); }) {}
 
 flusher::~flusher() {
   {
@@ -84,23 +84,31 @@ void flusher::run() {
 
 void flusher::run_round(std::vector<flush_job>& jobs) {
   ++_rounds;
-  // One fdatasync per distinct file and one fsync per directory, whatever the number of jobs.
+  // One fdatasync per distinct file and one fsync per directory, whatever the number of jobs,
+  // all of them side by side (sync_pool.h says why).
   std::map<const file*, std::optional<storage_error>> synced;
   std::map<std::string, std::optional<storage_error>> dirs;
+  std::vector<std::function<void()>> syncs;
   for (auto& j : jobs) {
     for (auto& f : j.files) {
-      if (synced.count(f.get())) continue;
-      auto r = _io.fdatasync(f->fd());
-      ++_fsyncs;
-      synced[f.get()] = r ? std::nullopt
-                          : std::optional(storage_error{r.error().code, r.error().message +
-                                                                            " (" + f->path() + ")"});
+      auto [slot, fresh] = synced.try_emplace(f.get());
+      if (!fresh) continue;
+      syncs.emplace_back([this, f = f.get(), &result = slot->second] {
+        auto r = _io.fdatasync(f->fd());
+        ++_fsyncs;
+        if (!r) result = storage_error{r.error().code, r.error().message + " (" + f->path() + ")"};
+      });
     }
-    if (j.sync_dir && !dirs.count(j.dir)) {
-      auto r = _io.fsync_dir(j.dir);
-      dirs[j.dir] = r ? std::nullopt : std::optional(r.error());
+    if (j.sync_dir) {
+      auto [slot, fresh] = dirs.try_emplace(j.dir);
+      if (!fresh) continue;
+      syncs.emplace_back([this, &dir = slot->first, &result = slot->second] {
+        auto r = _io.fsync_dir(dir);
+        if (!r) result = r.error();
+      });
     }
   }
+  _syncs.run_all(syncs);
   for (auto& j : jobs) {
     std::optional<storage_error> err;
     for (auto& f : j.files) {

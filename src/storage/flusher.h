@@ -1,9 +1,9 @@
 #pragma once
 
-// Group commit. Logs hand flush jobs to a flusher, which runs fdatasync on its own thread so a
-// shard thread never blocks on the disk. Each round takes every queued job, syncs each
-// distinct file once (one fdatasync covers every append waiting on it), syncs directories,
-// writes checkpoints, then completes the jobs in order.
+// Group commit. Logs hand flush jobs to a flusher, which runs fdatasync on its own threads so
+// a shard thread never blocks on the disk. Each round takes every queued job, syncs each
+// distinct file once (one fdatasync covers every append waiting on it) and each directory,
+// side by side on a sync_pool, writes checkpoints, then completes the jobs in order.
 
 #include <atomic>
 #include <condition_variable>
@@ -19,6 +19,7 @@
 
 #include "model/fundamental.h"
 #include "storage/file_io.h"
+#include "storage/sync_pool.h"
 
 namespace vltava::storage {
 
@@ -66,7 +67,8 @@ struct flush_job {
 class flusher {
  public:
   // `max_jobs` bounds the queue; submit blocks while it is full (backpressure on appenders).
-  explicit flusher(file_io& io, size_t max_jobs = 65536);
+  // `sync_threads`: helpers syncing files side by side with the flusher's own thread.
+  explicit flusher(file_io& io, size_t max_jobs = 65536, size_t sync_threads = 7);
   // Finishes queued jobs, then stops the thread.
   ~flusher();
   flusher(const flusher&) = delete;
@@ -84,6 +86,7 @@ class flusher {
 
   file_io& _io;
   size_t _max_jobs;
+  sync_pool _syncs;
   std::mutex _mu;
   std::condition_variable _cv;       // jobs arrived, or stopping
   std::condition_variable _done_cv;  // a round finished (drain, full queue)
