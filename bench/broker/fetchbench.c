@@ -5,10 +5,10 @@
  * headers to find the next offset, and throws the bytes away, as iperf3 does with its own.
  *
  *   fetchbench -b HOST:PORT -t TOPIC [-c CONNECTIONS] [-p PARTITIONS] [-d SECONDS]
- *              [-m PARTITION_MAX_BYTES]
+ *              [-m PARTITION_MAX_BYTES] [-s START_OFFSET]
  *
- * Connection i reads partition i % PARTITIONS from offset 0 to the high watermark, again and
- * again, one Fetch in flight, until SECONDS passed. Prints one JSON line: record bytes received
+ * Connection i reads partition i % PARTITIONS from START_OFFSET (default 0) to the high
+ * watermark, again and again, one Fetch in flight, until SECONDS passed. Prints one JSON line: record bytes received
  * per second over all connections.
  *
  * Wire layout (Kafka protocol guide; our src/protocol/schema/fetch.api): request header v1
@@ -83,6 +83,7 @@ struct options {
   int partitions;
   double seconds;
   int32_t partition_max_bytes;
+  int64_t start_offset;
 };
 
 /* A connection's receive side: a chunk buffer holding [start, end) not yet parsed. */
@@ -225,14 +226,15 @@ static void* run_connection(void* arg) {
   if (!r.buf) die("malloc", "receive buffer");
   uint8_t request[512];
   int32_t partition = w->index % o->partitions, correlation = 0;
-  int64_t offset = 0, high_watermark = 0;
+  int64_t offset = o->start_offset, high_watermark = 0;
   while (now_ns() < w->deadline_ns) {
     size_t n = build_fetch(request, o, ++correlation, partition, offset);
     if (send(r.fd, request, n, 0) != (ssize_t)n) die("send", strerror(errno));
     offset = read_response(&r, correlation, offset, &high_watermark, &w->result);
     w->result.fetches++;
     if (high_watermark <= 0) die("fetch", "the partition is empty");
-    if (offset >= high_watermark) offset = 0; /* read it again: the page cache serves it */
+    /* Read it again: the page cache serves it. */
+    if (offset >= high_watermark) offset = o->start_offset;
   }
   close(r.fd);
   free(r.buf);
@@ -242,7 +244,7 @@ static void* run_connection(void* arg) {
 static void usage(void) {
   fprintf(stderr,
           "usage: fetchbench -b HOST:PORT -t TOPIC [-c CONNECTIONS] [-p PARTITIONS] "
-          "[-d SECONDS] [-m PARTITION_MAX_BYTES]\n");
+          "[-d SECONDS] [-m PARTITION_MAX_BYTES] [-s START_OFFSET]\n");
   exit(2);
 }
 
@@ -251,7 +253,7 @@ int main(int argc, char** argv) {
       .connections = 1, .partitions = 1, .seconds = 5, .partition_max_bytes = 8 * 1024 * 1024};
   char* bootstrap = NULL;
   int c;
-  while ((c = getopt(argc, argv, "b:t:c:p:d:m:")) != -1) {
+  while ((c = getopt(argc, argv, "b:t:c:p:d:m:s:")) != -1) {
     switch (c) {
       case 'b':
         bootstrap = strdup(optarg);
@@ -270,6 +272,9 @@ int main(int argc, char** argv) {
         break;
       case 'm':
         o.partition_max_bytes = atoi(optarg);
+        break;
+      case 's':
+        o.start_offset = atoll(optarg);
         break;
       default:
         usage();

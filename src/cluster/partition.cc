@@ -8,6 +8,7 @@
 #include "model/record.h"
 #include "model/record_batch_builder.h"
 #include "model/record_batch_header.h"
+#include "model/record_scan.h"
 
 namespace vltava::cluster {
 
@@ -63,16 +64,18 @@ std::optional<std::string> invalid_records(std::span<const std::byte> batch,
   auto section =
       model::batch_records(batch, h, static_cast<size_t>(storage::limits::batch_bytes_max));
   if (!section) return std::string(model::describe(section.error()));
-  model::record_view records(section->bytes(), h.record_count);
+  // record_scan checks what record_view would, without building each record.
+  model::record_scan records(section->bytes(), h.record_count);
   for (int32_t expected_delta = 0;; ++expected_delta) {
     auto r = records.next();
-    if (!r) return std::string(model::describe(r.error()));
-    if (!*r) return std::nullopt;
-    const model::record& rec = **r;
-    if (h.compression() != model::compression::none && rec.offset_delta != expected_delta) {
+    if (!r) {
+      if (auto e = records.error()) return std::string(model::describe(*e));
+      return std::nullopt;
+    }
+    if (h.compression() != model::compression::none && r->offset_delta != expected_delta) {
       return "inner record offsets are not sequential";
     }
-    if (compacted && !rec.key) return "a compacted topic needs a key on every record";
+    if (compacted && !r->has_key) return "a compacted topic needs a key on every record";
   }
 }
 
