@@ -104,6 +104,16 @@ struct txn_coordinator::entry {
   int16_t last_epoch = -1;  // the epoch before the last InitProducerId bump (KIP-360 retries)
   bool busy = false;        // a write or marker round is in flight: others wait their turn
   int64_t retry_at_ms = 0;  // Prepare*: when the tick may write the markers again
+  // Requests waiting for `busy` to end (idle_entry); on the owner shard only.
+  std::vector<std::weak_ptr<asio::steady_timer>> waiting;
+
+  void release() {
+    busy = false;
+    for (auto& w : waiting) {
+      if (auto t = w.lock()) t->cancel();
+    }
+    waiting.clear();
+  }
 };
 
 struct txn_coordinator::partition_state {
@@ -120,6 +130,50 @@ struct txn_coordinator::shard_state {
   bool stopped = false;
   int64_t next_abort_check_ms = 0;
   int64_t next_expiration_check_ms = 0;
+};
+
+namespace {
+
+// How long a request waits for an operation in flight on its transactional id (the markers
+// of the previous transaction becoming durable, mostly) before it answers
+// CONCURRENT_TRANSACTIONS. Waiting here instead of bouncing spares the client its retry
+// backoff (librdkafka and the Java client back off tens of milliseconds or more).
+constexpr auto busy_wait_limit = std::chrono::seconds(2);
+
+// On the owner shard: the entry of `id` (nullptr when there is none) once no operation is in
+// flight on it. `still_busy` is set when one still was after busy_wait_limit.
+net::awaitable<std::shared_ptr<txn_coordinator::entry>> idle_entry(
+    txn_coordinator::partition_state& ps, const std::string& id, bool& still_busy) {
+  const auto deadline = std::chrono::steady_clock::now() + busy_wait_limit;
+  still_busy = false;
+  for (;;) {
+    auto it = ps.txns.find(id);
+    if (it == ps.txns.end()) co_return nullptr;
+    std::shared_ptr<txn_coordinator::entry> e = it->second;
+    if (!e->busy) co_return e;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      still_busy = true;
+      co_return e;
+    }
+    auto timer =
+        std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, deadline);
+    e->waiting.push_back(timer);
+    std::error_code ec;
+    co_await timer->async_wait(asio::redirect_error(net::use_awaitable, ec));
+  }
+}
+
+}  // namespace
+
+struct txn_coordinator::marker_round {
+  struct written {
+    partition_key key;
+    std::shared_ptr<cluster::partition> partition;
+    cluster::append_outcome outcome;
+  };
+  bool ok = true;  // every marker written (or not needed)
+  std::vector<unsigned> shards;
+  std::vector<std::vector<written>> pending;  // [i]: written on shards[i], not yet durable
 };
 
 txn_coordinator::txn_coordinator(net::shard_pool& shards, cluster::partition_manager& partitions,
@@ -254,7 +308,9 @@ net::awaitable<error_code> txn_coordinator::write_state(partition_state& ps, con
   co_return error_code::coordinator_not_available;
 }
 
-net::awaitable<bool> txn_coordinator::write_markers(const txn_value& v, bool commit) {
+net::awaitable<txn_coordinator::marker_round> txn_coordinator::write_markers(
+    const txn_value& v, bool commit) {
+  marker_round round;
   auto image = _partitions.image();
   // The partitions of each shard get their markers together and wait for one group commit.
   std::map<unsigned, std::vector<partition_key>> by_shard;
@@ -268,72 +324,86 @@ net::awaitable<bool> txn_coordinator::write_markers(const txn_value& v, bool com
     }
     by_shard[_partitions.shard_of(t->id, model::partition_id(k.second))].push_back(k);
   }
-  if (by_shard.empty()) co_return true;
-  std::vector<unsigned> shards;
+  if (by_shard.empty()) co_return round;
   std::vector<std::vector<partition_key>> lists;
   for (auto& [s, l] : by_shard) {
-    shards.push_back(s);
+    round.shards.push_back(s);
     lists.push_back(std::move(l));
   }
   const auto pid = model::producer_id(v.producer_id);
   const auto epoch = model::producer_epoch(v.producer_epoch);
   const auto result = commit ? cluster::txn_result::commit : cluster::txn_result::abort;
-  auto done = co_await cluster::on_shards<int>(
-      _shards, shards, [&](size_t i) -> net::awaitable<int> {
-        bool ok = true;
-        struct written {
-          partition_key key;
-          std::shared_ptr<cluster::partition> p;
-          cluster::append_outcome out;
-        };
-        std::vector<written> pending;
+  using shard_written = std::pair<bool, std::vector<marker_round::written>>;
+  auto per_shard = co_await cluster::on_shards<shard_written>(
+      _shards, round.shards, [&](size_t i) -> net::awaitable<shard_written> {
+        shard_written out{true, {}};
         for (const auto& k : lists[i]) {
           auto p = _partitions.find_shared(k.first, model::partition_id(k.second));
           if (!p) {
-            ok = false;  // not open here (yet): the tick tries again
+            out.first = false;  // not open here (yet): the tick tries again
             continue;
           }
-          auto out = p->write_marker_now(pid, epoch, result, p->leader_epoch()());
-          if (out.error == error_code::invalid_producer_epoch) {
+          auto o = p->write_marker_now(pid, epoch, result, p->leader_epoch()());
+          if (o.error == error_code::invalid_producer_epoch) {
             // A newer epoch of this producer ended the transaction here already.
-            log::warn("coord", "{}-{}: marker skipped: {}", k.first, k.second, out.message);
+            log::warn("coord", "{}-{}: marker skipped: {}", k.first, k.second, o.message);
             continue;
           }
-          if (out.error != error_code::none) {
+          if (o.error != error_code::none) {
             log::warn("coord", "{}-{}: marker not written: {} {}", k.first, k.second,
-                      protocol::error_name(out.error), out.message);
-            ok = false;
+                      protocol::error_name(o.error), o.message);
+            out.first = false;
             continue;
           }
           p->request_flush();
-          pending.push_back({k, std::move(p), std::move(out)});
+          // Visible from now on, as the marker is to fetches: the transaction's offsets too.
+          if (k.first == offsets_topic && _groups) {
+            _groups->txn_marker_written(k.second, v.producer_id, commit);
+          }
+          out.second.push_back({k, std::move(p), std::move(o)});
         }
-        for (auto& w : pending) {
-          auto task = w.p->durable(std::move(w.out));
+        co_return out;
+      });
+  for (auto& [ok, written] : per_shard) {
+    round.ok = round.ok && ok;
+    round.pending.push_back(std::move(written));
+  }
+  co_return round;
+}
+
+net::awaitable<bool> txn_coordinator::markers_durable(marker_round& round) {
+  if (round.shards.empty()) co_return round.ok;
+  auto done = co_await cluster::on_shards<int>(
+      _shards, round.shards, [&](size_t i) -> net::awaitable<int> {
+        bool ok = true;
+        for (auto& w : round.pending[i]) {
+          auto task = w.partition->durable(std::move(w.outcome));
           cluster::append_outcome d = co_await std::move(task);
           if (d.error != error_code::none) {
             log::warn("coord", "{}-{}: marker not durable: {}", w.key.first, w.key.second,
                       protocol::error_name(d.error));
             ok = false;
-            continue;
-          }
-          if (w.key.first == offsets_topic && _groups) {
-            _groups->txn_marker_written(w.key.second, v.producer_id, commit);
           }
         }
         co_return ok ? 1 : 0;
       });
-  for (int ok : done) {
-    if (!ok) co_return false;
-  }
-  co_return true;
+  bool ok = round.ok;
+  for (int d : done) ok = ok && d;
+  co_return ok;
 }
 
 net::awaitable<bool> txn_coordinator::complete(partition_state& ps, std::shared_ptr<entry> e) {
   VLTAVA_ASSERT(is_prepare(e->v.status), "only a prepared transaction completes");
+  auto round = co_await write_markers(e->v, e->v.status == txn_status::prepare_commit);
+  co_return co_await finish(ps, std::move(e), std::move(round));
+}
+
+net::awaitable<bool> txn_coordinator::finish(partition_state& ps, std::shared_ptr<entry> e,
+                                             marker_round round) {
   const bool commit = e->v.status == txn_status::prepare_commit;
-  auto markers = write_markers(e->v, commit);
-  if (!co_await std::move(markers)) {
+  // Complete* only after every marker is on disk: a Complete record that outlived a lost
+  // marker would leave that partition's transaction open for ever.
+  if (!co_await markers_durable(round)) {
     e->retry_at_ms = now_ms() + _config.marker_retry_ms;
     co_return false;
   }
@@ -384,9 +454,9 @@ net::awaitable<init_pid_result> txn_coordinator::init_producer_id(std::string id
           r.error = err;
           co_return r;
         }
-        auto it = ps->txns.find(id);
-        std::shared_ptr<entry> e = it == ps->txns.end() ? nullptr : it->second;
-        if (e && e->busy) {
+        bool still_busy = false;
+        std::shared_ptr<entry> e = co_await idle_entry(*ps, id, still_busy);
+        if (still_busy) {
           r.error = error_code::concurrent_transactions;
           co_return r;
         }
@@ -419,7 +489,7 @@ net::awaitable<init_pid_result> txn_coordinator::init_producer_id(std::string id
         }
         e->busy = true;
         auto release = [&] {
-          e->busy = false;
+          e->release();
           if (fresh) {
             auto again = ps->txns.find(id);
             if (again != ps->txns.end() && again->second == e) ps->txns.erase(again);
@@ -431,7 +501,7 @@ net::awaitable<init_pid_result> txn_coordinator::init_producer_id(std::string id
           // finishing the abort here saves that round trip).
           auto task = fence_and_abort(*ps, e);
           if (error_code a = co_await std::move(task); a != error_code::none) {
-            e->busy = false;
+            e->release();
             r.error = error_code::concurrent_transactions;
             co_return r;
           }
@@ -466,7 +536,7 @@ net::awaitable<init_pid_result> txn_coordinator::init_producer_id(std::string id
         }
         e->last_epoch = v.producer_id == e->v.producer_id && !fresh ? old_epoch : -1;
         e->v = std::move(v);
-        e->busy = false;
+        e->release();
         r.producer_id = e->v.producer_id;
         r.producer_epoch = e->v.producer_epoch;
         co_return r;
@@ -491,14 +561,14 @@ net::awaitable<error_code> txn_coordinator::add_partitions(std::string id, int64
       id, error_code::coordinator_not_available,
       [&](shard_state&, partition_state* ps, error_code err) -> net::awaitable<error_code> {
         if (!ps) co_return err;
-        auto it = ps->txns.find(id);
-        if (it == ps->txns.end()) co_return error_code::invalid_producer_id_mapping;
-        std::shared_ptr<entry> e = it->second;
+        bool still_busy = false;
+        std::shared_ptr<entry> e = co_await idle_entry(*ps, id, still_busy);
+        if (!e) co_return error_code::invalid_producer_id_mapping;
         if (error_code c = check_producer(e->v, producer_id, producer_epoch);
             c != error_code::none) {
           co_return c;
         }
-        if (e->busy || is_prepare(e->v.status)) co_return error_code::concurrent_transactions;
+        if (still_busy || is_prepare(e->v.status)) co_return error_code::concurrent_transactions;
         if (!is_done(e->v.status) && e->v.status != txn_status::ongoing) {
           co_return error_code::invalid_txn_state;
         }
@@ -518,7 +588,7 @@ net::awaitable<error_code> txn_coordinator::add_partitions(std::string id, int64
         auto task = write_state(*ps, id, v, cluster::acks_mode::all);
         error_code w = co_await std::move(task);
         if (w == error_code::none) e->v = std::move(v);
-        e->busy = false;
+        e->release();
         co_return w;
       });
 }
@@ -529,14 +599,14 @@ net::awaitable<error_code> txn_coordinator::end_txn(std::string id, int64_t prod
       id, error_code::coordinator_not_available,
       [&](shard_state&, partition_state* ps, error_code err) -> net::awaitable<error_code> {
         if (!ps) co_return err;
-        auto it = ps->txns.find(id);
-        if (it == ps->txns.end()) co_return error_code::invalid_producer_id_mapping;
-        std::shared_ptr<entry> e = it->second;
+        bool still_busy = false;
+        std::shared_ptr<entry> e = co_await idle_entry(*ps, id, still_busy);
+        if (!e) co_return error_code::invalid_producer_id_mapping;
         if (error_code c = check_producer(e->v, producer_id, producer_epoch);
             c != error_code::none) {
           co_return c;
         }
-        if (e->busy) co_return error_code::concurrent_transactions;
+        if (still_busy) co_return error_code::concurrent_transactions;
         // Kafka's table (TransactionCoordinator.endTransaction): a retried EndTxn of a finished
         // transaction succeeds; the opposite decision, or none to make, is INVALID_TXN_STATE.
         switch (e->v.status) {
@@ -561,15 +631,25 @@ net::awaitable<error_code> txn_coordinator::end_txn(std::string id, int64_t prod
         e->busy = true;
         auto task = write_state(*ps, id, v, cluster::acks_mode::all);
         if (error_code w = co_await std::move(task); w != error_code::none) {
-          e->busy = false;
+          e->release();
           co_return w;
         }
         e->v = std::move(v);
         // The decision is durable: whatever happens to the markers now, the answer is yes (a
-        // marker that cannot be written yet is retried by the tick, as after a crash).
-        auto done = complete(*ps, e);
-        co_await std::move(done);
-        e->busy = false;
+        // marker that cannot be written yet is retried by the tick, as after a crash). As
+        // Kafka, the answer does not wait for the markers to reach the disk; unlike Kafka, it
+        // waits for them to be written, so a client that commits and then reads sees its
+        // transaction. The entry stays busy until Complete* is written: the producer's next
+        // request waits for that (idle_entry) instead of bouncing off CONCURRENT_TRANSACTIONS.
+        auto round = co_await write_markers(e->v, commit);
+        asio::co_spawn(
+            co_await asio::this_coro::executor,
+            [](txn_coordinator* self, partition_state* ps, std::shared_ptr<entry> e,
+               marker_round round) -> net::awaitable<void> {
+              co_await self->finish(*ps, e, std::move(round));
+              e->release();
+            }(this, ps, e, std::move(round)),
+            asio::detached);
         co_return error_code::none;
       });
 }
@@ -680,7 +760,7 @@ net::awaitable<void> txn_coordinator::tick(std::shared_ptr<shard_state> st) {
     e->busy = true;
     auto task = complete(*ps, e);
     co_await std::move(task);
-    e->busy = false;
+    e->release();
   }
   for (auto& [ps, e] : to_abort) {
     if (e->busy || st->stopped || e->v.status != txn_status::ongoing) continue;
@@ -689,7 +769,7 @@ net::awaitable<void> txn_coordinator::tick(std::shared_ptr<shard_state> st) {
     e->busy = true;
     auto task = fence_and_abort(*ps, e);
     co_await std::move(task);
-    e->busy = false;
+    e->release();
   }
   for (auto& [ps, e] : to_expire) {
     if (e->busy || st->stopped || !is_done(e->v.status)) continue;
@@ -700,7 +780,7 @@ net::awaitable<void> txn_coordinator::tick(std::shared_ptr<shard_state> st) {
     auto batch = build_coordinator_batch(records, now);
     e->busy = true;
     auto outcome = co_await log->append(std::span<std::byte>(batch), cluster::acks_mode::all);
-    e->busy = false;
+    e->release();
     if (outcome.error != error_code::none) continue;
     auto it = ps->txns.find(e->id);
     if (it != ps->txns.end() && it->second == e) ps->txns.erase(it);

@@ -9,10 +9,11 @@
 // previous instance) → AddPartitionsToTxn / AddOffsetsToTxn (state Ongoing) → EndTxn: the
 // decision is written first (PrepareCommit/PrepareAbort), then a marker goes to every partition
 // of the transaction (partition::write_marker on its shard, group commit per shard), then
-// CompleteCommit/CompleteAbort. Deviation from Kafka, on purpose: EndTxn answers after the
-// markers are durable rather than right after the Prepare record, so a client that commits and
-// then reads sees its transaction, and its next AddPartitionsToTxn does not bounce off
-// CONCURRENT_TRANSACTIONS while markers are in flight.
+// CompleteCommit/CompleteAbort. EndTxn answers once the Prepare record is durable and the
+// markers are written (not yet durable): a client that commits and then reads sees its
+// transaction. The rest (markers on disk, then Complete*) finishes in the background; the
+// producer's next request on its transactional id waits for it rather than bouncing off
+// CONCURRENT_TRANSACTIONS as Kafka's would, which saves the client's retry backoff.
 //
 // Recovery: a partition's transactions are rebuilt from its records at start; one left in
 // Prepare* (the node died mid-commit) has its markers written again by the shard's tick, so
@@ -101,7 +102,7 @@ class txn_coordinator {
   net::awaitable<error_code> add_partitions(std::string transactional_id, int64_t producer_id,
                                             int16_t producer_epoch,
                                             std::vector<partition_key> partitions);
-  // EndTxn: answers once the markers are durable (see above).
+  // EndTxn: answers once the decision is durable and the markers are written (see above).
   net::awaitable<error_code> end_txn(std::string transactional_id, int64_t producer_id,
                                      int16_t producer_epoch, bool commit);
 
@@ -117,6 +118,7 @@ class txn_coordinator {
   struct entry;
   struct partition_state;
   struct shard_state;
+  struct marker_round;
 
  private:
   template <typename T, typename Fn>
@@ -126,9 +128,14 @@ class txn_coordinator {
                                          const txn_value& v, cluster::acks_mode acks);
   // Prepare* → markers → Complete*: false while a marker could not be written (retried).
   net::awaitable<bool> complete(partition_state& ps, std::shared_ptr<entry> e);
+  // The part of complete() after the markers are written: they become durable, then Complete*.
+  net::awaitable<bool> finish(partition_state& ps, std::shared_ptr<entry> e, marker_round round);
   // Ongoing → PrepareAbort with the epoch bumped → complete (a timeout or a new instance).
   net::awaitable<error_code> fence_and_abort(partition_state& ps, std::shared_ptr<entry> e);
-  net::awaitable<bool> write_markers(const txn_value& v, bool commit);
+  // Appends the markers on each partition's shard and asks for their flush.
+  net::awaitable<marker_round> write_markers(const txn_value& v, bool commit);
+  // Waits for the markers' group commits; false if any marker failed.
+  net::awaitable<bool> markers_durable(marker_round& round);
   net::awaitable<void> tick(std::shared_ptr<shard_state> st);
   static net::awaitable<void> tick_loop(txn_coordinator* self, std::shared_ptr<shard_state> st);
   int64_t now_ms() const { return _clock(); }

@@ -18,6 +18,7 @@
 #include "kafka/find_coordinator.h"
 #include "kafka/handler.h"
 #include "protocol/api_table.h"
+#include "storage/fault_io.h"
 #include "storage/test_util.h"
 
 namespace vltava::kafka::testing {
@@ -65,6 +66,7 @@ class coordinator_node {
 
   cluster::partition_manager& partitions() { return *_partitions; }
   net::shard_pool& shards() { return _shards; }
+  storage::fault_io& io() { return _io; }
   coord::txn_coordinator& txns() { return *_txns; }
 
   void create_topic(std::string name, int32_t partitions) {
@@ -147,7 +149,8 @@ class coordinator_node {
   }
 
   storage::testing::temp_dir _dir;
-  storage::posix_io _io;
+  storage::posix_io _real_io;
+  storage::fault_io _io{_real_io};
   config::config_set _config;
   coord::txn_coordinator::clock_fn _clock;
   storage::flusher _flusher;

@@ -188,7 +188,9 @@ TEST(txn_handlers, a_transaction_commits_on_every_partition) {
     EXPECT_EQ(o.hwm, 2);  // the record and the marker
     EXPECT_EQ(o.lso, o.hwm);
   }
-  EXPECT_EQ(describe(n, "tx").transaction_state_, "CompleteCommit");
+  // EndTxn answered once the decision was durable and the markers written; Complete* follows
+  // when the markers are on disk.
+  EXPECT_TRUE(eventually([&] { return describe(n, "tx").transaction_state_ == "CompleteCommit"; }));
   // Kafka's table: a retried commit succeeds, an abort of it is refused, and with nothing
   // ongoing there is nothing to end.
   EXPECT_EQ(end_txn(n, "tx", p, true), error_code::none);
@@ -200,7 +202,7 @@ TEST(txn_handlers, a_transaction_commits_on_every_partition) {
   EXPECT_EQ(end_txn(n, "tx", p, false), error_code::none);
   EXPECT_EQ(last_batch(n, "t", 0), "abort");
   EXPECT_EQ(last_batch(n, "t", 1), "commit");  // not in this transaction
-  EXPECT_EQ(describe(n, "tx").transaction_state_, "CompleteAbort");
+  EXPECT_TRUE(eventually([&] { return describe(n, "tx").transaction_state_ == "CompleteAbort"; }));
 
   // Wrong producer or epoch.
   EXPECT_EQ(end_txn(n, "tx", {p.id + 1, p.epoch}, true), error_code::invalid_producer_id_mapping);
@@ -209,6 +211,34 @@ TEST(txn_handlers, a_transaction_commits_on_every_partition) {
   EXPECT_EQ(add_partitions(n, "tx", {p.id, static_cast<int16_t>(p.epoch + 1)}, "t", {0}, 1),
             error_code::invalid_producer_epoch);
   EXPECT_EQ(end_txn(n, "unknown", p, true), error_code::invalid_producer_id_mapping);
+}
+
+// On a slow disk: EndTxn answers once the decision is durable, without waiting for the markers'
+// fsync (as Kafka), and the producer's next request waits for the transaction to complete
+// instead of bouncing off CONCURRENT_TRANSACTIONS (which would cost the client its backoff).
+TEST(txn_handlers, the_next_transaction_waits_for_the_markers_instead_of_bouncing) {
+  coordinator_node n;
+  n.create_topic("t", 2);
+  pid_epoch p = init(n, "tx");
+  ASSERT_EQ(add_partitions(n, "tx", p, "t", {0, 1}), error_code::none);
+  ASSERT_EQ(produce(n, "t", 0, p, 0).error, error_code::none);
+  ASSERT_EQ(produce(n, "t", 1, p, 0).error, error_code::none);
+  n.io().set_sync_delay_ms(400);
+  ASSERT_EQ(end_txn(n, "tx", p, true), error_code::none);
+  // Answered after the Prepare record's sync; the markers' sync is still under way, but they
+  // are written and visible.
+  EXPECT_EQ(describe(n, "tx").transaction_state_, "PrepareCommit");
+  EXPECT_EQ(last_batch(n, "t", 0), "commit");
+  EXPECT_EQ(last_batch(n, "t", 1), "commit");
+  EXPECT_EQ(add_partitions(n, "tx", p, "t", {0}), error_code::none);
+  auto d = describe(n, "tx");
+  EXPECT_EQ(d.transaction_state_, "Ongoing");
+  ASSERT_EQ(d.topics.size(), 1u);
+  EXPECT_EQ(d.topics[0].partitions, (std::vector<int32_t>{0}));
+  n.io().set_sync_delay_ms(0);
+  ASSERT_EQ(produce(n, "t", 0, p, 1).error, error_code::none);
+  ASSERT_EQ(end_txn(n, "tx", p, false), error_code::none);
+  EXPECT_EQ(last_batch(n, "t", 0), "abort");
 }
 
 TEST(txn_handlers, unknown_partitions_fail_the_whole_request) {
