@@ -158,6 +158,16 @@ bool eventually(Pred pred) {
   return pred();
 }
 
+// "tx" with a transaction holding one record on each partition of a new topic "t".
+pid_epoch one_record_on_each_of_two_partitions(coordinator_node& n) {
+  n.create_topic("t", 2);
+  pid_epoch p = init(n, "tx");
+  EXPECT_EQ(add_partitions(n, "tx", p, "t", {0, 1}), error_code::none);
+  EXPECT_EQ(produce(n, "t", 0, p, 0).error, error_code::none);
+  EXPECT_EQ(produce(n, "t", 1, p, 0).error, error_code::none);
+  return p;
+}
+
 TEST(txn_handlers, a_transaction_commits_on_every_partition) {
   coordinator_node n;
   n.create_topic("t", 2);
@@ -218,11 +228,7 @@ TEST(txn_handlers, a_transaction_commits_on_every_partition) {
 // instead of bouncing off CONCURRENT_TRANSACTIONS (which would cost the client its backoff).
 TEST(txn_handlers, the_next_transaction_waits_for_the_markers_instead_of_bouncing) {
   coordinator_node n;
-  n.create_topic("t", 2);
-  pid_epoch p = init(n, "tx");
-  ASSERT_EQ(add_partitions(n, "tx", p, "t", {0, 1}), error_code::none);
-  ASSERT_EQ(produce(n, "t", 0, p, 0).error, error_code::none);
-  ASSERT_EQ(produce(n, "t", 1, p, 0).error, error_code::none);
+  pid_epoch p = one_record_on_each_of_two_partitions(n);
   n.io().set_sync_delay_ms(400);
   ASSERT_EQ(end_txn(n, "tx", p, true), error_code::none);
   // Answered after the Prepare record's sync; the markers' sync is still under way, but they
@@ -310,11 +316,7 @@ TEST(txn_handlers, a_hung_transaction_is_aborted_after_its_timeout) {
 
 TEST(txn_handlers, a_transaction_caught_in_prepare_commit_completes_after_a_restart) {
   coordinator_node n;
-  n.create_topic("t", 2);
-  pid_epoch p = init(n, "tx");
-  ASSERT_EQ(add_partitions(n, "tx", p, "t", {0, 1}), error_code::none);
-  ASSERT_EQ(produce(n, "t", 0, p, 0).error, error_code::none);
-  ASSERT_EQ(produce(n, "t", 1, p, 0).error, error_code::none);
+  pid_epoch p = one_record_on_each_of_two_partitions(n);
   // What a crash right after the PrepareCommit record leaves: that record, no marker.
   auto d = describe(n, "tx");
   coord::txn_value v;
