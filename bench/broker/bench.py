@@ -164,11 +164,11 @@ def run_kbench(args, target, argv):
     return result
 
 
-def run_fetchbench(args, target, topic, connections, seconds):
+def run_fetchbench(args, target, topic, connections, seconds, extra=()):
     """The lean fetch client (fetchbench.c) on a filled partition; its JSON plus broker CPU."""
     before = cpu_s(target.proc.pid)
     out = subprocess.run([args.fetchbench, "-b", target.bootstrap, "-t", topic, "-c",
-                          str(connections), "-d", str(seconds)],
+                          str(connections), "-d", str(seconds)] + list(extra),
                          capture_output=True, text=True, timeout=seconds + 60)
     lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
     result = json.loads(lines[-1]) if lines else {}
@@ -176,6 +176,21 @@ def run_fetchbench(args, target, topic, connections, seconds):
     if out.returncode != 0:
         result["error"] = f"fetchbench exit {out.returncode}: " + out.stderr.strip()[-400:]
     return result
+
+
+def lean_vs_mock(args, targets, case):
+    """Both brokers under the lean client, alternating: the consume case's window (the last
+    WINDOW messages, all the mock keeps) re-read at 1 MiB per fetch as librdkafka asks, and
+    empty fetches at the log end (max_wait 0), whose time is the broker's round trip."""
+    start = case["produce_n"] - case["window"]
+    out = {t.name: {"window": [], "empty": []} for t in targets}
+    for i in range(3):
+        for t in (targets if i % 2 == 0 else targets[::-1]):
+            out[t.name]["window"].append(run_fetchbench(
+                args, t, case["topic"], 1, 2, ["-s", str(start), "-m", "1048576"]))
+            out[t.name]["empty"].append(run_fetchbench(args, t, case["topic"], 1, 1,
+                                                        ["-e", "-s", str(start)]))
+    return out
 
 
 def cases(scale):
@@ -247,6 +262,8 @@ def main():
                 results["fetch"] = [run_fetchbench(args, targets[0], case["topic"], c, 3)
                                     for c in (1, 2) for _ in range(3)]
                 print("fetchbench", json.dumps(results["fetch"]), flush=True)
+                results["fetch_vs_mock"] = lean_vs_mock(args, targets, case)
+                print("fetchbench vs mock", json.dumps(results["fetch_vs_mock"]), flush=True)
         for target in targets:
             results["e2e"][target.name] = run_kbench(
                 args, target, ["e2e", "-t", "e2e", "-r", "1000", "-d", "10", "-s", "1024",
@@ -317,6 +334,21 @@ def report(r):
                        f"{', '.join(f'{m:,.0f}' for m in mbs)} | "
                        f"{median(mbs) / r['iperf3_mb_per_s']:.2f} | "
                        f"{', '.join(str(x.get('broker_cpu_s')) for x in runs)} |")
+    if r.get("fetch_vs_mock"):
+        fv = r["fetch_vs_mock"]
+        out += ["", "| fetchbench, 1 connection, vltava / mock (3 runs each, alternating) | "
+                "vltava | mock | ratio of medians |", "|---|---|---|---|"]
+        for key, field, label, fmt in (
+                ("window", "mb_per_s", "re-read the consume case's window, 1 MiB per fetch, MB/s",
+                 "{:,.0f}"),
+                ("empty", "us_per_fetch", "empty fetch at the log end, µs per round trip",
+                 "{:.0f}")):
+            v = [x.get(field, 0) for x in fv["vltava"][key]]
+            m = [x.get(field, 0) for x in fv["mock"][key]]
+            flag = " **error**" if any("error" in x for x in fv["vltava"][key] + fv["mock"][key]) \
+                else ""
+            out.append(f"| {label}{flag} | {', '.join(fmt.format(x) for x in v)} | "
+                       f"{', '.join(fmt.format(x) for x in m)} | {ratio(median(v), median(m)):.2f} |")
     rss = r.get("rss", {})
     out += ["", f"vltava RSS idle {rss.get('idle_rss_mib')} MiB; with 1000 idle connections "
             f"(ApiVersions done) {rss.get('rss_1000_conns_mib')} MiB "

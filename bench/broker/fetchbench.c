@@ -5,11 +5,11 @@
  * headers to find the next offset, and throws the bytes away, as iperf3 does with its own.
  *
  *   fetchbench -b HOST:PORT -t TOPIC [-c CONNECTIONS] [-p PARTITIONS] [-d SECONDS]
- *              [-m PARTITION_MAX_BYTES] [-s START_OFFSET]
+ *              [-m PARTITION_MAX_BYTES] [-s START_OFFSET] [-e]
  *
  * Connection i reads partition i % PARTITIONS from START_OFFSET (default 0) to the high
- * watermark, again and again, one Fetch in flight, until SECONDS passed. Prints one JSON line: record bytes received
- * per second over all connections.
+ * watermark, again and again, one Fetch in flight, until SECONDS passed. Prints one JSON line:
+ * record bytes received per second over all connections.
  *
  * Wire layout (Kafka protocol guide; our src/protocol/schema/fetch.api): request header v1
  * (api_key, api_version, correlation_id, client_id); Fetch v11 request: replica_id, max_wait_ms,
@@ -84,6 +84,7 @@ struct options {
   double seconds;
   int32_t partition_max_bytes;
   int64_t start_offset;
+  int at_end; /* -e */
 };
 
 /* A connection's receive side: a chunk buffer holding [start, end) not yet parsed. */
@@ -137,11 +138,11 @@ static size_t build_fetch(uint8_t* out, const struct options* o, int32_t correla
   uint8_t* p = out + 4;
   p = put16(p, fetch_api_key), p = put16(p, fetch_version), p = put32(p, (uint32_t)correlation);
   p = put_str(p, "fetchbench");
-  p = put32(p, (uint32_t)-1);                     /* replica_id: a consumer */
-  p = put32(p, 500), p = put32(p, 1);             /* max_wait_ms, min_bytes */
-  p = put32(p, (uint32_t)o->partition_max_bytes); /* max_bytes */
-  *p++ = 0;                                       /* isolation_level: read_uncommitted */
-  p = put32(p, 0), p = put32(p, (uint32_t)-1);    /* session_id 0, epoch -1: no session */
+  p = put32(p, (uint32_t)-1);                         /* replica_id: a consumer */
+  p = put32(p, o->at_end ? 0 : 500), p = put32(p, 1); /* max_wait_ms, min_bytes */
+  p = put32(p, (uint32_t)o->partition_max_bytes);     /* max_bytes */
+  *p++ = 0;                                           /* isolation_level: read_uncommitted */
+  p = put32(p, 0), p = put32(p, (uint32_t)-1);        /* session_id 0, epoch -1: no session */
   p = put32(p, 1), p = put_str(p, o->topic);
   p = put32(p, 1), p = put32(p, (uint32_t)partition);
   p = put32(p, (uint32_t)-1); /* current_leader_epoch: unknown */
@@ -233,8 +234,11 @@ static void* run_connection(void* arg) {
     offset = read_response(&r, correlation, offset, &high_watermark, &w->result);
     w->result.fetches++;
     if (high_watermark <= 0) die("fetch", "the partition is empty");
-    /* Read it again: the page cache serves it. */
-    if (offset >= high_watermark) offset = o->start_offset;
+    if (o->at_end) {
+      offset = high_watermark;
+    } else if (offset >= high_watermark) {
+      offset = o->start_offset; /* read it again: the page cache serves it */
+    }
   }
   close(r.fd);
   free(r.buf);
@@ -244,7 +248,7 @@ static void* run_connection(void* arg) {
 static void usage(void) {
   fprintf(stderr,
           "usage: fetchbench -b HOST:PORT -t TOPIC [-c CONNECTIONS] [-p PARTITIONS] "
-          "[-d SECONDS] [-m PARTITION_MAX_BYTES] [-s START_OFFSET]\n");
+          "[-d SECONDS] [-m PARTITION_MAX_BYTES] [-s START_OFFSET] [-e]\n");
   exit(2);
 }
 
@@ -253,7 +257,7 @@ int main(int argc, char** argv) {
       .connections = 1, .partitions = 1, .seconds = 5, .partition_max_bytes = 8 * 1024 * 1024};
   char* bootstrap = NULL;
   int c;
-  while ((c = getopt(argc, argv, "b:t:c:p:d:m:s:")) != -1) {
+  while ((c = getopt(argc, argv, "b:t:c:p:d:m:s:e")) != -1) {
     switch (c) {
       case 'b':
         bootstrap = strdup(optarg);
@@ -275,6 +279,9 @@ int main(int argc, char** argv) {
         break;
       case 's':
         o.start_offset = atoll(optarg);
+        break;
+      case 'e':
+        o.at_end = 1;
         break;
       default:
         usage();
@@ -305,10 +312,12 @@ int main(int argc, char** argv) {
   double elapsed_s = (double)(now_ns() - start) / 1e9;
   printf(
       "{\"mode\":\"fetch\",\"connections\":%d,\"partitions\":%d,\"seconds\":%.2f,"
-      "\"record_bytes\":%llu,\"batches\":%llu,\"fetches\":%llu,\"mb_per_s\":%.1f}\n",
+      "\"record_bytes\":%llu,\"batches\":%llu,\"fetches\":%llu,\"mb_per_s\":%.1f,"
+      "\"us_per_fetch\":%.1f}\n",
       o.connections, o.partitions, elapsed_s, (unsigned long long)total.record_bytes,
       (unsigned long long)total.batches, (unsigned long long)total.fetches,
-      (double)total.record_bytes / elapsed_s / 1e6);
+      (double)total.record_bytes / elapsed_s / 1e6,
+      total.fetches ? elapsed_s * 1e6 * o.connections / (double)total.fetches : 0.0);
   free(bootstrap);
   return 0;
 }

@@ -178,7 +178,8 @@ awaitable<bool> connection::send(const response& r) {
 }
 
 awaitable<bool> connection::send_file(const file_range& f) {
-  _socket.native_non_blocking(true);
+  // Asio's setter is an ioctl on every call; its getter reads Asio's own flag.
+  if (!_socket.native_non_blocking()) _socket.native_non_blocking(true);
   off_t offset = f.position;
   size_t left = f.length;
   while (left > 0) {
