@@ -375,6 +375,45 @@ append_outcome partition::write(std::span<std::byte> batches, append_origin orig
   return out;
 }
 
+partition::txn_verification_step partition::txn_verification_for(
+    std::span<const std::byte> batches) {
+  size_t pos = 0;
+  while (pos < batches.size()) {
+    auto h = model::parse_header(batches.subspan(pos));
+    if (!h || h->size_bytes() > batches.size() - pos) return {};  // write() refuses it
+    pos += h->size_bytes();
+    if (!h->is_transactional() || h->is_control() || h->producer() < 0) continue;
+    if (auto it = _txn_verifications.find(h->producer()); it != _txn_verifications.end()) {
+      return {txn_verification_step::kind::wait, it->second};
+    }
+    const producer_entry* e = _producers.find(h->producer);
+    if (e && e->epoch == h->epoch && e->current_txn_first_offset() >= 0) {
+      return {};  // its transaction is ongoing here already
+    }
+    auto v = std::make_shared<txn_verification>(_shard.get_executor());
+    v->producer = h->producer;
+    v->epoch = h->epoch;
+    v->ended.expires_at(asio::steady_timer::time_point::max());
+    _txn_verifications.emplace(h->producer(), v);
+    return {txn_verification_step::kind::verify, std::move(v)};
+  }
+  return {};
+}
+
+net::awaitable<void> partition::wait_for_txn_verification(std::shared_ptr<txn_verification> v) {
+  std::error_code ec;
+  co_await v->ended.async_wait(asio::redirect_error(net::use_awaitable, ec));
+}
+
+bool partition::end_txn_verification(const std::shared_ptr<txn_verification>& v,
+                                     bool confirmed) {
+  auto it = _txn_verifications.find(v->producer());
+  if (it != _txn_verifications.end() && it->second == v) _txn_verifications.erase(it);
+  // The waiters run after the caller's write (same shard, queued), in their arrival order.
+  v->ended.cancel();
+  return confirmed && !v->voided && !_closed;
+}
+
 void partition::after_append(int64_t now) {
   if (now - _producers_expired_ms >= producer_expiry_check_ms) {
     _producers.expire(now, _settings.producer_id_expiration_ms);
@@ -427,6 +466,9 @@ append_outcome partition::write_marker_now(model::producer_id pid, model::produc
   auto h = model::parse_header(batch);
   VLTAVA_ASSERT(h.has_value(), "a built marker parses");
   _producers.apply(*h, txn_marker{m.type, coordinator_epoch});
+  if (auto it = _txn_verifications.find(pid()); it != _txn_verifications.end()) {
+    it->second->voided = true;  // what is being verified is the transaction just ended
+  }
   after_append(now);
   return out;
 }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,34 @@ class partition {
   // acks=all, request_flush() on each and await durable() on each.
   append_outcome write(std::span<std::byte> batches,
                        append_origin origin = append_origin::client);
+
+  // Transaction verification (KIP-890, transaction.partition.verification.enable): a client's
+  // transactional batch that would start its producer's transaction here is written only
+  // after the transaction coordinator confirmed this partition is in that transaction, and
+  // only if no marker for the producer was written here meanwhile (the transaction ended while
+  // it was being verified). Without it a producer could open a transaction on a partition its
+  // coordinator knows nothing of, which no marker would ever end: the LSO would hang.
+  // One verification in flight for a producer here. Later batches of that producer wait for
+  // it (wait_for_txn_verification) so that they are still written in order.
+  struct txn_verification {
+    explicit txn_verification(const asio::any_io_executor& ex) : ended(ex) {}
+    model::producer_id producer{-1};
+    model::producer_epoch epoch{-1};
+    asio::steady_timer ended;  // cancelled when the verification ends
+    bool voided = false;       // a marker for the producer was written meanwhile
+  };
+  struct txn_verification_step {
+    enum class kind : uint8_t { write, verify, wait } what = kind::write;
+    std::shared_ptr<txn_verification> verification;  // verify: ask for it; wait: wait for it
+  };
+  // What `batches` need before write(): nothing, a verification (the caller asks the
+  // coordinator, then calls end_txn_verification), or to wait for the one in flight and ask
+  // again.
+  txn_verification_step txn_verification_for(std::span<const std::byte> batches);
+  static net::awaitable<void> wait_for_txn_verification(std::shared_ptr<txn_verification> v);
+  // The coordinator's answer is in: true when the caller may write now (confirmed, and no
+  // marker came meanwhile). Lets the waiting batches go.
+  bool end_txn_verification(const std::shared_ptr<txn_verification>& v, bool confirmed);
   void request_flush() {
     if (!_closed) _log->flush();
   }
@@ -165,6 +194,8 @@ class partition {
   partition_settings _settings;
   std::vector<std::weak_ptr<fetch_waiter>> _waiters;
   producer_state _producers;
+  // Producer id -> its verification in flight (txn_verification_for).
+  std::unordered_map<int64_t, std::shared_ptr<txn_verification>> _txn_verifications;
   bool _snapshot_due = false;  // a segment rolled: snapshot after the append completes
   int64_t _producers_expired_ms = 0;  // when expiry last ran
   bool _closed = false;

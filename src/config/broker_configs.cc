@@ -117,6 +117,8 @@ const config_def defs[] = {
      .default_value = "10000", .min = 1},
     {.name = "transaction.remove.expired.transaction.cleanup.interval.ms", .kind = int32,
      .default_value = "3600000", .min = 1},
+    {.name = "transaction.partition.verification.enable", .kind = boolean,
+     .default_value = "true"},
     // Kafka thread pools: accepted so existing server.properties files load.
     {.name = "num.network.threads", .kind = int32, .default_value = "3", .min = 1,
      .ignored_because = shard_per_core},

@@ -593,6 +593,29 @@ net::awaitable<error_code> txn_coordinator::add_partitions(std::string id, int64
       });
 }
 
+net::awaitable<error_code> txn_coordinator::verify_partition(std::string id, int64_t producer_id,
+                                                             int16_t producer_epoch,
+                                                             partition_key partition) {
+  co_return co_await on_owner<error_code>(
+      id, error_code::coordinator_not_available,
+      [&](shard_state&, partition_state* ps, error_code err) -> net::awaitable<error_code> {
+        if (!ps) co_return err;
+        // An AddPartitionsToTxn in flight may be adding this very partition: wait for it.
+        bool still_busy = false;
+        std::shared_ptr<entry> e = co_await idle_entry(*ps, id, still_busy);
+        if (!e) co_return error_code::invalid_producer_id_mapping;
+        if (error_code c = check_producer(e->v, producer_id, producer_epoch);
+            c != error_code::none) {
+          co_return c;
+        }
+        if (still_busy) co_return error_code::concurrent_transactions;
+        if (e->v.status != txn_status::ongoing || !e->v.partitions.contains(partition)) {
+          co_return error_code::invalid_txn_state;
+        }
+        co_return error_code::none;
+      });
+}
+
 net::awaitable<error_code> txn_coordinator::end_txn(std::string id, int64_t producer_id,
                                                     int16_t producer_epoch, bool commit) {
   co_return co_await on_owner<error_code>(

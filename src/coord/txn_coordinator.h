@@ -102,6 +102,12 @@ class txn_coordinator {
   net::awaitable<error_code> add_partitions(std::string transactional_id, int64_t producer_id,
                                             int16_t producer_epoch,
                                             std::vector<partition_key> partitions);
+  // KIP-890 verification, asked by a partition about to start `producer_id`'s transaction: none
+  // when `partition` is in the producer's ongoing transaction; INVALID_TXN_STATE when it is not
+  // (or nothing is ongoing), INVALID_PRODUCER_ID_MAPPING / PRODUCER_FENCED for another producer
+  // or epoch, CONCURRENT_TRANSACTIONS or a coordinator error when it cannot tell yet.
+  net::awaitable<error_code> verify_partition(std::string transactional_id, int64_t producer_id,
+                                              int16_t producer_epoch, partition_key partition);
   // EndTxn: answers once the decision is durable and the markers are written (see above).
   net::awaitable<error_code> end_txn(std::string transactional_id, int64_t producer_id,
                                      int16_t producer_epoch, bool commit);

@@ -85,24 +85,39 @@ class coordinator_node {
   template <typename Api>
   typename Api::response_type call(const typename Api::request_type& request, int16_t version,
                                    unsigned shard = 1) {
+    return finish<Api>(start<Api>(request, version, shard).get(), version);
+  }
+
+  // The same in two steps, so that several requests can be in flight side by side.
+  template <typename Api>
+  std::future<net::handler_result> start(const typename Api::request_type& request,
+                                         int16_t version, unsigned shard = 1) {
     const handler* h = find_handler(Api::key);
     VLTAVA_ASSERT(h != nullptr, "the API has a handler");
     EXPECT_GE(version, h->min_version);
     EXPECT_LE(version, h->max_version);
+    struct in_flight {
+      std::vector<std::byte> body;
+      protocol::request_header header;
+      net::connection_info conn;
+    };
     protocol::writer w;
     request.encode(w, version);
-    std::vector<std::byte> body = std::move(w).take();
-    protocol::request_header header;
-    header.api_key = Api::key;
-    header.api_version = version;
-    header.client_id = "test-client";
-    net::connection_info conn{1, "127.0.0.1:5000", "PLAINTEXT", shard};
-    auto task = [this, h, &body, &header, &conn]() -> net::awaitable<net::handler_result> {
-      request_context ctx{conn, header, *_services};
-      co_return co_await h->fn(ctx, body);
+    auto st = std::make_shared<in_flight>(in_flight{
+        std::move(w).take(), {}, net::connection_info{1, "127.0.0.1:5000", "PLAINTEXT", shard}});
+    st->header.api_key = Api::key;
+    st->header.api_version = version;
+    st->header.client_id = "test-client";
+    auto task = [this, h, st]() -> net::awaitable<net::handler_result> {
+      request_context ctx{st->conn, st->header, *_services};
+      co_return co_await h->fn(ctx, st->body);
     };
-    net::handler_result out = asio::co_spawn(_shards.shard(shard), task, asio::use_future).get();
-    VLTAVA_ASSERT(out.reply.has_value(), "group handlers always answer");
+    return asio::co_spawn(_shards.shard(shard), task, asio::use_future);
+  }
+
+  template <typename Api>
+  typename Api::response_type finish(const net::handler_result& out, int16_t version) {
+    VLTAVA_ASSERT(out.reply.has_value(), "the handler answers");
     const auto& bytes = std::get<std::vector<std::byte>>(out.reply->parts.at(0));
     protocol::reader r(bytes);
     int32_t correlation = 0;

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "cluster/partition_manager.h"
+#include "coord/txn_coordinator.h"
 
 namespace vltava::kafka {
 
@@ -63,9 +64,73 @@ std::optional<std::span<std::byte>> writable_part(std::span<std::byte> writable,
   return writable.subspan(static_cast<size_t>(p - begin), part.size());
 }
 
+// Who confirms that a transactional batch's partition is in its transaction (KIP-890).
+struct txn_verifier {
+  coord::txn_coordinator* coordinator = nullptr;  // null: verification is off
+  const std::string* transactional_id = nullptr;  // null: the request names none
+};
+
+// The coordinator's refusals as a partition answers them. Retriable ones become
+// NOT_ENOUGH_REPLICAS, which every client retries (Kafka's mapping for clients that predate
+// the verification).
+error_code verification_error(error_code e) {
+  switch (e) {
+    case error_code::concurrent_transactions:
+    case error_code::coordinator_not_available:
+    case error_code::coordinator_load_in_progress:
+    case error_code::not_coordinator:
+      return error_code::not_enough_replicas;
+    case error_code::producer_fenced:
+      return error_code::invalid_producer_epoch;
+    default:
+      return e;
+  }
+}
+
+// Writes one partition's batches; first, when they would open their producer's transaction
+// here, has the coordinator confirm the partition is part of it.
+net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, const job& j,
+                                                        std::span<std::byte> records,
+                                                        const txn_verifier& verifier) {
+  using step = cluster::partition::txn_verification_step::kind;
+  for (;;) {
+    auto next = verifier.coordinator ? p.txn_verification_for(records)
+                                     : cluster::partition::txn_verification_step{};
+    if (next.what == step::write) co_return p.write(records);
+    if (next.what == step::wait) {
+      co_await cluster::partition::wait_for_txn_verification(next.verification);
+      continue;  // ask again: the transaction may be ongoing here by now
+    }
+    const auto& v = *next.verification;
+    if (!verifier.transactional_id) {
+      // As Kafka: transactional records come with the transactional id they belong to.
+      p.end_txn_verification(next.verification, false);
+      cluster::append_outcome refused;
+      refused.error = error_code::transactional_id_authorization_failed;
+      refused.message = "transactional records without a transactional id";
+      co_return refused;
+    }
+    auto ask = verifier.coordinator->verify_partition(*verifier.transactional_id, v.producer(),
+                                                      v.epoch(), {j.name, j.id()});
+    const error_code answer = co_await std::move(ask);
+    if (p.end_txn_verification(next.verification, answer == error_code::none)) {
+      co_return p.write(records);
+    }
+    cluster::append_outcome refused;
+    refused.error = answer == error_code::none ? error_code::invalid_txn_state
+                                               : verification_error(answer);
+    refused.message = answer == error_code::none
+                          ? "the transaction ended while the partition was verified"
+                          : "partition " + j.name + "-" + std::to_string(j.id()) +
+                                " was not added to the transaction: " +
+                                std::string(protocol::error_name(answer));
+    co_return refused;
+  }
+}
+
 net::awaitable<std::vector<cluster::append_outcome>> append_on_shard(
     cluster::partition_manager& pm, const std::vector<const job*>& jobs, cluster::acks_mode acks,
-    std::span<std::byte> writable) {
+    std::span<std::byte> writable, const txn_verifier& verifier) {
   std::vector<cluster::append_outcome> out(jobs.size());
   std::vector<std::shared_ptr<cluster::partition>> parts(jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) {
@@ -78,12 +143,16 @@ net::awaitable<std::vector<cluster::append_outcome>> append_on_shard(
     // The log rewrites offsets (and the producer epoch) in place: in the request frame itself
     // when the dispatcher lent it, else in a copy.
     const auto records = jobs[i]->records.data;
+    std::vector<std::byte> copy;
+    std::span<std::byte> target;
     if (auto in_frame = writable_part(writable, records)) {
-      out[i] = parts[i]->write(*in_frame);
+      target = *in_frame;
     } else {
-      std::vector<std::byte> copy(records.begin(), records.end());
-      out[i] = parts[i]->write(copy);
+      copy.assign(records.begin(), records.end());
+      target = copy;
     }
+    auto written = write_partition(*parts[i], *jobs[i], target, verifier);
+    out[i] = co_await std::move(written);
   }
   if (acks != cluster::acks_mode::all) co_return out;
   for (size_t i = 0; i < jobs.size(); ++i) {
@@ -148,9 +217,16 @@ net::awaitable<std::optional<protocol::produce_response>> serve_produce(
     shards.push_back(s);
     groups.push_back(&g);
   }
+  txn_verifier verifier;
+  if (ctx.services.txns &&
+      ctx.services.broker_config.get_bool("transaction.partition.verification.enable")) {
+    verifier.coordinator = ctx.services.txns;
+    if (request.transactional_id) verifier.transactional_id = &*request.transactional_id;
+  }
   auto results = co_await cluster::on_shards<std::vector<cluster::append_outcome>>(
-      pm.shards(), shards,
-      [&](size_t i) { return append_on_shard(pm, *groups[i], acks, ctx.writable_body); });
+      pm.shards(), shards, [&](size_t i) {
+        return append_on_shard(pm, *groups[i], acks, ctx.writable_body, verifier);
+      });
   for (size_t g = 0; g < groups.size(); ++g) {
     for (size_t k = 0; k < groups[g]->size(); ++k) {
       const job& j = *(*groups[g])[k];

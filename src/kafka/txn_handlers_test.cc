@@ -19,6 +19,7 @@
 #include "model/record_batch_builder.h"
 #include "model/record_batch_header.h"
 #include "protocol/generated/offset_fetch.h"
+#include "protocol/generated/produce.h"
 
 namespace vltava::kafka {
 namespace {
@@ -450,6 +451,101 @@ TEST(txn_handlers, list_transactions_filters_by_state_and_producer) {
   ASSERT_EQ(by_pid.transaction_states.size(), 1u);
   EXPECT_EQ(by_pid.transaction_states[0].transaction_state_, "Empty");
   EXPECT_EQ(describe(n, "nope").error_code, error_code::transactional_id_not_found);
+}
+
+
+// Produce through the handler, as a client: a transactional batch of `producer` at `sequence`.
+protocol::produce_request txn_produce_request(std::optional<std::string> txn_id,
+                                              const std::string& topic, int32_t p,
+                                              pid_epoch producer, int32_t sequence,
+                                              std::vector<std::byte>& storage) {
+  model::batch_options o;
+  o.producer = model::producer_id(producer.id);
+  o.epoch = model::producer_epoch(producer.epoch);
+  o.base_sequence = model::sequence(sequence);
+  o.transactional = model::is_transactional::yes;
+  model::record_batch_builder b(o);
+  std::vector<std::byte> value(8, std::byte{'v'});
+  b.add(model::timestamp_ms(1), std::nullopt, model::bytes_view(value));
+  storage = std::move(b.build()).value();
+  protocol::produce_request req;
+  req.acks = -1;
+  req.timeout_ms = 30000;
+  req.transactional_id = std::move(txn_id);
+  auto& t = req.topic_data.emplace_back();
+  t.name = topic;
+  auto& pd = t.partition_data.emplace_back();
+  pd.index = p;
+  pd.records = protocol::records_view{storage, false};
+  return req;
+}
+
+protocol::produce_response::topic_produce_response::partition_produce_response produce_as_client(
+    coordinator_node& n, std::optional<std::string> txn_id, const std::string& topic, int32_t p,
+    pid_epoch producer, int32_t sequence) {
+  std::vector<std::byte> storage;
+  auto req = txn_produce_request(std::move(txn_id), topic, p, producer, sequence, storage);
+  return n.call<protocol::produce_api>(req, 9).responses.at(0).partition_responses.at(0);
+}
+
+// KIP-890: a transactional batch opens a transaction on a partition only if the coordinator
+// has that partition in the producer's transaction; otherwise no marker would ever end it.
+TEST(txn_verification, a_partition_outside_the_transaction_is_refused) {
+  coordinator_node n;
+  n.create_topic("t", 2);
+  pid_epoch p = init(n, "tx");
+  ASSERT_EQ(add_partitions(n, "tx", p, "t", {0}), error_code::none);
+  auto outside = produce_as_client(n, "tx", "t", 1, p, 0);
+  EXPECT_EQ(outside.error_code, error_code::invalid_txn_state);
+  auto o = offsets_of(n, "t", 1);
+  EXPECT_EQ(o.hwm, 0);  // nothing written
+  EXPECT_EQ(o.lso, 0);
+  EXPECT_EQ(produce_as_client(n, "tx", "t", 0, p, 0).error_code, error_code::none);
+  EXPECT_EQ(produce_as_client(n, "tx", "t", 0, p, 1).error_code, error_code::none);  // ongoing
+  ASSERT_EQ(end_txn(n, "tx", p, true), error_code::none);
+  EXPECT_EQ(last_batch(n, "t", 0), "commit");
+  // Nothing is ongoing now: the next batch needs an AddPartitionsToTxn first.
+  EXPECT_EQ(produce_as_client(n, "tx", "t", 0, p, 2).error_code, error_code::invalid_txn_state);
+  // Transactional records name their transactional id (Kafka: 53 otherwise).
+  EXPECT_EQ(produce_as_client(n, std::nullopt, "t", 0, p, 2).error_code,
+            error_code::transactional_id_authorization_failed);
+  // A fenced producer is told so, even on a partition that never saw its new epoch.
+  pid_epoch fresh = init(n, "tx");
+  ASSERT_EQ(add_partitions(n, "tx", fresh, "t", {1}), error_code::none);
+  EXPECT_EQ(produce_as_client(n, "tx", "t", 1, p, 0).error_code,
+            error_code::invalid_producer_epoch);
+  EXPECT_EQ(produce_as_client(n, "tx", "t", 1, fresh, 0).error_code, error_code::none);
+}
+
+TEST(txn_verification, can_be_turned_off) {
+  coordinator_node n({}, {"transaction.partition.verification.enable=false"});
+  n.create_topic("t", 2);
+  pid_epoch p = init(n, "tx");
+  ASSERT_EQ(add_partitions(n, "tx", p, "t", {0}), error_code::none);
+  EXPECT_EQ(produce_as_client(n, "tx", "t", 1, p, 0).error_code, error_code::none);
+}
+
+// Batches pipelined behind the one being verified wait for it (partition::txn_verification)
+// and are written in sequence order, as an idempotent producer's batches must be.
+TEST(txn_verification, pipelined_batches_keep_their_order) {
+  coordinator_node n;
+  n.create_topic("t", 1);
+  pid_epoch p = init(n, "tx");
+  ASSERT_EQ(add_partitions(n, "tx", p, "t", {0}), error_code::none);
+  const unsigned shard = n.partitions().shard_of(
+      n.partitions().image()->find_topic("t")->id, model::partition_id(0));
+  std::vector<std::vector<std::byte>> storage(5);
+  std::vector<std::future<net::handler_result>> in_flight;
+  for (int32_t seq = 0; seq < 5; ++seq) {
+    auto req = txn_produce_request("tx", "t", 0, p, seq, storage[seq]);
+    in_flight.push_back(n.start<protocol::produce_api>(req, 9, shard));
+  }
+  for (int32_t seq = 0; seq < 5; ++seq) {
+    auto r = n.finish<protocol::produce_api>(in_flight[seq].get(), 9);
+    const auto& pr = r.responses.at(0).partition_responses.at(0);
+    EXPECT_EQ(pr.error_code, error_code::none) << "batch " << seq;
+    EXPECT_EQ(pr.base_offset, model::offset(seq));
+  }
 }
 
 }  // namespace

@@ -58,21 +58,26 @@ def varint(v):
             return bytes(out)
 
 
-def record_batch(pid, epoch, seq, values, ts=None):
+def record_batch(pid, epoch, seq, values, ts=None, transactional=False):
     ts = int(time.time() * 1000) if ts is None else ts
+    attributes = 0x10 if transactional else 0
     records = b""
     for i, v in enumerate(values):
         body = (b"\x00" + varint(0) + varint(i) + varint(-1) + varint(len(v)) + v + varint(0))
         records += varint(len(body)) + body
-    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, ts, ts, pid, epoch, seq,
+    after_crc = struct.pack(">hiqqqhii", attributes, len(values) - 1, ts, ts, pid, epoch, seq,
                             len(values)) + records
     after_length = struct.pack(">ib", -1, 2) + struct.pack(">I", crc32c(after_crc)) + after_crc
     return struct.pack(">qi", 0, len(after_length)) + after_length
 
 
-def produce_v3(sock, corr, topic, partition, batch, acks=-1):
+def produce_v3(sock, corr, topic, partition, batch, acks=-1, transactional_id=None):
     t = topic.encode()
-    body = (struct.pack(">hhii", -1, acks, 30000, 1) + struct.pack(">h", len(t)) + t +
+    if transactional_id is None:
+        tid = struct.pack(">h", -1)
+    else:
+        tid = struct.pack(">h", len(transactional_id)) + transactional_id.encode()
+    body = (tid + struct.pack(">hii", acks, 30000, 1) + struct.pack(">h", len(t)) + t +
             struct.pack(">iii", 1, partition, len(batch)) + batch)
     sock.sendall(harness.frame(0, 3, corr, body))
     cid, resp = harness.recv_response(sock)

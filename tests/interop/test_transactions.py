@@ -244,6 +244,47 @@ def find_coordinator_raw(address, key, key_type):
     return error, node, host, port
 
 
+def add_partitions_raw(address, transactional_id, pid, epoch, topic, partitions):
+    """AddPartitionsToTxn v1; returns {partition: error}."""
+    i, t = transactional_id.encode(), topic.encode()
+    body = (struct.pack(">h", len(i)) + i + struct.pack(">qhi", pid, epoch, 1) +
+            struct.pack(">h", len(t)) + t + struct.pack(">i", len(partitions)) +
+            b"".join(struct.pack(">i", p) for p in partitions))
+    with test_idempotence.connect(address) as s:
+        s.sendall(harness.frame(24, 1, 33, body))
+        cid, resp = harness.recv_response(s)
+    assert cid == 33
+    _throttle, n_topics, name_len = struct.unpack(">iih", resp[:10])
+    assert n_topics == 1
+    pos = 10 + name_len
+    (n,) = struct.unpack(">i", resp[pos:pos + 4])
+    out = {}
+    for k in range(n):
+        p, e = struct.unpack(">ih", resp[pos + 4 + 6 * k:pos + 10 + 6 * k])
+        out[p] = e
+    return out
+
+
+def test_partition_outside_the_transaction_refused(tbroker, topic_name):
+    """KIP-890 verification over the wire: a transactional batch opens a transaction only on
+    a partition the coordinator has in it (48 INVALID_TXN_STATE otherwise, nothing written),
+    and transactional records name their transactional id (53)."""
+    tbroker.create_topic(topic_name, 2)
+    tid = new_id("verify")
+    error, pid, epoch = init_producer_id_raw(tbroker.bootstrap, tid, 10000)
+    assert error == 0
+    assert add_partitions_raw(tbroker.bootstrap, tid, pid, epoch, topic_name, [0]) == {0: 0}
+    batch = lambda seq: test_idempotence.record_batch(pid, epoch, seq, [b"v%d" % seq],
+                                                      transactional=True)
+    with test_idempotence.connect(tbroker.bootstrap) as s:
+        assert test_idempotence.produce_v3(s, 1, topic_name, 1, batch(0),
+                                           transactional_id=tid)[0] == 48
+        assert test_idempotence.produce_v3(s, 2, topic_name, 0, batch(0))[0] == 53
+        assert test_idempotence.produce_v3(s, 3, topic_name, 0, batch(0),
+                                           transactional_id=tid) == (0, 0)
+    assert test_idempotence.end_offset(tbroker.bootstrap, topic_name, 1) == 0  # nothing written
+
+
 def test_find_coordinator_and_epoch_bump(tbroker):
     tid = new_id("raw")
     error, node, host, port = find_coordinator_raw(tbroker.bootstrap, tid, 1)
