@@ -310,6 +310,7 @@ int main(int argc, char** argv) {
     total.fetches += workers[i].result.fetches;
   }
   double elapsed_s = (double)(now_ns() - start) / 1e9;
+  if (total.fetches == 0) die("fetch", "no fetch completed in the time given");
   printf(
       "{\"mode\":\"fetch\",\"connections\":%d,\"partitions\":%d,\"seconds\":%.2f,"
       "\"record_bytes\":%llu,\"batches\":%llu,\"fetches\":%llu,\"mb_per_s\":%.1f,"
