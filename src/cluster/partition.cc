@@ -390,6 +390,9 @@ partition::txn_verification_step partition::txn_verification_for(
     if (e && e->epoch == h->epoch && e->current_txn_first_offset() >= 0) {
       return {};  // its transaction is ongoing here already
     }
+    if (auto g = _txn_grants.find(h->producer()); g != _txn_grants.end() && g->second == h->epoch()) {
+      return {};  // the coordinator said so when the partition was added
+    }
     auto v = std::make_shared<txn_verification>(_shard.get_executor());
     v->producer = h->producer;
     v->epoch = h->epoch;
@@ -403,6 +406,12 @@ partition::txn_verification_step partition::txn_verification_for(
 net::awaitable<void> partition::wait_for_txn_verification(std::shared_ptr<txn_verification> v) {
   std::error_code ec;
   co_await v->ended.async_wait(asio::redirect_error(net::use_awaitable, ec));
+}
+
+void partition::grant_txn(model::producer_id producer, model::producer_epoch epoch) {
+  if (_closed) return;
+  if (_txn_grants.size() >= producers_per_partition_max) _txn_grants.clear();
+  _txn_grants[producer()] = epoch();
 }
 
 bool partition::end_txn_verification(const std::shared_ptr<txn_verification>& v,
@@ -469,6 +478,7 @@ append_outcome partition::write_marker_now(model::producer_id pid, model::produc
   if (auto it = _txn_verifications.find(pid()); it != _txn_verifications.end()) {
     it->second->voided = true;  // what is being verified is the transaction just ended
   }
+  _txn_grants.erase(pid());
   after_append(now);
   return out;
 }

@@ -123,6 +123,10 @@ class partition {
   // The coordinator's answer is in: true when the caller may write now (confirmed, and no
   // marker came meanwhile). Lets the waiting batches go.
   bool end_txn_verification(const std::shared_ptr<txn_verification>& v, bool confirmed);
+  // The coordinator added this partition to the producer's transaction (AddPartitionsToTxn)
+  // and says so ahead of the first batch, which then needs no question (no hop to the
+  // coordinator's shard). The next marker for the producer here revokes it.
+  void grant_txn(model::producer_id producer, model::producer_epoch epoch);
   void request_flush() {
     if (!_closed) _log->flush();
   }
@@ -196,6 +200,7 @@ class partition {
   producer_state _producers;
   // Producer id -> its verification in flight (txn_verification_for).
   std::unordered_map<int64_t, std::shared_ptr<txn_verification>> _txn_verifications;
+  std::unordered_map<int64_t, int16_t> _txn_grants;  // producer id -> epoch (grant_txn)
   bool _snapshot_due = false;  // a segment rolled: snapshot after the append completes
   int64_t _producers_expired_ms = 0;  // when expiry last ran
   bool _closed = false;

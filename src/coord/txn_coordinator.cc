@@ -4,6 +4,7 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <utility>
 
 #include "base/log.h"
 #include "coord/coordinator_batch.h"
@@ -103,6 +104,7 @@ struct txn_coordinator::entry {
   txn_value v;
   int16_t last_epoch = -1;  // the epoch before the last InitProducerId bump (KIP-360 retries)
   bool busy = false;        // a write or marker round is in flight: others wait their turn
+  bool ending = false;      // busy writing Prepare*: the transaction is no longer open to writes
   int64_t retry_at_ms = 0;  // Prepare*: when the tick may write the markers again
   // Requests waiting for `busy` to end (idle_entry); on the owner shard only.
   std::vector<std::weak_ptr<asio::steady_timer>> waiting;
@@ -130,6 +132,15 @@ struct txn_coordinator::shard_state {
   bool stopped = false;
   int64_t next_abort_check_ms = 0;
   int64_t next_expiration_check_ms = 0;
+  // Work running on its own (a tick, an EndTxn's completion): stop() waits for it, since it
+  // uses the coordinator.
+  size_t running = 0;
+  std::function<void()> on_idle;  // set by stop() while work runs
+
+  void begin_work() { ++running; }
+  void end_work() {
+    if (--running == 0 && on_idle) std::exchange(on_idle, nullptr)();
+  }
 };
 
 namespace {
@@ -392,6 +403,29 @@ net::awaitable<bool> txn_coordinator::markers_durable(marker_round& round) {
   co_return ok;
 }
 
+void txn_coordinator::grant_partitions(const std::vector<partition_key>& partitions,
+                                       int64_t producer_id, int16_t producer_epoch) {
+  auto image = _partitions.image();
+  for (const auto& k : partitions) {
+    const cluster::topic_info* t = image ? image->find_topic(k.first) : nullptr;
+    if (!t || k.second < 0 || k.second >= t->partition_count) continue;
+    const unsigned s = _partitions.shard_of(t->id, model::partition_id(k.second));
+    // The partition manager, not `this`: a test may replace the coordinator meanwhile.
+    auto grant = [&pm = _partitions, k, producer_id, producer_epoch] {
+      if (auto p = pm.find_shared(k.first, model::partition_id(k.second))) {
+        p->grant_txn(model::producer_id(producer_id), model::producer_epoch(producer_epoch));
+      }
+    };
+    // Markers reach a partition from this shard too, and after the grant: posted in order,
+    // or both run here in order, so a marker always revokes the grant before it.
+    if (_shards.shard(s).get_executor().running_in_this_thread()) {
+      grant();
+    } else {
+      asio::post(_shards.shard(s), grant);
+    }
+  }
+}
+
 net::awaitable<bool> txn_coordinator::complete(partition_state& ps, std::shared_ptr<entry> e) {
   VLTAVA_ASSERT(is_prepare(e->v.status), "only a prepared transaction completes");
   auto round = co_await write_markers(e->v, e->v.status == txn_status::prepare_commit);
@@ -428,8 +462,11 @@ net::awaitable<error_code> txn_coordinator::fence_and_abort(partition_state& ps,
   if (v.producer_epoch < epoch_max) ++v.producer_epoch;
   v.status = txn_status::prepare_abort;
   v.last_update_ms = now_ms();
+  e->ending = true;
   auto task = write_state(ps, e->id, v, cluster::acks_mode::all);
-  if (error_code w = co_await std::move(task); w != error_code::none) co_return w;
+  error_code w = co_await std::move(task);
+  e->ending = false;
+  if (w != error_code::none) co_return w;
   e->v = std::move(v);
   e->last_epoch = -1;
   auto done = complete(ps, e);
@@ -578,7 +615,7 @@ net::awaitable<error_code> txn_coordinator::add_partitions(std::string id, int64
           v.start_ms = now_ms();
         }
         const size_t before = v.partitions.size();
-        for (auto& k : partitions) v.partitions.insert(std::move(k));
+        for (const auto& k : partitions) v.partitions.insert(k);
         if (v.status == txn_status::ongoing && v.partitions.size() == before) {
           co_return error_code::none;  // all there already: nothing to write
         }
@@ -587,7 +624,10 @@ net::awaitable<error_code> txn_coordinator::add_partitions(std::string id, int64
         e->busy = true;
         auto task = write_state(*ps, id, v, cluster::acks_mode::all);
         error_code w = co_await std::move(task);
-        if (w == error_code::none) e->v = std::move(v);
+        if (w == error_code::none) {
+          e->v = std::move(v);
+          grant_partitions(partitions, e->v.producer_id, e->v.producer_epoch);
+        }
         e->release();
         co_return w;
       });
@@ -600,7 +640,19 @@ net::awaitable<error_code> txn_coordinator::verify_partition(std::string id, int
       id, error_code::coordinator_not_available,
       [&](shard_state&, partition_state* ps, error_code err) -> net::awaitable<error_code> {
         if (!ps) co_return err;
-        // An AddPartitionsToTxn in flight may be adding this very partition: wait for it.
+        auto confirmed = [&](const entry& e) {
+          return !e.ending && e.v.status == txn_status::ongoing &&
+                 e.v.partitions.contains(partition);
+        };
+        // The common case answers at once, even while an AddPartitionsToTxn for other
+        // partitions is being written (the producer registers partitions as it meets them).
+        auto it = ps->txns.find(id);
+        if (it != ps->txns.end() && check_producer(it->second->v, producer_id, producer_epoch) ==
+                                        error_code::none &&
+            confirmed(*it->second)) {
+          co_return error_code::none;
+        }
+        // Else an operation in flight may be adding this very partition: wait for it.
         bool still_busy = false;
         std::shared_ptr<entry> e = co_await idle_entry(*ps, id, still_busy);
         if (!e) co_return error_code::invalid_producer_id_mapping;
@@ -609,10 +661,7 @@ net::awaitable<error_code> txn_coordinator::verify_partition(std::string id, int
           co_return c;
         }
         if (still_busy) co_return error_code::concurrent_transactions;
-        if (e->v.status != txn_status::ongoing || !e->v.partitions.contains(partition)) {
-          co_return error_code::invalid_txn_state;
-        }
-        co_return error_code::none;
+        co_return confirmed(*e) ? error_code::none : error_code::invalid_txn_state;
       });
 }
 
@@ -620,7 +669,7 @@ net::awaitable<error_code> txn_coordinator::end_txn(std::string id, int64_t prod
                                                     int16_t producer_epoch, bool commit) {
   co_return co_await on_owner<error_code>(
       id, error_code::coordinator_not_available,
-      [&](shard_state&, partition_state* ps, error_code err) -> net::awaitable<error_code> {
+      [&](shard_state& st, partition_state* ps, error_code err) -> net::awaitable<error_code> {
         if (!ps) co_return err;
         bool still_busy = false;
         std::shared_ptr<entry> e = co_await idle_entry(*ps, id, still_busy);
@@ -652,8 +701,11 @@ net::awaitable<error_code> txn_coordinator::end_txn(std::string id, int64_t prod
         v.status = commit ? txn_status::prepare_commit : txn_status::prepare_abort;
         v.last_update_ms = now_ms();
         e->busy = true;
+        e->ending = true;
         auto task = write_state(*ps, id, v, cluster::acks_mode::all);
-        if (error_code w = co_await std::move(task); w != error_code::none) {
+        error_code w = co_await std::move(task);
+        e->ending = false;
+        if (w != error_code::none) {
           e->release();
           co_return w;
         }
@@ -665,13 +717,16 @@ net::awaitable<error_code> txn_coordinator::end_txn(std::string id, int64_t prod
         // transaction. The entry stays busy until Complete* is written: the producer's next
         // request waits for that (idle_entry) instead of bouncing off CONCURRENT_TRANSACTIONS.
         auto round = co_await write_markers(e->v, commit);
+        std::shared_ptr<shard_state> home = _state[st.shard];
+        home->begin_work();
         asio::co_spawn(
             co_await asio::this_coro::executor,
-            [](txn_coordinator* self, partition_state* ps, std::shared_ptr<entry> e,
-               marker_round round) -> net::awaitable<void> {
+            [](txn_coordinator* self, std::shared_ptr<shard_state> home, partition_state* ps,
+               std::shared_ptr<entry> e, marker_round round) -> net::awaitable<void> {
               co_await self->finish(*ps, e, std::move(round));
               e->release();
-            }(this, ps, e, std::move(round)),
+              home->end_work();
+            }(this, home, ps, e, std::move(round)),
             asio::detached);
         co_return error_code::none;
       });
@@ -818,7 +873,9 @@ net::awaitable<void> txn_coordinator::tick_loop(txn_coordinator* self,
     std::error_code ec;
     co_await st->timer->async_wait(asio::redirect_error(net::use_awaitable, ec));
     if (st->stopped) break;
+    st->begin_work();
     co_await self->tick(st);
+    st->end_work();
   }
 }
 
@@ -856,7 +913,11 @@ void txn_coordinator::stop() {
     asio::post(_shards.shard(st->shard), [st, promise] {
       st->stopped = true;
       if (st->timer) st->timer->cancel();
-      promise->set_value();
+      if (st->running == 0) {
+        promise->set_value();
+      } else {
+        st->on_idle = [promise] { promise->set_value(); };
+      }
     });
   }
   for (auto& f : done) f.get();

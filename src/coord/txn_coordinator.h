@@ -142,6 +142,10 @@ class txn_coordinator {
   net::awaitable<marker_round> write_markers(const txn_value& v, bool commit);
   // Waits for the markers' group commits; false if any marker failed.
   net::awaitable<bool> markers_durable(marker_round& round);
+  // Tells the partitions just added to a transaction (partition::grant_txn), so their first
+  // batch needs no verification round trip.
+  void grant_partitions(const std::vector<partition_key>& partitions, int64_t producer_id,
+                        int16_t producer_epoch);
   net::awaitable<void> tick(std::shared_ptr<shard_state> st);
   static net::awaitable<void> tick_loop(txn_coordinator* self, std::shared_ptr<shard_state> st);
   int64_t now_ms() const { return _clock(); }

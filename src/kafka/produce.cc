@@ -5,6 +5,7 @@
 
 #include "cluster/partition_manager.h"
 #include "coord/txn_coordinator.h"
+#include "model/record_batch_header.h"
 
 namespace vltava::kafka {
 
@@ -87,12 +88,30 @@ error_code verification_error(error_code e) {
   }
 }
 
+bool has_transactional_batch(std::span<const std::byte> records) {
+  size_t pos = 0;
+  while (pos < records.size()) {
+    auto h = model::parse_header(records.subspan(pos));
+    if (!h || h->size_bytes() > records.size() - pos) return false;  // write() refuses it
+    if (h->is_transactional()) return true;
+    pos += h->size_bytes();
+  }
+  return false;
+}
+
 // Writes one partition's batches; first, when they would open their producer's transaction
 // here, has the coordinator confirm the partition is part of it.
 net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, const job& j,
                                                         std::span<std::byte> records,
                                                         const txn_verifier& verifier) {
   using step = cluster::partition::txn_verification_step::kind;
+  if (!verifier.transactional_id && has_transactional_batch(records)) {
+    // As Kafka: transactional records come with the transactional id they belong to.
+    cluster::append_outcome refused;
+    refused.error = error_code::transactional_id_authorization_failed;
+    refused.message = "transactional records without a transactional id";
+    co_return refused;
+  }
   for (;;) {
     auto next = verifier.coordinator ? p.txn_verification_for(records)
                                      : cluster::partition::txn_verification_step{};
@@ -102,14 +121,6 @@ net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, c
       continue;  // ask again: the transaction may be ongoing here by now
     }
     const auto& v = *next.verification;
-    if (!verifier.transactional_id) {
-      // As Kafka: transactional records come with the transactional id they belong to.
-      p.end_txn_verification(next.verification, false);
-      cluster::append_outcome refused;
-      refused.error = error_code::transactional_id_authorization_failed;
-      refused.message = "transactional records without a transactional id";
-      co_return refused;
-    }
     auto ask = verifier.coordinator->verify_partition(*verifier.transactional_id, v.producer(),
                                                       v.epoch(), {j.name, j.id()});
     const error_code answer = co_await std::move(ask);
@@ -218,10 +229,10 @@ net::awaitable<std::optional<protocol::produce_response>> serve_produce(
     groups.push_back(&g);
   }
   txn_verifier verifier;
+  if (request.transactional_id) verifier.transactional_id = &*request.transactional_id;
   if (ctx.services.txns &&
       ctx.services.broker_config.get_bool("transaction.partition.verification.enable")) {
     verifier.coordinator = ctx.services.txns;
-    if (request.transactional_id) verifier.transactional_id = &*request.transactional_id;
   }
   auto results = co_await cluster::on_shards<std::vector<cluster::append_outcome>>(
       pm.shards(), shards, [&](size_t i) {
