@@ -20,6 +20,7 @@
 #include "coord/group_coordinator.h"
 #include "coord/txn_coordinator.h"
 #include "kafka/dispatcher.h"
+#include "kafka/request_router.h"
 #include "net/listener_address.h"
 #include "net/server.h"
 #include "net/shard_pool.h"
@@ -205,6 +206,9 @@ int serve(int argc, char** argv) {
                      [&services_ptr](const net::connection_info& c, net::frame_bytes f) {
                        return kafka::dispatch(*services_ptr, c, std::move(f));
                      });
+  server.set_router([&services_ptr](std::span<const std::byte> frame) {
+    return kafka::owner_shard(services_ptr->partitions, frame);
+  });
   for (auto& l : listeners) {
     if (auto r = server.listen(l); !r) {
       log::error("broker", "{}", r.error());

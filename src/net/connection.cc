@@ -15,16 +15,70 @@ constexpr auto as_tuple = asio::experimental::as_tuple(use_awaitable);
 }  // namespace
 
 connection::connection(tcp::socket socket, connection_info info,
-                       std::shared_ptr<server::shared_state> shared)
+                       std::shared_ptr<server::shared_state> shared, frame_bytes first)
     : _socket(std::move(socket)),
       _info(std::move(info)),
       _shared(std::move(shared)),
       _writer_wake(_socket.get_executor()),
-      _reader_wake(_socket.get_executor()) {}
+      _reader_wake(_socket.get_executor()),
+      _first(std::move(first)) {
+  if (!_first.empty()) _route_checks_left = 0;  // moved once: stay
+}
 
 awaitable<void> connection::run() {
   auto self = shared_from_this();
   co_await (read_loop() && write_loop());
+  if (!_move_to) co_return;
+  if (!_aborted) {
+    hand_over();
+  } else {
+    _shared->queued_request_bytes -= static_cast<int64_t>(_first.size());  // never served
+  }
+}
+
+std::optional<unsigned> connection::move_target(const frame_bytes& frame) {
+  if (_route_checks_left <= 0 || !_shared->router) return std::nullopt;
+  auto to = _shared->router(frame);
+  if (!to) {
+    --_route_checks_left;
+    return std::nullopt;
+  }
+  if (*to == _info.shard) {
+    _route_checks_left = 0;  // already home
+    return std::nullopt;
+  }
+  return to;
+}
+
+awaitable<void> connection::wait_until_answered() {
+  while ((!_pending.empty() || _writing) && !_aborted) co_await wait(_reader_wake);
+}
+
+void connection::hand_over() {
+  asio::error_code ec;
+  const auto protocol = _socket.local_endpoint(ec).protocol();
+  if (ec) {
+    close_socket();
+    _shared->queued_request_bytes -= static_cast<int64_t>(_first.size());
+    return;
+  }
+  // No operation is outstanding (both loops ended), so release() cancels nothing.
+  const int fd = _socket.release(ec);
+  if (ec) {
+    close_socket();
+    _shared->queued_request_bytes -= static_cast<int64_t>(_first.size());
+    return;
+  }
+  log::debug("net", "connection {} from {} moves from shard {} to shard {}", _info.id, _info.peer,
+             _info.shard, *_move_to);
+  _shared->adopt(*_move_to, fd, protocol, _info, std::move(_first));
+}
+
+void connection::start_handler(frame_bytes frame) {
+  auto s = std::make_shared<slot>();
+  _pending.push_back(s);
+  _in_flight_bytes += frame.size();
+  asio::co_spawn(_socket.get_executor(), run_handler(s, std::move(frame)), asio::detached);
 }
 
 void connection::drain() {
@@ -62,13 +116,14 @@ awaitable<void> connection::read_loop() {
     idle.expires_after(limits.idle_timeout);
     auto r = co_await (asio::async_read(_socket, buf, as_tuple) || idle.async_wait(as_tuple));
     if (r.index() == 1) {
-      log::info("net", "closing idle connection {} from {} (connections.max.idle.ms={})",
-                _info.id, _info.peer, limits.idle_timeout.count());
+      log::info("net", "closing idle connection {} from {} (connections.max.idle.ms={})", _info.id,
+                _info.peer, limits.idle_timeout.count());
       co_return false;
     }
     co_return !std::get<0>(std::get<0>(r));
   };
 
+  if (!_first.empty()) start_handler(std::move(_first));
   while (!_aborted) {
     while (_pending.size() >= limits.max_in_flight_per_connection && !_aborted) {
       co_await wait(_reader_wake);
@@ -77,8 +132,10 @@ awaitable<void> connection::read_loop() {
     if (!co_await read_with_timeout(asio::buffer(prefix))) break;
     int32_t size = bytes::load_be<int32_t>(prefix.data());
     if (size <= 0 || static_cast<size_t>(size) > limits.request_max_bytes) {
-      log::warn("net", "closing connection {} from {}: request size {} is outside 1..{} "
-                "(socket.request.max.bytes)", _info.id, _info.peer, size, limits.request_max_bytes);
+      log::warn("net",
+                "closing connection {} from {}: request size {} is outside 1..{} "
+                "(socket.request.max.bytes)",
+                _info.id, _info.peer, size, limits.request_max_bytes);
       _aborted = true;
       break;
     }
@@ -89,10 +146,14 @@ awaitable<void> connection::read_loop() {
       _shared->queued_request_bytes -= size;
       break;
     }
-    auto s = std::make_shared<slot>();
-    _pending.push_back(s);
-    _in_flight_bytes += frame.size();
-    asio::co_spawn(_socket.get_executor(), run_handler(s, std::move(frame)), asio::detached);
+    if (auto to = move_target(frame)) {
+      // Answer what came before in order here, then carry on from the owner's shard.
+      co_await wait_until_answered();
+      _move_to = to;
+      _first = std::move(frame);
+      break;
+    }
+    start_handler(std::move(frame));
   }
   _reading_done = true;
   if (_aborted) close_socket();
@@ -141,11 +202,17 @@ awaitable<void> connection::write_loop() {
       auto s = std::move(_pending.front());
       _pending.pop_front();
       notify(_reader_wake);
-      if (s->result->reply && !co_await send(*s->result->reply)) break;
-      if (s->result->close_after) break;
+      _writing = true;
+      const bool sent = !s->result->reply || co_await send(*s->result->reply);
+      _writing = false;
+      notify(_reader_wake);
+      if (!sent || s->result->close_after) break;
       continue;
     }
-    if (_reading_done && _pending.empty()) break;
+    if (_reading_done && _pending.empty()) {
+      if (_move_to && !_aborted) co_return;  // the socket goes on to the new shard
+      break;
+    }
     co_await wait(_writer_wake);
   }
   _aborted = true;
@@ -192,8 +259,8 @@ awaitable<bool> connection::send_file(const file_range& f) {
     } else {
       // The file is shorter than promised (truncated underneath us) or the socket failed: the
       // frame size is already on the wire, so the connection cannot continue.
-      log::warn("net", "closing connection {} from {}: sendfile failed ({})", _info.id,
-                _info.peer, n == 0 ? "file ended early" : std::strerror(errno));
+      log::warn("net", "closing connection {} from {}: sendfile failed ({})", _info.id, _info.peer,
+                n == 0 ? "file ended early" : std::strerror(errno));
       co_return false;
     }
   }

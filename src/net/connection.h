@@ -15,8 +15,10 @@ namespace vltava::net {
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  connection(tcp::socket socket, connection_info info,
-             std::shared_ptr<server::shared_state> shared);
+  // `first`, when not empty, is a request frame read on the shard the connection moved from:
+  // it is served before anything else is read.
+  connection(tcp::socket socket, connection_info info, std::shared_ptr<server::shared_state> shared,
+             frame_bytes first = {});
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
@@ -39,6 +41,10 @@ class connection : public std::enable_shared_from_this<connection> {
   awaitable<bool> send(const response& r);
   awaitable<bool> send_file(const file_range& f);
   awaitable<bool> wait_for_queue_memory(int32_t size);
+  std::optional<unsigned> move_target(const frame_bytes& frame);
+  awaitable<void> wait_until_answered();
+  void hand_over();
+  void start_handler(frame_bytes frame);
   static void notify(asio::steady_timer& t) { t.cancel(); }
   awaitable<void> wait(asio::steady_timer& t);
   void close_socket();
@@ -52,6 +58,12 @@ class connection : public std::enable_shared_from_this<connection> {
   asio::steady_timer _reader_wake;
   bool _reading_done = false;
   bool _aborted = false;
+  bool _writing = false;
+  // Moving to the shard that owns the partitions this connection's requests touch: consulted
+  // for the first requests only (a client whose requests span shards stays where it is).
+  int _route_checks_left = 16;
+  std::optional<unsigned> _move_to;
+  frame_bytes _first;  // the frame that decided the move; served first on the new shard
 };
 
 }  // namespace vltava::net

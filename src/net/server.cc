@@ -1,6 +1,9 @@
 #include "net/server.h"
 
+#include <unistd.h>
+
 #include <thread>
+#include <utility>
 
 #include "base/log.h"
 #include "net/connection.h"
@@ -23,6 +26,17 @@ awaitable<void> run_connection(std::shared_ptr<connection> conn,
   --shared->connections;
 }
 
+// A socket in transit between shards: closed if the shard it goes to never takes it (stopped).
+struct socket_in_transit {
+  int fd = -1;
+  explicit socket_in_transit(int f) : fd(f) {}
+  socket_in_transit(socket_in_transit&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
+  socket_in_transit(const socket_in_transit&) = delete;
+  ~socket_in_transit() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 std::string peer_name(const tcp::socket& s) {
   asio::error_code ec;
   auto ep = s.remote_endpoint(ec);
@@ -38,6 +52,34 @@ server::server(shard_pool& shards, server_limits limits, request_handler handler
   for (unsigned i = 0; i < shards.size(); ++i) {
     _registry.push_back(std::make_shared<std::vector<std::weak_ptr<connection>>>());
   }
+  // The socket is registered with the new shard's reactor on that shard's thread (the contexts
+  // run without locks). The pool outlives the server and every connection it runs.
+  std::weak_ptr<shared_state> weak_shared = _shared;
+  _shared->adopt = [&shards, registry = _registry, weak_shared](unsigned shard, int fd,
+                                                                tcp protocol, connection_info info,
+                                                                frame_bytes first) {
+    auto shared = weak_shared.lock();
+    auto& ctx = shards.shard(shard);
+    info.shard = shard;
+    ++shared->connections;  // before the old connection counts itself out
+    asio::post(ctx, [&ctx, list = registry.at(shard), shared, protocol, info = std::move(info),
+                     first = std::move(first), s = socket_in_transit(fd)]() mutable {
+      tcp::socket socket(ctx);
+      asio::error_code ec;
+      socket.assign(protocol, s.fd, ec);
+      if (ec) {
+        log::warn("net", "closing connection {} from {}: cannot move it to shard {}: {}", info.id,
+                  info.peer, info.shard, ec.message());
+        shared->queued_request_bytes -= static_cast<int64_t>(first.size());
+        --shared->connections;
+        return;
+      }
+      s.fd = -1;  // the socket owns it now
+      auto conn = std::make_shared<connection>(std::move(socket), std::move(info), shared,
+                                               std::move(first));
+      asio::co_spawn(ctx, run_connection(conn, list, shared), asio::detached);
+    });
+  };
 }
 
 server::~server() = default;
@@ -147,8 +189,8 @@ void server::shutdown(std::chrono::milliseconds grace) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (connection_count() > 0) {
-    log::warn("net", "closing {} connections that did not finish within {} ms",
-              connection_count(), grace.count());
+    log::warn("net", "closing {} connections that did not finish within {} ms", connection_count(),
+              grace.count());
     for_each_connection(&connection::abort);
     auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (connection_count() > 0 && std::chrono::steady_clock::now() < hard) {

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,12 @@ using frame_bytes = std::vector<std::byte, default_init_allocator<std::byte>>;
 using request_handler =
     std::function<awaitable<handler_result>(const connection_info&, frame_bytes)>;
 
+// The shard that owns everything a request frame touches, when a single shard does (a Produce
+// or Fetch whose partitions all live there); nullopt when there is no such shard or the frame
+// touches no partition. A connection moves to that shard, so that its requests are served
+// without the post to the owner and back, which costs two wake-ups of idle threads.
+using request_router = std::function<std::optional<unsigned>(std::span<const std::byte> frame)>;
+
 class connection;
 
 class server {
@@ -70,11 +78,20 @@ class server {
 
   size_t connection_count() const { return _shared->connections.load(); }
 
+  // Optional; call before start().
+  void set_router(request_router router) { _shared->router = std::move(router); }
+
   // State the connections share with the server (it outlives the server object while any
   // connection still runs).
   struct shared_state {
     server_limits limits;
     request_handler handler;
+    request_router router;
+    // Hands a connection's socket (and the request frame that asked for the move, served
+    // first) to `shard`, where a new connection object carries on; set by the server.
+    std::function<void(unsigned shard, int fd, tcp protocol, connection_info info,
+                       frame_bytes first)>
+        adopt;
     std::atomic<size_t> connections{0};
     std::atomic<int64_t> queued_request_bytes{0};
     std::atomic<uint64_t> next_id{1};

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "bytes/endian.h"
 
@@ -76,8 +77,12 @@ net::response bytes_response(const std::string& s) {
 
 // Test protocol: "d<ms>:<text>" answers <text> after <ms>; "none" answers nothing; "throw"
 // throws; "file" answers with a file range; "close" answers and closes.
-awaitable<handler_result> test_handler(const connection_info&, frame_bytes frame) {
+awaitable<handler_result> test_handler(const connection_info& info, frame_bytes frame) {
   std::string s(reinterpret_cast<const char*>(frame.data()), frame.size());
+  // "to<n>..." (routed to shard n by route_to below) and "at..." answer "<shard>:<frame>".
+  if (s.starts_with("to") || s.starts_with("at")) {
+    co_return handler_result{bytes_response(std::to_string(info.shard) + ":" + s)};
+  }
   if (s == "none") co_return handler_result{};
   if (s == "throw") throw std::runtime_error("test handler failure");
   if (s == "close") co_return handler_result{bytes_response("bye"), true};
@@ -102,11 +107,18 @@ awaitable<handler_result> test_handler(const connection_info&, frame_bytes frame
   co_return handler_result{bytes_response(s)};
 }
 
+std::optional<unsigned> route_to(std::span<const std::byte> frame) {
+  std::string_view s(reinterpret_cast<const char*>(frame.data()), frame.size());
+  if (s.size() >= 3 && s.starts_with("to")) return static_cast<unsigned>(s[2] - '0');
+  return std::nullopt;
+}
+
 class ServerTest : public ::testing::Test {
  protected:
-  void start(server_limits limits = {}) {
+  void start(server_limits limits = {}, request_router router = {}) {
     _pool = std::make_unique<shard_pool>(2);
     _server = std::make_unique<server>(*_pool, limits, test_handler);
+    if (router) _server->set_router(std::move(router));
     ASSERT_TRUE(_server->listen({"PLAINTEXT", "127.0.0.1", 0}));
     _server->start();
     _pool->start();
@@ -128,6 +140,29 @@ TEST_F(ServerTest, PipelinedResponsesComeInRequestOrder) {
   // Later requests finish first; responses must still follow request order.
   for (int i = 0; i < 8; ++i) c.send_frame("d" + std::to_string((8 - i) * 15) + ":r" + std::to_string(i));
   for (int i = 0; i < 8; ++i) EXPECT_EQ(c.read_frame(), "r" + std::to_string(i));
+}
+
+TEST_F(ServerTest, ConnectionMovesOnceToTheShardItsRequestsNeed) {
+  start({}, route_to);
+  // Connections are spread round robin: one starts on each shard.
+  for (int k = 0; k < 2; ++k) {
+    client c(_port);
+    ASSERT_TRUE(c.connected());
+    // Pipelined: a slow request on the first shard, the one that moves the connection, one more
+    // behind it, and one routed elsewhere after the move (a connection moves once).
+    c.send_frame("d40:before");
+    c.send_frame("to1-move");
+    c.send_frame("at-after");
+    c.send_frame("to0-stay");
+    EXPECT_EQ(c.read_frame(), "before");
+    EXPECT_EQ(c.read_frame(), "1:to1-move");
+    EXPECT_EQ(c.read_frame(), "1:at-after");
+    EXPECT_EQ(c.read_frame(), "1:to0-stay");
+  }
+  for (int i = 0; i < 200 && _server->connection_count() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(_server->connection_count(), 0u);
 }
 
 TEST_F(ServerTest, RequestsWithoutResponseDoNotBlockLaterOnes) {
