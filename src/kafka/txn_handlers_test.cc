@@ -99,19 +99,24 @@ T on_partition(coordinator_node& n, const std::string& topic, int32_t p, Fn fn) 
   return asio::co_spawn(n.shards().shard(shard), task, asio::use_future).get();
 }
 
+// One transactional record of `producer` at `sequence`.
+std::vector<std::byte> txn_batch(pid_epoch producer, int32_t sequence) {
+  model::batch_options o;
+  o.producer = model::producer_id(producer.id);
+  o.epoch = model::producer_epoch(producer.epoch);
+  o.base_sequence = model::sequence(sequence);
+  o.transactional = model::is_transactional::yes;
+  model::record_batch_builder b(o);
+  std::vector<std::byte> value(8, std::byte{'v'});
+  b.add(model::timestamp_ms(1), std::nullopt, model::bytes_view(value));
+  return std::move(b.build()).value();
+}
+
 cluster::append_outcome produce(coordinator_node& n, const std::string& topic, int32_t p,
                                 pid_epoch producer, int32_t sequence) {
   return on_partition<cluster::append_outcome>(
       n, topic, p, [&](cluster::partition& part) -> net::awaitable<cluster::append_outcome> {
-        model::batch_options o;
-        o.producer = model::producer_id(producer.id);
-        o.epoch = model::producer_epoch(producer.epoch);
-        o.base_sequence = model::sequence(sequence);
-        o.transactional = model::is_transactional::yes;
-        model::record_batch_builder b(o);
-        std::vector<std::byte> value(8, std::byte{'v'});
-        b.add(model::timestamp_ms(1), std::nullopt, model::bytes_view(value));
-        auto batch = std::move(b.build()).value();
+        auto batch = txn_batch(producer, sequence);
         co_return co_await part.append(std::span<std::byte>(batch), cluster::acks_mode::all);
       });
 }
@@ -459,15 +464,7 @@ protocol::produce_request txn_produce_request(std::optional<std::string> txn_id,
                                               const std::string& topic, int32_t p,
                                               pid_epoch producer, int32_t sequence,
                                               std::vector<std::byte>& storage) {
-  model::batch_options o;
-  o.producer = model::producer_id(producer.id);
-  o.epoch = model::producer_epoch(producer.epoch);
-  o.base_sequence = model::sequence(sequence);
-  o.transactional = model::is_transactional::yes;
-  model::record_batch_builder b(o);
-  std::vector<std::byte> value(8, std::byte{'v'});
-  b.add(model::timestamp_ms(1), std::nullopt, model::bytes_view(value));
-  storage = std::move(b.build()).value();
+  storage = txn_batch(producer, sequence);
   protocol::produce_request req;
   req.acks = -1;
   req.timeout_ms = 30000;
