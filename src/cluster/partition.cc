@@ -287,7 +287,8 @@ void partition::record_producers(std::span<const std::byte> written) {
   }
 }
 
-append_outcome partition::validate(std::span<const std::byte> batches) const {
+append_outcome partition::validate(std::span<const std::byte> batches,
+                                   transactional_id txn_id) const {
   if (batches.empty()) return refused(error_code::corrupt_message, "no record batch");
   if (static_cast<int64_t>(batches.size()) > storage::limits::append_bytes_max) {
     return refused(error_code::record_list_too_large,
@@ -322,6 +323,10 @@ append_outcome partition::validate(std::span<const std::byte> batches) const {
     if (h->is_control()) {
       return refused(error_code::invalid_record, "clients may not write control batches", i);
     }
+    if (h->is_transactional() && txn_id == transactional_id::absent) {
+      return refused(error_code::transactional_id_authorization_failed,
+                     "transactional records without a transactional id", i);
+    }
     if (h->is_transactional() && h->producer() < 0) {
       return refused(error_code::invalid_record,
                      "batch " + std::to_string(i) + " is transactional without a producer id", i);
@@ -354,9 +359,10 @@ net::awaitable<append_outcome> partition::append(std::span<std::byte> batches, a
   co_return co_await durable(std::move(out));
 }
 
-append_outcome partition::write(std::span<std::byte> batches, append_origin origin) {
+append_outcome partition::write(std::span<std::byte> batches, append_origin origin,
+                                transactional_id txn_id) {
   if (_closed) return refused(error_code::not_leader_or_follower, "partition closed");
-  append_outcome out = validate(batches);
+  append_outcome out = validate(batches, txn_id);
   if (out.error != error_code::none) return out;
   out = check_producers(batches, origin);
   if (out.error != error_code::none || out.duplicate) return out;

@@ -44,6 +44,11 @@ enum class acks_mode : int8_t { none = 0, leader = 1, all = -1 };
 // numbers, as Kafka's AppendOrigin.Coordinator, and only fenced by the producer epoch.
 enum class append_origin : int8_t { client, coordinator };
 
+// Whether the produce request that carries the batches named a transactional id. Without one,
+// transactional batches are refused (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka): checked
+// in the same walk over the batch headers as everything else.
+enum class transactional_id : bool { absent, present };
+
 // How a transaction ends: the values of model::control_record_type's abort and commit.
 enum class txn_result : int8_t { abort = 0, commit = 1 };
 
@@ -94,7 +99,8 @@ class partition {
   // waits for one group commit: write (committed at once on a single replica), then, for
   // acks=all, request_flush() on each and await durable() on each.
   append_outcome write(std::span<std::byte> batches,
-                       append_origin origin = append_origin::client);
+                       append_origin origin = append_origin::client,
+                       transactional_id txn_id = transactional_id::present);
 
   // Transaction verification (KIP-890, transaction.partition.verification.enable): a client's
   // transactional batch that would start its producer's transaction here is written only
@@ -179,7 +185,7 @@ class partition {
   storage::sresult<void> close();
 
  private:
-  append_outcome validate(std::span<const std::byte> batches) const;
+  append_outcome validate(std::span<const std::byte> batches, transactional_id txn_id) const;
   // Idempotent producers' batches against the producer state: an error, a duplicate (with the
   // original offsets), or none (then every batch is new and in sequence).
   append_outcome check_producers(std::span<const std::byte> batches, append_origin origin) const;

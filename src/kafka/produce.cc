@@ -88,33 +88,20 @@ error_code verification_error(error_code e) {
   }
 }
 
-bool has_transactional_batch(std::span<const std::byte> records) {
-  size_t pos = 0;
-  while (pos < records.size()) {
-    auto h = model::parse_header(records.subspan(pos));
-    if (!h || h->size_bytes() > records.size() - pos) return false;  // write() refuses it
-    if (h->is_transactional()) return true;
-    pos += h->size_bytes();
-  }
-  return false;
-}
-
 // Writes one partition's batches; first, when they would open their producer's transaction
 // here, has the coordinator confirm the partition is part of it.
 net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, const job& j,
                                                         std::span<std::byte> records,
                                                         const txn_verifier& verifier) {
   using step = cluster::partition::txn_verification_step::kind;
-  if (!verifier.transactional_id && has_transactional_batch(records)) {
-    // As Kafka: transactional records come with the transactional id they belong to.
-    cluster::append_outcome refused;
-    refused.error = error_code::transactional_id_authorization_failed;
-    refused.message = "transactional records without a transactional id";
-    co_return refused;
+  if (!verifier.transactional_id) {
+    // write() refuses transactional batches then: nothing to verify.
+    co_return p.write(records, cluster::append_origin::client,
+                      cluster::transactional_id::absent);
   }
+  if (!verifier.coordinator) co_return p.write(records);
   for (;;) {
-    auto next = verifier.coordinator ? p.txn_verification_for(records)
-                                     : cluster::partition::txn_verification_step{};
+    auto next = p.txn_verification_for(records);
     if (next.what == step::write) co_return p.write(records);
     if (next.what == step::wait) {
       co_await cluster::partition::wait_for_txn_verification(next.verification);

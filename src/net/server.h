@@ -32,7 +32,7 @@ struct server_limits {
   std::chrono::milliseconds idle_timeout{600'000};  // connections.max.idle.ms; <= 0 = never
   size_t max_in_flight_per_connection = 64;         // requests read but not yet answered
   int32_t send_buffer_bytes = 102'400;              // socket.send.buffer.bytes; -1 = OS default
-  int32_t receive_buffer_bytes = 102'400;           // socket.receive.buffer.bytes
+  int32_t receive_buffer_bytes = -1;                // socket.receive.buffer.bytes; -1 = OS default
 };
 
 struct connection_info {
