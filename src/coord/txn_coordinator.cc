@@ -174,6 +174,34 @@ net::awaitable<std::shared_ptr<txn_coordinator::entry>> idle_entry(
   }
 }
 
+// Kafka's checks before any transactional request on an existing id.
+error_code check_producer(const txn_value& v, int64_t producer_id, int16_t producer_epoch) {
+  if (producer_id != v.producer_id) return error_code::invalid_producer_id_mapping;
+  if (producer_epoch != v.producer_epoch) return error_code::producer_fenced;
+  return error_code::none;
+}
+
+// The prologue of AddPartitionsToTxn, EndTxn and a partition's verification: the idle entry of
+// `id`, held by the requesting producer. Else the error: INVALID_PRODUCER_ID_MAPPING without
+// an entry, check_producer's, or CONCURRENT_TRANSACTIONS when it stayed busy past the wait.
+struct producer_entry {
+  std::shared_ptr<txn_coordinator::entry> entry;
+  error_code error = error_code::none;
+};
+
+net::awaitable<producer_entry> idle_entry_of(txn_coordinator::partition_state& ps,
+                                             const std::string& id, int64_t producer_id,
+                                             int16_t producer_epoch) {
+  bool still_busy = false;
+  std::shared_ptr<txn_coordinator::entry> e = co_await idle_entry(ps, id, still_busy);
+  if (!e) co_return producer_entry{nullptr, error_code::invalid_producer_id_mapping};
+  if (error_code c = check_producer(e->v, producer_id, producer_epoch); c != error_code::none) {
+    co_return producer_entry{nullptr, c};
+  }
+  if (still_busy) co_return producer_entry{nullptr, error_code::concurrent_transactions};
+  co_return producer_entry{std::move(e)};
+}
+
 }  // namespace
 
 struct txn_coordinator::marker_round {
@@ -580,17 +608,6 @@ net::awaitable<init_pid_result> txn_coordinator::init_producer_id(std::string id
       });
 }
 
-namespace {
-
-// Kafka's checks before any transactional request on an existing id.
-error_code check_producer(const txn_value& v, int64_t producer_id, int16_t producer_epoch) {
-  if (producer_id != v.producer_id) return error_code::invalid_producer_id_mapping;
-  if (producer_epoch != v.producer_epoch) return error_code::producer_fenced;
-  return error_code::none;
-}
-
-}  // namespace
-
 net::awaitable<error_code> txn_coordinator::add_partitions(std::string id, int64_t producer_id,
                                                            int16_t producer_epoch,
                                                            std::vector<partition_key> partitions) {
@@ -598,14 +615,9 @@ net::awaitable<error_code> txn_coordinator::add_partitions(std::string id, int64
       id, error_code::coordinator_not_available,
       [&](shard_state&, partition_state* ps, error_code err) -> net::awaitable<error_code> {
         if (!ps) co_return err;
-        bool still_busy = false;
-        std::shared_ptr<entry> e = co_await idle_entry(*ps, id, still_busy);
-        if (!e) co_return error_code::invalid_producer_id_mapping;
-        if (error_code c = check_producer(e->v, producer_id, producer_epoch);
-            c != error_code::none) {
-          co_return c;
-        }
-        if (still_busy || is_prepare(e->v.status)) co_return error_code::concurrent_transactions;
+        auto [e, refused] = co_await idle_entry_of(*ps, id, producer_id, producer_epoch);
+        if (!e) co_return refused;
+        if (is_prepare(e->v.status)) co_return error_code::concurrent_transactions;
         if (!is_done(e->v.status) && e->v.status != txn_status::ongoing) {
           co_return error_code::invalid_txn_state;
         }
@@ -653,14 +665,8 @@ net::awaitable<error_code> txn_coordinator::verify_partition(std::string id, int
           co_return error_code::none;
         }
         // Else an operation in flight may be adding this very partition: wait for it.
-        bool still_busy = false;
-        std::shared_ptr<entry> e = co_await idle_entry(*ps, id, still_busy);
-        if (!e) co_return error_code::invalid_producer_id_mapping;
-        if (error_code c = check_producer(e->v, producer_id, producer_epoch);
-            c != error_code::none) {
-          co_return c;
-        }
-        if (still_busy) co_return error_code::concurrent_transactions;
+        auto [e, refused] = co_await idle_entry_of(*ps, id, producer_id, producer_epoch);
+        if (!e) co_return refused;
         co_return confirmed(*e) ? error_code::none : error_code::invalid_txn_state;
       });
 }
@@ -671,14 +677,8 @@ net::awaitable<error_code> txn_coordinator::end_txn(std::string id, int64_t prod
       id, error_code::coordinator_not_available,
       [&](shard_state& st, partition_state* ps, error_code err) -> net::awaitable<error_code> {
         if (!ps) co_return err;
-        bool still_busy = false;
-        std::shared_ptr<entry> e = co_await idle_entry(*ps, id, still_busy);
-        if (!e) co_return error_code::invalid_producer_id_mapping;
-        if (error_code c = check_producer(e->v, producer_id, producer_epoch);
-            c != error_code::none) {
-          co_return c;
-        }
-        if (still_busy) co_return error_code::concurrent_transactions;
+        auto [e, refused] = co_await idle_entry_of(*ps, id, producer_id, producer_epoch);
+        if (!e) co_return refused;
         // Kafka's table (TransactionCoordinator.endTransaction): a retried EndTxn of a finished
         // transaction succeeds; the opposite decision, or none to make, is INVALID_TXN_STATE.
         switch (e->v.status) {
