@@ -268,12 +268,19 @@ static int run_consume(const struct options* o) {
 
 /* End-to-end: one producer at a fixed rate stamps CLOCK_MONOTONIC and a sequence number into
  * each value; a consumer in the same process (same clock) reads partition 0 and records
- * now - stamp. The first second is warm-up and not counted. */
+ * now - stamp. The producer's delivery reports give produce->ack at the same fixed rate (a
+ * throughput run's ack latency is mostly time in the full client queue). The first second is
+ * warm-up and not counted. */
 static int run_e2e(const struct options* o) {
+  long total = o->rate * o->seconds;
+  struct produce_state acks = {0};
+  acks.latency_ns = calloc((size_t)total, sizeof(uint64_t));
+  if (!acks.latency_ns) die("calloc", "ack latencies");
   rd_kafka_conf_t* pconf = rd_kafka_conf_new();
+  rd_kafka_conf_set_dr_msg_cb(pconf, on_delivery);
+  rd_kafka_conf_set_opaque(pconf, &acks);
   rd_kafka_t* prk = new_producer(o, o->linger_ms, pconf);
   warm_up(prk, o->topic);
-  long total = o->rate * o->seconds;
   struct consume_state st = {.wanted = total, .skip_below = o->rate, .max_seq = -1,
                             .pass_last = -1};
   st.latency_ns = calloc((size_t)total, sizeof(uint64_t));
@@ -295,9 +302,11 @@ static int run_e2e(const struct options* o) {
       uint64_t seq = (uint64_t)sent;
       memcpy(value, &now, 8);
       memcpy(value + 8, &seq, 8);
+      /* Warm-up messages carry no stamp, so their delivery reports are not counted. */
+      void* ack_stamp = sent >= o->rate ? (void*)(uintptr_t)now : NULL;
       rd_kafka_resp_err_t err = rd_kafka_producev(
           prk, RD_KAFKA_V_TOPIC(o->topic), RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_VALUE(value, size),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(ack_stamp), RD_KAFKA_V_END);
       if (err) die("produce", rd_kafka_err2str(err));
       sent++;
       rd_kafka_poll(prk, 0);
@@ -314,19 +323,24 @@ static int run_e2e(const struct options* o) {
     rd_kafka_poll(prk, 0);
   }
   rd_kafka_consume_stop(rkt, 0);
+  rd_kafka_flush(prk, 10000);
   qsort(st.latency_ns, (size_t)st.samples, sizeof(uint64_t), cmp_u64);
+  qsort(acks.latency_ns, (size_t)acks.delivered, sizeof(uint64_t), cmp_u64);
   printf("{\"mode\":\"e2e\",\"rate\":%ld,\"seconds\":%ld,\"size\":%zu,\"linger_ms\":\"%s\","
-         "\"sent\":%ld,\"received\":%ld,\"samples\":%ld,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-         "\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
-         o->rate, o->seconds, size, o->linger_ms, sent, st.got, st.samples,
+         "\"acks\":\"%s\",\"sent\":%ld,\"received\":%ld,\"samples\":%ld,\"p50_ms\":%.3f,"
+         "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"acked\":%ld,\"ack_failed\":%ld,"
+         "\"ack_p50_ms\":%.3f,\"ack_p99_ms\":%.3f,\"ack_p999_ms\":%.3f}\n",
+         o->rate, o->seconds, size, o->linger_ms, o->acks, sent, st.got, st.samples,
          pct_ms(st.latency_ns, st.samples, 50), pct_ms(st.latency_ns, st.samples, 99),
-         pct_ms(st.latency_ns, st.samples, 99.9), pct_ms(st.latency_ns, st.samples, 100));
+         pct_ms(st.latency_ns, st.samples, 99.9), pct_ms(st.latency_ns, st.samples, 100),
+         acks.delivered, acks.failed, pct_ms(acks.latency_ns, acks.delivered, 50),
+         pct_ms(acks.latency_ns, acks.delivered, 99), pct_ms(acks.latency_ns, acks.delivered, 99.9));
   rd_kafka_topic_destroy(rkt);
   rd_kafka_destroy(crk);
-  rd_kafka_flush(prk, 10000);
   rd_kafka_destroy(prk);
   free(value);
   free(st.latency_ns);
+  free(acks.latency_ns);
   return st.max_seq == total - 1 ? 0 : 2;
 }
 
