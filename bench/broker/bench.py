@@ -376,8 +376,8 @@ def report(r):
             f"({median(round_ratios(c, 'produce', 'p99_ms')):.2f}) | "
             f"{vc.get('mb_per_s', 0):.0f} / {mc.get('mb_per_s', 0):.0f} "
             f"({ratio_cell(c, 'consume', 'mb_per_s')}) | "
-            f"{vp['broker_cpu_s']}, {vc['broker_cpu_s']} / {mp['broker_cpu_s']}, "
-            f"{mc['broker_cpu_s']} | "
+            f"{vp.get('broker_cpu_s', 0):.2f}, {vc.get('broker_cpu_s', 0):.2f} / "
+            f"{mp.get('broker_cpu_s', 0):.2f}, {mc.get('broker_cpu_s', 0):.2f} | "
             f"{', '.join(f'{x:,.0f}' for x in c.get('new_pages_mb_per_s', []))} |")
     out += ["", "| 1 KiB at 1000 msg/s, linger 1 ms | end-to-end p50 / p99 / p99.9 ms | "
             "produce→ack p50 / p99 / p99.9 ms | broker CPU s |", "|---|---|---|---|"]
