@@ -5,7 +5,6 @@
 
 #include "cluster/partition_manager.h"
 #include "coord/txn_coordinator.h"
-#include "model/record_batch_header.h"
 
 namespace vltava::kafka {
 

@@ -32,8 +32,13 @@ awaitable<void> connection::run() {
   if (!_aborted) {
     hand_over();
   } else {
-    _shared->queued_request_bytes -= static_cast<int64_t>(_first.size());  // never served
+    drop_first();
   }
+}
+
+void connection::drop_first() {
+  _shared->queued_request_bytes -= static_cast<int64_t>(_first.size());  // never served
+  _first.clear();
 }
 
 std::optional<unsigned> connection::move_target(const frame_bytes& frame) {
@@ -57,16 +62,11 @@ awaitable<void> connection::wait_until_answered() {
 void connection::hand_over() {
   asio::error_code ec;
   const auto protocol = _socket.local_endpoint(ec).protocol();
-  if (ec) {
-    close_socket();
-    _shared->queued_request_bytes -= static_cast<int64_t>(_first.size());
-    return;
-  }
   // No operation is outstanding (both loops ended), so release() cancels nothing.
-  const int fd = _socket.release(ec);
+  const int fd = ec ? -1 : _socket.release(ec);
   if (ec) {
     close_socket();
-    _shared->queued_request_bytes -= static_cast<int64_t>(_first.size());
+    drop_first();
     return;
   }
   log::debug("net", "connection {} from {} moves from shard {} to shard {}", _info.id, _info.peer,

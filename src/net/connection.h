@@ -44,6 +44,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::optional<unsigned> move_target(const frame_bytes& frame);
   awaitable<void> wait_until_answered();
   void hand_over();
+  void drop_first();  // the frame that decided a move will not be served: release its bytes
   void start_handler(frame_bytes frame);
   static void notify(asio::steady_timer& t) { t.cancel(); }
   awaitable<void> wait(asio::steady_timer& t);
