@@ -17,8 +17,7 @@ namespace vltava::storage::format {
 inline constexpr std::string_view log_suffix = ".log";
 inline constexpr std::string_view index_suffix = ".index";
 inline constexpr std::string_view time_index_suffix = ".timeindex";
-// Reserved for later issues: aborted transactions and producer state snapshots.
-inline constexpr std::string_view txn_index_suffix = ".txnindex";
+// No .txnindex: aborted ranges live in the producer state's .snapshot (storage/README.md).
 inline constexpr std::string_view snapshot_suffix = ".snapshot";
 // Transient suffixes: files being deleted, compaction output, compaction swap-in.
 inline constexpr std::string_view deleted_suffix = ".deleted";
