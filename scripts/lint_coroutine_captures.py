@@ -15,10 +15,13 @@ the bodies of lambdas (or local classes) nested in it. A lambda that only return
 of calling a coroutine is not a coroutine and may capture.
 
 Usage:
-  lint_coroutine_captures.py [-p BUILD_DIR] [-j JOBS] [FILE...]
+  lint_coroutine_captures.py [-p BUILD_DIR] [-j JOBS] [--all] [--list-units] [FILE...]
       Parses the translation units of BUILD_DIR/compile_commands.json (default build/asan)
-      that are tracked sources of this repository (all of them, or those named), and checks
-      the lambdas written in this repository's files (.cc and the headers they include).
+      that are tracked sources of this repository, and checks the lambdas written in this
+      repository's files (.cc and the headers they include). Only the units that can hold a
+      coroutine lambda are parsed (their source, or a header they include, spells co_await,
+      co_yield or co_return), unless --all; FILE... names the units to parse instead.
+      The generated headers must exist (build first).
   lint_coroutine_captures.py --source FILE -- COMPILER_ARGS...
       Parses FILE alone with the given arguments (the tests in tests/lint use this).
 
@@ -91,6 +94,7 @@ def lambda_extents(cursor, root, out):
 
 def capture_list(tokens):
     """The tokens between the lambda's '[' and its matching ']'."""
+    tokens = [t for t in tokens if t.kind != ci.TokenKind.COMMENT]
     depth = 0
     for i, t in enumerate(tokens):
         if t.spelling in ("[", "(", "{"):
@@ -100,6 +104,14 @@ def capture_list(tokens):
             if depth == 0:
                 return tokens[1:i]
     return []
+
+
+def spell(tokens):
+    """Tokens as a person writes them: "x, &y, z = std::move(w)", "=" alone."""
+    if len(tokens) == 1:
+        return tokens[0].spelling
+    spaced = {",": ", ", "=": " = "}
+    return "".join(spaced.get(t.spelling, t.spelling) for t in tokens)
 
 
 def check_lambda(lam, nested):
@@ -119,7 +131,7 @@ def check_lambda(lam, nested):
         i = bisect.bisect_right(starts, off) - 1
         if any(s <= off < e for s, e in nested[max(i - 64, 0):i + 1]):
             continue  # belongs to a nested lambda
-        capture_text = " ".join(c.spelling for c in captures)
+        capture_text = spell(captures)
         return (f"coroutine lambda captures [{capture_text}]: the captures dangle once the "
                 f"lambda object is gone; pass them as parameters or use a member function "
                 f"[{RULE}]")
@@ -224,7 +236,12 @@ def units_to_parse(jobs, root):
     others to reach every header that holds one. A lambda in a file without co_await,
     co_yield or co_return cannot be a coroutine (no project macro spells them)."""
     tracked = tracked_files(root, "*.h", "*.cc", "*.c")
-    with_keyword = {f for f in tracked if has_coroutine_keyword(f)}
+    # Headers of the folders that are compiled (not, say, tests/lint's snippets).
+    compiled_dirs = {os.path.dirname(src) for src, _, _ in jobs}
+    sources = {src for src, _, _ in jobs}
+    with_keyword = {f for f in tracked
+                    if (f in sources or (f.endswith(".h") and os.path.dirname(f) in compiled_dirs))
+                    and has_coroutine_keyword(f)}
     scan = IncludeScan(tracked)
     # args start with -working-directory DIR (see jobs_from_database)
     includes = {src: scan.closure(src, include_dirs(args, args[1])) for src, args, _ in jobs}
@@ -242,7 +259,7 @@ def units_to_parse(jobs, root):
             # Included by nothing compiled yet: parsed alone as C++, with the arguments of a
             # unit of its own folder (its include paths and defines).
             near = [j for j in jobs if os.path.dirname(j[0]) == os.path.dirname(header)]
-            _, args, _ = (near or jobs)[0]
+            _, args, _ = near[0]
             chosen.append((header, args + ["-x", "c++"], root))
     return chosen
 
@@ -270,6 +287,8 @@ def main():
     parser.add_argument("-j", dest="jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--all", action="store_true",
                         help="parse every unit, not only those that can hold a coroutine")
+    parser.add_argument("--list-units", action="store_true",
+                        help="print the compiled units it would parse, and stop")
     parser.add_argument("--source", help="check this file alone, with the arguments after --")
     parser.add_argument("files", nargs="*")
     argv = sys.argv[1:]
@@ -291,6 +310,9 @@ def main():
                      "/compile_commands.json")
         if not opts.files and not opts.all:
             jobs = units_to_parse(jobs, root)
+        if opts.list_units:  # what scripts/lint hands clang-tidy: compiled units only
+            print("\n".join(sorted({src for src, args, _ in jobs if "-x" not in args})))
+            return 0
 
     seen, failures = set(), []
     with multiprocessing.Pool(max(1, min(opts.jobs, len(jobs)))) as pool:
