@@ -30,7 +30,6 @@ Prints "file:line:col: error: ..." per offending lambda. Exit status: 0 none, 1 
 """
 
 import argparse
-import bisect
 import json
 import multiprocessing
 import os
@@ -79,17 +78,21 @@ def compile_args(entry):
     return out
 
 
-def lambda_extents(cursor, root, out):
-    """Collects (start offset, end offset, cursor) of every lambda, and of every nested body
-    that is not the lambda's own, in the files under root. Skips what lies elsewhere."""
-    for child in cursor.get_children():
-        f = child.location.file
-        if f is None or not f.name.startswith(root):
-            continue
-        if child.kind in NESTED_BODIES:
-            out.setdefault(f.name, []).append(
-                (child.extent.start.offset, child.extent.end.offset, child))
-        lambda_extents(child, root, out)
+def lambda_extents(tu_cursor, root):
+    """{file: [(start offset, end offset, cursor)]} of every lambda, and of every nested body
+    that is not a lambda's own, in the files under root. Skips what lies elsewhere (system
+    headers: most of the unit) without walking into it."""
+    out, todo = {}, [tu_cursor]
+    while todo:
+        for child in todo.pop().get_children():
+            f = child.location.file
+            if f is None or not f.name.startswith(root + os.sep):
+                continue
+            if child.kind in NESTED_BODIES:
+                out.setdefault(f.name, []).append(
+                    (child.extent.start.offset, child.extent.end.offset, child))
+            todo.append(child)
+    return out
 
 
 def capture_list(tokens):
@@ -123,14 +126,12 @@ def check_lambda(lam, nested):
     captures = capture_list(tokens)
     if not captures:
         return None
-    starts = [s for s, _ in nested]
     for t in tokens:
         if t.spelling not in COROUTINE_KEYWORDS:
-            continue
+            continue  # a comment or a string literal is one token: never a keyword
         off = t.extent.start.offset
-        i = bisect.bisect_right(starts, off) - 1
-        if any(s <= off < e for s, e in nested[max(i - 64, 0):i + 1]):
-            continue  # belongs to a nested lambda
+        if any(s <= off < e for s, e in nested):
+            continue  # belongs to a nested lambda or local class
         capture_text = spell(captures)
         return (f"coroutine lambda captures [{capture_text}]: the captures dangle once the "
                 f"lambda object is gone; pass them as parameters or use a member function "
@@ -150,8 +151,7 @@ def check_tu(source, args, root):
         os.chdir(cwd)  # libclang moves the process into -working-directory
     failures = [f"{source}: error: parse failed: {d}" for d in tu.diagnostics
                 if d.severity >= ci.Diagnostic.Error][:5]
-    by_file = {}
-    lambda_extents(tu.cursor, root, by_file)
+    by_file = lambda_extents(tu.cursor, root)
     errors = []
     for spans in by_file.values():
         # One lambda can show up twice (written, and inside the implicit coroutine body).
