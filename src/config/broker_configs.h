@@ -2,18 +2,91 @@
 
 // The broker's configuration: Kafka's property names and defaults, Vltava's embedded defaults
 // where a single node must just work (listener 127.0.0.1:9092, data in ./vltava-data, node 1).
+// The table is broker_config_table.h; code reads it through the typed keys below.
 
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/result.h"
+#include "config/broker_config_table.h"
 #include "config/config_def.h"
+#include "config/key.h"
 
 namespace vltava::config {
 
 std::span<const config_def> broker_config_defs();
+
+// The broker configs code reads, each checked against the table at compile time.
+namespace broker_keys {
+template <typename T>
+consteval key<T> declare(std::string_view name) {
+  return key<T>(broker_table::defs, name);
+}
+using string_list = std::vector<std::string>;
+using std::optional;
+
+// Node identity and listeners.
+inline constexpr auto node_id = declare<int32_t>("node.id");
+inline constexpr auto listeners = declare<string_list>("listeners");
+inline constexpr auto advertised_listeners = declare<optional<string_list>>("advertised.listeners");
+inline constexpr auto broker_rack = declare<optional<std::string>>("broker.rack");
+// Log storage.
+inline constexpr auto log_dir = declare<std::string>("log.dir");
+inline constexpr auto log_dirs = declare<optional<string_list>>("log.dirs");
+inline constexpr auto num_partitions = declare<int32_t>("num.partitions");
+inline constexpr auto default_replication_factor = declare<int32_t>("default.replication.factor");
+inline constexpr auto auto_create_topics_enable = declare<bool>("auto.create.topics.enable");
+inline constexpr auto delete_topic_enable = declare<bool>("delete.topic.enable");
+inline constexpr auto log_roll_ms = declare<optional<int64_t>>("log.roll.ms");
+inline constexpr auto log_roll_hours = declare<int32_t>("log.roll.hours");
+inline constexpr auto log_retention_ms = declare<optional<int64_t>>("log.retention.ms");
+inline constexpr auto log_retention_minutes = declare<optional<int32_t>>("log.retention.minutes");
+inline constexpr auto log_retention_hours = declare<int32_t>("log.retention.hours");
+inline constexpr auto log_flush_interval_ms = declare<optional<int64_t>>("log.flush.interval.ms");
+inline constexpr auto log_cleaner_enable = declare<bool>("log.cleaner.enable");
+inline constexpr auto log_cleaner_threads = declare<int32_t>("log.cleaner.threads");
+inline constexpr auto log_cleaner_backoff_ms = declare<int64_t>("log.cleaner.backoff.ms");
+// Network limits.
+inline constexpr auto socket_request_max_bytes = declare<int32_t>("socket.request.max.bytes");
+inline constexpr auto queued_max_request_bytes = declare<int64_t>("queued.max.request.bytes");
+inline constexpr auto socket_send_buffer_bytes = declare<int32_t>("socket.send.buffer.bytes");
+inline constexpr auto socket_receive_buffer_bytes = declare<int32_t>("socket.receive.buffer.bytes");
+inline constexpr auto connections_max_idle_ms = declare<int64_t>("connections.max.idle.ms");
+inline constexpr auto max_connections = declare<int32_t>("max.connections");
+// Consumer groups.
+inline constexpr auto offsets_topic_num_partitions =
+    declare<int32_t>("offsets.topic.num.partitions");
+inline constexpr auto offsets_topic_segment_bytes = declare<int32_t>("offsets.topic.segment.bytes");
+inline constexpr auto offsets_retention_minutes = declare<int32_t>("offsets.retention.minutes");
+inline constexpr auto offsets_retention_check_interval_ms =
+    declare<int64_t>("offsets.retention.check.interval.ms");
+inline constexpr auto offset_metadata_max_bytes = declare<int32_t>("offset.metadata.max.bytes");
+inline constexpr auto group_initial_rebalance_delay_ms =
+    declare<int32_t>("group.initial.rebalance.delay.ms");
+inline constexpr auto group_min_session_timeout_ms =
+    declare<int32_t>("group.min.session.timeout.ms");
+inline constexpr auto group_max_session_timeout_ms =
+    declare<int32_t>("group.max.session.timeout.ms");
+inline constexpr auto group_max_size = declare<int32_t>("group.max.size");
+// Transactions and idempotence.
+inline constexpr auto transaction_state_log_num_partitions =
+    declare<int32_t>("transaction.state.log.num.partitions");
+inline constexpr auto transaction_state_log_segment_bytes =
+    declare<int32_t>("transaction.state.log.segment.bytes");
+inline constexpr auto transaction_max_timeout_ms = declare<int32_t>("transaction.max.timeout.ms");
+inline constexpr auto transactional_id_expiration_ms =
+    declare<int32_t>("transactional.id.expiration.ms");
+inline constexpr auto transaction_abort_timed_out_transaction_cleanup_interval_ms =
+    declare<int32_t>("transaction.abort.timed.out.transaction.cleanup.interval.ms");
+inline constexpr auto transaction_remove_expired_transaction_cleanup_interval_ms =
+    declare<int32_t>("transaction.remove.expired.transaction.cleanup.interval.ms");
+inline constexpr auto producer_id_expiration_ms = declare<int32_t>("producer.id.expiration.ms");
+inline constexpr auto transaction_partition_verification_enable =
+    declare<bool>("transaction.partition.verification.enable");
+}  // namespace broker_keys
 
 // Builds the broker configuration from a .properties file's text (empty for none) and
 // `--set key=value` overrides, in that order. Unknown keys and invalid values are errors
@@ -28,6 +101,16 @@ result<loaded_broker_config, std::string> load_broker_config(
     std::span<const std::string> overrides);
 
 // Kafka derives some values from several keys (log.retention.ms over .minutes over .hours).
+// The unit steps are constexpr so the topic table derives its defaults with the same rule.
+inline constexpr int64_t minute_ms = 60'000;
+inline constexpr int64_t hour_ms = 60 * minute_ms;
+// A negative retention (-1) means forever, whatever the unit.
+constexpr int64_t retention_in_ms(int64_t amount, int64_t unit_ms) {
+  return amount < 0 ? -1 : amount * unit_ms;
+}
+// log.flush.interval.ms unset: no flush by time.
+inline constexpr int64_t flush_ms_unset = std::numeric_limits<int64_t>::max();
+
 int64_t effective_retention_ms(const config_set& broker);
 int64_t effective_segment_ms(const config_set& broker);
 int64_t effective_flush_ms(const config_set& broker);

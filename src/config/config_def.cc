@@ -24,7 +24,9 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string quote(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
 
 bool allowed(const config_def& def, std::string_view item) {
   return def.choices.empty() ||
@@ -81,8 +83,10 @@ result<config_value, std::string> parse_value(const config_def& def, std::string
       return fail("invalid value " + quote(s) + " for " + quote(def.name) +
                   ": expected true or false");
     case value_kind::int32:
-    case value_kind::int64: return parse_integer(def, s);
-    case value_kind::float64: return parse_double(def, s);
+    case value_kind::int64:
+      return parse_integer(def, s);
+    case value_kind::float64:
+      return parse_double(def, s);
     case value_kind::string:
       if (!allowed(def, s)) {
         return fail("invalid value " + quote(s) + " for " + quote(def.name) + ": expected one of " +
@@ -170,20 +174,30 @@ const config_set::entry& config_set::at(std::string_view name) const {
   return it->second;
 }
 
-const config_value& config_set::get(std::string_view name) const { return at(name).value; }
+const config_value& config_set::get(std::string_view name) const {
+  return at(name).value;
+}
 bool config_set::is_null(std::string_view name) const {
   return std::holds_alternative<std::monostate>(get(name));
 }
-bool config_set::get_bool(std::string_view name) const { return std::get<bool>(get(name)); }
-int64_t config_set::get_int(std::string_view name) const { return std::get<int64_t>(get(name)); }
-double config_set::get_double(std::string_view name) const { return std::get<double>(get(name)); }
+bool config_set::get_bool(std::string_view name) const {
+  return std::get<bool>(get(name));
+}
+int64_t config_set::get_int(std::string_view name) const {
+  return std::get<int64_t>(get(name));
+}
+double config_set::get_double(std::string_view name) const {
+  return std::get<double>(get(name));
+}
 const std::string& config_set::get_string(std::string_view name) const {
   return std::get<std::string>(get(name));
 }
 const std::vector<std::string>& config_set::get_list(std::string_view name) const {
   return std::get<std::vector<std::string>>(get(name));
 }
-config_source config_set::source(std::string_view name) const { return at(name).source; }
+config_source config_set::source(std::string_view name) const {
+  return at(name).source;
+}
 
 namespace {
 size_t edit_distance(std::string_view a, std::string_view b) {

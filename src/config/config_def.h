@@ -5,6 +5,7 @@
 // defaults and bounds are Kafka's, so an operator's knowledge carries over.
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -32,6 +33,8 @@ struct config_def {
   std::span<const std::string_view> choices = {};  // allowed strings/list items; empty = any
   // A Kafka setting Vltava accepts but does not need (it says why); set values are ignored.
   std::string_view ignored_because = {};
+  // One line for operators: DescribeConfigs' documentation, `vltava config get --docs`.
+  std::string_view doc = {};
 };
 
 using config_value =
@@ -52,20 +55,27 @@ enum class config_source : int8_t {
   default_config = 5,
 };
 
+template <typename T>
+class key;  // key.h
+
 // A set of values for a table of definitions, each starting at its default.
 class config_set {
  public:
   explicit config_set(std::span<const config_def> defs);
 
   // Sets `name` from text; an unknown name or invalid value is an error and changes nothing.
-  result<void, std::string> set(std::string_view name, std::string_view text,
-                                config_source source);
+  result<void, std::string> set(std::string_view name, std::string_view text, config_source source);
   // Back to the default.
   result<void, std::string> reset(std::string_view name);
 
   const config_def* find(std::string_view name) const;
   std::span<const config_def> defs() const { return _defs; }
 
+  // By a typed key (key.h): the value in the key's C++ type; code reads configs this way.
+  template <typename T>
+  decltype(auto) get(const key<T>& k) const;
+
+  // By a name known only at run time (a request's keys, a table walk, tests).
   bool is_null(std::string_view name) const;
   bool get_bool(std::string_view name) const;
   int64_t get_int(std::string_view name) const;
@@ -74,6 +84,16 @@ class config_set {
   const std::vector<std::string>& get_list(std::string_view name) const;
   const config_value& get(std::string_view name) const;
   config_source source(std::string_view name) const;
+  template <typename T>
+  config_source source(const key<T>& k) const {
+    return source(k.name());
+  }
+
+  // Whether `def` is an entry of this set's table.
+  bool owns(const config_def& def) const {
+    std::less<const config_def*> before;  // defined across arrays, unlike `<`
+    return !before(&def, _defs.data()) && before(&def, _defs.data() + _defs.size());
+  }
 
  private:
   struct entry {

@@ -6,7 +6,9 @@
 namespace vltava::config {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\f'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\f';
+}
 
 // One logical line: physical lines joined where a line ends in an odd number of backslashes.
 struct logical_line {
@@ -67,10 +69,18 @@ result<std::string, std::string> unescape(std::string_view s) {
     }
     char c = s[++i];
     switch (c) {
-      case 't': out.push_back('\t'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 'f': out.push_back('\f'); break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
       case 'u': {
         if (i + 4 >= s.size()) return fail(std::string("malformed \\u escape"));
         unsigned code = 0;
@@ -97,7 +107,8 @@ result<std::string, std::string> unescape(std::string_view s) {
         }
         break;
       }
-      default: out.push_back(c);  // \\, \=, \:, \#, \! and any other escaped char
+      default:
+        out.push_back(c);  // \\, \=, \:, \#, \! and any other escaped char
     }
   }
   return out;
