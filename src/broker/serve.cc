@@ -1,16 +1,15 @@
 #include "broker/serve.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <boost/program_options.hpp>
 #include <csignal>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
-
-#include <boost/program_options.hpp>
 
 #include "base/log.h"
 #include "broker/version.h"
@@ -49,8 +48,8 @@ std::optional<options> parse_options(int argc, char** argv, int& code) {
       "PLAINTEXT://127.0.0.1:9092, data in ./vltava-data, node id 1. Configuration uses Kafka's\n"
       "property names (server.properties), e.g. --set num.partitions=6\n\noptions");
   options o;
-  desc.add_options()("help,h", "print this help")(
-      "config,c", po::value(&o.config_file), "a .properties file with broker configs")(
+  desc.add_options()("help,h", "print this help")("config,c", po::value(&o.config_file),
+                                                  "a .properties file with broker configs")(
       "set,s", po::value(&o.sets)->composing(), "override one config: key=value (repeatable)");
   po::variables_map vm;
   try {
@@ -77,24 +76,14 @@ std::optional<std::string> read_file(const std::string& path) {
   return s.str();
 }
 
-net::server_limits limits_from(const config::config_set& c) {
-  net::server_limits l;
-  l.request_max_bytes = static_cast<size_t>(c.get_int("socket.request.max.bytes"));
-  l.queued_max_request_bytes = c.get_int("queued.max.request.bytes");
-  l.max_connections = static_cast<int32_t>(c.get_int("max.connections"));
-  l.idle_timeout = std::chrono::milliseconds(c.get_int("connections.max.idle.ms"));
-  l.send_buffer_bytes = static_cast<int32_t>(c.get_int("socket.send.buffer.bytes"));
-  l.receive_buffer_bytes = static_cast<int32_t>(c.get_int("socket.receive.buffer.bytes"));
-  return l;
-}
-
 // The endpoints clients are told to use: advertised.listeners, else the listeners themselves
 // (with the port actually bound, for port 0, and this host's name for an empty host).
 result<std::vector<cluster::broker_endpoint>, std::string> advertised_endpoints(
     const config::config_set& c, const std::vector<net::listener_address>& bound) {
   std::vector<cluster::broker_endpoint> out;
-  if (!c.is_null("advertised.listeners") && !c.get_list("advertised.listeners").empty()) {
-    for (const auto& text : c.get_list("advertised.listeners")) {
+  auto advertised = c.get(config::broker_keys::advertised_listeners);
+  if (advertised && !advertised->empty()) {
+    for (const auto& text : *advertised) {
       auto a = net::parse_listener(text);
       if (!a) return fail("advertised.listeners: " + a.error());
       out.push_back({a->name, a->host, a->port});
@@ -180,7 +169,7 @@ int serve(int argc, char** argv) {
     return exit_config_error;
   }
   std::vector<net::listener_address> listeners;
-  for (const auto& text : cfg.get_list("listeners")) {
+  for (const auto& text : cfg.get(config::broker_keys::listeners)) {
     auto a = net::parse_listener(text);
     if (!a) {
       std::cerr << "vltava serve: listeners: " << a.error() << "\n";
@@ -199,10 +188,10 @@ int serve(int argc, char** argv) {
   net::shard_pool shards;
   storage::posix_io io;
   storage::flusher flusher(io);
-  const model::node_id node(static_cast<int32_t>(cfg.get_int("node.id")));
+  const model::node_id node(cfg.get(config::broker_keys::node_id));
 
   kafka::broker_services* services_ptr = nullptr;
-  net::server server(shards, limits_from(cfg),
+  net::server server(shards, net::server_limits::from(cfg),
                      [&services_ptr](const net::connection_info& c, net::frame_bytes f) {
                        return kafka::dispatch(*services_ptr, c, std::move(f));
                      });
@@ -221,12 +210,11 @@ int serve(int argc, char** argv) {
     std::cerr << "vltava serve: " << advertised.error() << "\n";
     return exit_config_error;
   }
-  std::optional<std::string> rack;
-  if (!cfg.is_null("broker.rack")) rack = cfg.get_string("broker.rack");
+  std::optional<std::string> rack = cfg.get(config::broker_keys::broker_rack);
 
   shards.start();
-  auto store = cluster::metadata_store::open(io, flusher, shards, dirs[0], node, *advertised,
-                                             rack, cfg);
+  auto store =
+      cluster::metadata_store::open(io, flusher, shards, dirs[0], node, *advertised, rack, cfg);
   if (!store) {
     log::error("broker", "cannot open the metadata in {}: {}", dirs[0], store.error());
     shards.stop();

@@ -565,9 +565,11 @@ struct planner {
           op_result::failure(error_code::invalid_partitions,
                              "Number of partitions was set to an invalid non-positive value."));
     } else {
-      int64_t n = req.num_partitions == -1 ? broker.get_int("num.partitions") : req.num_partitions;
-      int64_t rf = req.replication_factor == -1 ? broker.get_int("default.replication.factor")
-                                                : req.replication_factor;
+      int64_t n = req.num_partitions == -1 ? broker.get(config::broker_keys::num_partitions)
+                                           : req.num_partitions;
+      int64_t rf = req.replication_factor == -1
+                       ? broker.get(config::broker_keys::default_replication_factor)
+                       : req.replication_factor;
       if (auto c = check_replication(static_cast<int32_t>(rf)); !c.ok()) return fail(c);
       if (n > static_cast<int64_t>(metadata_store::records_per_op_max)) return too_large();
       parts.assign(static_cast<size_t>(n), std::vector<model::node_id>{node});
@@ -701,7 +703,7 @@ net::awaitable<std::vector<op_result>> metadata_store::delete_topics(
       [this, names = std::move(names)]() -> net::awaitable<std::vector<op_result>> {
         state& st = *_state;
         std::vector<op_result> results(names.size());
-        if (!_static_config.get_bool("delete.topic.enable")) {
+        if (!_static_config.get(config::broker_keys::delete_topic_enable)) {
           for (auto& r : results) {
             r = op_result::failure(error_code::topic_deletion_disabled,
                                    "Topic deletion is disabled.");

@@ -82,31 +82,14 @@ std::optional<std::string> invalid_records(std::span<const std::byte> batch,
 }  // namespace
 
 partition_settings settings_from(const config::config_set& c) {
+  namespace topic_keys = config::topic_keys;
   partition_settings s;
-  auto& l = s.log;
-  l.segment_bytes = c.get_int("segment.bytes");
-  l.segment_ms = c.get_int("segment.ms");
-  l.index_interval_bytes = c.get_int("index.interval.bytes");
-  l.segment_index_bytes = c.get_int("segment.index.bytes");
-  l.retention_ms = c.get_int("retention.ms");
-  l.retention_bytes = c.get_int("retention.bytes");
-  l.cleanup = storage::cleanup_policy{false, false};
-  for (const auto& p : c.get_list("cleanup.policy")) {
-    if (p == "delete") l.cleanup.del = true;
-    if (p == "compact") l.cleanup.compact = true;
-  }
-  l.delete_retention_ms = c.get_int("delete.retention.ms");
-  l.min_cleanable_dirty_ratio = c.get_double("min.cleanable.dirty.ratio");
-  l.min_compaction_lag_ms = c.get_int("min.compaction.lag.ms");
-  l.flush_messages = c.get_int("flush.messages");
-  l.flush_ms = c.get_int("flush.ms");
-  l.file_delete_delay_ms = c.get_int("file.delete.delay.ms");
-  l.max_message_bytes = c.get_int("max.message.bytes");
-  s.log_append_time = c.get_string("message.timestamp.type") == "LogAppendTime";
-  s.timestamp_before_max_ms = c.get_int("message.timestamp.before.max.ms");
-  s.timestamp_after_max_ms = c.get_int("message.timestamp.after.max.ms");
-  // producer.id.expiration.ms is a broker config, not a topic one: Kafka's default until the
-  // broker passes its own value down.
+  s.log = storage::log_config::from(c);
+  s.log_append_time = c.get(topic_keys::message_timestamp_type) == "LogAppendTime";
+  s.timestamp_before_max_ms = c.get(topic_keys::message_timestamp_before_max_ms);
+  s.timestamp_after_max_ms = c.get(topic_keys::message_timestamp_after_max_ms);
+  // producer.id.expiration.ms is a broker config, not a topic one: the table's default until
+  // the broker passes its own value down.
   return s;
 }
 
@@ -223,8 +206,8 @@ void partition::snapshot_producers(bool durable) {
     return;
   }
   if (auto p = prune_snapshots(io, _log->dir(), _log->log_start_offset(), snapshots_kept); !p) {
-    vltava::log::warn("cluster", "{}: pruning producer snapshots: {}",
-                      _log->identity().describe(), p.error().message);
+    vltava::log::warn("cluster", "{}: pruning producer snapshots: {}", _log->identity().describe(),
+                      p.error().message);
   }
 }
 
@@ -353,7 +336,7 @@ append_outcome partition::validate(std::span<const std::byte> batches,
 }
 
 net::awaitable<append_outcome> partition::append(std::span<std::byte> batches, acks_mode acks,
-                                                append_origin origin) {
+                                                 append_origin origin) {
   append_outcome out = write(batches, origin);
   if (out.error != error_code::none || acks != acks_mode::all) co_return out;
   co_return co_await durable(std::move(out));
@@ -396,7 +379,8 @@ partition::txn_verification_step partition::txn_verification_for(
     if (e && e->epoch == h->epoch && e->current_txn_first_offset() >= 0) {
       return {};  // its transaction is ongoing here already
     }
-    if (auto g = _txn_grants.find(h->producer()); g != _txn_grants.end() && g->second == h->epoch()) {
+    if (auto g = _txn_grants.find(h->producer());
+        g != _txn_grants.end() && g->second == h->epoch()) {
       return {};  // the coordinator said so when the partition was added
     }
     auto v = std::make_shared<txn_verification>(_shard.get_executor());
@@ -420,8 +404,7 @@ void partition::grant_txn(model::producer_id producer, model::producer_epoch epo
   _txn_grants[producer()] = epoch();
 }
 
-bool partition::end_txn_verification(const std::shared_ptr<txn_verification>& v,
-                                     bool confirmed) {
+bool partition::end_txn_verification(const std::shared_ptr<txn_verification>& v, bool confirmed) {
   auto it = _txn_verifications.find(v->producer());
   if (it != _txn_verifications.end() && it->second == v) _txn_verifications.erase(it);
   // The waiters run after the caller's write (same shard, queued), in their arrival order.
@@ -456,8 +439,8 @@ append_outcome partition::write_marker_now(model::producer_id pid, model::produc
     }
     if (coordinator_epoch < e->coordinator_epoch) {
       return refused(error_code::transaction_coordinator_fenced,
-                     "coordinator epoch " + std::to_string(coordinator_epoch) +
-                         " is older than " + std::to_string(e->coordinator_epoch));
+                     "coordinator epoch " + std::to_string(coordinator_epoch) + " is older than " +
+                         std::to_string(e->coordinator_epoch));
     }
   }
   const int64_t now = now_ms();

@@ -11,12 +11,14 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cluster/producer_state.h"
+#include "config/broker_configs.h"
 #include "config/config_def.h"
+#include "config/topic_configs.h"
 #include "model/fundamental.h"
 #include "net/asio.h"
 #include "protocol/error_code.h"
@@ -26,12 +28,18 @@
 namespace vltava::cluster {
 
 // What a partition needs from its topic's effective configs.
+// Defaults are the config tables', taken at compile time.
 struct partition_settings {
   storage::log_config log;
-  bool log_append_time = false;                 // message.timestamp.type=LogAppendTime
-  int64_t timestamp_before_max_ms = INT64_MAX;  // message.timestamp.before.max.ms
-  int64_t timestamp_after_max_ms = 3'600'000;   // message.timestamp.after.max.ms
-  int64_t producer_id_expiration_ms = producer_id_expiration_ms_default;
+  bool log_append_time =  // message.timestamp.type=LogAppendTime
+      config::topic_keys::message_timestamp_type.default_text() == "LogAppendTime";
+  int64_t timestamp_before_max_ms =
+      config::topic_keys::message_timestamp_before_max_ms.default_value();
+  int64_t timestamp_after_max_ms =
+      config::topic_keys::message_timestamp_after_max_ms.default_value();
+  int64_t producer_id_expiration_ms =
+      config::broker_keys::producer_id_expiration_ms.default_value();
+  bool operator==(const partition_settings&) const = default;
 };
 
 // The settings of a topic from its effective config set (config::topic_config).
@@ -98,8 +106,7 @@ class partition {
   // The same in two steps, so that a request appending to several partitions of one shard
   // waits for one group commit: write (committed at once on a single replica), then, for
   // acks=all, request_flush() on each and await durable() on each.
-  append_outcome write(std::span<std::byte> batches,
-                       append_origin origin = append_origin::client,
+  append_outcome write(std::span<std::byte> batches, append_origin origin = append_origin::client,
                        transactional_id txn_id = transactional_id::present);
 
   // Transaction verification (KIP-890, transaction.partition.verification.enable): a client's
@@ -207,7 +214,7 @@ class partition {
   // Producer id -> its verification in flight (txn_verification_for).
   std::unordered_map<int64_t, std::shared_ptr<txn_verification>> _txn_verifications;
   std::unordered_map<int64_t, int16_t> _txn_grants;  // producer id -> epoch (grant_txn)
-  bool _snapshot_due = false;  // a segment rolled: snapshot after the append completes
+  bool _snapshot_due = false;         // a segment rolled: snapshot after the append completes
   int64_t _producers_expired_ms = 0;  // when expiry last ran
   bool _closed = false;
 };

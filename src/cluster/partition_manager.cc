@@ -50,7 +50,7 @@ partition_settings topic_settings(const config::config_set& broker, const topic_
   }
   partition_settings s = settings_from(cfg.value());
   // A broker-wide setting with no topic-level name in Kafka.
-  s.producer_id_expiration_ms = broker.get_int("producer.id.expiration.ms");
+  s.producer_id_expiration_ms = broker.get(config::broker_keys::producer_id_expiration_ms);
   return s;
 }
 
@@ -64,15 +64,15 @@ partition_manager::partition_manager(net::shard_pool& shards, storage::file_io& 
       _flusher(flusher),
       _data_dir(std::move(data_dir)),
       _broker_config(broker_config),
-      _cleaner(broker_config.get_bool("log.cleaner.enable"),
-               static_cast<int>(broker_config.get_int("log.cleaner.threads"))) {
+      _cleaner(broker_config.get(config::broker_keys::log_cleaner_enable),
+               broker_config.get(config::broker_keys::log_cleaner_threads)) {
   for (unsigned i = 0; i < _shards.size(); ++i) {
     auto st = std::make_shared<shard_state>();
     st->housekeeping = std::make_unique<asio::steady_timer>(_shards.shard(i));
     st->context = &_shards.shard(i);
     st->cleaner = &_cleaner;
     st->cleaner_backoff =
-        std::chrono::milliseconds(broker_config.get_int("log.cleaner.backoff.ms"));
+        std::chrono::milliseconds(broker_config.get(config::broker_keys::log_cleaner_backoff_ms));
     _state.push_back(st);
     // The loop holds the state, so it may end after the manager is gone.
     asio::co_spawn(_shards.shard(i), housekeeping_loop(st), asio::detached);

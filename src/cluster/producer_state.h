@@ -39,8 +39,6 @@ inline constexpr size_t producer_batches_kept = 5;
 // client minting producer ids cannot exhaust the node. Kafka has no such bound (KIP-936 adds
 // quotas); one partition rarely sees more than a few thousand live producers in a day.
 inline constexpr size_t producers_per_partition_max = 100'000;
-// Kafka's producer.id.expiration.ms default: one day.
-inline constexpr int64_t producer_id_expiration_ms_default = 86'400'000;
 
 struct producer_batch {
   model::sequence first_seq;
@@ -186,8 +184,8 @@ storage::sresult<std::vector<model::offset>> list_snapshots(storage::file_io& io
                                                             const std::string& dir);
 // Writes a snapshot: tmp file then rename. `durable`: fdatasync and directory fsync too (clean
 // shutdown); without it a crash may leave a torn or empty file, which the loader skips.
-storage::sresult<void> write_snapshot(storage::file_io& io, const std::string& dir,
-                                      model::offset o, const producer_state& s, bool durable);
+storage::sresult<void> write_snapshot(storage::file_io& io, const std::string& dir, model::offset o,
+                                      const producer_state& s, bool durable);
 
 struct loaded_snapshot {
   model::offset offset;

@@ -5,6 +5,7 @@
 #include "cluster/metadata_store.h"
 #include "cluster/partition_manager.h"
 #include "cluster/topic_name.h"
+#include "config/broker_configs.h"
 
 namespace vltava::kafka {
 namespace {
@@ -123,8 +124,9 @@ net::awaitable<std::optional<protocol::metadata_response>> serve_metadata(
         topics.push_back(error_topic(error_code::unknown_topic_or_partition, *rt.name));
       }
     }
-    bool allow_create = ctx.services.broker_config.get_bool("auto.create.topics.enable") &&
-                        (version < 4 || request.allow_auto_topic_creation);
+    bool allow_create =
+        ctx.services.broker_config.get(config::broker_keys::auto_create_topics_enable) &&
+        (version < 4 || request.allow_auto_topic_creation);
     std::vector<cluster::create_topic_request> to_create;
     std::vector<size_t> slots;
     for (const auto& [name, slot] : missing) {

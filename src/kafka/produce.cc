@@ -4,6 +4,7 @@
 #include <map>
 
 #include "cluster/partition_manager.h"
+#include "config/broker_configs.h"
 #include "coord/txn_coordinator.h"
 
 namespace vltava::kafka {
@@ -95,8 +96,7 @@ net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, c
   using step = cluster::partition::txn_verification_step::kind;
   if (!verifier.transactional_id) {
     // write() refuses transactional batches then: nothing to verify.
-    co_return p.write(records, cluster::append_origin::client,
-                      cluster::transactional_id::absent);
+    co_return p.write(records, cluster::append_origin::client, cluster::transactional_id::absent);
   }
   if (!verifier.coordinator) co_return p.write(records);
   for (;;) {
@@ -114,13 +114,13 @@ net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, c
       co_return p.write(records);
     }
     cluster::append_outcome refused;
-    refused.error = answer == error_code::none ? error_code::invalid_txn_state
-                                               : verification_error(answer);
-    refused.message = answer == error_code::none
-                          ? "the transaction ended while the partition was verified"
-                          : "partition " + j.name + "-" + std::to_string(j.id()) +
-                                " was not added to the transaction: " +
-                                std::string(protocol::error_name(answer));
+    refused.error =
+        answer == error_code::none ? error_code::invalid_txn_state : verification_error(answer);
+    refused.message =
+        answer == error_code::none
+            ? "the transaction ended while the partition was verified"
+            : "partition " + j.name + "-" + std::to_string(j.id()) +
+                  " was not added to the transaction: " + std::string(protocol::error_name(answer));
     co_return refused;
   }
 }
@@ -216,14 +216,13 @@ net::awaitable<std::optional<protocol::produce_response>> serve_produce(
   }
   txn_verifier verifier;
   if (request.transactional_id) verifier.transactional_id = &*request.transactional_id;
-  if (ctx.services.txns &&
-      ctx.services.broker_config.get_bool("transaction.partition.verification.enable")) {
+  if (ctx.services.txns && ctx.services.broker_config.get(
+                               config::broker_keys::transaction_partition_verification_enable)) {
     verifier.coordinator = ctx.services.txns;
   }
   auto results = co_await cluster::on_shards<std::vector<cluster::append_outcome>>(
-      pm.shards(), shards, [&](size_t i) {
-        return append_on_shard(pm, *groups[i], acks, ctx.writable_body, verifier);
-      });
+      pm.shards(), shards,
+      [&](size_t i) { return append_on_shard(pm, *groups[i], acks, ctx.writable_body, verifier); });
   for (size_t g = 0; g < groups.size(); ++g) {
     for (size_t k = 0; k < groups[g]->size(); ++k) {
       const job& j = *(*groups[g])[k];

@@ -45,6 +45,18 @@ std::string peer_name(const tcp::socket& s) {
 }
 }  // namespace
 
+server_limits server_limits::from(const config::config_set& c) {
+  namespace keys = config::broker_keys;
+  server_limits l;
+  l.request_max_bytes = static_cast<size_t>(c.get(keys::socket_request_max_bytes));
+  l.queued_max_request_bytes = c.get(keys::queued_max_request_bytes);
+  l.max_connections = c.get(keys::max_connections);
+  l.idle_timeout = std::chrono::milliseconds(c.get(keys::connections_max_idle_ms));
+  l.send_buffer_bytes = c.get(keys::socket_send_buffer_bytes);
+  l.receive_buffer_bytes = c.get(keys::socket_receive_buffer_bytes);
+  return l;
+}
+
 server::server(shard_pool& shards, server_limits limits, request_handler handler)
     : _shards(shards), _shared(std::make_shared<shared_state>()) {
   _shared->limits = limits;

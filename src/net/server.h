@@ -18,6 +18,7 @@
 
 #include "base/default_init_allocator.h"
 #include "base/result.h"
+#include "config/broker_configs.h"
 #include "net/asio.h"
 #include "net/listener_address.h"
 #include "net/response.h"
@@ -25,14 +26,22 @@
 
 namespace vltava::net {
 
+// The broker configs of the server; defaults are the broker config table's (compile time).
 struct server_limits {
-  size_t request_max_bytes = 100 * 1024 * 1024;     // socket.request.max.bytes
-  int64_t queued_max_request_bytes = -1;            // all connections together; -1 = no limit
-  int32_t max_connections = INT32_MAX;              // max.connections
-  std::chrono::milliseconds idle_timeout{600'000};  // connections.max.idle.ms; <= 0 = never
-  size_t max_in_flight_per_connection = 64;         // requests read but not yet answered
-  int32_t send_buffer_bytes = 102'400;              // socket.send.buffer.bytes; -1 = OS default
-  int32_t receive_buffer_bytes = -1;                // socket.receive.buffer.bytes; -1 = OS default
+  size_t request_max_bytes = config::broker_keys::socket_request_max_bytes.default_value();
+  // All connections together; -1 = no limit.
+  int64_t queued_max_request_bytes = config::broker_keys::queued_max_request_bytes.default_value();
+  int32_t max_connections = config::broker_keys::max_connections.default_value();
+  // <= 0 = never.
+  std::chrono::milliseconds idle_timeout{
+      config::broker_keys::connections_max_idle_ms.default_value()};
+  size_t max_in_flight_per_connection = 64;  // requests read but not yet answered
+  // -1 = the OS default.
+  int32_t send_buffer_bytes = config::broker_keys::socket_send_buffer_bytes.default_value();
+  int32_t receive_buffer_bytes = config::broker_keys::socket_receive_buffer_bytes.default_value();
+
+  static server_limits from(const config::config_set& broker_config);
+  bool operator==(const server_limits&) const = default;
 };
 
 struct connection_info {

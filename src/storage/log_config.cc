@@ -9,6 +9,30 @@ result<void, storage_error> bad(const char* key, const char* why) {
 }
 }  // namespace
 
+log_config log_config::from(const config::config_set& c) {
+  namespace topic_keys = config::topic_keys;
+  log_config l;
+  l.segment_bytes = c.get(topic_keys::segment_bytes);
+  l.segment_ms = c.get(topic_keys::segment_ms);
+  l.index_interval_bytes = c.get(topic_keys::index_interval_bytes);
+  l.segment_index_bytes = c.get(topic_keys::segment_index_bytes);
+  l.retention_ms = c.get(topic_keys::retention_ms);
+  l.retention_bytes = c.get(topic_keys::retention_bytes);
+  l.cleanup = cleanup_policy{.del = false, .compact = false};
+  for (const auto& p : c.get(topic_keys::cleanup_policy)) {
+    if (p == "delete") l.cleanup.del = true;
+    if (p == "compact") l.cleanup.compact = true;
+  }
+  l.delete_retention_ms = c.get(topic_keys::delete_retention_ms);
+  l.min_cleanable_dirty_ratio = c.get(topic_keys::min_cleanable_dirty_ratio);
+  l.min_compaction_lag_ms = c.get(topic_keys::min_compaction_lag_ms);
+  l.flush_messages = c.get(topic_keys::flush_messages);
+  l.flush_ms = c.get(topic_keys::flush_ms);
+  l.file_delete_delay_ms = c.get(topic_keys::file_delete_delay_ms);
+  l.max_message_bytes = c.get(topic_keys::max_message_bytes);
+  return l;
+}
+
 result<void, storage_error> log_config::validate() const {
   // Kafka's lower bound for segment.bytes is 14; one byte is allowed here so that tests can
   // force a segment per batch (a batch larger than a segment gets a segment of its own).
