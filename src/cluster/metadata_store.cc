@@ -443,8 +443,9 @@ config::config_set effective_topic_config(const config::config_set& static_confi
 }
 
 bool is_dynamic_broker_config(std::string_view name) {
+  namespace bk = config::broker_keys;
   static constexpr std::array<std::string_view, 3> derived = {
-      "log.retention.minutes", "log.retention.hours", "log.roll.hours"};
+      bk::log_retention_minutes.name(), bk::log_retention_hours.name(), bk::log_roll_hours.name()};
   if (std::find(derived.begin(), derived.end(), name) != derived.end()) return true;
   for (const auto& def : config::topic_config_defs()) {
     if (config::broker_synonym(def.name) == name) return true;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "config/topic_configs.h"
+
 namespace vltava::config {
 namespace {
 
@@ -65,6 +67,43 @@ TEST(BrokerConfig, KafkaThreadPoolKeysAreAcceptedWithANotice) {
   ASSERT_TRUE(cfg) << cfg.error();
   ASSERT_EQ(cfg->notices.size(), 1u);
   EXPECT_NE(cfg->notices[0].find("num.network.threads is ignored"), std::string::npos);
+}
+
+// Typed keys read the table's kind as their C++ type; a key whose default is null reads as an
+// optional. (A misspelt name or wrong type is a compile error, so only reads are tested.)
+TEST(BrokerConfig, TypedKeysReadTheirValues) {
+  std::vector<std::string> sets = {"log.retention.minutes=5", "broker.rack=r1"};
+  auto cfg = load_broker_config("", "none", sets);
+  ASSERT_TRUE(cfg) << cfg.error();
+  const auto& v = cfg->values;
+  int32_t partitions = v.get(broker_keys::num_partitions);
+  EXPECT_EQ(partitions, 1);
+  EXPECT_EQ(v.get(broker_keys::log_retention_minutes), std::optional<int32_t>(5));
+  EXPECT_EQ(v.get(broker_keys::log_retention_ms), std::nullopt);
+  EXPECT_EQ(v.get(broker_keys::broker_rack), std::optional<std::string>("r1"));
+  EXPECT_EQ(v.get(broker_keys::listeners), std::vector<std::string>{"PLAINTEXT://127.0.0.1:9092"});
+  EXPECT_TRUE(v.get(broker_keys::auto_create_topics_enable));
+  EXPECT_EQ(v.source(broker_keys::log_retention_minutes), config_source::static_broker_config);
+}
+
+// A key's compile-time default is the value a config set starts with.
+TEST(BrokerConfig, KeyDefaultsAreTheTables) {
+  config_set v(broker_config_defs());
+  static_assert(broker_keys::socket_receive_buffer_bytes.default_value() == -1);
+  EXPECT_EQ(v.get(broker_keys::group_max_size), broker_keys::group_max_size.default_value());
+  EXPECT_EQ(v.get(broker_keys::log_cleaner_backoff_ms),
+            broker_keys::log_cleaner_backoff_ms.default_value());
+  EXPECT_EQ(v.get(broker_keys::log_dir), broker_keys::log_dir.default_text());
+}
+
+TEST(BrokerConfig, EveryConfigHasADoc) {
+  for (const auto& def : broker_config_defs()) EXPECT_FALSE(def.doc.empty()) << def.name;
+}
+
+// A key of one table used on the other table's set is a programmer error.
+TEST(BrokerConfigDeathTest, KeyOfAnotherTableAsserts) {
+  config_set v(broker_config_defs());
+  EXPECT_DEATH(v.get(topic_keys::min_insync_replicas), "own table");
 }
 
 }  // namespace

@@ -52,5 +52,27 @@ TEST(TopicConfig, RefusesUnknownAndInvalid) {
   EXPECT_FALSE(topic_config(broker->values, ratio));
 }
 
+// A topic config with a broker synonym takes the broker's default, kind and bounds: none is
+// written twice. Derived ones follow Kafka's rule (retention.ms from log.retention.hours).
+TEST(TopicConfig, DefaultsComeFromTheBrokerTable) {
+  static_assert(topic_keys::retention_ms.default_value() ==
+                broker_keys::log_retention_hours.default_value() * hour_ms);
+  static_assert(topic_keys::segment_ms.default_value() ==
+                broker_keys::log_roll_hours.default_value() * hour_ms);
+  static_assert(topic_keys::flush_ms.default_value() == flush_ms_unset);
+  static_assert(topic_keys::cleanup_policy.default_lists("delete"));
+  static_assert(topic_keys::min_cleanable_dirty_ratio.default_value() == 0.5);
+  for (const auto& t : topic_table::table) {
+    EXPECT_FALSE(t.def.doc.empty()) << t.def.name;
+    if (t.broker_key.empty()) continue;
+    const config_def* b = config_set(broker_config_defs()).find(t.broker_key);
+    ASSERT_NE(b, nullptr) << t.broker_key;
+    EXPECT_EQ(t.def.kind, b->kind) << t.def.name;
+    EXPECT_EQ(t.def.min, b->min) << t.def.name;
+    EXPECT_EQ(t.def.max, b->max) << t.def.name;
+    if (b->default_value) EXPECT_EQ(t.def.default_value, b->default_value) << t.def.name;
+  }
+}
+
 }  // namespace
 }  // namespace vltava::config

@@ -1,9 +1,11 @@
 #include "kafka/describe_configs.h"
 
+#include <algorithm>
 #include <set>
 
 #include "cluster/metadata_store.h"
 #include "cluster/topic_name.h"
+#include "config/broker_configs.h"
 #include "config/topic_configs.h"
 
 namespace vltava::kafka {
@@ -33,12 +35,13 @@ int8_t type_code(config::value_kind k) {
 
 // The broker keys that supply one value, in Kafka's precedence (ms over minutes over hours).
 std::vector<std::string_view> broker_synonyms(std::string_view broker_key) {
-  if (broker_key == "log.retention.ms" || broker_key == "log.retention.minutes" ||
-      broker_key == "log.retention.hours") {
-    return {"log.retention.ms", "log.retention.minutes", "log.retention.hours"};
-  }
-  if (broker_key == "log.roll.ms" || broker_key == "log.roll.hours") {
-    return {"log.roll.ms", "log.roll.hours"};
+  namespace bk = config::broker_keys;
+  const std::vector<std::string_view> retention = {bk::log_retention_ms.name(),
+                                                   bk::log_retention_minutes.name(),
+                                                   bk::log_retention_hours.name()};
+  const std::vector<std::string_view> roll = {bk::log_roll_ms.name(), bk::log_roll_hours.name()};
+  for (const auto* keys : {&retention, &roll}) {
+    if (std::find(keys->begin(), keys->end(), broker_key) != keys->end()) return *keys;
   }
   if (broker_key.empty()) return {};
   return {broker_key};
@@ -75,8 +78,20 @@ void add_broker_layers(const config::config_set& static_config,
 
 using describe_result = protocol::describe_configs_response::describe_configs_result;
 
+// What the request asks to be sent beside each value.
+struct detail_wanted {
+  bool synonyms = false;       // v1+
+  bool documentation = false;  // v3+
+};
+
+detail_wanted details_of(const protocol::describe_configs_request& request, int16_t version) {
+  return {.synonyms = request.include_synonyms && version >= 1,
+          .documentation = request.include_documentation && version >= 3};
+}
+
 void fill(describe_result& result, const std::vector<described_config>& configs,
-          const std::optional<std::vector<std::string>>& keys, bool synonyms, int16_t version) {
+          const std::optional<std::vector<std::string>>& keys, detail_wanted details,
+          int16_t version) {
   std::set<std::string, std::less<>> wanted;
   if (keys) wanted.insert(keys->begin(), keys->end());
   for (const auto& c : configs) {
@@ -88,7 +103,7 @@ void fill(describe_result& result, const std::vector<described_config>& configs,
     r.is_default = c.source == src::default_config;
     r.config_source = c.source;
     r.is_sensitive = c.sensitive;
-    if (synonyms && version >= 1) {
+    if (details.synonyms) {
       for (const auto& s : c.synonyms) {
         describe_result::describe_configs_resource_result::describe_configs_synonym out;
         out.name = s.name;
@@ -98,7 +113,7 @@ void fill(describe_result& result, const std::vector<described_config>& configs,
       }
     }
     if (version >= 3) r.config_type = c.type;
-    r.documentation = std::nullopt;
+    r.documentation = details.documentation ? std::optional<std::string>(c.doc) : std::nullopt;
     result.configs.push_back(std::move(r));
   }
 }
@@ -119,6 +134,7 @@ std::vector<described_config> describe_topic_configs(const config::config_set& s
     c.name = std::string(def.name);
     c.value = config::to_text(topic->get(def.name));
     c.type = type_code(def.kind);
+    c.doc = def.doc;
     if (auto it = overrides.find(def.name); it != overrides.end()) {
       c.synonyms.push_back({c.name, it->second, src::dynamic_topic});
     }
@@ -143,6 +159,7 @@ std::vector<described_config> describe_broker_configs(const config::config_set& 
     c.name = std::string(def.name);
     c.type = type_code(def.kind);
     c.read_only = !cluster::is_dynamic_broker_config(def.name);
+    c.doc = def.doc;
     std::vector<std::string_view> names = broker_synonyms(def.name);
     // A key's own entries first, then those of the keys it falls back to.
     auto self = std::find(names.begin(), names.end(), def.name);
@@ -189,7 +206,7 @@ net::awaitable<std::optional<protocol::describe_configs_response>> serve_describ
         refuse(error_code::invalid_topic_exception, *bad);
       } else if (const cluster::topic_info* t = image->find_topic(res.resource_name)) {
         fill(result, describe_topic_configs(static_config, *image, t->config_overrides),
-             res.configuration_keys, request.include_synonyms, version);
+             res.configuration_keys, details_of(request, version), version);
       } else {
         refuse(error_code::unknown_topic_or_partition,
                "The topic '" + res.resource_name + "' does not exist.");
@@ -202,7 +219,7 @@ net::awaitable<std::optional<protocol::describe_configs_response>> serve_describ
                                                 res.resource_name);
       } else {
         fill(result, describe_broker_configs(static_config, *image, res.resource_name.empty()),
-             res.configuration_keys, request.include_synonyms, version);
+             res.configuration_keys, details_of(request, version), version);
       }
     } else {
       refuse(error_code::invalid_request,

@@ -2,8 +2,9 @@
 
 // DescribeConfigs (key 32), v0-4: the configs of topics and of this broker (resource "" is
 // the cluster-wide dynamic defaults), with sources, synonyms (v1+, in Kafka's precedence
-// order) and config types (v3+). Documentation is never sent (null). Also the description of
-// a topic's configs that CreateTopics v5+ returns.
+// order), config types (v3+) and, when the request asks (v3+ IncludeDocumentation), each
+// config's one-line doc from the config tables. Also the description of a topic's configs
+// that CreateTopics v5+ returns.
 
 #include <map>
 #include <optional>
@@ -42,6 +43,7 @@ struct described_config {
   int8_t source = config_source_code::default_config;
   bool sensitive = false;
   int8_t type = 0;                       // DescribeConfigs' ConfigType: 1 boolean .. 7 list
+  std::string_view doc;                  // the config table's line (static storage)
   std::vector<config_synonym> synonyms;  // the effective one first
 };
 

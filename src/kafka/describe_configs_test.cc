@@ -1,5 +1,7 @@
 #include "kafka/describe_configs.h"
 
+#include "config/broker_configs.h"
+#include "config/topic_configs.h"
 #include "kafka/admin_test_fixture.h"
 #include "kafka/incremental_alter_configs.h"
 
@@ -104,6 +106,32 @@ TEST(describe_configs_handler, dynamic_broker_configs_take_precedence) {
   auto missing = f.call<protocol::describe_configs_api, &serve_describe_configs>(
       describe(cluster::resource_type_topic, "missing"), 4);
   EXPECT_EQ(missing.results.at(0).error_code, error_code::unknown_topic_or_partition);
+}
+
+// IncludeDocumentation (v3+) sends each config's line from the config tables; without it, or
+// below v3, documentation is null, as in Kafka.
+TEST(describe_configs_handler, documentation_when_asked) {
+  admin_fixture f;
+  cluster::create_topic_request t;
+  t.name = "t";
+  ASSERT_TRUE(f.run([&] { return f.store().create_topic(t); }).ok());
+  auto asked = describe(cluster::resource_type_topic, "t");
+  asked.include_documentation = true;
+  auto topic = f.call_encoded<protocol::describe_configs_api>(asked, 4);
+  const entry* ret = find(topic.results.at(0), "retention.ms");
+  ASSERT_NE(ret, nullptr);
+  EXPECT_EQ(ret->documentation, config::topic_keys::retention_ms.def().doc);
+  for (const auto& c : topic.results[0].configs) {
+    EXPECT_FALSE(c.documentation.value_or("").empty()) << c.name;
+  }
+  asked.resources[0].resource_type = cluster::resource_type_broker;
+  asked.resources[0].resource_name = "1";
+  auto broker = f.call_encoded<protocol::describe_configs_api>(asked, 3);
+  const entry* parts = find(broker.results.at(0), "num.partitions");
+  ASSERT_NE(parts, nullptr);
+  EXPECT_EQ(parts->documentation, config::broker_keys::num_partitions.def().doc);
+  auto old = f.call_encoded<protocol::describe_configs_api>(asked, 2);
+  EXPECT_EQ(find(old.results.at(0), "num.partitions")->documentation, std::nullopt);
 }
 
 }  // namespace
