@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "base/assert.h"
@@ -18,33 +19,17 @@
 
 namespace vltava::config {
 
-// The C++ type of each value kind; a key whose default is null reads as std::optional of it.
+// The value kind a C++ type reads; a key whose default is null reads as std::optional of it.
 template <typename T>
-struct kind_of;
-template <>
-struct kind_of<bool> {
-  static constexpr value_kind value = value_kind::boolean;
-};
-template <>
-struct kind_of<int32_t> {
-  static constexpr value_kind value = value_kind::int32;
-};
-template <>
-struct kind_of<int64_t> {
-  static constexpr value_kind value = value_kind::int64;
-};
-template <>
-struct kind_of<double> {
-  static constexpr value_kind value = value_kind::float64;
-};
-template <>
-struct kind_of<std::string> {
-  static constexpr value_kind value = value_kind::string;
-};
-template <>
-struct kind_of<std::vector<std::string>> {
-  static constexpr value_kind value = value_kind::list;
-};
+consteval value_kind kind_of() {
+  if constexpr (std::is_same_v<T, bool>) return value_kind::boolean;
+  if constexpr (std::is_same_v<T, int32_t>) return value_kind::int32;
+  if constexpr (std::is_same_v<T, int64_t>) return value_kind::int64;
+  if constexpr (std::is_same_v<T, double>) return value_kind::float64;
+  if constexpr (std::is_same_v<T, std::string>) return value_kind::string;
+  if constexpr (std::is_same_v<T, std::vector<std::string>>) return value_kind::list;
+  throw "a key's type is bool, int32_t, int64_t, double, std::string or a list of strings";
+}
 
 template <typename T>
 struct nullable {
@@ -111,7 +96,7 @@ class key {
       if (d.name == name) _def = &d;
     }
     if (_def == nullptr) throw "a key names a config of its table";
-    if (_def->kind != kind_of<value_type>::value) throw "a key's type matches its config's kind";
+    if (_def->kind != kind_of<value_type>()) throw "a key's type matches its config's kind";
     if (is_nullable != !_def->default_value) throw "a key is optional iff its default is null";
   }
 
