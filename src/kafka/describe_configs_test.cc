@@ -130,7 +130,8 @@ TEST(describe_configs_handler, documentation_when_asked) {
   const entry* parts = find(broker.results.at(0), "num.partitions");
   ASSERT_NE(parts, nullptr);
   EXPECT_EQ(parts->documentation, config::broker_keys::num_partitions.def().doc);
-  auto old = f.call_encoded<protocol::describe_configs_api>(asked, 2);
+  // v2 has no documentation on the wire: the handler's own answer is null.
+  auto old = f.call<protocol::describe_configs_api, &serve_describe_configs>(asked, 2);
   EXPECT_EQ(find(old.results.at(0), "num.partitions")->documentation, std::nullopt);
 }
 
