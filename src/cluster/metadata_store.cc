@@ -11,6 +11,7 @@
 #include "config/broker_configs.h"
 #include "config/properties.h"
 #include "config/topic_configs.h"
+#include "net/shard_calls.h"
 #include "storage/log.h"
 
 namespace vltava::cluster {
@@ -314,11 +315,6 @@ void metadata_store::close() {
   }
 }
 
-template <typename R, typename Fn>
-net::awaitable<R> metadata_store::on_shard0(Fn fn) {
-  co_return co_await asio::co_spawn(_shards.shard(0), std::move(fn), net::use_awaitable);
-}
-
 // ---- commit -----------------------------------------------------------------------------------
 
 namespace {
@@ -379,41 +375,44 @@ net::awaitable<op_result> metadata_store::commit(std::vector<metadata_record>& r
 // ---- producer ids -----------------------------------------------------------------------------
 
 net::awaitable<producer_id_result> metadata_store::allocate_producer_id() {
-  auto task = on_shard0<producer_id_result>([this]() -> net::awaitable<producer_id_result> {
-    state& st = *_state;
-    producer_id_result out;
-    if (st.producer_ids_next >= st.producer_ids_end) {
-      metadata_image next = st.working;
-      const int64_t first = next.next_producer_id;
-      if (first > std::numeric_limits<int64_t>::max() - producer_id_block_size) {
-        out.error = error_code::unknown_server_error;
-        out.message = "producer ids exhausted";
-        co_return out;
-      }
-      protocol::metadata_producer_ids_record r;
-      r.broker_id = _node;
-      r.broker_epoch = 0;
-      r.next_producer_id = first + producer_id_block_size;
-      topic_id_index ids = st.ids;
-      auto a = apply_record(next, ids, r);
-      VLTAVA_ASSERT(a.has_value(), "a block above the previous one applies");
-      std::vector<metadata_record> records{metadata_record(r)};
-      auto c = co_await commit(records, next);
-      if (!c.ok()) {
-        static_cast<op_result&>(out) = c;
-        co_return out;
-      }
-      // Another allocation may have refilled the block while this one waited for the fsync;
-      // the newer block wins and the rest of the older one is simply never used.
-      if (st.producer_ids_next >= st.producer_ids_end || st.producer_ids_end < first) {
-        st.producer_ids_next = first;
-        st.producer_ids_end = first + producer_id_block_size;
-      }
-    }
-    out.id = model::producer_id(st.producer_ids_next++);
-    co_return out;
-  });
+  auto task = net::on_shard<producer_id_result>(
+      _shards, 0, [this] { return allocate_producer_id_on_shard0(); });
   co_return co_await std::move(task);
+}
+
+net::awaitable<producer_id_result> metadata_store::allocate_producer_id_on_shard0() {
+  state& st = *_state;
+  producer_id_result out;
+  if (st.producer_ids_next >= st.producer_ids_end) {
+    metadata_image next = st.working;
+    const int64_t first = next.next_producer_id;
+    if (first > std::numeric_limits<int64_t>::max() - producer_id_block_size) {
+      out.error = error_code::unknown_server_error;
+      out.message = "producer ids exhausted";
+      co_return out;
+    }
+    protocol::metadata_producer_ids_record r;
+    r.broker_id = _node;
+    r.broker_epoch = 0;
+    r.next_producer_id = first + producer_id_block_size;
+    topic_id_index ids = st.ids;
+    auto a = apply_record(next, ids, r);
+    VLTAVA_ASSERT(a.has_value(), "a block above the previous one applies");
+    std::vector<metadata_record> records{metadata_record(r)};
+    auto c = co_await commit(records, next);
+    if (!c.ok()) {
+      static_cast<op_result&>(out) = c;
+      co_return out;
+    }
+    // Another allocation may have refilled the block while this one waited for the fsync;
+    // the newer block wins and the rest of the older one is simply never used.
+    if (st.producer_ids_next >= st.producer_ids_end || st.producer_ids_end < first) {
+      st.producer_ids_next = first;
+      st.producer_ids_end = first + producer_id_block_size;
+    }
+  }
+  out.id = model::producer_id(st.producer_ids_next++);
+  co_return out;
 }
 
 // ---- effective configs ------------------------------------------------------------------------
@@ -628,63 +627,65 @@ std::optional<std::string> colliding_topic(const metadata_image& image, std::str
 
 net::awaitable<std::vector<topic_result>> metadata_store::create_topics(
     std::vector<create_topic_request> reqs, validate_only v) {
-  auto task = on_shard0<std::vector<topic_result>>(
-      [this, reqs = std::move(reqs), v]() -> net::awaitable<std::vector<topic_result>> {
-        state& st = *_state;
-        metadata_image next = st.working;
-        topic_id_index ids = st.ids;
-        config::config_set broker = effective_broker_config(_static_config, next);
-        planner plan{next, broker, _node};
-        std::vector<topic_result> results(reqs.size());
-        std::vector<metadata_record> all;
-        std::vector<size_t> created;
-        for (size_t i = 0; i < reqs.size(); ++i) {
-          const auto& req = reqs[i];
-          topic_result& res = results[i];
-          if (auto bad = invalid_topic_name(req.name)) {
-            static_cast<op_result&>(res) =
-                op_result::failure(error_code::invalid_topic_exception, *bad);
-            continue;
-          }
-          if (next.topics.contains(req.name)) {
-            static_cast<op_result&>(res) = op_result::failure(
-                error_code::topic_already_exists, "Topic '" + req.name + "' already exists.");
-            continue;
-          }
-          if (auto other = colliding_topic(next, req.name)) {
-            static_cast<op_result&>(res) = op_result::failure(
-                error_code::invalid_topic_exception,
-                "Topic '" + req.name + "' collides with existing topic: " + *other);
-            continue;
-          }
-          auto recs = plan.create(req);
-          if (!recs) {
-            static_cast<op_result&>(res) = recs.error();
-            continue;
-          }
-          if (all.size() + recs->size() > records_per_op_max) {
-            static_cast<op_result&>(res) = planner::too_large().error;
-            continue;
-          }
-          for (const auto& r : *recs) {
-            auto a = apply_record(next, ids, r);
-            VLTAVA_ASSERT(a.has_value(), "a planned record applies");
-          }
-          res.topic = *next.find_topic(req.name);
-          all.insert(all.end(), std::make_move_iterator(recs->begin()),
-                     std::make_move_iterator(recs->end()));
-          created.push_back(i);
-        }
-        if (v == validate_only::yes || all.empty()) co_return results;
-        auto c = co_await commit(all, next);
-        if (c.ok()) {
-          st.ids = std::move(ids);
-        } else {
-          for (size_t i : created) static_cast<op_result&>(results[i]) = c;
-        }
-        co_return results;
-      });
+  auto task = net::on_shard<std::vector<topic_result>>(
+      _shards, 0, [this, &reqs, v] { return create_topics_on_shard0(std::move(reqs), v); });
   co_return co_await std::move(task);
+}
+
+net::awaitable<std::vector<topic_result>> metadata_store::create_topics_on_shard0(
+    std::vector<create_topic_request> reqs, validate_only v) {
+  state& st = *_state;
+  metadata_image next = st.working;
+  topic_id_index ids = st.ids;
+  config::config_set broker = effective_broker_config(_static_config, next);
+  planner plan{next, broker, _node};
+  std::vector<topic_result> results(reqs.size());
+  std::vector<metadata_record> all;
+  std::vector<size_t> created;
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    const auto& req = reqs[i];
+    topic_result& res = results[i];
+    if (auto bad = invalid_topic_name(req.name)) {
+      static_cast<op_result&>(res) = op_result::failure(error_code::invalid_topic_exception, *bad);
+      continue;
+    }
+    if (next.topics.contains(req.name)) {
+      static_cast<op_result&>(res) = op_result::failure(error_code::topic_already_exists,
+                                                        "Topic '" + req.name + "' already exists.");
+      continue;
+    }
+    if (auto other = colliding_topic(next, req.name)) {
+      static_cast<op_result&>(res) =
+          op_result::failure(error_code::invalid_topic_exception,
+                             "Topic '" + req.name + "' collides with existing topic: " + *other);
+      continue;
+    }
+    auto recs = plan.create(req);
+    if (!recs) {
+      static_cast<op_result&>(res) = recs.error();
+      continue;
+    }
+    if (all.size() + recs->size() > records_per_op_max) {
+      static_cast<op_result&>(res) = planner::too_large().error;
+      continue;
+    }
+    for (const auto& r : *recs) {
+      auto a = apply_record(next, ids, r);
+      VLTAVA_ASSERT(a.has_value(), "a planned record applies");
+    }
+    res.topic = *next.find_topic(req.name);
+    all.insert(all.end(), std::make_move_iterator(recs->begin()),
+               std::make_move_iterator(recs->end()));
+    created.push_back(i);
+  }
+  if (v == validate_only::yes || all.empty()) co_return results;
+  auto c = co_await commit(all, next);
+  if (c.ok()) {
+    st.ids = std::move(ids);
+  } else {
+    for (size_t i : created) static_cast<op_result&>(results[i]) = c;
+  }
+  co_return results;
 }
 
 net::awaitable<topic_result> metadata_store::create_topic(create_topic_request req,
@@ -700,44 +701,46 @@ net::awaitable<topic_result> metadata_store::create_topic(create_topic_request r
 
 net::awaitable<std::vector<op_result>> metadata_store::delete_topics(
     std::vector<std::string> names) {
-  auto task = on_shard0<std::vector<op_result>>(
-      [this, names = std::move(names)]() -> net::awaitable<std::vector<op_result>> {
-        state& st = *_state;
-        std::vector<op_result> results(names.size());
-        if (!_static_config.get(config::broker_keys::delete_topic_enable)) {
-          for (auto& r : results) {
-            r = op_result::failure(error_code::topic_deletion_disabled,
-                                   "Topic deletion is disabled.");
-          }
-          co_return results;
-        }
-        metadata_image next = st.working;
-        topic_id_index ids = st.ids;
-        std::vector<metadata_record> records;
-        std::vector<size_t> deleted;
-        for (size_t i = 0; i < names.size(); ++i) {
-          const topic_info* t = next.find_topic(names[i]);
-          if (!t) {
-            results[i] = op_result::failure(error_code::unknown_topic_or_partition,
-                                            "This server does not host this topic-partition.");
-            continue;
-          }
-          protocol::metadata_remove_topic_record r;
-          r.topic_id = t->id;
-          auto a = apply_record(next, ids, r);
-          VLTAVA_ASSERT(a.has_value(), "removing a known topic applies");
-          records.emplace_back(r);
-          deleted.push_back(i);
-        }
-        auto c = co_await commit(records, next);
-        if (c.ok()) {
-          st.ids = std::move(ids);
-        } else {
-          for (size_t i : deleted) results[i] = c;
-        }
-        co_return results;
-      });
+  auto task = net::on_shard<std::vector<op_result>>(
+      _shards, 0, [this, &names] { return delete_topics_on_shard0(std::move(names)); });
   co_return co_await std::move(task);
+}
+
+net::awaitable<std::vector<op_result>> metadata_store::delete_topics_on_shard0(
+    std::vector<std::string> names) {
+  state& st = *_state;
+  std::vector<op_result> results(names.size());
+  if (!_static_config.get(config::broker_keys::delete_topic_enable)) {
+    for (auto& r : results) {
+      r = op_result::failure(error_code::topic_deletion_disabled, "Topic deletion is disabled.");
+    }
+    co_return results;
+  }
+  metadata_image next = st.working;
+  topic_id_index ids = st.ids;
+  std::vector<metadata_record> records;
+  std::vector<size_t> deleted;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const topic_info* t = next.find_topic(names[i]);
+    if (!t) {
+      results[i] = op_result::failure(error_code::unknown_topic_or_partition,
+                                      "This server does not host this topic-partition.");
+      continue;
+    }
+    protocol::metadata_remove_topic_record r;
+    r.topic_id = t->id;
+    auto a = apply_record(next, ids, r);
+    VLTAVA_ASSERT(a.has_value(), "removing a known topic applies");
+    records.emplace_back(r);
+    deleted.push_back(i);
+  }
+  auto c = co_await commit(records, next);
+  if (c.ok()) {
+    st.ids = std::move(ids);
+  } else {
+    for (size_t i : deleted) results[i] = c;
+  }
+  co_return results;
 }
 
 net::awaitable<op_result> metadata_store::delete_topic(std::string name) {
@@ -750,172 +753,183 @@ net::awaitable<op_result> metadata_store::delete_topic(std::string name) {
 net::awaitable<op_result> metadata_store::create_partitions(
     std::string topic, int32_t total,
     std::optional<std::vector<std::vector<model::node_id>>> assignments, validate_only v) {
-  auto task = on_shard0<op_result>([this, topic = std::move(topic), total,
-                                    assignments = std::move(assignments),
-                                    v]() -> net::awaitable<op_result> {
-    state& st = *_state;
-    metadata_image next = st.working;
-    topic_id_index ids = st.ids;
-    const topic_info* t = next.find_topic(topic);
-    if (!t) {
-      co_return op_result::failure(error_code::unknown_topic_or_partition,
-                                   "This server does not host this topic-partition.");
-    }
-    int32_t have = t->partition_count;
-    if (total == have) {
-      co_return op_result::failure(error_code::invalid_partitions,
-                                   "Topic already has " + std::to_string(have) + " partition(s).");
-    }
-    if (total < have) {
-      co_return op_result::failure(error_code::invalid_partitions,
-                                   "The topic " + topic + " currently has " + std::to_string(have) +
-                                       " partition(s); " + std::to_string(total) +
-                                       " would not be an increase.");
-    }
-    int64_t additional = static_cast<int64_t>(total) - have;
-    if (additional > static_cast<int64_t>(records_per_op_max)) {
-      co_return planner::too_large().error;
-    }
-    if (assignments && static_cast<int64_t>(assignments->size()) != additional) {
-      co_return op_result::failure(
-          error_code::invalid_replica_assignment,
-          "Attempted to add " + std::to_string(additional) + " additional partition(s), but only " +
-              std::to_string(assignments->size()) + " assignment(s) were specified.");
-    }
-    config::config_set broker = effective_broker_config(_static_config, next);
-    planner plan{next, broker, _node};
-    size_t rf = t->replication_factor > 0 ? static_cast<size_t>(t->replication_factor) : 1;
-    std::vector<metadata_record> records;
-    for (int64_t i = 0; i < additional; ++i) {
-      std::vector<model::node_id> replicas{_node};
-      if (assignments) {
-        replicas = (*assignments)[static_cast<size_t>(i)];
-        if (auto c = plan.check_manual(replicas, rf); !c.ok()) co_return c;
-      } else if (auto c = plan.check_replication(static_cast<int32_t>(rf)); !c.ok()) {
-        co_return c;
-      }
-      records.emplace_back(
-          plan.partition(t->id, static_cast<int32_t>(have + i), std::move(replicas)));
-    }
-    if (v == validate_only::yes) co_return op_result{};
-    for (const auto& r : records) {
-      auto a = apply_record(next, ids, r);
-      VLTAVA_ASSERT(a.has_value(), "a planned partition applies");
-    }
-    co_return co_await commit(records, next);
+  auto task = net::on_shard<op_result>(_shards, 0, [this, &topic, total, &assignments, v] {
+    return create_partitions_on_shard0(std::move(topic), total, std::move(assignments), v);
   });
   co_return co_await std::move(task);
+}
+
+net::awaitable<op_result> metadata_store::create_partitions_on_shard0(
+    std::string topic, int32_t total,
+    std::optional<std::vector<std::vector<model::node_id>>> assignments, validate_only v) {
+  state& st = *_state;
+  metadata_image next = st.working;
+  topic_id_index ids = st.ids;
+  const topic_info* t = next.find_topic(topic);
+  if (!t) {
+    co_return op_result::failure(error_code::unknown_topic_or_partition,
+                                 "This server does not host this topic-partition.");
+  }
+  int32_t have = t->partition_count;
+  if (total == have) {
+    co_return op_result::failure(error_code::invalid_partitions,
+                                 "Topic already has " + std::to_string(have) + " partition(s).");
+  }
+  if (total < have) {
+    co_return op_result::failure(error_code::invalid_partitions,
+                                 "The topic " + topic + " currently has " + std::to_string(have) +
+                                     " partition(s); " + std::to_string(total) +
+                                     " would not be an increase.");
+  }
+  int64_t additional = static_cast<int64_t>(total) - have;
+  if (additional > static_cast<int64_t>(records_per_op_max)) {
+    co_return planner::too_large().error;
+  }
+  if (assignments && static_cast<int64_t>(assignments->size()) != additional) {
+    co_return op_result::failure(
+        error_code::invalid_replica_assignment,
+        "Attempted to add " + std::to_string(additional) + " additional partition(s), but only " +
+            std::to_string(assignments->size()) + " assignment(s) were specified.");
+  }
+  config::config_set broker = effective_broker_config(_static_config, next);
+  planner plan{next, broker, _node};
+  size_t rf = t->replication_factor > 0 ? static_cast<size_t>(t->replication_factor) : 1;
+  std::vector<metadata_record> records;
+  for (int64_t i = 0; i < additional; ++i) {
+    std::vector<model::node_id> replicas{_node};
+    if (assignments) {
+      replicas = (*assignments)[static_cast<size_t>(i)];
+      if (auto c = plan.check_manual(replicas, rf); !c.ok()) co_return c;
+    } else if (auto c = plan.check_replication(static_cast<int32_t>(rf)); !c.ok()) {
+      co_return c;
+    }
+    records.emplace_back(
+        plan.partition(t->id, static_cast<int32_t>(have + i), std::move(replicas)));
+  }
+  if (v == validate_only::yes) co_return op_result{};
+  for (const auto& r : records) {
+    auto a = apply_record(next, ids, r);
+    VLTAVA_ASSERT(a.has_value(), "a planned partition applies");
+  }
+  co_return co_await commit(records, next);
 }
 
 net::awaitable<op_result> metadata_store::alter_topic_configs(std::string topic,
                                                               std::vector<config_change> changes,
                                                               alter_mode mode, validate_only v) {
-  auto task = on_shard0<op_result>([this, topic = std::move(topic), changes = std::move(changes),
-                                    mode, v]() -> net::awaitable<op_result> {
-    state& st = *_state;
-    metadata_image next = st.working;
-    topic_id_index ids = st.ids;
-    const topic_info* t = next.find_topic(topic);
-    if (!t) {
-      co_return op_result::failure(error_code::unknown_topic_or_partition,
-                                   "The topic '" + topic + "' does not exist.");
-    }
-    config::config_set broker = effective_broker_config(_static_config, next);
-    auto current = effective_topic_config(_static_config, next, *t);
-    auto after = apply_changes(
-        t->config_overrides, changes, mode,
-        [&](std::string_view key) -> std::string {
-          if (!current.find(key)) return {};
-          return config::to_text(current.get(key)).value_or("");
-        },
-        [&](std::string_view key) {
-          const auto* def = current.find(key);
-          return def && def->kind == config::value_kind::list;
-        });
-    if (!after) co_return after.error();
-    if (auto cfg = config::topic_config(broker, as_pairs(*after)); !cfg) {
-      co_return op_result::failure(error_code::invalid_config, cfg.error());
-    }
-    std::vector<metadata_record> records;
-    diff_records(resource_type_topic, topic, t->config_overrides, *after, records);
-    if (v == validate_only::yes) co_return op_result{};
-    for (const auto& r : records) {
-      auto a = apply_record(next, ids, r);
-      VLTAVA_ASSERT(a.has_value(), "a config record of a known topic applies");
-    }
-    co_return co_await commit(records, next);
+  auto task = net::on_shard<op_result>(_shards, 0, [this, &topic, &changes, mode, v] {
+    return alter_topic_configs_on_shard0(std::move(topic), std::move(changes), mode, v);
   });
   co_return co_await std::move(task);
+}
+
+net::awaitable<op_result> metadata_store::alter_topic_configs_on_shard0(
+    std::string topic, std::vector<config_change> changes, alter_mode mode, validate_only v) {
+  state& st = *_state;
+  metadata_image next = st.working;
+  topic_id_index ids = st.ids;
+  const topic_info* t = next.find_topic(topic);
+  if (!t) {
+    co_return op_result::failure(error_code::unknown_topic_or_partition,
+                                 "The topic '" + topic + "' does not exist.");
+  }
+  config::config_set broker = effective_broker_config(_static_config, next);
+  auto current = effective_topic_config(_static_config, next, *t);
+  auto after = apply_changes(
+      t->config_overrides, changes, mode,
+      [&](std::string_view key) -> std::string {
+        if (!current.find(key)) return {};
+        return config::to_text(current.get(key)).value_or("");
+      },
+      [&](std::string_view key) {
+        const auto* def = current.find(key);
+        return def && def->kind == config::value_kind::list;
+      });
+  if (!after) co_return after.error();
+  if (auto cfg = config::topic_config(broker, as_pairs(*after)); !cfg) {
+    co_return op_result::failure(error_code::invalid_config, cfg.error());
+  }
+  std::vector<metadata_record> records;
+  diff_records(resource_type_topic, topic, t->config_overrides, *after, records);
+  if (v == validate_only::yes) co_return op_result{};
+  for (const auto& r : records) {
+    auto a = apply_record(next, ids, r);
+    VLTAVA_ASSERT(a.has_value(), "a config record of a known topic applies");
+  }
+  co_return co_await commit(records, next);
 }
 
 net::awaitable<op_result> metadata_store::alter_broker_configs(std::string resource_name,
                                                                std::vector<config_change> changes,
                                                                alter_mode mode, validate_only v) {
-  auto task = on_shard0<op_result>([this, name = std::move(resource_name),
-                                    changes = std::move(changes), mode,
-                                    v]() -> net::awaitable<op_result> {
-    state& st = *_state;
-    if (!name.empty()) {
-      int32_t id = -1;
-      try {
-        size_t used = 0;
-        id = std::stoi(name, &used);
-        if (used != name.size()) id = -1;
-      } catch (const std::exception&) {
-        co_return op_result::failure(error_code::invalid_request,
-                                     "Node id must be an integer, but it is: " + name);
-      }
-      if (id != _node()) {
-        co_return op_result::failure(
-            error_code::invalid_request,
-            "Unexpected broker id, expected " + std::to_string(_node()) + ", but received " + name);
-      }
-    }
-    metadata_image next = st.working;
-    topic_id_index ids = st.ids;
-    const override_map& current_map =
-        name.empty() ? next.cluster_config_overrides : next.broker_config_overrides;
-    config::config_set broker = effective_broker_config(_static_config, next);
-    auto after = apply_changes(
-        current_map, changes, mode,
-        [&](std::string_view key) -> std::string {
-          if (!broker.find(key)) return {};
-          return config::to_text(broker.get(key)).value_or("");
-        },
-        [&](std::string_view key) {
-          const auto* def = broker.find(key);
-          return def && def->kind == config::value_kind::list;
-        });
-    if (!after) co_return after.error();
-    std::vector<std::string> not_dynamic;
-    config::config_set check = _static_config;
-    for (const auto& [k, val] : *after) {
-      if (!check.find(k)) {
-        co_return op_result::failure(error_code::invalid_request,
-                                     config::unknown_key_message(_static_config.defs(), k));
-      }
-      if (!is_dynamic_broker_config(k)) {
-        not_dynamic.push_back(k);
-        continue;
-      }
-      if (auto s = check.set(k, val, config::config_source::dynamic_broker_config); !s) {
-        co_return op_result::failure(error_code::invalid_request, s.error());
-      }
-    }
-    if (!not_dynamic.empty()) {
-      co_return op_result::failure(error_code::invalid_request,
-                                   "Cannot update these configs dynamically: " + join(not_dynamic));
-    }
-    std::vector<metadata_record> records;
-    diff_records(resource_type_broker, name, current_map, *after, records);
-    if (v == validate_only::yes) co_return op_result{};
-    for (const auto& r : records) {
-      auto a = apply_record(next, ids, r);
-      VLTAVA_ASSERT(a.has_value(), "a broker config record applies");
-    }
-    co_return co_await commit(records, next);
+  auto task = net::on_shard<op_result>(_shards, 0, [this, &resource_name, &changes, mode, v] {
+    return alter_broker_configs_on_shard0(std::move(resource_name), std::move(changes), mode, v);
   });
   co_return co_await std::move(task);
+}
+
+net::awaitable<op_result> metadata_store::alter_broker_configs_on_shard0(
+    std::string name, std::vector<config_change> changes, alter_mode mode, validate_only v) {
+  state& st = *_state;
+  if (!name.empty()) {
+    int32_t id = -1;
+    try {
+      size_t used = 0;
+      id = std::stoi(name, &used);
+      if (used != name.size()) id = -1;
+    } catch (const std::exception&) {
+      co_return op_result::failure(error_code::invalid_request,
+                                   "Node id must be an integer, but it is: " + name);
+    }
+    if (id != _node()) {
+      co_return op_result::failure(
+          error_code::invalid_request,
+          "Unexpected broker id, expected " + std::to_string(_node()) + ", but received " + name);
+    }
+  }
+  metadata_image next = st.working;
+  topic_id_index ids = st.ids;
+  const override_map& current_map =
+      name.empty() ? next.cluster_config_overrides : next.broker_config_overrides;
+  config::config_set broker = effective_broker_config(_static_config, next);
+  auto after = apply_changes(
+      current_map, changes, mode,
+      [&](std::string_view key) -> std::string {
+        if (!broker.find(key)) return {};
+        return config::to_text(broker.get(key)).value_or("");
+      },
+      [&](std::string_view key) {
+        const auto* def = broker.find(key);
+        return def && def->kind == config::value_kind::list;
+      });
+  if (!after) co_return after.error();
+  std::vector<std::string> not_dynamic;
+  config::config_set check = _static_config;
+  for (const auto& [k, val] : *after) {
+    if (!check.find(k)) {
+      co_return op_result::failure(error_code::invalid_request,
+                                   config::unknown_key_message(_static_config.defs(), k));
+    }
+    if (!is_dynamic_broker_config(k)) {
+      not_dynamic.push_back(k);
+      continue;
+    }
+    if (auto s = check.set(k, val, config::config_source::dynamic_broker_config); !s) {
+      co_return op_result::failure(error_code::invalid_request, s.error());
+    }
+  }
+  if (!not_dynamic.empty()) {
+    co_return op_result::failure(error_code::invalid_request,
+                                 "Cannot update these configs dynamically: " + join(not_dynamic));
+  }
+  std::vector<metadata_record> records;
+  diff_records(resource_type_broker, name, current_map, *after, records);
+  if (v == validate_only::yes) co_return op_result{};
+  for (const auto& r : records) {
+    auto a = apply_record(next, ids, r);
+    VLTAVA_ASSERT(a.has_value(), "a broker config record applies");
+  }
+  co_return co_await commit(records, next);
 }
 
 }  // namespace vltava::cluster

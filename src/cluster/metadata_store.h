@@ -143,9 +143,21 @@ class metadata_store {
   void publish(image_ptr next);
   // Appends `records` as one batch, waits until durable, publishes `next`. On shard 0.
   net::awaitable<op_result> commit(std::vector<metadata_record>& records, metadata_image& next);
-  // Runs `fn` on shard 0 and resumes on the caller's executor.
-  template <typename R, typename Fn>
-  net::awaitable<R> on_shard0(Fn fn);
+  // The mutations, on shard 0 (the public calls run them there and resume on the caller's
+  // executor): each works on a copy of the working image and commits it.
+  net::awaitable<std::vector<topic_result>> create_topics_on_shard0(
+      std::vector<create_topic_request> reqs, validate_only v);
+  net::awaitable<std::vector<op_result>> delete_topics_on_shard0(std::vector<std::string> names);
+  net::awaitable<op_result> create_partitions_on_shard0(
+      std::string topic, int32_t total,
+      std::optional<std::vector<std::vector<model::node_id>>> assignments, validate_only v);
+  net::awaitable<op_result> alter_topic_configs_on_shard0(std::string topic,
+                                                          std::vector<config_change> changes,
+                                                          alter_mode mode, validate_only v);
+  net::awaitable<op_result> alter_broker_configs_on_shard0(std::string name,
+                                                           std::vector<config_change> changes,
+                                                           alter_mode mode, validate_only v);
+  net::awaitable<producer_id_result> allocate_producer_id_on_shard0();
 
   net::shard_pool& _shards;
   std::string _data_dir;

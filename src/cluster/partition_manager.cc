@@ -1,10 +1,10 @@
 #include "cluster/partition_manager.h"
 
 #include <filesystem>
-#include <future>
 
 #include "base/log.h"
 #include "config/topic_configs.h"
+#include "net/shard_calls.h"
 
 namespace vltava::cluster {
 
@@ -88,11 +88,10 @@ unsigned partition_manager::shard_of(const protocol::uuid& topic_id, model::part
   return static_cast<unsigned>(stable_hash(topic_id, p()) % _shards.size());
 }
 
-std::optional<unsigned> partition_manager::current_shard() const {
-  for (unsigned i = 0; i < _shards.size(); ++i) {
-    if (_shards.shard(i).get_executor().running_in_this_thread()) return i;
-  }
-  return std::nullopt;
+unsigned partition_manager::this_shard(const char* what) const {
+  auto shard = net::current_shard(_shards);
+  VLTAVA_ASSERT(shard.has_value(), what);
+  return *shard;
 }
 
 image_ptr partition_manager::image() const {
@@ -117,27 +116,20 @@ void partition_manager::apply_image(image_ptr image) {
 }
 
 void partition_manager::apply_image_and_wait(image_ptr image) {
-  VLTAVA_ASSERT(!current_shard(), "apply_image_and_wait blocks: not from a shard thread");
-  std::vector<std::future<void>> done;
-  for (unsigned i = 0; i < _shards.size(); ++i) {
-    auto p = std::make_shared<std::promise<void>>();
-    done.push_back(p->get_future());
-    asio::post(_shards.shard(i), [this, i, image, p] {
-      apply_on_shard(i, image);
-      p->set_value();
-    });
-  }
-  for (auto& f : done) f.get();
+  net::run_on_every_shard_and_wait(
+      _shards, [this, &image](unsigned shard) { apply_on_shard(shard, image); });
   publish(image);
 }
 
+net::awaitable<bool> partition_manager::apply_here(partition_manager* self, unsigned shard,
+                                                   image_ptr image) {
+  self->apply_on_shard(shard, image);
+  co_return true;
+}
+
 net::awaitable<void> partition_manager::apply_image_async(image_ptr image) {
-  std::vector<unsigned> all;
-  for (unsigned i = 0; i < _shards.size(); ++i) all.push_back(i);
-  co_await on_shards<int>(_shards, all, [this, &image](size_t i) -> net::awaitable<int> {
-    apply_on_shard(static_cast<unsigned>(i), image);
-    co_return 0;
-  });
+  co_await net::on_every_shard<bool>(
+      _shards, [this, &image](unsigned shard) { return apply_here(this, shard, image); });
   publish(image);
 }
 
@@ -152,7 +144,7 @@ void partition_manager::apply_on_shard(unsigned shard, const image_ptr& image) {
     const topic_info* t = image->find_topic(key.first);
     if (!t || t->id != part->topic_id() || key.second >= t->partition_count) gone.push_back(key);
   }
-  for (const auto& [topic, p] : gone) close_partition(shard, topic, p, /*remove=*/true);
+  for (const auto& [topic, p] : gone) close_partition(shard, topic, p, directory::remove);
   for (const auto& [name, t] : image->topics) {
     std::optional<partition_settings> settings;
     for (int32_t p = 0; p < t.partition_count; ++p) {
@@ -192,21 +184,21 @@ void partition_manager::open_partition(unsigned shard, const topic_info& t, int3
 }
 
 void partition_manager::close_partition(unsigned shard, const std::string& topic, int32_t p,
-                                        bool remove) {
+                                        directory dir) {
   auto& parts = _state[shard]->partitions;
   auto it = parts.find(std::make_pair(topic, p));
   if (it == parts.end()) return;
   auto part = std::move(it->second);
   parts.erase(it);
-  std::string dir = part->log().dir();
+  std::string path = part->log().dir();
   if (auto r = part->close(); !r) {
     log::warn(module, "closing {}-{}: {}", topic, p, r.error().message);
   }
-  if (remove) {
+  if (dir == directory::remove) {
     // Readers that still hold ranges keep their descriptors; the names go now.
     std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    if (ec) log::warn(module, "removing {}: {}", dir, ec.message());
+    std::filesystem::remove_all(path, ec);
+    if (ec) log::warn(module, "removing {}: {}", path, ec.message());
   }
 }
 
@@ -216,18 +208,15 @@ partition* partition_manager::find(std::string_view topic, model::partition_id p
 
 std::shared_ptr<partition> partition_manager::find_shared(std::string_view topic,
                                                           model::partition_id p) {
-  auto shard = current_shard();
-  VLTAVA_ASSERT(shard.has_value(), "partition_manager::find runs on a shard");
-  auto& parts = _state[*shard]->partitions;
+  auto& parts = _state[this_shard("partition_manager::find runs on a shard")]->partitions;
   auto it = parts.find(std::pair<std::string_view, int32_t>(topic, p()));
   return it == parts.end() ? nullptr : it->second;
 }
 
 std::vector<std::pair<std::string, std::shared_ptr<partition>>> partition_manager::hosted_here() {
-  auto shard = current_shard();
-  VLTAVA_ASSERT(shard.has_value(), "partition_manager::hosted_here runs on a shard");
+  const unsigned shard = this_shard("partition_manager::hosted_here runs on a shard");
   std::vector<std::pair<std::string, std::shared_ptr<partition>>> out;
-  for (const auto& [key, part] : _state[*shard]->partitions) out.emplace_back(key.first, part);
+  for (const auto& [key, part] : _state[shard]->partitions) out.emplace_back(key.first, part);
   return out;
 }
 
@@ -256,25 +245,20 @@ net::awaitable<void> partition_manager::housekeeping_loop(std::shared_ptr<shard_
 void partition_manager::stop() {
   if (_stopped) return;
   _stopped = true;
-  VLTAVA_ASSERT(!current_shard(), "partition_manager::stop blocks: not from a shard thread");
+  VLTAVA_ASSERT(!net::current_shard(_shards), "partition_manager::stop blocks: not from a shard");
   // Before the logs close: a pass running now still posts its swap, which runs before the
   // closing posted below (or finds its partition closed and discards the .cleaned files).
   _cleaner.stop();
-  std::vector<std::future<void>> done;
-  for (unsigned i = 0; i < _shards.size(); ++i) {
-    auto p = std::make_shared<std::promise<void>>();
-    done.push_back(p->get_future());
-    asio::post(_shards.shard(i), [this, i, p] {
-      auto& st = *_state[i];
-      st.stopped = true;
-      st.housekeeping->cancel();
-      std::vector<std::pair<std::string, int32_t>> keys;
-      for (const auto& [key, _] : st.partitions) keys.push_back(key);
-      for (const auto& [topic, part] : keys) close_partition(i, topic, part, /*remove=*/false);
-      p->set_value();
-    });
-  }
-  for (auto& f : done) f.get();
+  net::run_on_every_shard_and_wait(_shards, [this](unsigned shard) { stop_on_shard(shard); });
+}
+
+void partition_manager::stop_on_shard(unsigned shard) {
+  auto& st = *_state[shard];
+  st.stopped = true;
+  st.housekeeping->cancel();
+  std::vector<std::pair<std::string, int32_t>> keys;
+  for (const auto& [key, _] : st.partitions) keys.push_back(key);
+  for (const auto& [topic, p] : keys) close_partition(shard, topic, p, directory::keep);
 }
 
 }  // namespace vltava::cluster

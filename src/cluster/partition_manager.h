@@ -2,12 +2,10 @@
 
 // Hosts the partitions of the metadata image on their owning shards: opens and creates logs,
 // closes and deletes those of deleted topics, applies changed topic configs, runs each log's
-// housekeeping and compaction (log_cleaner.h), and offers the image the partitions were opened from (so a handler that finds
-// a topic in it finds the partition on its shard). Shard routing: a stable hash of topic id and
-// partition index.
+// housekeeping and compaction (log_cleaner.h), and offers the image the partitions were opened from
+// (so a handler that finds a topic in it finds the partition on its shard). Shard routing: a stable
+// hash of topic id and partition index.
 
-#include <exception>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -89,12 +87,18 @@ class partition_manager {
     std::chrono::steady_clock::time_point next_cleaning{};
   };
 
+  // What closing a partition does with its directory.
+  enum class directory { keep, remove };
+
   void apply_on_shard(unsigned shard, const image_ptr& image);
-  void close_partition(unsigned shard, const std::string& topic, int32_t p, bool remove);
+  static net::awaitable<bool> apply_here(partition_manager* self, unsigned shard, image_ptr image);
+  void close_partition(unsigned shard, const std::string& topic, int32_t p, directory dir);
   void open_partition(unsigned shard, const topic_info& t, int32_t p,
                       const partition_settings& settings);
   void publish(const image_ptr& image);
-  std::optional<unsigned> current_shard() const;
+  void stop_on_shard(unsigned shard);
+  // This thread's shard; asserts it is one (`what` names the caller).
+  unsigned this_shard(const char* what) const;
   static net::awaitable<void> housekeeping_loop(std::shared_ptr<shard_state> st);
 
   net::shard_pool& _shards;
@@ -108,47 +112,5 @@ class partition_manager {
   image_ptr _image;  // published once every shard applied it
   bool _stopped = false;
 };
-
-// Runs fn(i) on shards[i] for each i, concurrently, and resumes the caller on its own executor
-// with the results in order. An exception from any task is rethrown after all finished. The
-// caller's frame outlives the tasks, so fn may capture it by reference.
-template <typename T>
-net::awaitable<std::vector<T>> on_shards(net::shard_pool& pool, const std::vector<unsigned>& shards,
-                                         std::function<net::awaitable<T>(size_t)> fn) {
-  if (shards.size() == 1 && pool.shard(shards[0]).get_executor().running_in_this_thread()) {
-    // The common case of a request whose partitions all live on the caller's shard: no spawn,
-    // no post there and back, no timer.
-    auto task = fn(0);
-    T only = co_await std::move(task);
-    std::vector<T> out;
-    out.push_back(std::move(only));
-    co_return out;
-  }
-  auto home = co_await asio::this_coro::executor;
-  struct state {
-    state(asio::any_io_executor ex, size_t n) : timer(ex), results(n), remaining(n) {}
-    asio::steady_timer timer;
-    std::vector<T> results;
-    std::exception_ptr error;
-    size_t remaining;
-  };
-  auto st = std::make_shared<state>(home, shards.size());
-  for (size_t i = 0; i < shards.size(); ++i) {
-    asio::co_spawn(pool.shard(shards[i]), fn(i), [st, i, home](std::exception_ptr e, T v) {
-      asio::post(home, [st, i, e, v = std::move(v)]() mutable {
-        if (e && !st->error) st->error = e;
-        if (!e) st->results[i] = std::move(v);
-        if (--st->remaining == 0) st->timer.cancel();
-      });
-    });
-  }
-  while (st->remaining > 0) {
-    st->timer.expires_at(asio::steady_timer::time_point::max());
-    std::error_code ec;
-    co_await st->timer.async_wait(asio::redirect_error(net::use_awaitable, ec));
-  }
-  if (st->error) std::rethrow_exception(st->error);
-  co_return std::move(st->results);
-}
 
 }  // namespace vltava::cluster

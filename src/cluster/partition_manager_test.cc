@@ -38,11 +38,8 @@ TEST(PartitionManager, OpensPartitionsOnTheirShardsOnly) {
     EXPECT_TRUE(std::filesystem::is_directory(node.dir() + "/a-" + std::to_string(p)));
     // The other shard does not host it.
     unsigned other = 1 - node.owner("a", p);
-    std::promise<bool> found;
-    asio::post(node.shards.shard(other), [&] {
-      found.set_value(node.manager->find("a", model::partition_id(p)) != nullptr);
-    });
-    EXPECT_FALSE(found.get_future().get());
+    EXPECT_FALSE(node.call(
+        other, [&node, p] { return node.manager->find("a", model::partition_id(p)) != nullptr; }));
   }
   EXPECT_TRUE(node.on_owner("b", 0, [](partition* x) { return x != nullptr; }));
 }
@@ -74,16 +71,12 @@ TEST(PartitionManager, AppendAcksAllIsDurableAndSurvivesReopen) {
     dir = node.dir();
     node.manager->apply_image_and_wait(node.image({{"t", 1}}));
     unsigned s = node.owner("t", 0);
-    auto out = node.run(s, [&]() -> net::awaitable<append_outcome> {
-      auto p = node.manager->find_shared("t", model::partition_id(0));
-      auto b = batch(5, now_ms());
-      auto first = co_await p->append(b, acks_mode::all);
-      EXPECT_EQ(first.error, protocol::error_code::none);
-      EXPECT_EQ(first.base_offset, model::offset(0));
-      EXPECT_GE(p->log().durable_end(), model::offset(5));
-      auto b2 = batch(3, now_ms());
-      co_return co_await p->append(b2, acks_mode::leader);
-    }());
+    auto first = node.append("t", 0, batch(5, now_ms()), acks_mode::all);
+    EXPECT_EQ(first.error, protocol::error_code::none);
+    EXPECT_EQ(first.base_offset, model::offset(0));
+    EXPECT_GE(node.on_owner("t", 0, [](partition* p) { return p->log().durable_end(); }),
+              model::offset(5));
+    auto out = node.append("t", 0, batch(3, now_ms()), acks_mode::leader);
     EXPECT_EQ(out.error, protocol::error_code::none);
     EXPECT_EQ(out.base_offset, model::offset(5));
     EXPECT_EQ(out.last_offset, model::offset(7));
@@ -94,10 +87,10 @@ TEST(PartitionManager, AppendAcksAllIsDurableAndSurvivesReopen) {
     // Reopen through a second manager on the same directory.
     partition_manager again(node.shards, node.io, node.flusher, dir, node.broker);
     again.apply_image_and_wait(node.image({{"t", 1}}));
-    std::promise<int64_t> hw;
-    asio::post(node.shards.shard(s),
-               [&] { hw.set_value(again.find("t", model::partition_id(0))->high_watermark()()); });
-    EXPECT_EQ(hw.get_future().get(), 8);
+    EXPECT_EQ(
+        node.call(s,
+                  [&again] { return again.find("t", model::partition_id(0))->high_watermark(); }),
+        model::offset(8));
     again.stop();
   }
 }
@@ -106,12 +99,8 @@ TEST(Partition, RefusesBadBatches) {
   test_node node;
   node.manager->apply_image_and_wait(node.image(
       {{"t", 1, {{"max.message.bytes", "200"}, {"message.timestamp.after.max.ms", "1000"}}}}));
-  unsigned s = node.owner("t", 0);
-  auto append = [&](std::vector<std::byte> b) {
-    return node.run(s, [&, b = std::move(b)]() mutable -> net::awaitable<append_outcome> {
-      auto p = node.manager->find_shared("t", model::partition_id(0));
-      co_return co_await p->append(b, acks_mode::leader);
-    }());
+  auto append = [&node](std::vector<std::byte> b) {
+    return node.append("t", 0, std::move(b), acks_mode::leader);
   };
   EXPECT_EQ(append(batch(1, now_ms())).error, protocol::error_code::none);
   EXPECT_EQ(append(batch(20, now_ms())).error, protocol::error_code::message_too_large);
@@ -129,9 +118,9 @@ TEST(Partition, RefusesBadBatches) {
 TEST(PartitionManager, ProducerIdExpirationComesFromTheBrokerConfig) {
   test_node node(2, {{"producer.id.expiration.ms", "1234"}});
   node.manager->apply_image_and_wait(node.image({{"t", 1}}));
-  EXPECT_EQ(node.on_owner("t", 0,
-                          [](partition* p) { return p->settings().producer_id_expiration_ms; }),
-            1234);
+  EXPECT_EQ(
+      node.on_owner("t", 0, [](partition* p) { return p->settings().producer_id_expiration_ms; }),
+      1234);
 }
 
 // AlterConfigs on a topic reaches its open log without a restart: a smaller segment.bytes rolls
@@ -139,12 +128,8 @@ TEST(PartitionManager, ProducerIdExpirationComesFromTheBrokerConfig) {
 TEST(PartitionManager, ChangedTopicConfigsReachTheOpenLog) {
   test_node node;
   node.manager->apply_image_and_wait(node.image({{"t", 1}}));
-  auto append = [&] {
-    auto out = node.run(node.owner("t", 0), [&]() -> net::awaitable<append_outcome> {
-      auto p = node.manager->find_shared("t", model::partition_id(0));
-      auto b = batch(5, now_ms());
-      co_return co_await p->append(b, acks_mode::leader);
-    }());
+  auto append = [&node] {
+    auto out = node.append("t", 0, batch(5, now_ms()), acks_mode::leader);
     ASSERT_EQ(out.error, protocol::error_code::none);
   };
   auto segments = [&] {
@@ -175,11 +160,7 @@ TEST(PartitionManager, CleanerCompactsCompactedTopicsInTheBackground) {
   for (const std::string topic : {"c", "d"}) {
     // The same ten keys again and again: one batch of each key set per segment or so.
     for (int i = 0; i < 40; ++i) {
-      auto out = node.run(node.owner(topic, 0), [&]() -> net::awaitable<append_outcome> {
-        auto p = node.manager->find_shared(topic, model::partition_id(0));
-        auto b = batch(10, now_ms());
-        co_return co_await p->append(b, acks_mode::leader);
-      }());
+      auto out = node.append(topic, 0, batch(10, now_ms()), acks_mode::leader);
       ASSERT_EQ(out.error, protocol::error_code::none);
     }
   }
@@ -206,12 +187,8 @@ TEST(Partition, RefusesMalformedRecordsBehindAGoodCrc) {
   test_node node;
   node.manager->apply_image_and_wait(
       node.image({{"t", 1}, {"c", 1, {{"cleanup.policy", "compact"}}}}));
-  auto append = [&](const std::string& topic, std::vector<std::byte> b) {
-    return node.run(node.owner(topic, 0),
-                    [&, b = std::move(b)]() mutable -> net::awaitable<append_outcome> {
-                      auto p = node.manager->find_shared(topic, model::partition_id(0));
-                      co_return co_await p->append(b, acks_mode::leader);
-                    }());
+  auto append = [&node](const std::string& topic, std::vector<std::byte> b) {
+    return node.append(topic, 0, std::move(b), acks_mode::leader);
   };
   // The header promises three records; the section holds two.
   auto short_count = batch(2, now_ms());
@@ -246,14 +223,16 @@ TEST(Partition, LogAppendTimeStampsBatches) {
   test_node node;
   node.manager->apply_image_and_wait(
       node.image({{"t", 1, {{"message.timestamp.type", "LogAppendTime"}}}}));
-  unsigned s = node.owner("t", 0);
-  auto out = node.run(s, [&]() -> net::awaitable<append_outcome> {
-    auto p = node.manager->find_shared("t", model::partition_id(0));
-    auto b = batch(2, 1000);  // an ancient CreateTime: ignored under LogAppendTime
-    co_return co_await p->append(b, acks_mode::leader);
-  }());
+  // An ancient CreateTime: ignored under LogAppendTime.
+  auto out = node.append("t", 0, batch(2, 1000), acks_mode::leader);
   EXPECT_EQ(out.error, protocol::error_code::none);
   EXPECT_GE(out.log_append_time_ms, now_ms() - 60'000);
+}
+
+net::awaitable<bool> woken_within(std::shared_ptr<fetch_waiter> waiter,
+                                  std::chrono::milliseconds timeout) {
+  co_await waiter->wait_until(std::chrono::steady_clock::now() + timeout);
+  co_return waiter->woken();
 }
 
 TEST(Partition, WaiterWokenByAppend) {
@@ -267,19 +246,10 @@ TEST(Partition, WaiterWokenByAppend) {
     return 0;
   });
   auto start = std::chrono::steady_clock::now();
-  // A named closure: the coroutine refers to it until it ends.
-  auto wait = [&]() -> net::awaitable<bool> {
-    co_await waiter->wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(10));
-    co_return waiter->woken();
-  };
-  auto waited = asio::co_spawn(node.shards.shard(home), wait(), asio::use_future);
+  auto waited = asio::co_spawn(node.shards.shard(home),
+                               woken_within(waiter, std::chrono::seconds(10)), asio::use_future);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  node.run(s, [&]() -> net::awaitable<int> {
-    auto p = node.manager->find_shared("t", model::partition_id(0));
-    auto b = batch(1, now_ms());
-    co_await p->append(b, acks_mode::leader);
-    co_return 0;
-  }());
+  node.append("t", 0, batch(1, now_ms()), acks_mode::leader);
   EXPECT_TRUE(waited.get());
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <future>
 #include <memory>
 #include <random>
 #include <string>
@@ -15,6 +14,7 @@
 #include "cluster/partition_manager.h"
 #include "config/broker_configs.h"
 #include "model/record_batch_builder.h"
+#include "net/shard_calls.h"
 
 namespace vltava::cluster::testing {
 
@@ -72,22 +72,28 @@ class test_node {
     return img;
   }
 
-  // Runs `a` on `shard` and waits for its result.
+  // Runs `a` on `shard` and waits for its result; from the test's thread, never a shard's.
   template <typename T>
   T run(unsigned shard, net::awaitable<T> a) {
+    VLTAVA_ASSERT(!net::current_shard(shards), "test_node::run blocks: not from a shard");
     return asio::co_spawn(shards.shard(shard), std::move(a), asio::use_future).get();
   }
-  // Runs `fn` (a plain function) on the shard owning (topic, p).
+  // Runs `fn` (a plain function) on `shard` and waits for its result.
+  template <typename F>
+  auto call(unsigned shard, F fn) {
+    return run(shard, invoke(std::move(fn)));
+  }
+  // Runs `fn` (a plain function) on the shard owning (topic, p), given that partition.
   template <typename F>
   auto on_owner(const std::string& topic, int32_t p, F fn) {
-    auto img = manager->image();
-    const auto* t = img->find_topic(topic);
-    unsigned s = manager->shard_of(t->id, model::partition_id(p));
-    using R = decltype(fn(std::declval<partition*>()));
-    std::promise<R> done;
-    asio::post(shards.shard(s),
-               [&] { done.set_value(fn(manager->find(topic, model::partition_id(p)))); });
-    return done.get_future().get();
+    return call(owner(topic, p), [this, &topic, p, &fn] {
+      return fn(manager->find(topic, model::partition_id(p)));
+    });
+  }
+  // Appends `batches` to (topic, p) on its owner and waits for the outcome.
+  append_outcome append(const std::string& topic, int32_t p, std::vector<std::byte> batches,
+                        acks_mode acks) {
+    return run(owner(topic, p), append_here(manager.get(), topic, p, std::move(batches), acks));
   }
   unsigned owner(const std::string& topic, int32_t p) {
     auto img = manager->image();
@@ -95,6 +101,18 @@ class test_node {
   }
 
  private:
+  template <typename F>
+  static net::awaitable<std::invoke_result_t<F&>> invoke(F fn) {
+    co_return fn();
+  }
+  static net::awaitable<append_outcome> append_here(partition_manager* manager, std::string topic,
+                                                    int32_t p, std::vector<std::byte> batches,
+                                                    acks_mode acks) {
+    auto part = manager->find_shared(topic, model::partition_id(p));
+    VLTAVA_ASSERT(part != nullptr, "test_node::append: the partition is hosted by its owner");
+    co_return co_await part->append(batches, acks);
+  }
+
   static std::string make_dir() {
     const char* tmp = std::getenv("TMPDIR");
     std::string base = tmp ? tmp : "/tmp";

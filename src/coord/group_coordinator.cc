@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "coord/coordinator_batch.h"
 #include "coord/replay.h"
+#include "net/shard_calls.h"
 
 namespace vltava::coord {
 namespace {
@@ -213,7 +214,7 @@ net::awaitable<T> group_coordinator::on_owner(const std::string& group_id, T una
   const int32_t p = partition_for_group(group_id, topic->partition_count);
   const unsigned shard = _partitions.shard_of(topic->id, model::partition_id(p));
   std::vector<unsigned> shards{shard};
-  auto results = co_await cluster::on_shards<T>(
+  auto results = co_await net::on_shards<T>(
       _shards, shards, [this, &fn, p, shard](size_t) -> net::awaitable<T> {
         shard_state& st = *_state[shard];
         error_code e = error_code::none;
@@ -534,7 +535,7 @@ net::awaitable<std::vector<listed_group>> group_coordinator::list_groups() {
   if (!topic) co_return std::vector<listed_group>{};
   const protocol::uuid topic_id = topic->id;
   const int32_t count = topic->partition_count;
-  auto per_shard = co_await cluster::on_shards<std::vector<listed_group>>(
+  auto per_shard = co_await net::on_shards<std::vector<listed_group>>(
       _shards, all, [&](size_t i) -> net::awaitable<std::vector<listed_group>> {
         shard_state& st = *_state[all[i]];
         std::vector<listed_group> out;

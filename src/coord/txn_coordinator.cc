@@ -12,6 +12,7 @@
 #include "coord/group_key.h"
 #include "model/record.h"
 #include "model/record_batch_header.h"
+#include "net/shard_calls.h"
 
 namespace vltava::coord {
 namespace {
@@ -320,7 +321,7 @@ net::awaitable<T> txn_coordinator::on_owner(const std::string& id, T unavailable
   const int32_t p = partition_for_group(id, topic->partition_count);
   const unsigned shard = _partitions.shard_of(topic->id, model::partition_id(p));
   std::vector<unsigned> shards{shard};
-  auto results = co_await cluster::on_shards<T>(
+  auto results = co_await net::on_shards<T>(
       _shards, shards, [this, &fn, p, shard](size_t) -> net::awaitable<T> {
         shard_state& st = *_state[shard];
         error_code e = error_code::none;
@@ -373,7 +374,7 @@ net::awaitable<txn_coordinator::marker_round> txn_coordinator::write_markers(
   const auto epoch = model::producer_epoch(v.producer_epoch);
   const auto result = commit ? cluster::txn_result::commit : cluster::txn_result::abort;
   using shard_written = std::pair<bool, std::vector<marker_round::written>>;
-  auto per_shard = co_await cluster::on_shards<shard_written>(
+  auto per_shard = co_await net::on_shards<shard_written>(
       _shards, round.shards, [&](size_t i) -> net::awaitable<shard_written> {
         shard_written out{true, {}};
         for (const auto& k : lists[i]) {
@@ -412,7 +413,7 @@ net::awaitable<txn_coordinator::marker_round> txn_coordinator::write_markers(
 
 net::awaitable<bool> txn_coordinator::markers_durable(marker_round& round) {
   if (round.shards.empty()) co_return round.ok;
-  auto done = co_await cluster::on_shards<int>(
+  auto done = co_await net::on_shards<int>(
       _shards, round.shards, [&](size_t i) -> net::awaitable<int> {
         bool ok = true;
         for (auto& w : round.pending[i]) {
@@ -774,7 +775,7 @@ net::awaitable<std::vector<described_txn>> txn_coordinator::list(list_txn_filter
   std::vector<unsigned> shards;
   for (unsigned s = 0; s < _shards.size(); ++s) shards.push_back(s);
   const int64_t now = now_ms();
-  auto per_shard = co_await cluster::on_shards<std::vector<described_txn>>(
+  auto per_shard = co_await net::on_shards<std::vector<described_txn>>(
       _shards, shards, [&](size_t i) -> net::awaitable<std::vector<described_txn>> {
         std::vector<described_txn> out;
         shard_state& st = *_state[shards[i]];

@@ -58,13 +58,7 @@ class admin_fixture {
     protocol::request_header header;
     header.api_key = Api::key;
     header.api_version = version;
-    auto task = [this, &request, &header]() -> net::awaitable<typename Api::response_type> {
-      request_context ctx{_connection, header, *_services};
-      auto r = co_await Serve(ctx, request);
-      VLTAVA_ASSERT(r.has_value(), "admin handlers always answer");
-      co_return std::move(*r);
-    };
-    return asio::co_spawn(_shards.shard(1), task, asio::use_future).get();
+    return run_on_shard1(serve<Api, Serve>(_connection, header, *_services, request));
   }
 
   // Encodes `request`, runs the registered handler of `Api` on the bytes, decodes the response:
@@ -83,11 +77,7 @@ class admin_fixture {
     protocol::request_header header;
     header.api_key = Api::key;
     header.api_version = version;
-    auto task = [this, h, &body, &header]() -> net::awaitable<net::handler_result> {
-      request_context ctx{_connection, header, *_services};
-      co_return co_await h->fn(ctx, body);
-    };
-    net::handler_result out = asio::co_spawn(_shards.shard(1), task, asio::use_future).get();
+    net::handler_result out = run_on_shard1(serve_bytes(_connection, header, *_services, *h, body));
     VLTAVA_ASSERT(out.reply.has_value(), "admin handlers always answer");
     const auto& bytes = std::get<std::vector<std::byte>>(out.reply->parts.at(0));
     protocol::reader r(bytes);
@@ -104,6 +94,29 @@ class admin_fixture {
   }
 
  private:
+  template <typename T>
+  T run_on_shard1(net::awaitable<T> a) {
+    return asio::co_spawn(_shards.shard(1), std::move(a), asio::use_future).get();
+  }
+  // On the shard, as the dispatcher calls a handler (the caller waits, so references hold).
+  template <typename Api, auto Serve>
+  static net::awaitable<typename Api::response_type> serve(
+      const net::connection_info& connection, const protocol::request_header& header,
+      broker_services& services, const typename Api::request_type& request) {
+    request_context ctx{connection, header, services};
+    auto r = co_await Serve(ctx, request);
+    VLTAVA_ASSERT(r.has_value(), "admin handlers always answer");
+    co_return std::move(*r);
+  }
+  static net::awaitable<net::handler_result> serve_bytes(const net::connection_info& connection,
+                                                         const protocol::request_header& header,
+                                                         broker_services& services,
+                                                         const handler& h,
+                                                         std::span<const std::byte> body) {
+    request_context ctx{connection, header, services};
+    co_return co_await h.fn(ctx, body);
+  }
+
   static config::config_set load(std::vector<std::string> overrides) {
     auto loaded = config::load_broker_config("", "test", overrides);
     VLTAVA_ASSERT(loaded.has_value(), "test broker config loads");

@@ -5,12 +5,26 @@
 #include <set>
 
 #include "cluster/partition_manager.h"
+#include "net/shard_calls.h"
 
 namespace vltava::kafka {
 
 namespace {
 
 using sizes = std::vector<std::tuple<std::string, int32_t, int64_t>>;  // topic, partition, bytes
+// The partitions asked for; nullopt: every partition.
+using wanted_set = std::optional<std::set<std::pair<std::string, int32_t>>>;
+
+// On a shard: the sizes of the wanted partitions it hosts.
+net::awaitable<sizes> sizes_here(cluster::partition_manager& pm, const wanted_set& wanted) {
+  sizes out;
+  for (const auto& [topic, part] : pm.hosted_here()) {
+    int32_t p = part->log().identity().partition();
+    if (wanted && !wanted->contains({topic, p})) continue;
+    out.emplace_back(topic, p, static_cast<int64_t>(part->log().size_bytes()));
+  }
+  co_return out;
+}
 
 }  // namespace
 
@@ -18,25 +32,15 @@ net::awaitable<std::optional<protocol::describe_log_dirs_response>> serve_descri
     request_context& ctx, const protocol::describe_log_dirs_request& request) {
   auto& pm = ctx.services.partitions;
   // Null topics: everything; otherwise only the partitions named.
-  std::optional<std::set<std::pair<std::string, int32_t>>> wanted;
+  wanted_set wanted;
   if (request.topics) {
     wanted.emplace();
     for (const auto& t : *request.topics) {
       for (int32_t p : t.partitions) wanted->emplace(t.topic, p);
     }
   }
-  std::vector<unsigned> all;
-  for (unsigned i = 0; i < pm.shards().size(); ++i) all.push_back(i);
-  auto per_shard =
-      co_await cluster::on_shards<sizes>(pm.shards(), all, [&](size_t) -> net::awaitable<sizes> {
-        sizes out;
-        for (const auto& [topic, part] : pm.hosted_here()) {
-          int32_t p = part->log().identity().partition();
-          if (wanted && !wanted->contains({topic, p})) continue;
-          out.emplace_back(topic, p, static_cast<int64_t>(part->log().size_bytes()));
-        }
-        co_return out;
-      });
+  auto per_shard = co_await net::on_every_shard<sizes>(
+      pm.shards(), [&pm, &wanted](unsigned) { return sizes_here(pm, wanted); });
   std::map<std::string, std::map<int32_t, int64_t>> by_topic;
   for (const auto& s : per_shard) {
     for (const auto& [topic, p, bytes] : s) by_topic[topic][p] = bytes;

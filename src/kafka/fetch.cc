@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 
 #include "cluster/partition_manager.h"
 #include "kafka/fetch_session.h"
+#include "net/shard_calls.h"
 
 namespace vltava::kafka {
 
@@ -37,15 +37,17 @@ struct unresolved {
   error_code error = error_code::none;
 };
 
-// On the owning shard: reads each wanted partition (within `budget` bytes after the first
-// batch) and, when the fetch may park, registers `waiter` so an append wakes it.
+// On the owning shard: reads each wanted partition `mine` names (indices into `wants`, within
+// `budget` bytes after the first batch) and, when the fetch may park, registers `waiter` so an
+// append wakes it.
 net::awaitable<std::vector<read_outcome>> read_on_shard(
-    cluster::partition_manager& pm, const std::vector<const fetch_want*>& wants, int64_t budget,
-    bool read_committed, std::shared_ptr<cluster::fetch_waiter> waiter) {
-  std::vector<read_outcome> out(wants.size());
+    cluster::partition_manager& pm, const std::vector<fetch_want>& wants,
+    const std::vector<size_t>& mine, int64_t budget, bool read_committed,
+    std::shared_ptr<cluster::fetch_waiter> waiter) {
+  std::vector<read_outcome> out(mine.size());
   int64_t used = 0;
-  for (size_t i = 0; i < wants.size(); ++i) {
-    const fetch_want& w = *wants[i];
+  for (size_t i = 0; i < mine.size(); ++i) {
+    const fetch_want& w = wants[mine[i]];
     auto part = pm.find_shared(w.topic, model::partition_id(w.partition));
     if (!part) {
       out[i].error = error_code::not_leader_or_follower;
@@ -125,33 +127,17 @@ std::vector<std::pair<std::string, int32_t>> forgotten_of(const protocol::fetch_
 
 // Reads every want on its shard, concurrently, each shard within `budget` bytes.
 net::awaitable<std::vector<read_outcome>> read_all(cluster::partition_manager& pm,
-                                                   const cluster::metadata_image& image,
                                                    const std::vector<fetch_want>& wants,
                                                    int64_t budget, bool read_committed,
                                                    std::shared_ptr<cluster::fetch_waiter> waiter) {
-  std::map<unsigned, std::vector<size_t>> by_shard;
-  for (size_t i = 0; i < wants.size(); ++i) {
-    by_shard[pm.shard_of(wants[i].topic_id, model::partition_id(wants[i].partition))].push_back(i);
-  }
-  (void)image;
-  std::vector<unsigned> shards;
-  std::vector<std::vector<const fetch_want*>> groups;
-  std::vector<const std::vector<size_t>*> indexes;
-  for (const auto& [s, idx] : by_shard) {
-    shards.push_back(s);
-    auto& g = groups.emplace_back();
-    for (size_t i : idx) g.push_back(&wants[i]);
-    indexes.push_back(&idx);
-  }
-  auto results = co_await cluster::on_shards<std::vector<read_outcome>>(
-      pm.shards(), shards, [&](size_t i) { return read_on_shard(pm, groups[i], budget, read_committed, waiter);
+  const auto split = net::split_by_shard(wants.size(), [&pm, &wants](size_t i) {
+    return pm.shard_of(wants[i].topic_id, model::partition_id(wants[i].partition));
+  });
+  auto per_shard = co_await net::on_shards<std::vector<read_outcome>>(
+      pm.shards(), split.shards, [&pm, &wants, &split, budget, read_committed, &waiter](size_t g) {
+        return read_on_shard(pm, wants, split.items[g], budget, read_committed, waiter);
       });
-  std::vector<read_outcome> out(wants.size());
-  for (size_t g = 0; g < groups.size(); ++g) {
-    for (size_t k = 0; k < indexes[g]->size(); ++k)
-      out[(*indexes[g])[k]] = std::move(results[g][k]);
-  }
-  co_return out;
+  co_return split.gather(std::move(per_shard), wants.size());
 }
 
 partition_data partition_response(int32_t index, const read_outcome& r) {
@@ -229,8 +215,6 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
   auto& pm = ctx.services.partitions;
   const int16_t v = ctx.version();
   auto image = pm.image();
-  static const cluster::metadata_image empty_image;
-  const cluster::metadata_image& img = image ? *image : empty_image;
 
   std::vector<fetch_want> requested;
   std::vector<unresolved> errors;
@@ -259,7 +243,7 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
     // No co_await inside a conditional expression: g++ 12 mishandles its temporaries.
     std::shared_ptr<cluster::fetch_waiter> waiter;
     if (may_park) waiter = std::make_shared<cluster::fetch_waiter>(home);
-    reads = co_await read_all(pm, img, session.wants, budget, read_committed, waiter);
+    reads = co_await read_all(pm, session.wants, budget, read_committed, waiter);
     int64_t total = 0;
     bool failed = false;
     for (const auto& r : reads) {

@@ -1,13 +1,16 @@
 #pragma once
 
-// Test support for handler tests: a node's data path (cluster/test_node.h) and a call that
-// runs a request through the registered handler on a shard: encode → handler_fn → decode.
+// Test support for handler tests: a node's data path (cluster/test_node.h), a metadata store on
+// its directory (the services need one; the data handlers read images from the partition
+// manager, which the test feeds), and a call that runs a request through the registered
+// handler on a shard: encode → handler_fn → decode.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 
+#include "cluster/metadata_store.h"
 #include "cluster/test_node.h"
 #include "kafka/handler.h"
 #include "protocol/api_table.h"
@@ -16,7 +19,13 @@ namespace vltava::kafka::testing {
 
 class handler_env {
  public:
-  explicit handler_env(unsigned shards = 2) : node(shards) {}
+  explicit handler_env(unsigned shards = 2)
+      : node(shards),
+        _store(open_store(node)),
+        services{model::node_id(1), node.broker, node.shards, *_store, *node.manager} {}
+  ~handler_env() { _store->close(); }
+  handler_env(const handler_env&) = delete;
+  handler_env& operator=(const handler_env&) = delete;
 
   template <typename Api>
   static const handler& find() {
@@ -35,18 +44,7 @@ class handler_env {
     protocol::writer w;
     req.encode(w, version);
     last_body = std::move(w).take();
-    std::vector<std::byte>& body = last_body;
-    auto run = [&]() -> net::awaitable<net::handler_result> {
-      protocol::request_header header;
-      header.api_key = Api::key;
-      header.api_version = version;
-      header.correlation_id = 7;
-      net::connection_info conn{1, "127.0.0.1:1", "PLAINTEXT", shard};
-      // As the dispatcher: the body is the handler's to rewrite (Produce does, in place).
-      request_context ctx{conn, header, services, std::span<std::byte>(body)};
-      co_return co_await find<Api>().fn(ctx, body);
-    };
-    auto result = asio::co_spawn(node.shards.shard(shard), run(), asio::use_future).get();
+    auto result = node.run(shard, serve(find<Api>(), services, version, shard, last_body));
     if (!result.reply) return std::nullopt;
     std::vector<std::byte> bytes;
     for (const auto& part : result.reply->parts) {
@@ -78,16 +76,36 @@ class handler_env {
   }
 
   cluster::testing::test_node node;
-  size_t file_ranges_sent = 0;  // parts that went out as file ranges (zero copy)
+  size_t file_ranges_sent = 0;       // parts that went out as file ranges (zero copy)
   std::vector<std::byte> last_body;  // the last request body, as the handler left it
 
  private:
-  alignas(std::max_align_t) std::byte _no_metadata_store[64]{};  // data handlers never use it
+  static std::unique_ptr<cluster::metadata_store> open_store(cluster::testing::test_node& n) {
+    auto s = cluster::metadata_store::open(
+        n.io, n.flusher, n.shards, n.dir(), model::node_id(1),
+        {cluster::broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}}, std::nullopt, n.broker);
+    VLTAVA_ASSERT(s.has_value(), "handler_env: the metadata store opens on a fresh directory");
+    return std::move(s).value();
+  }
+
+  // On the shard: `h` over `body` as the dispatcher runs it (the body is the handler's to
+  // rewrite; Produce does, in place).
+  static net::awaitable<net::handler_result> serve(const handler& h, broker_services& services,
+                                                   int16_t version, unsigned shard,
+                                                   std::vector<std::byte>& body) {
+    protocol::request_header header;
+    header.api_key = h.key;
+    header.api_version = version;
+    header.correlation_id = 7;
+    net::connection_info conn{1, "127.0.0.1:1", "PLAINTEXT", shard};
+    request_context ctx{conn, header, services, std::span<std::byte>(body)};
+    co_return co_await h.fn(ctx, body);
+  }
+
+  std::unique_ptr<cluster::metadata_store> _store;
 
  public:
-  broker_services services{model::node_id(1), node.broker, node.shards,
-                           *reinterpret_cast<cluster::metadata_store*>(_no_metadata_store),
-                           *node.manager};
+  broker_services services;
 
  private:
   std::vector<std::vector<std::byte>> _keep;

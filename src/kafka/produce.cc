@@ -1,11 +1,12 @@
 #include "kafka/produce.h"
 
 #include <functional>
-#include <map>
 
 #include "cluster/partition_manager.h"
 #include "config/broker_configs.h"
 #include "coord/txn_coordinator.h"
+#include "model/topic_partition.h"
+#include "net/shard_calls.h"
 
 namespace vltava::kafka {
 
@@ -19,8 +20,8 @@ using partition_response =
 struct job {
   size_t topic = 0;      // index in the request (and the response)
   size_t partition = 0;  // index in the request's topic
-  std::string name;
-  model::partition_id id;
+  model::topic_partition tp;
+  protocol::uuid topic_id;  // routes the job to its shard
   protocol::records_view records;
 };
 
@@ -52,8 +53,6 @@ partition_response to_response(int32_t index, const cluster::append_outcome& o) 
   return r;
 }
 
-// On the owning shard: appends each job's batches, then (acks=-1) waits once for the group
-// commit that covers them all.
 // `part` as a writable span of `writable` when it lies inside it.
 std::optional<std::span<std::byte>> writable_part(std::span<std::byte> writable,
                                                   std::span<const std::byte> part) {
@@ -108,7 +107,7 @@ net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, c
     }
     const auto& v = *next.verification;
     auto ask = verifier.coordinator->verify_partition(*verifier.transactional_id, v.producer(),
-                                                      v.epoch(), {j.name, j.id()});
+                                                      v.epoch(), {j.tp.topic, j.tp.partition()});
     const error_code answer = co_await std::move(ask);
     if (p.end_txn_verification(next.verification, answer == error_code::none)) {
       co_return p.write(records);
@@ -116,22 +115,25 @@ net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, c
     cluster::append_outcome refused;
     refused.error =
         answer == error_code::none ? error_code::invalid_txn_state : verification_error(answer);
-    refused.message =
-        answer == error_code::none
-            ? "the transaction ended while the partition was verified"
-            : "partition " + j.name + "-" + std::to_string(j.id()) +
-                  " was not added to the transaction: " + std::string(protocol::error_name(answer));
+    refused.message = answer == error_code::none
+                          ? "the transaction ended while the partition was verified"
+                          : "partition " + j.tp.describe() + " was not added to the transaction: " +
+                                std::string(protocol::error_name(answer));
     co_return refused;
   }
 }
 
+// On the owning shard: appends the batches of the jobs `mine` names (indices into `all`), then
+// (acks=-1) waits once for the group commit that covers them all.
 net::awaitable<std::vector<cluster::append_outcome>> append_on_shard(
-    cluster::partition_manager& pm, const std::vector<const job*>& jobs, cluster::acks_mode acks,
-    std::span<std::byte> writable, const txn_verifier& verifier) {
+    cluster::partition_manager& pm, const std::vector<job>& all, const std::vector<size_t>& mine,
+    cluster::acks_mode acks, std::span<std::byte> writable, const txn_verifier& verifier) {
+  std::vector<const job*> jobs;
+  for (size_t i : mine) jobs.push_back(&all[i]);
   std::vector<cluster::append_outcome> out(jobs.size());
   std::vector<std::shared_ptr<cluster::partition>> parts(jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) {
-    parts[i] = pm.find_shared(jobs[i]->name, jobs[i]->id);
+    parts[i] = pm.find_shared(jobs[i]->tp.topic, jobs[i]->tp.partition);
     if (!parts[i]) {
       out[i].error = error_code::not_leader_or_follower;
       out[i].message = "partition not hosted here (yet)";
@@ -161,21 +163,20 @@ net::awaitable<std::vector<cluster::append_outcome>> append_on_shard(
   co_return out;
 }
 
-}  // namespace
-
-net::awaitable<std::optional<protocol::produce_response>> serve_produce(
-    request_context& ctx, const protocol::produce_request& request) {
-  auto& pm = ctx.services.partitions;
-  const bool by_id = ctx.version() >= 13;
-  const bool acks_valid = request.acks == 0 || request.acks == 1 || request.acks == -1;
-  const auto acks = static_cast<cluster::acks_mode>(request.acks);
-  auto image = pm.image();
-
+// The response with every partition's slot, refused ones answered already, and the jobs of the
+// partitions to append to (each pointing at its slot).
+struct produce_plan {
   protocol::produce_response response;
   std::vector<job> jobs;
+};
+
+produce_plan plan(const protocol::produce_request& request, const cluster::metadata_image* image,
+                  bool by_id) {
+  const bool acks_valid = request.acks == 0 || request.acks == 1 || request.acks == -1;
+  produce_plan out;
   for (size_t ti = 0; ti < request.topic_data.size(); ++ti) {
     const auto& t = request.topic_data[ti];
-    auto& rt = response.responses.emplace_back();
+    auto& rt = out.response.responses.emplace_back();
     rt.name = t.name;
     rt.topic_id = t.topic_id;
     const cluster::topic_info* info = nullptr;
@@ -197,41 +198,50 @@ net::awaitable<std::optional<protocol::produce_response>> serve_produce(
             error_response(p.index, error_code::corrupt_message, "no records"));
       } else {
         rt.partition_responses.push_back(error_response(p.index, error_code::none));
-        jobs.push_back(job{ti, pi, info->name, model::partition_id(p.index), p.records});
+        out.jobs.push_back(
+            job{ti, pi, {info->name, model::partition_id(p.index)}, info->id, p.records});
       }
     }
   }
+  return out;
+}
 
-  // Split by owning shard, append on each concurrently, gather.
-  std::map<unsigned, std::vector<const job*>> by_shard;
-  for (const auto& j : jobs) {
-    const auto* info = image->find_topic(j.name);
-    by_shard[pm.shard_of(info->id, j.id)].push_back(&j);
-  }
-  std::vector<unsigned> shards;
-  std::vector<const std::vector<const job*>*> groups;
-  for (const auto& [s, g] : by_shard) {
-    shards.push_back(s);
-    groups.push_back(&g);
-  }
+txn_verifier verifier_for(const request_context& ctx, const protocol::produce_request& request) {
   txn_verifier verifier;
   if (request.transactional_id) verifier.transactional_id = &*request.transactional_id;
   if (ctx.services.txns && ctx.services.broker_config.get(
                                config::broker_keys::transaction_partition_verification_enable)) {
     verifier.coordinator = ctx.services.txns;
   }
-  auto results = co_await cluster::on_shards<std::vector<cluster::append_outcome>>(
-      pm.shards(), shards,
-      [&](size_t i) { return append_on_shard(pm, *groups[i], acks, ctx.writable_body, verifier); });
-  for (size_t g = 0; g < groups.size(); ++g) {
-    for (size_t k = 0; k < groups[g]->size(); ++k) {
-      const job& j = *(*groups[g])[k];
-      auto& slot = response.responses[j.topic].partition_responses[j.partition];
-      slot = to_response(slot.index, results[g][k]);
-    }
+  return verifier;
+}
+
+}  // namespace
+
+net::awaitable<std::optional<protocol::produce_response>> serve_produce(
+    request_context& ctx, const protocol::produce_request& request) {
+  auto& pm = ctx.services.partitions;
+  const auto acks = static_cast<cluster::acks_mode>(request.acks);
+  auto image = pm.image();
+  produce_plan planned = plan(request, image.get(), ctx.version() >= 13);
+  const std::vector<job>& jobs = planned.jobs;
+
+  // Append on each owning shard concurrently, then answer each job's slot.
+  const auto split = net::split_by_shard(jobs.size(), [&pm, &jobs](size_t i) {
+    return pm.shard_of(jobs[i].topic_id, jobs[i].tp.partition);
+  });
+  const txn_verifier verifier = verifier_for(ctx, request);
+  auto per_shard = co_await net::on_shards<std::vector<cluster::append_outcome>>(
+      pm.shards(), split.shards, [&pm, &jobs, &split, acks, &ctx, &verifier](size_t g) {
+        return append_on_shard(pm, jobs, split.items[g], acks, ctx.writable_body, verifier);
+      });
+  auto outcomes = split.gather(std::move(per_shard), jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    auto& slot = planned.response.responses[jobs[i].topic].partition_responses[jobs[i].partition];
+    slot = to_response(slot.index, outcomes[i]);
   }
   if (request.acks == 0) co_return std::nullopt;
-  co_return response;
+  co_return std::move(planned.response);
 }
 
 }  // namespace vltava::kafka

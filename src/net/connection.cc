@@ -105,31 +105,32 @@ awaitable<void> connection::wait(asio::steady_timer& t) {
   co_await t.async_wait(as_tuple);  // woken by cancel()
 }
 
+awaitable<bool> connection::read_with_timeout(asio::mutable_buffer buf, asio::steady_timer& idle) {
+  const auto& limits = _shared->limits;
+  if (limits.idle_timeout.count() <= 0) {
+    auto [ec, n] = co_await asio::async_read(_socket, buf, as_tuple);
+    co_return !ec;
+  }
+  idle.expires_after(limits.idle_timeout);
+  auto r = co_await (asio::async_read(_socket, buf, as_tuple) || idle.async_wait(as_tuple));
+  if (r.index() == 1) {
+    log::info("net", "closing idle connection {} from {} (connections.max.idle.ms={})", _info.id,
+              _info.peer, limits.idle_timeout.count());
+    co_return false;
+  }
+  co_return !std::get<0>(std::get<0>(r));
+}
+
 awaitable<void> connection::read_loop() {
   const auto& limits = _shared->limits;
   asio::steady_timer idle(_socket.get_executor());
-  auto read_with_timeout = [&](asio::mutable_buffer buf) -> awaitable<bool> {
-    if (limits.idle_timeout.count() <= 0) {
-      auto [ec, n] = co_await asio::async_read(_socket, buf, as_tuple);
-      co_return !ec;
-    }
-    idle.expires_after(limits.idle_timeout);
-    auto r = co_await (asio::async_read(_socket, buf, as_tuple) || idle.async_wait(as_tuple));
-    if (r.index() == 1) {
-      log::info("net", "closing idle connection {} from {} (connections.max.idle.ms={})", _info.id,
-                _info.peer, limits.idle_timeout.count());
-      co_return false;
-    }
-    co_return !std::get<0>(std::get<0>(r));
-  };
-
   if (!_first.empty()) start_handler(std::move(_first));
   while (!_aborted) {
     while (_pending.size() >= limits.max_in_flight_per_connection && !_aborted) {
       co_await wait(_reader_wake);
     }
     std::array<std::byte, 4> prefix;
-    if (!co_await read_with_timeout(asio::buffer(prefix))) break;
+    if (!co_await read_with_timeout(asio::buffer(prefix), idle)) break;
     int32_t size = bytes::load_be<int32_t>(prefix.data());
     if (size <= 0 || static_cast<size_t>(size) > limits.request_max_bytes) {
       log::warn("net",
@@ -141,7 +142,7 @@ awaitable<void> connection::read_loop() {
     }
     if (!co_await wait_for_queue_memory(size)) break;
     frame_bytes frame(static_cast<size_t>(size));
-    bool got = co_await read_with_timeout(asio::buffer(frame));
+    bool got = co_await read_with_timeout(asio::buffer(frame), idle);
     if (!got) {
       _shared->queued_request_bytes -= size;
       break;

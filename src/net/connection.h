@@ -36,6 +36,8 @@ class connection : public std::enable_shared_from_this<connection> {
   };
 
   awaitable<void> read_loop();
+  // Reads exactly `buf`; false on error, end of stream or connections.max.idle.ms (`idle`).
+  awaitable<bool> read_with_timeout(asio::mutable_buffer buf, asio::steady_timer& idle);
   awaitable<void> write_loop();
   awaitable<void> run_handler(std::shared_ptr<slot> s, frame_bytes frame);
   awaitable<bool> send(const response& r);

@@ -34,7 +34,10 @@ inline std::optional<unsigned> current_shard(shard_pool& pool) {
 
 // Runs fn(i) on shards[i] for each i, concurrently, and resumes the caller on its own executor
 // with the results in order. An exception from any task is rethrown after all finished. The
-// caller's frame outlives the tasks, so fn may capture it by reference.
+// caller's frame outlives the tasks, so fn may capture it by reference. fn(i) is called on the
+// caller's thread and only creates the coroutine (awaitables start suspended): its body runs on
+// shards[i]. fn itself need not be a coroutine: a plain capturing lambda that calls a
+// non-capturing coroutine, `[&ctx](size_t i) { return work(ctx, i); }`, is the idiom.
 template <typename T>
 awaitable<std::vector<T>> on_shards(shard_pool& pool, const std::vector<unsigned>& shards,
                                     std::function<awaitable<T>(size_t)> fn) {
@@ -124,7 +127,9 @@ split_by_shard(size_t count, ShardOf shard_of) {
 }
 
 // Blocking: runs fn(shard) on every shard's thread and returns once all have. For start-up and
-// shutdown, from a thread that is not a shard; an exception from fn is rethrown here.
+// shutdown, from a thread that is not a shard (the shards must be running); fn runs on all
+// shards at once. An exception from fn is rethrown here, after every shard finished (the tasks
+// hold fn by reference).
 template <typename Fn>
 requires std::is_invocable_v<Fn, unsigned>
 void run_on_every_shard_and_wait(shard_pool& pool, Fn fn) {
@@ -135,6 +140,7 @@ void run_on_every_shard_and_wait(shard_pool& pool, Fn fn) {
     done.push_back(task->get_future());
     asio::post(pool.shard(s), [task] { (*task)(); });
   }
+  for (auto& f : done) f.wait();
   for (auto& f : done) f.get();
 }
 
