@@ -250,7 +250,7 @@ result<std::unique_ptr<metadata_store>, std::string> metadata_store::open(
 
   auto opened =
       storage::log::open(io, flusher, data_dir + "/" + std::string(metadata_topic) + "-0",
-                         storage::log_identity{std::string(metadata_topic), model::partition_id(0)},
+                         model::topic_partition{std::string(metadata_topic), model::partition_id(0)},
                          metadata_log_config());
   if (!opened) return fail("metadata log: " + storage_message(opened.error()));
   st.log = std::move(opened).value();

@@ -171,7 +171,7 @@ void partition_manager::open_partition(unsigned shard, const topic_info& t, int3
   // (apply_image_and_wait), before any client connects.
   std::string dir = partition_dir(_data_dir, t.name, p);
   auto l = storage::log::open(_io, _flusher, dir,
-                              storage::log_identity{t.name, model::partition_id(p)}, settings.log);
+                              model::topic_partition{t.name, model::partition_id(p)}, settings.log);
   if (!l) {
     log::error(module, "cannot open {}-{}: {}", t.name, p, l.error().message);
     return;

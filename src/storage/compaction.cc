@@ -42,7 +42,7 @@ sresult<void> compaction_job::build_map() {
     // clean part matter only if the dirty part overwrites them, which the map then tells.
     if (s.base < _first_dirty) continue;
     std::optional<storage_error> err;
-    auto r = scan_batches(*s.log, 0, s.size, true, [&](const batch_ref& b, auto bytes) {
+    auto r = scan_batches(*s.log, 0, s.size, scan_depth::verified, [&](const batch_ref& b, auto bytes) {
       const auto& h = b.header;
       if (h.is_control() || aborted(h)) return scan_action::next;  // never wins a key
       auto sec = records_of(bytes, h);
@@ -92,7 +92,7 @@ sresult<void> compaction_job::clean(source& s) {
     pos += b.size();
     return true;
   };
-  auto r = scan_batches(*s.log, 0, s.size, true, [&](const batch_ref& b, auto bytes) {
+  auto r = scan_batches(*s.log, 0, s.size, scan_depth::verified, [&](const batch_ref& b, auto bytes) {
     const auto& h = b.header;
     if (h.is_control()) return emit(bytes) ? scan_action::next : scan_action::stop;
     if (aborted(h)) {

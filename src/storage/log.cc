@@ -39,7 +39,7 @@ std::optional<partition_checkpoint> decode_checkpoint(std::span<const std::byte>
   return c;
 }
 
-log::log(file_io& io, flusher& flush, std::string dir, log_identity id, log_config cfg)
+log::log(file_io& io, flusher& flush, std::string dir, model::topic_partition id, log_config cfg)
     : _io(io),
       _flusher(flush),
       _dir(std::move(dir)),
@@ -49,7 +49,7 @@ log::log(file_io& io, flusher& flush, std::string dir, log_identity id, log_conf
       _durability(std::make_shared<durability_state>()) {}
 
 sresult<std::unique_ptr<log>> log::open(file_io& io, flusher& flush, std::string dir,
-                                        log_identity id, log_config cfg) {
+                                        model::topic_partition id, log_config cfg) {
   if (auto r = cfg.validate(); !r) return fail(r.error());
   std::unique_ptr<log> l(new log(io, flush, std::move(dir), std::move(id), cfg));
   if (auto r = l->load(); !r) return fail(r.error());
@@ -185,7 +185,7 @@ sresult<void> log::load() {
     _unsynced.push_back(it->second->log_file());
   }
   _dir_dirty = true;
-  submit(true, true, {});
+  submit(dir_sync::always, checkpoint_write::yes, {});
   return {};
 }
 
@@ -209,7 +209,7 @@ sresult<void> log::recover_from(size_t first) {
     uint64_t bad = r->end;
     if (r->bad_batch_size && bad + *r->bad_batch_size < file_bytes) {
       bool valid_after = false;
-      auto probe = scan_batches(*s.log_file(), bad + *r->bad_batch_size, file_bytes, true,
+      auto probe = scan_batches(*s.log_file(), bad + *r->bad_batch_size, file_bytes, scan_depth::verified,
                                 [&](const batch_ref&, auto) {
                                   valid_after = true;
                                   return scan_action::stop;
@@ -276,18 +276,45 @@ sresult<void> log::set_config(const log_config& cfg) {
   return {};
 }
 
+// Appends in three steps: every batch is validated before anything is touched; then offsets,
+// epoch and append time are stamped in place; then the batches are written in runs, rolling
+// segments between runs. A failure while writing undoes what was written.
 sresult<append_result> log::append(std::span<std::byte> batches, const append_options& opts) {
   if (auto r = check_writable(); !r) return fail(r.error());
   if (batches.size() > static_cast<size_t>(limits::append_bytes_max)) {
     return error(errc::too_large, _id.describe() + ": append of " +
                                       std::to_string(batches.size()) + " bytes exceeds the limit");
   }
-  // Pass 1: validate everything before touching anything.
+  auto refs = validate_batches(batches, opts);
+  if (!refs) return fail(refs.error());
+  const offset end_before = log_end_offset();
+  auto stamped = stamp_batches(batches, *refs, opts);
+  if (!stamped) return fail(stamped.error());
+  const append_result& res = stamped->result;
+  auto written = write_batches(batches, *refs);
+  if (!written) return fail(written.error());
+  // Postconditions: the log end moved to just past the last batch, every byte was written once.
+  VLTAVA_ASSERT(res.batches == refs->size(), "append: one result per batch");
+  VLTAVA_ASSERT(res.base_offset <= res.last_offset, "append: offsets increase");
+  VLTAVA_ASSERT(opts.assign_offsets ? res.base_offset == end_before : res.base_offset >= end_before,
+                "append: the first batch starts at (leader) or past (follower) the old log end");
+  VLTAVA_ASSERT(log_end_offset() == res.last_offset + 1,
+                "append: the log end advanced by exactly the records appended");
+  VLTAVA_ASSERT(*written == res.bytes && res.bytes == batches.size(),
+                "append: the segments grew by exactly the bytes appended");
+  _unflushed_records += stamped->records;
+  if (_unflushed_records >= _cfg.flush_messages) flush();
+  if (_append_listener) _append_listener(res);
+  return res;
+}
+
+sresult<std::vector<batch_ref>> log::validate_batches(std::span<const std::byte> batches,
+                                                       const append_options& opts) const {
   std::vector<batch_ref> refs;
   size_t pos = 0;
   offset expected = log_end_offset();
   while (pos < batches.size()) {
-    auto rest = std::span<const std::byte>(batches).subspan(pos);
+    auto rest = batches.subspan(pos);
     // Built only on the error path: the hot path allocates nothing per batch.
     auto at = [&] {
       return _id.describe() + ": batch " + std::to_string(refs.size()) + " at byte " +
@@ -296,12 +323,12 @@ sresult<append_result> log::append(std::span<std::byte> batches, const append_op
     auto h = model::parse_header(rest);
     if (!h) return error(errc::invalid_batch, at() + std::string(model::describe(h.error())));
     if (h->size_bytes() > rest.size()) {
-      return error(errc::invalid_batch, at() + std::string(model::describe(
-                                                 model::batch_error::truncated)));
+      return error(errc::invalid_batch,
+                   at() + std::string(model::describe(model::batch_error::truncated)));
     }
     if (h->size_bytes() > static_cast<uint64_t>(_cfg.max_message_bytes)) {
-      return error(errc::too_large, at() + std::to_string(h->size_bytes()) +
-                                        " bytes exceeds max.message.bytes");
+      return error(errc::too_large,
+                   at() + std::to_string(h->size_bytes()) + " bytes exceeds max.message.bytes");
     }
     if (!opts.crc_checked) {
       auto v = model::validate_batch(rest.first(h->size_bytes()));
@@ -319,11 +346,16 @@ sresult<append_result> log::append(std::span<std::byte> batches, const append_op
     pos += h->size_bytes();
   }
   if (refs.empty()) return error(errc::invalid_batch, _id.describe() + ": no batches");
+  VLTAVA_ASSERT(pos == batches.size(), "validate: the batches cover the append exactly");
+  return refs;
+}
 
-  // Pass 2: rewrite offsets, epoch and append time in place.
+sresult<log::stamped_append> log::stamp_batches(std::span<std::byte> batches,
+                                                std::vector<batch_ref>& refs,
+                                                const append_options& opts) const {
   offset next = log_end_offset();
-  int64_t records = 0;
-  append_result res;
+  stamped_append out;
+  append_result& res = out.result;
   for (auto& r : refs) {
     auto b = batches.subspan(r.position, r.header.size_bytes());
     if (opts.assign_offsets) {
@@ -333,6 +365,7 @@ sresult<append_result> log::append(std::span<std::byte> batches, const append_op
       model::set_base_offset(b, next);
       r.header.base_offset = next;
     }
+    VLTAVA_ASSERT(r.header.base_offset >= next, "stamp: offsets are monotonic");
     if (opts.leader_epoch) {
       model::set_partition_leader_epoch(b, *opts.leader_epoch);
       r.header.partition_leader_epoch = *opts.leader_epoch;
@@ -343,36 +376,34 @@ sresult<append_result> log::append(std::span<std::byte> batches, const append_op
       r.header.attributes |= model::batch_attribute::timestamp_type;
     }
     next = r.header.last_offset() + 1;
-    records += r.header.record_count;
+    out.records += r.header.record_count;
     res.max_timestamp = std::max(res.max_timestamp, r.header.max_timestamp());
     res.bytes += r.header.size_bytes();
   }
   res.base_offset = refs.front().header.base_offset;
   res.last_offset = refs.back().header.last_offset();
   res.batches = refs.size();
+  return out;
+}
 
-  // Pass 3: write runs of batches, rolling segments between them as needed.
-  offset end_before = log_end_offset();
-  int64_t now = _io.now_ms();
+sresult<uint64_t> log::write_batches(std::span<const std::byte> batches,
+                                     const std::vector<batch_ref>& refs) {
+  const offset end_before = log_end_offset();
+  const int64_t now = _io.now_ms();
   std::vector<batch_ref> run;
   size_t run_start = 0;
   uint64_t pending = 0;
-  auto rollback = [&](storage_error e) -> sresult<append_result> {
-    if (log_end_offset() > end_before) {
-      if (auto t = truncate_suffix(end_before); !t) {
-        _durability->fail("could not undo a failed append: " + t.error().message);
-      }
-    }
-    return fail(std::move(e));
-  };
+  uint64_t written = 0;
   for (const auto& r : refs) {
     uint64_t size = r.header.size_bytes();
     if (active().needs_roll(r.header, size, pending, run.size(), _cfg, now)) {
       if (!run.empty()) {
-        auto w = write_run(std::span(batches).subspan(run_start, pending), run);
-        if (!w) return rollback(w.error());
+        if (auto w = write_run(batches.subspan(run_start, pending), run); !w) {
+          return undo_append(end_before, w.error());
+        }
+        written += pending;
       }
-      if (auto w = roll(r.header.base_offset); !w) return rollback(w.error());
+      if (auto w = roll(r.header.base_offset); !w) return undo_append(end_before, w.error());
       run.clear();
       run_start = r.position;
       pending = 0;
@@ -380,20 +411,29 @@ sresult<append_result> log::append(std::span<std::byte> batches, const append_op
     run.push_back({r.header, r.position - run_start});
     pending += size;
   }
-  if (auto w = write_run(std::span(batches).subspan(run_start, pending), run); !w) {
-    return rollback(w.error());
+  if (auto w = write_run(batches.subspan(run_start, pending), run); !w) {
+    return undo_append(end_before, w.error());
   }
-  _unflushed_records += records;
-  if (_unflushed_records >= _cfg.flush_messages) flush();
-  if (_append_listener) _append_listener(res);
-  return res;
+  return written + pending;
+}
+
+failure<storage_error> log::undo_append(offset end_before, storage_error e) {
+  if (log_end_offset() > end_before) {
+    if (auto t = truncate_suffix(end_before); !t) {
+      _durability->fail("could not undo a failed append: " + t.error().message);
+    }
+  }
+  return fail(std::move(e));
 }
 
 sresult<void> log::write_run(std::span<const std::byte> bytes, std::vector<batch_ref>& run) {
   segment& s = active();
+  const uint64_t size_before = s.size();
   if (auto r = s.append(bytes, run); !r) {
     return error(r.error().code, where(s, s.size()) + ": " + r.error().message);
   }
+  VLTAVA_ASSERT(s.size() == size_before + bytes.size(),
+                "write_run: the active segment grew by the bytes written");
   if (std::find(_unsynced.begin(), _unsynced.end(), s.log_file()) == _unsynced.end()) {
     _unsynced.push_back(s.log_file());
   }
@@ -415,12 +455,12 @@ sresult<void> log::roll(offset base) {
   _dir_dirty = true;
   // Once this job's syncs are done, everything below the new segment is durable.
   _recovery_point = base;
-  submit(true, true, {});
+  submit(dir_sync::always, checkpoint_write::yes, {});
   if (_roll_listener) _roll_listener(base);
   return {};
 }
 
-void log::submit(bool sync_dir, bool checkpoint, std::vector<durable_callback> cbs) {
+void log::submit(dir_sync sync, checkpoint_write checkpoint, std::vector<durable_callback> cbs) {
   flush_job j;
   j.state = _durability;
   j.generation = _durability->generation();
@@ -428,9 +468,9 @@ void log::submit(bool sync_dir, bool checkpoint, std::vector<durable_callback> c
   j.files = std::move(_unsynced);
   _unsynced.clear();
   j.dir = _dir;
-  j.sync_dir = sync_dir || _dir_dirty;
+  j.sync_dir = sync == dir_sync::always || _dir_dirty;
   _dir_dirty = false;
-  if (checkpoint) j.checkpoint.emplace(std::string(format::checkpoint_name), checkpoint_bytes());
+  if (checkpoint == checkpoint_write::yes) j.checkpoint.emplace(std::string(format::checkpoint_name), checkpoint_bytes());
   j.callbacks = std::move(cbs);
   _unflushed_records = 0;
   _last_flush_ms = _io.now_ms();
@@ -452,7 +492,7 @@ void log::flush(durable_callback cb) {
   }
   std::vector<durable_callback> cbs;
   if (cb) cbs.push_back(std::move(cb));
-  submit(false, false, std::move(cbs));
+  submit(dir_sync::if_changed, checkpoint_write::no, std::move(cbs));
 }
 
 void log::wait_durable(offset o, durable_callback cb) {
@@ -494,7 +534,7 @@ sresult<read_result> log::read(offset from, uint64_t max_bytes, std::optional<of
     uint64_t from_pos = s.skip_hint(range.position, budget, limit - s.base_offset());
     range.length = from_pos - range.position;
     out.bytes += range.length;
-    auto r = scan_batches(*s.log_file(), from_pos, s.size(), false,
+    auto r = scan_batches(*s.log_file(), from_pos, s.size(), scan_depth::headers,
                           [&](const batch_ref& b, auto) {
                             uint64_t size = b.header.size_bytes();
                             if (b.header.last_offset() >= limit ||
@@ -594,7 +634,7 @@ sresult<offset> log::truncate_suffix(offset o) {
   _durability->truncated(end);
   _high_watermark = std::min(_high_watermark, end);
   _recovery_point = std::min(_recovery_point, end);
-  submit(true, true, {});
+  submit(dir_sync::always, checkpoint_write::yes, {});
   return end;
 }
 
@@ -610,7 +650,7 @@ sresult<void> log::set_log_start_offset(offset o) {
   while (_segments.size() > 1 && std::next(_segments.begin())->first <= o) {
     if (auto r = delete_segment(_segments.begin()); !r) return r;
   }
-  submit(true, true, {});
+  submit(dir_sync::always, checkpoint_write::yes, {});
   return {};
 }
 
@@ -639,7 +679,7 @@ sresult<size_t> log::apply_retention() {
     _log_start = std::max(_log_start, next_base);
     ++deleted;
   }
-  if (deleted > 0) submit(true, true, {});
+  if (deleted > 0) submit(dir_sync::always, checkpoint_write::yes, {});
   return deleted;
 }
 
@@ -670,7 +710,7 @@ sresult<void> log::close() {
   _recovery_point = log_end_offset();
   std::promise<sresult<offset>> done;
   auto fut = done.get_future();
-  submit(true, true, {[&done](sresult<offset> r) { done.set_value(std::move(r)); }});
+  submit(dir_sync::always, checkpoint_write::yes, {[&done](sresult<offset> r) { done.set_value(std::move(r)); }});
   auto r = fut.get();
   if (!r) return fail(r.error());
   for (auto& p : _pending_deletes) {
@@ -766,7 +806,7 @@ sresult<compaction_stats> log::finish_compaction(compaction_job& job) {
   }
   _dir_dirty = true;
   _first_dirty = job.clean_end();
-  submit(true, false, {});
+  submit(dir_sync::always, checkpoint_write::no, {});
   return job.stats();
 }
 

@@ -14,6 +14,7 @@
 
 #include "model/fundamental.h"
 #include "model/record_batch_header.h"
+#include "model/topic_partition.h"
 #include "storage/compaction.h"
 #include "storage/errors.h"
 #include "storage/file_io.h"
@@ -22,12 +23,6 @@
 #include "storage/segment.h"
 
 namespace vltava::storage {
-
-struct log_identity {
-  std::string topic;
-  model::partition_id partition;
-  std::string describe() const { return topic + "-" + std::to_string(partition()); }
-};
 
 struct append_options {
   // Written into every batch's partitionLeaderEpoch (the Raft term) when set.
@@ -88,7 +83,7 @@ class log {
   // Opens (creating if needed) the log in `dir`, recovering after a crash; see README.md.
   // Blocking: call it at start-up or off the shard thread. `io` and `flush` must outlive it.
   static sresult<std::unique_ptr<log>> open(file_io& io, flusher& flush, std::string dir,
-                                            log_identity id, log_config cfg);
+                                            model::topic_partition id, log_config cfg);
   // Without close(), the next open recovers as after a crash. Waits for flush jobs in flight
   // (they may write this log's checkpoint), so a reopen never races them.
   ~log() { _flusher.drain(); }
@@ -166,7 +161,7 @@ class log {
   model::offset first_dirty_offset() const { return _first_dirty; }
 
   const recovery_report& recovery() const { return _report; }
-  const log_identity& identity() const { return _id; }
+  const model::topic_partition& identity() const { return _id; }
   const log_config& config() const { return _cfg; }
   // A changed topic config (AlterConfigs, IncrementalAlterConfigs): applies from the next
   // append, roll, housekeeping round or compaction, as in Kafka. Segments keep the index sizes
@@ -180,14 +175,35 @@ class log {
   bool failed() const { return _durability->failed(); }
 
  private:
-  log(file_io& io, flusher& flush, std::string dir, log_identity id, log_config cfg);
+  log(file_io& io, flusher& flush, std::string dir, model::topic_partition id, log_config cfg);
   sresult<void> load();
   sresult<void> recover_from(size_t first);
   sresult<void> roll(model::offset base);
+
+  // The steps of append(), in order.
+  struct stamped_append {
+    append_result result;
+    int64_t records = 0;
+  };
+  // Pass 1: frames, sizes, CRCs (unless checked already) and follower offsets; touches nothing.
+  sresult<std::vector<batch_ref>> validate_batches(std::span<const std::byte> batches,
+                                                   const append_options& opts) const;
+  // Pass 2: rewrites offsets (leader), epoch and append time in place, in `batches` and `refs`.
+  sresult<stamped_append> stamp_batches(std::span<std::byte> batches, std::vector<batch_ref>& refs,
+                                        const append_options& opts) const;
+  // Pass 3: writes runs of batches, rolling segments between them; returns the bytes written.
+  // On failure, what was written is truncated away again.
+  sresult<uint64_t> write_batches(std::span<const std::byte> batches,
+                                  const std::vector<batch_ref>& refs);
+  failure<storage_error> undo_append(model::offset end_before, storage_error e);
   sresult<void> write_run(std::span<const std::byte> bytes, std::vector<batch_ref>& run);
   sresult<void> delete_segment(std::map<model::offset, std::unique_ptr<segment>>::iterator it);
   sresult<void> remove_all_and_restart(model::offset o);
-  void submit(bool sync_dir, bool checkpoint, std::vector<durable_callback> cbs);
+  // What a flush job does besides syncing the unsynced files (the directory is synced anyway
+  // when it changed since the last job).
+  enum class dir_sync { if_changed, always };
+  enum class checkpoint_write { no, yes };
+  void submit(dir_sync sync, checkpoint_write checkpoint, std::vector<durable_callback> cbs);
   std::vector<std::byte> checkpoint_bytes() const;
   segment& active() { return *_segments.rbegin()->second; }
   std::string where(const segment& s, uint64_t pos) const;
@@ -196,7 +212,7 @@ class log {
   file_io& _io;
   flusher& _flusher;
   std::string _dir;
-  log_identity _id;
+  model::topic_partition _id;
   log_config _cfg;
   index_limits _limits;
   std::map<model::offset, std::unique_ptr<segment>> _segments;

@@ -14,8 +14,9 @@ constexpr size_t scan_buffer_bytes = 64 * 1024;
 constexpr size_t header_chunk_bytes = 4 * 1024;
 }
 
-sresult<scan_outcome> scan_batches(const file& f, uint64_t from, uint64_t to, bool verify,
+sresult<scan_outcome> scan_batches(const file& f, uint64_t from, uint64_t to, scan_depth depth,
                                    const scan_fn& fn) {
+  const bool verify = depth == scan_depth::verified;
   std::vector<std::byte> buf;
   uint64_t buf_pos = 0;  // file position of buf[0]
   size_t buf_len = 0;
@@ -187,7 +188,7 @@ sresult<scan_outcome> segment::recover() {
   uint64_t size = _size;
   _size = 0;
   model::offset expected = _base;
-  auto r = scan_batches(*_log, 0, size, true, [&](const batch_ref& b, auto) {
+  auto r = scan_batches(*_log, 0, size, scan_depth::verified, [&](const batch_ref& b, auto) {
     if (b.header.base_offset < expected) return scan_action::invalid;
     if (b.header.last_offset() - _base > std::numeric_limits<int32_t>::max()) {
       return scan_action::invalid;
@@ -228,7 +229,7 @@ sresult<void> segment::load_indexes() {
   // Missing or malformed: rebuild from the .log, reading headers only.
   model::offset next = _next;
   reset_indexes();
-  auto r = scan_batches(*_log, 0, _size, false, [&](const batch_ref& b, auto) {
+  auto r = scan_batches(*_log, 0, _size, scan_depth::headers, [&](const batch_ref& b, auto) {
     index_batch(b);
     return scan_action::next;
   });
@@ -247,13 +248,13 @@ sresult<scan_outcome> segment::load_tail() {
   if (auto last = _offsets.last()) from = last->position;
   // After a restart the first batch's timestamp tells when the segment started (segment.ms);
   // while running, the creation time does (see README.md).
-  auto first = scan_batches(*_log, 0, _size, false, [&](const batch_ref& b, auto) {
+  auto first = scan_batches(*_log, 0, _size, scan_depth::headers, [&](const batch_ref& b, auto) {
     _rolling_base_ms = std::min(_rolling_base_ms, b.header.max_timestamp());
     return scan_action::stop;
   });
   if (!first) return first;
   uint64_t size = _size;
-  auto r = scan_batches(*_log, from, size, true, [&](const batch_ref& b, auto) {
+  auto r = scan_batches(*_log, from, size, scan_depth::verified, [&](const batch_ref& b, auto) {
     if (b.header.max_timestamp() > _max_timestamp) {
       _max_timestamp = b.header.max_timestamp();
       _offset_of_max_timestamp = b.header.last_offset();
@@ -280,7 +281,7 @@ sresult<std::optional<batch_ref>> segment::find(model::offset o) {
     from = _offsets.lookup(static_cast<int32_t>(rel)).position;
   }
   std::optional<batch_ref> found;
-  auto r = scan_batches(*_log, from, _size, false, [&](const batch_ref& b, auto) {
+  auto r = scan_batches(*_log, from, _size, scan_depth::headers, [&](const batch_ref& b, auto) {
     if (b.header.last_offset() < o) return scan_action::next;
     found = b;
     return scan_action::stop;
@@ -316,7 +317,7 @@ sresult<std::optional<batch_ref>> segment::find_timestamp(int64_t ts, model::off
   uint64_t from = 0;
   if (auto e = _times.lookup_before(ts)) from = _offsets.lookup(e->relative_offset).position;
   std::optional<batch_ref> found;
-  auto r = scan_batches(*_log, from, _size, false, [&](const batch_ref& b, auto) {
+  auto r = scan_batches(*_log, from, _size, scan_depth::headers, [&](const batch_ref& b, auto) {
     if (b.header.max_timestamp() < ts || b.header.last_offset() < min_offset) {
       return scan_action::next;
     }

@@ -34,10 +34,15 @@ struct scan_outcome {
 
 using scan_fn = std::function<scan_action(const batch_ref&, std::span<const std::byte> batch)>;
 
-// Walks the batches of `f` in [from, to). With verify, each batch is read whole and checked
-// (length, magic, CRC32C) and `fn` gets its bytes; without, only headers are read and the
-// span is empty. Stops at the first invalid batch, at a batch crossing `to`, or when fn says.
-sresult<scan_outcome> scan_batches(const file& f, uint64_t from, uint64_t to, bool verify,
+// How much of each batch scan_batches reads.
+enum class scan_depth : uint8_t {
+  headers,   // only headers; fn gets an empty span
+  verified,  // each batch whole, checked (length, magic, CRC32C); fn gets its bytes
+};
+
+// Walks the batches of `f` in [from, to), reading them as deep as `depth` says. Stops at the
+// first invalid batch, at a batch crossing `to`, or when fn says.
+sresult<scan_outcome> scan_batches(const file& f, uint64_t from, uint64_t to, scan_depth depth,
                                    const scan_fn& fn);
 
 struct index_limits {

@@ -43,7 +43,7 @@ using namespace vltava::storage;
 
 namespace {
 
-const log_identity crash_id{"crash", model::partition_id(0)};
+const model::topic_partition crash_id{"crash", model::partition_id(0)};
 std::vector<int64_t> g_seen_offsets;  // compact mode: offsets of the records read back
 int64_t g_compacted_batches = 0;      // compact mode: batches seen with records removed
 
