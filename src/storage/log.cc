@@ -209,8 +209,8 @@ sresult<void> log::recover_from(size_t first) {
     uint64_t bad = r->end;
     if (r->bad_batch_size && bad + *r->bad_batch_size < file_bytes) {
       bool valid_after = false;
-      auto probe = scan_batches(*s.log_file(), bad + *r->bad_batch_size, file_bytes, scan_depth::verified,
-                                [&](const batch_ref&, auto) {
+      auto probe = scan_batches(*s.log_file(), bad + *r->bad_batch_size, file_bytes,
+                                scan_depth::verified, [&](const batch_ref&, auto) {
                                   valid_after = true;
                                   return scan_action::stop;
                                 });
@@ -240,7 +240,9 @@ sresult<void> log::recover_from(size_t first) {
   return {};
 }
 
-offset log::log_end_offset() const { return _segments.rbegin()->second->next_offset(); }
+offset log::log_end_offset() const {
+  return _segments.rbegin()->second->next_offset();
+}
 
 void log::set_high_watermark(offset hw) {
   _high_watermark = std::clamp(hw, _log_start, log_end_offset());
@@ -282,8 +284,8 @@ sresult<void> log::set_config(const log_config& cfg) {
 sresult<append_result> log::append(std::span<std::byte> batches, const append_options& opts) {
   if (auto r = check_writable(); !r) return fail(r.error());
   if (batches.size() > static_cast<size_t>(limits::append_bytes_max)) {
-    return error(errc::too_large, _id.describe() + ": append of " +
-                                      std::to_string(batches.size()) + " bytes exceeds the limit");
+    return error(errc::too_large, _id.describe() + ": append of " + std::to_string(batches.size()) +
+                                      " bytes exceeds the limit");
   }
   auto refs = validate_batches(batches, opts);
   if (!refs) return fail(refs.error());
@@ -309,7 +311,7 @@ sresult<append_result> log::append(std::span<std::byte> batches, const append_op
 }
 
 sresult<std::vector<batch_ref>> log::validate_batches(std::span<const std::byte> batches,
-                                                       const append_options& opts) const {
+                                                      const append_options& opts) const {
   std::vector<batch_ref> refs;
   size_t pos = 0;
   offset expected = log_end_offset();
@@ -470,7 +472,8 @@ void log::submit(dir_sync sync, checkpoint_write checkpoint, std::vector<durable
   j.dir = _dir;
   j.sync_dir = sync == dir_sync::always || _dir_dirty;
   _dir_dirty = false;
-  if (checkpoint == checkpoint_write::yes) j.checkpoint.emplace(std::string(format::checkpoint_name), checkpoint_bytes());
+  if (checkpoint == checkpoint_write::yes)
+    j.checkpoint.emplace(std::string(format::checkpoint_name), checkpoint_bytes());
   j.callbacks = std::move(cbs);
   _unflushed_records = 0;
   _last_flush_ms = _io.now_ms();
@@ -513,9 +516,9 @@ sresult<offset> log::flush_and_wait() {
 sresult<read_result> log::read(offset from, uint64_t max_bytes, std::optional<offset> max_offset) {
   offset end = log_end_offset();
   if (from < _log_start || from > end) {
-    return error(errc::offset_out_of_range,
-                 _id.describe() + ": offset " + std::to_string(from()) + " outside [" +
-                     std::to_string(_log_start()) + ", " + std::to_string(end()) + "]");
+    return error(errc::offset_out_of_range, _id.describe() + ": offset " + std::to_string(from()) +
+                                                " outside [" + std::to_string(_log_start()) + ", " +
+                                                std::to_string(end()) + "]");
   }
   offset limit = max_offset ? std::min(*max_offset, end) : end;
   read_result out;
@@ -534,21 +537,20 @@ sresult<read_result> log::read(offset from, uint64_t max_bytes, std::optional<of
     uint64_t from_pos = s.skip_hint(range.position, budget, limit - s.base_offset());
     range.length = from_pos - range.position;
     out.bytes += range.length;
-    auto r = scan_batches(*s.log_file(), from_pos, s.size(), scan_depth::headers,
-                          [&](const batch_ref& b, auto) {
-                            uint64_t size = b.header.size_bytes();
-                            if (b.header.last_offset() >= limit ||
-                                (out.bytes > 0 && out.bytes + size > max_bytes)) {
-                              // Nothing lies between the last batch returned and this one.
-                              out.next_offset = std::max(out.next_offset, b.header.base_offset);
-                              done = true;
-                              return scan_action::stop;
-                            }
-                            range.length += size;
-                            out.bytes += size;
-                            out.next_offset = b.header.last_offset() + 1;
-                            return scan_action::next;
-                          });
+    auto r = scan_batches(
+        *s.log_file(), from_pos, s.size(), scan_depth::headers, [&](const batch_ref& b, auto) {
+          uint64_t size = b.header.size_bytes();
+          if (b.header.last_offset() >= limit || (out.bytes > 0 && out.bytes + size > max_bytes)) {
+            // Nothing lies between the last batch returned and this one.
+            out.next_offset = std::max(out.next_offset, b.header.base_offset);
+            done = true;
+            return scan_action::stop;
+          }
+          range.length += size;
+          out.bytes += size;
+          out.next_offset = b.header.last_offset() + 1;
+          return scan_action::next;
+        });
     if (!r) return fail(r.error());
     if (r->problem) return error(errc::corrupt, where(s, r->end) + ": " + *r->problem);
     if (range.length > 0) out.ranges.push_back(std::move(range));
@@ -579,8 +581,8 @@ sresult<std::optional<timestamp_match>> log::find_offset_by_timestamp(int64_t ts
     if (!f) return fail(f.error());
     if (!*f) continue;
     const auto& h = (*f)->header;
-    return std::optional(timestamp_match{std::max(h.base_offset, _log_start), h.last_offset(),
-                                         h.max_timestamp()});
+    return std::optional(
+        timestamp_match{std::max(h.base_offset, _log_start), h.last_offset(), h.max_timestamp()});
   }
   return std::optional<timestamp_match>{};
 }
@@ -710,7 +712,8 @@ sresult<void> log::close() {
   _recovery_point = log_end_offset();
   std::promise<sresult<offset>> done;
   auto fut = done.get_future();
-  submit(dir_sync::always, checkpoint_write::yes, {[&done](sresult<offset> r) { done.set_value(std::move(r)); }});
+  submit(dir_sync::always, checkpoint_write::yes,
+         {[&done](sresult<offset> r) { done.set_value(std::move(r)); }});
   auto r = fut.get();
   if (!r) return fail(r.error());
   for (auto& p : _pending_deletes) {
@@ -751,8 +754,8 @@ std::optional<compaction_job> log::begin_compaction(bool force) {
     clean_end = next_base;
   }
   if (sources.empty() || dirty == 0) return std::nullopt;
-  if (!force && static_cast<double>(dirty) / static_cast<double>(total) <
-                    _cfg.min_cleanable_dirty_ratio) {
+  if (!force &&
+      static_cast<double>(dirty) / static_cast<double>(total) < _cfg.min_cleanable_dirty_ratio) {
     return std::nullopt;
   }
   compaction_job job(_io, _dir, _cfg, now, _first_dirty, clean_end, std::move(sources));

@@ -73,7 +73,7 @@ struct recovery_report {
   bool clean_shutdown = false;
   size_t segments = 0;
   size_t segments_scanned = 0;
-  uint64_t bytes_truncated = 0;  // torn tail removed
+  uint64_t bytes_truncated = 0;           // torn tail removed
   std::optional<std::string> truncation;  // where and why, naming topic, partition, segment
   size_t indexes_rebuilt = 0;
 };

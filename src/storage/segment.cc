@@ -12,7 +12,7 @@ namespace layout = model::batch_layout;
 namespace {
 constexpr size_t scan_buffer_bytes = 64 * 1024;
 constexpr size_t header_chunk_bytes = 4 * 1024;
-}
+}  // namespace
 
 sresult<scan_outcome> scan_batches(const file& f, uint64_t from, uint64_t to, scan_depth depth,
                                    const scan_fn& fn) {
@@ -298,14 +298,12 @@ uint64_t segment::skip_hint(uint64_t start, uint64_t budget, int64_t rel_limit) 
   if (!_indexes_loaded) return start;
   const auto& e = _offsets.entries();
   // Entries increase in both fields, so both conditions select a prefix.
-  auto by_pos = std::upper_bound(e.begin(), e.end(), start + budget,
-                                 [](uint64_t p, const offset_index::entry& x) {
-                                   return p < x.position;
-                                 });
-  auto by_rel = std::lower_bound(e.begin(), e.end(), rel_limit,
-                                 [](const offset_index::entry& x, int64_t r) {
-                                   return x.relative_offset < r;
-                                 });
+  auto by_pos =
+      std::upper_bound(e.begin(), e.end(), start + budget,
+                       [](uint64_t p, const offset_index::entry& x) { return p < x.position; });
+  auto by_rel = std::lower_bound(
+      e.begin(), e.end(), rel_limit,
+      [](const offset_index::entry& x, int64_t r) { return x.relative_offset < r; });
   auto end = std::min(by_pos, by_rel);
   if (end == e.begin()) return start;
   uint64_t p = (end - 1)->position;
