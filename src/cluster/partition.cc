@@ -195,11 +195,11 @@ void partition::rebuild_producers() {
   _producers.expire(now_ms(), _settings.producer_id_expiration_ms);
 }
 
-void partition::snapshot_producers(bool durable) {
+void partition::snapshot_producers(snapshot_sync sync) {
   storage::file_io& io = _log->io();
   const model::offset end = _log->log_end_offset();
   _producers.forget_aborted_below(_log->log_start_offset());
-  if (auto w = write_snapshot(io, _log->dir(), end, _producers, durable); !w) {
+  if (auto w = write_snapshot(io, _log->dir(), end, _producers, sync); !w) {
     // Not fatal: the next open replays more of the log instead.
     vltava::log::warn("cluster", "{}: producer snapshot at {}: {}", _log->identity().describe(),
                       end(), w.error().message);
@@ -404,12 +404,13 @@ void partition::grant_txn(model::producer_id producer, model::producer_epoch epo
   _txn_grants[producer()] = epoch();
 }
 
-bool partition::end_txn_verification(const std::shared_ptr<txn_verification>& v, bool confirmed) {
+bool partition::end_txn_verification(const std::shared_ptr<txn_verification>& v,
+                                     coordinator_answer answer) {
   auto it = _txn_verifications.find(v->producer());
   if (it != _txn_verifications.end() && it->second == v) _txn_verifications.erase(it);
   // The waiters run after the caller's write (same shard, queued), in their arrival order.
   v->ended.cancel();
-  return confirmed && !v->voided && !_closed;
+  return answer == coordinator_answer::confirmed && !v->voided && !_closed;
 }
 
 void partition::after_append(int64_t now) {
@@ -420,7 +421,7 @@ void partition::after_append(int64_t now) {
   if (_snapshot_due) {
     // The rolled segment's base is at or below the log end: this snapshot covers it.
     _snapshot_due = false;
-    snapshot_producers(false);
+    snapshot_producers(snapshot_sync::none);
   }
   on_append();
 }
@@ -545,7 +546,7 @@ storage::sresult<void> partition::close() {
     if (auto s = w.lock()) fetch_waiter::wake(std::move(s));
   }
   // Before the log's own close, so the clean-shutdown marker comes after the snapshot.
-  snapshot_producers(true);
+  snapshot_producers(snapshot_sync::durable);
   return _log->close();
 }
 

@@ -135,7 +135,8 @@ class partition {
   static net::awaitable<void> wait_for_txn_verification(std::shared_ptr<txn_verification> v);
   // The coordinator's answer is in: true when the caller may write now (confirmed, and no
   // marker came meanwhile). Lets the waiting batches go.
-  bool end_txn_verification(const std::shared_ptr<txn_verification>& v, bool confirmed);
+  enum class coordinator_answer : uint8_t { refused, confirmed };
+  bool end_txn_verification(const std::shared_ptr<txn_verification>& v, coordinator_answer answer);
   // The coordinator added this partition to the producer's transaction (AddPartitionsToTxn)
   // and says so ahead of the first batch, which then needs no question (no hop to the
   // coordinator's shard). The next marker for the producer here revokes it.
@@ -200,7 +201,7 @@ class partition {
   void record_producers(std::span<const std::byte> written);
   // On open: the newest snapshot, then every batch after it (the whole log without one).
   void rebuild_producers();
-  void snapshot_producers(bool durable);
+  void snapshot_producers(snapshot_sync sync);
   void on_append();
   // After any append: producer expiry, a due snapshot, waking fetch waiters.
   void after_append(int64_t now);

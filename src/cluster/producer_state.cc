@@ -30,8 +30,9 @@ static_assert(header_bytes == 10 && entry_fixed_bytes == 31 && batch_bytes == 32
 static_assert(header_bytes + producers_per_partition_max *
                                  (entry_fixed_bytes + producer_batches_kept * batch_bytes) <
               snapshot_bytes_max);
-static_assert(header_bytes + producers_per_partition_max *
-                                 (entry_fixed_bytes + producer_batches_kept * batch_bytes) +
+static_assert(header_bytes +
+                  producers_per_partition_max *
+                      (entry_fixed_bytes + producer_batches_kept * batch_bytes) +
                   4 + aborted_txns_max * aborted_bytes <
               snapshot_bytes_max);
 
@@ -79,8 +80,7 @@ model::sequence last_sequence_of(model::sequence base, int32_t last_offset_delta
   return model::sequence(static_cast<int32_t>(s % span));
 }
 
-const producer_batch* producer_entry::find_duplicate(model::producer_epoch e,
-                                                     model::sequence first,
+const producer_batch* producer_entry::find_duplicate(model::producer_epoch e, model::sequence first,
                                                      model::sequence last) const {
   if (e != epoch) return nullptr;
   for (const auto& b : batches) {
@@ -121,9 +121,9 @@ sequence_verdict check_batch(const producer_entry* entry, const model::record_ba
     return v;
   }
   if (h.epoch < entry->epoch) {
-    return refuse(error_code::invalid_producer_epoch,
-                  describe_batch(h) + " is older than the current epoch " +
-                      std::to_string(entry->epoch()));
+    return refuse(
+        error_code::invalid_producer_epoch,
+        describe_batch(h) + " is older than the current epoch " + std::to_string(entry->epoch()));
   }
   if (h.epoch > entry->epoch) {
     if (h.base_sequence() != 0 && entry->epoch() >= 0) {
@@ -162,8 +162,8 @@ void record_batch(producer_entry& entry, const model::record_batch_header& h) {
 std::optional<txn_marker> read_txn_marker(std::span<const std::byte> batch,
                                           const model::record_batch_header& h) {
   if (!h.is_control()) return std::nullopt;
-  auto section = model::batch_records(
-      batch, h, static_cast<size_t>(storage::limits::batch_bytes_max));
+  auto section =
+      model::batch_records(batch, h, static_cast<size_t>(storage::limits::batch_bytes_max));
   if (!section) return std::nullopt;
   model::record_view records(section->bytes(), h.record_count);
   auto r = records.next();
@@ -225,8 +225,9 @@ std::optional<ended_txn> producer_state::apply(const model::record_batch_header&
 std::vector<aborted_txn> producer_state::aborted_between(model::offset from,
                                                          model::offset upper) const {
   std::vector<aborted_txn> out;
-  auto it = std::lower_bound(_aborted.begin(), _aborted.end(), from,
-                             [](const aborted_txn& a, model::offset o) { return a.last_offset < o; });
+  auto it =
+      std::lower_bound(_aborted.begin(), _aborted.end(), from,
+                       [](const aborted_txn& a, model::offset o) { return a.last_offset < o; });
   for (; it != _aborted.end(); ++it) {
     if (it->first_offset < upper) out.push_back(*it);
   }
@@ -234,9 +235,9 @@ std::vector<aborted_txn> producer_state::aborted_between(model::offset from,
 }
 
 void producer_state::forget_aborted_below(model::offset log_start) {
-  auto it = std::lower_bound(
-      _aborted.begin(), _aborted.end(), log_start,
-      [](const aborted_txn& a, model::offset o) { return a.last_offset < o; });
+  auto it =
+      std::lower_bound(_aborted.begin(), _aborted.end(), log_start,
+                       [](const aborted_txn& a, model::offset o) { return a.last_offset < o; });
   _aborted.erase(_aborted.begin(), it);
 }
 
@@ -387,7 +388,8 @@ result<producer_state, std::string> producer_state::decode(std::span<const std::
 // ---- files ------------------------------------------------------------------------------------
 
 std::string snapshot_path(const std::string& dir, model::offset o) {
-  return dir + "/" + storage::format::segment_name(o) + std::string(storage::format::snapshot_suffix);
+  return dir + "/" + storage::format::segment_name(o) +
+         std::string(storage::format::snapshot_suffix);
 }
 
 storage::sresult<std::vector<model::offset>> list_snapshots(storage::file_io& io,
@@ -404,12 +406,12 @@ storage::sresult<std::vector<model::offset>> list_snapshots(storage::file_io& io
   return out;
 }
 
-storage::sresult<void> write_snapshot(storage::file_io& io, const std::string& dir,
-                                      model::offset o, const producer_state& s, bool durable) {
+storage::sresult<void> write_snapshot(storage::file_io& io, const std::string& dir, model::offset o,
+                                      const producer_state& s, snapshot_sync sync) {
   std::vector<std::byte> bytes = s.encode();
   std::string name =
       storage::format::segment_name(o) + std::string(storage::format::snapshot_suffix);
-  if (durable) return storage::write_file_atomic(io, dir, name, bytes);
+  if (sync == snapshot_sync::durable) return storage::write_file_atomic(io, dir, name, bytes);
   std::string tmp = dir + "/" + name + ".tmp";
   {
     auto f = storage::file::open(io, tmp, storage::open_mode::create);

@@ -182,10 +182,14 @@ std::string snapshot_path(const std::string& dir, model::offset o);
 // Offsets of the snapshot files in `dir`, ascending.
 storage::sresult<std::vector<model::offset>> list_snapshots(storage::file_io& io,
                                                             const std::string& dir);
-// Writes a snapshot: tmp file then rename. `durable`: fdatasync and directory fsync too (clean
-// shutdown); without it a crash may leave a torn or empty file, which the loader skips.
+// Whether a snapshot is synced before write_snapshot returns.
+enum class snapshot_sync : uint8_t {
+  none,     // a crash may leave a torn or empty file, which the loader skips
+  durable,  // fdatasync and directory fsync too (clean shutdown)
+};
+// Writes a snapshot: tmp file then rename.
 storage::sresult<void> write_snapshot(storage::file_io& io, const std::string& dir, model::offset o,
-                                      const producer_state& s, bool durable);
+                                      const producer_state& s, snapshot_sync sync);
 
 struct loaded_snapshot {
   model::offset offset;

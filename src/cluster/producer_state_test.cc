@@ -137,9 +137,12 @@ TEST(ProducerState, SnapshotFilesLoadNewestValidAndPrune) {
   a.apply(header(1, 0, 0, 1, 0));
   b.apply(header(1, 0, 1, 1, 10));
   c.apply(header(1, 0, 2, 1, 20));
-  ASSERT_TRUE(write_snapshot(io, dir.path(), model::offset(10), a, false).has_value());
-  ASSERT_TRUE(write_snapshot(io, dir.path(), model::offset(20), b, true).has_value());
-  ASSERT_TRUE(write_snapshot(io, dir.path(), model::offset(30), c, false).has_value());
+  ASSERT_TRUE(
+      write_snapshot(io, dir.path(), model::offset(10), a, snapshot_sync::none).has_value());
+  ASSERT_TRUE(
+      write_snapshot(io, dir.path(), model::offset(20), b, snapshot_sync::durable).has_value());
+  ASSERT_TRUE(
+      write_snapshot(io, dir.path(), model::offset(30), c, snapshot_sync::none).has_value());
   EXPECT_TRUE(std::filesystem::exists(dir.sub("00000000000000000020.snapshot")));
   // A torn newest snapshot, and one above the log end (its batches were lost).
   { std::ofstream(snapshot_path(dir.path(), model::offset(25)), std::ios::binary) << "torn"; }

@@ -48,7 +48,7 @@ net::awaitable<std::vector<read_outcome>> read_on_shard(
   int64_t used = 0;
   for (size_t i = 0; i < mine.size(); ++i) {
     const fetch_want& w = wants[mine[i]];
-    auto part = pm.find_shared(w.topic, model::partition_id(w.partition));
+    auto part = pm.find_shared(w.tp.topic, w.tp.partition);
     if (!part) {
       out[i].error = error_code::not_leader_or_follower;
       continue;
@@ -99,9 +99,8 @@ void resolve(const protocol::fetch_request& req, int16_t v, const cluster::metad
         continue;
       }
       fetch_want w;
-      w.topic = info->name;
+      w.tp = {info->name, model::partition_id(p.partition)};
       w.topic_id = info->id;
-      w.partition = p.partition;
       w.fetch_offset = p.fetch_offset;
       w.max_bytes = p.partition_max_bytes;
       wants.push_back(std::move(w));
@@ -109,10 +108,9 @@ void resolve(const protocol::fetch_request& req, int16_t v, const cluster::metad
   }
 }
 
-std::vector<std::pair<std::string, int32_t>> forgotten_of(const protocol::fetch_request& req,
-                                                          int16_t v,
-                                                          const cluster::metadata_image* image) {
-  std::vector<std::pair<std::string, int32_t>> out;
+std::vector<model::topic_partition> forgotten_of(const protocol::fetch_request& req, int16_t v,
+                                                 const cluster::metadata_image* image) {
+  std::vector<model::topic_partition> out;
   for (const auto& f : req.forgotten_topics_data) {
     std::string name = f.topic;
     if (v >= 13) {
@@ -120,7 +118,7 @@ std::vector<std::pair<std::string, int32_t>> forgotten_of(const protocol::fetch_
       if (!info) continue;
       name = info->name;
     }
-    for (int32_t p : f.partitions) out.emplace_back(name, p);
+    for (int32_t p : f.partitions) out.push_back({name, model::partition_id(p)});
   }
   return out;
 }
@@ -131,7 +129,7 @@ net::awaitable<std::vector<read_outcome>> read_all(cluster::partition_manager& p
                                                    int64_t budget, bool read_committed,
                                                    std::shared_ptr<cluster::fetch_waiter> waiter) {
   const auto split = net::split_by_shard(wants.size(), [&pm, &wants](size_t i) {
-    return pm.shard_of(wants[i].topic_id, model::partition_id(wants[i].partition));
+    return pm.shard_of(wants[i].topic_id, wants[i].tp.partition);
   });
   auto per_shard = co_await net::on_shards<std::vector<read_outcome>>(
       pm.shards(), split.shards, [&pm, &wants, &split, budget, read_committed, &waiter](size_t g) {
@@ -273,7 +271,7 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
     const bool news = r.bytes > 0 || r.error != error_code::none ||
                       r.high_watermark != w.sent_high_watermark || r.log_start != w.sent_log_start;
     if (session.incremental && !news) continue;
-    auto& d = add(out.response, w.topic, w.topic_id, v, partition_response(w.partition, r));
+    auto& d = add(out.response, w.tp.topic, w.topic_id, v, partition_response(w.tp.partition(), r));
     if (r.bytes > 0) {
       // Zero copy: the writer leaves a splice point, the sender inserts the file ranges.
       d.records.splice_id = static_cast<uint32_t>(out.ranges.size());
@@ -281,7 +279,7 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
       out.ranges.push_back(std::move(r.ranges));
     }
     if (r.error == error_code::none) {
-      sent.push_back({w.topic, w.partition, r.high_watermark, r.log_start});
+      sent.push_back({w.tp, r.high_watermark, r.log_start});
     }
   }
   for (const auto& e : errors) {

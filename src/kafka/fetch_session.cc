@@ -36,9 +36,9 @@ void fetch_session_cache::evict_one() {
   if (oldest != _sessions.end()) _sessions.erase(oldest);
 }
 
-session_view fetch_session_cache::begin(
-    int32_t session_id, int32_t epoch, std::vector<fetch_want> requested,
-    const std::vector<std::pair<std::string, int32_t>>& forgotten) {
+session_view fetch_session_cache::begin(int32_t session_id, int32_t epoch,
+                                        std::vector<fetch_want> requested,
+                                        const std::vector<model::topic_partition>& forgotten) {
   std::lock_guard g(_mu);
   session_view view;
   const auto now = std::chrono::steady_clock::now();
@@ -51,8 +51,7 @@ session_view fetch_session_cache::begin(
       session s;
       s.last_used = now;
       for (const auto& w : requested) {
-        key k{w.topic, w.partition};
-        if (s.partitions.emplace(k, w).second) s.order.push_back(k);
+        if (s.partitions.emplace(w.tp, w).second) s.order.push_back(w.tp);
       }
       _sessions.emplace(id, std::move(s));
       view.session_id = id;
@@ -73,7 +72,7 @@ session_view fetch_session_cache::begin(
   s.next_epoch = next_epoch_after(epoch);
   s.last_used = now;
   for (auto& w : requested) {
-    key k{w.topic, w.partition};
+    const key k = w.tp;
     auto p = s.partitions.find(k);
     if (p != s.partitions.end()) {
       p->second.fetch_offset = w.fetch_offset;
@@ -98,7 +97,7 @@ void fetch_session_cache::sent(int32_t session_id, const std::vector<sent_state>
   auto it = _sessions.find(session_id);
   if (it == _sessions.end()) return;
   for (const auto& st : states) {
-    auto p = it->second.partitions.find(key{st.topic, st.partition});
+    auto p = it->second.partitions.find(st.tp);
     if (p == it->second.partitions.end()) continue;
     p->second.sent_high_watermark = st.high_watermark;
     p->second.sent_log_start = st.log_start;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "model/fundamental.h"
+#include "model/topic_partition.h"
 #include "protocol/error_code.h"
 #include "protocol/wire.h"
 
@@ -21,9 +22,8 @@ namespace vltava::kafka {
 
 // One partition a Fetch asks for (resolved to the topic's name and id).
 struct fetch_want {
-  std::string topic;
+  model::topic_partition tp;
   protocol::uuid topic_id;
-  int32_t partition = 0;
   model::offset fetch_offset;
   int32_t max_bytes = 0;
   // What the session last sent for it (incremental responses skip partitions without news).
@@ -41,8 +41,7 @@ struct session_view {
 
 // What a response told the client about one partition (recorded for incremental sessions).
 struct sent_state {
-  std::string topic;
-  int32_t partition = 0;
+  model::topic_partition tp;
   model::offset high_watermark;
   model::offset log_start;
 };
@@ -56,14 +55,14 @@ class fetch_session_cache {
 
   // Applies the request's session id/epoch, partitions and forgotten partitions.
   session_view begin(int32_t session_id, int32_t epoch, std::vector<fetch_want> requested,
-                     const std::vector<std::pair<std::string, int32_t>>& forgotten);
+                     const std::vector<model::topic_partition>& forgotten);
   // Records what the response carried, so the next incremental response can skip no news.
   void sent(int32_t session_id, const std::vector<sent_state>& states);
 
   size_t size() const;
 
  private:
-  using key = std::pair<std::string, int32_t>;
+  using key = model::topic_partition;
   struct session {
     int32_t next_epoch = 1;
     std::map<key, fetch_want> partitions;

@@ -109,7 +109,10 @@ net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, c
     auto ask = verifier.coordinator->verify_partition(*verifier.transactional_id, v.producer(),
                                                       v.epoch(), {j.tp.topic, j.tp.partition()});
     const error_code answer = co_await std::move(ask);
-    if (p.end_txn_verification(next.verification, answer == error_code::none)) {
+    const auto verdict = answer == error_code::none
+                             ? cluster::partition::coordinator_answer::confirmed
+                             : cluster::partition::coordinator_answer::refused;
+    if (p.end_txn_verification(next.verification, verdict)) {
       co_return p.write(records);
     }
     cluster::append_outcome refused;
