@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <map>
 #include <future>
+#include <map>
 
 #include "bytes/crc32c.h"
 #include "bytes/endian.h"
@@ -45,8 +45,7 @@ class PartitionTxn : public ::testing::Test {
     return std::make_unique<partition>(ctx, protocol::uuid{}, std::move(*l), s);
   }
   append_outcome write(partition& p, std::vector<std::byte> b) { return p.write(b); }
-  append_outcome marker(partition& p, int64_t pid, int16_t epoch, txn_result r,
-                        int32_t coord = 0) {
+  append_outcome marker(partition& p, int64_t pid, int16_t epoch, txn_result r, int32_t coord = 0) {
     return p.write_marker_now(model::producer_id(pid), model::producer_epoch(epoch), r, coord);
   }
   model::offset first_txn(partition& p, int64_t pid) {
@@ -66,9 +65,9 @@ TEST_F(PartitionTxn, LastStableOffsetWithInterleavedProducers) {
   EXPECT_EQ(p->last_stable_offset(), model::offset(0));
   ASSERT_EQ(write(*p, testing::batch(2, testing::now_ms())).error, error_code::none);  // 0-1
   EXPECT_EQ(p->last_stable_offset(), model::offset(2));
-  ASSERT_EQ(write(*p, txn_batch(1, 0, 0, 3)).error, error_code::none);  // 2-4
-  ASSERT_EQ(write(*p, txn_batch(2, 0, 0, 2)).error, error_code::none);  // 5-6
-  ASSERT_EQ(write(*p, txn_batch(1, 0, 3, 1)).error, error_code::none);  // 7
+  ASSERT_EQ(write(*p, txn_batch(1, 0, 0, 3)).error, error_code::none);                 // 2-4
+  ASSERT_EQ(write(*p, txn_batch(2, 0, 0, 2)).error, error_code::none);                 // 5-6
+  ASSERT_EQ(write(*p, txn_batch(1, 0, 3, 1)).error, error_code::none);                 // 7
   ASSERT_EQ(write(*p, testing::batch(1, testing::now_ms())).error, error_code::none);  // 8
   EXPECT_EQ(first_txn(*p, 1), model::offset(2));
   EXPECT_EQ(first_txn(*p, 2), model::offset(5));
@@ -96,7 +95,7 @@ TEST_F(PartitionTxn, LastStableOffsetWithInterleavedProducers) {
 
 TEST_F(PartitionTxn, LastStableOffsetNeverBelowLogStart) {
   auto p = open();
-  ASSERT_EQ(write(*p, txn_batch(1, 0, 0, 2)).error, error_code::none);  // 0-1 open
+  ASSERT_EQ(write(*p, txn_batch(1, 0, 0, 2)).error, error_code::none);                 // 0-1 open
   ASSERT_EQ(write(*p, testing::batch(3, testing::now_ms())).error, error_code::none);  // 2-4
   EXPECT_EQ(p->last_stable_offset(), model::offset(0));
   ASSERT_TRUE(p->log().set_log_start_offset(model::offset(3)).has_value());  // DeleteRecords
@@ -160,10 +159,10 @@ TEST_F(PartitionTxn, WriteMarkerCompletesWhenDurable) {
 TEST_F(PartitionTxn, OngoingTransactionsSurviveCloseAndCrash) {
   {
     auto p = open();
-    ASSERT_EQ(write(*p, txn_batch(1, 0, 0, 2)).error, error_code::none);  // 0-1
-    ASSERT_EQ(write(*p, txn_batch(2, 0, 0, 1)).error, error_code::none);  // 2
+    ASSERT_EQ(write(*p, txn_batch(1, 0, 0, 2)).error, error_code::none);         // 0-1
+    ASSERT_EQ(write(*p, txn_batch(2, 0, 0, 1)).error, error_code::none);         // 2
     ASSERT_EQ(marker(*p, 1, 0, txn_result::commit, 2).error, error_code::none);  // 3
-    ASSERT_TRUE(p->close().has_value());  // snapshot at 4
+    ASSERT_TRUE(p->close().has_value());                                         // snapshot at 4
   }
   producer_state before;
   {
@@ -172,7 +171,7 @@ TEST_F(PartitionTxn, OngoingTransactionsSurviveCloseAndCrash) {
     EXPECT_EQ(first_txn(*p, 1), model::offset(-1));
     EXPECT_EQ(p->producers().find(model::producer_id(1))->coordinator_epoch, 2);
     EXPECT_EQ(p->last_stable_offset(), model::offset(2));
-    ASSERT_EQ(write(*p, txn_batch(1, 0, 2, 1)).error, error_code::none);  // 4
+    ASSERT_EQ(write(*p, txn_batch(1, 0, 2, 1)).error, error_code::none);        // 4
     ASSERT_EQ(marker(*p, 2, 0, txn_result::abort, 2).error, error_code::none);  // 5
     EXPECT_EQ(p->last_stable_offset(), model::offset(4));
     ASSERT_TRUE(p->log().flush_and_wait().has_value());
@@ -201,12 +200,12 @@ TEST_F(PartitionTxn, ReadCommittedRangeAndAbortedList) {
   std::vector<aborted_txn> aborted;
   {
     auto p = open();
-    ASSERT_EQ(write(*p, txn_batch(1, 0, 0, 2)).error, error_code::none);  // 0-1 aborted
-    ASSERT_EQ(write(*p, txn_batch(2, 0, 0, 1)).error, error_code::none);  // 2 committed
-    ASSERT_EQ(write(*p, txn_batch(1, 0, 2, 1)).error, error_code::none);  // 3 aborted
+    ASSERT_EQ(write(*p, txn_batch(1, 0, 0, 2)).error, error_code::none);     // 0-1 aborted
+    ASSERT_EQ(write(*p, txn_batch(2, 0, 0, 1)).error, error_code::none);     // 2 committed
+    ASSERT_EQ(write(*p, txn_batch(1, 0, 2, 1)).error, error_code::none);     // 3 aborted
     ASSERT_EQ(marker(*p, 1, 0, txn_result::abort).error, error_code::none);  // 4
     EXPECT_EQ(p->last_stable_offset(), model::offset(2));
-    ASSERT_EQ(write(*p, txn_batch(3, 0, 0, 1)).error, error_code::none);  // 5 ongoing
+    ASSERT_EQ(write(*p, txn_batch(3, 0, 0, 1)).error, error_code::none);      // 5 ongoing
     ASSERT_EQ(marker(*p, 2, 0, txn_result::commit).error, error_code::none);  // 6
     EXPECT_EQ(p->last_stable_offset(), model::offset(5));
     // read_committed stops at the LSO: batches 0-4, not producer 3's ongoing one.
@@ -262,15 +261,15 @@ TEST_F(PartitionTxn, CompactionDropsAbortedAndStopsAtFirstUnstable) {
   auto l = storage::log::open(io, flusher, dir, {"t", model::partition_id(0)}, s.log);
   ASSERT_TRUE(l.has_value()) << l.error().message;
   partition p(ctx, protocol::uuid{}, std::move(*l), s);
-  ASSERT_EQ(write(p, kv_batch(1, 0, "a", "good")).error, error_code::none);   // 0
-  ASSERT_EQ(marker(p, 1, 0, txn_result::commit).error, error_code::none);     // 1
+  ASSERT_EQ(write(p, kv_batch(1, 0, "a", "good")).error, error_code::none);     // 0
+  ASSERT_EQ(marker(p, 1, 0, txn_result::commit).error, error_code::none);       // 1
   ASSERT_EQ(write(p, kv_batch(2, 0, "a", "aborted")).error, error_code::none);  // 2
-  ASSERT_EQ(marker(p, 2, 0, txn_result::abort).error, error_code::none);      // 3
-  ASSERT_EQ(write(p, kv_batch(3, 0, "b", "open")).error, error_code::none);   // 4 ongoing
-  ASSERT_EQ(write(p, kv_batch(-1, 0, "b", "plain")).error, error_code::none);  // 5
-  ASSERT_EQ(write(p, kv_batch(-1, 0, "c", "tail")).error, error_code::none);   // 6
+  ASSERT_EQ(marker(p, 2, 0, txn_result::abort).error, error_code::none);        // 3
+  ASSERT_EQ(write(p, kv_batch(3, 0, "b", "open")).error, error_code::none);     // 4 ongoing
+  ASSERT_EQ(write(p, kv_batch(-1, 0, "b", "plain")).error, error_code::none);   // 5
+  ASSERT_EQ(write(p, kv_batch(-1, 0, "c", "tail")).error, error_code::none);    // 6
   EXPECT_EQ(p.last_stable_offset(), model::offset(4));
-  auto job = p.log().begin_compaction(true);
+  auto job = p.log().begin_compaction(storage::log::compaction_trigger::forced);
   ASSERT_TRUE(job.has_value());
   EXPECT_LE(job->clean_end(), model::offset(4));  // never past the first unstable offset
   ASSERT_TRUE(job->run().has_value());

@@ -157,7 +157,7 @@ TEST_F(compaction_test, tombstones_go_after_delete_retention_and_one_pass) {
   put(*l, {{"a", std::nullopt}});
   fill(*l, 6);
   l->set_high_watermark(l->log_end_offset());
-  ASSERT_TRUE(l->compact(true));
+  ASSERT_TRUE(l->compact(log::compaction_trigger::forced));
   auto has_tombstone = [&] {
     for (auto& e : contents(*l)) {
       if (e.key == "a" && !e.value) return true;
@@ -168,7 +168,7 @@ TEST_F(compaction_test, tombstones_go_after_delete_retention_and_one_pass) {
   io.advance(2000);
   fill(*l, 6);
   l->set_high_watermark(l->log_end_offset());
-  auto st = l->compact(true);
+  auto st = l->compact(log::compaction_trigger::forced);
   ASSERT_TRUE(st);
   EXPECT_EQ(st->tombstones_removed, 1u);
   EXPECT_FALSE(has_tombstone());
@@ -188,7 +188,7 @@ TEST_F(compaction_test, control_batches_are_kept) {
   ASSERT_TRUE(l->append(marker));
   fill(*l, 5);
   l->set_high_watermark(l->log_end_offset());
-  ASSERT_TRUE(l->compact(true));
+  ASSERT_TRUE(l->compact(log::compaction_trigger::forced));
   bool saw = false;
   contents(*l, &saw);
   EXPECT_TRUE(saw);

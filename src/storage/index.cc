@@ -69,13 +69,13 @@ std::optional<time_index::entry> time_index::last() const {
   return _entries.back();
 }
 
-void time_index::maybe_append(entry e, bool force) {
+void time_index::maybe_append(entry e, when_full full) {
   if (!_entries.empty()) {
     if (e.timestamp <= _entries.back().timestamp) return;
     VLTAVA_ASSERT(e.relative_offset >= _entries.back().relative_offset,
                   "time index offsets must not decrease");
   }
-  if (full() && !force) return;
+  if (this->full() && full == when_full::skip) return;
   _entries.push_back(e);
 }
 
@@ -101,8 +101,7 @@ std::vector<std::byte> time_index::encode() const {
   return out;
 }
 
-std::optional<time_index> time_index::decode(std::span<const std::byte> bytes,
-                                             size_t max_entries) {
+std::optional<time_index> time_index::decode(std::span<const std::byte> bytes, size_t max_entries) {
   if (bytes.size() % format::time_entry_size != 0) return std::nullopt;
   size_t n = bytes.size() / format::time_entry_size;
   // One entry beyond the limit may be written at roll or close.

@@ -63,8 +63,11 @@ class time_index {
   size_t size() const { return _entries.size(); }
   const std::vector<entry>& entries() const { return _entries; }
   std::optional<entry> last() const;
-  // Appends when `e` raises the largest timestamp; `force` ignores fullness (roll, close).
-  void maybe_append(entry e, bool force = false);
+  // Whether a full index still takes the entry: the last entry of a segment (roll, close) must
+  // be there, whatever the limit.
+  enum class when_full : uint8_t { skip, append_anyway };
+  // Appends when `e` raises the largest timestamp.
+  void maybe_append(entry e, when_full full = when_full::skip);
   // The last entry with timestamp < ts (where to start scanning for ts), if any.
   std::optional<entry> lookup_before(int64_t ts) const;
   // Drops entries with relative_offset >= rel.

@@ -66,7 +66,7 @@ TEST(time_index, only_increasing_timestamps_and_lookup) {
   EXPECT_TRUE(idx.full());
   idx.maybe_append({400, 7});  // full
   EXPECT_EQ(idx.size(), 3u);
-  idx.maybe_append({400, 7}, true);  // forced at roll
+  idx.maybe_append({400, 7}, time_index::when_full::append_anyway);  // at roll
   EXPECT_EQ(idx.size(), 4u);
   auto back = time_index::decode(idx.encode(), 3);
   ASSERT_TRUE(back);

@@ -731,7 +731,7 @@ sresult<void> log::close() {
 
 namespace vltava::storage {
 
-std::optional<compaction_job> log::begin_compaction(bool force) {
+std::optional<compaction_job> log::begin_compaction(compaction_trigger trigger) {
   if (!_cfg.cleanup.compact || _closed || _durability->failed()) return std::nullopt;
   int64_t now = _io.now_ms();
   std::vector<compaction_job::source> sources;
@@ -754,7 +754,7 @@ std::optional<compaction_job> log::begin_compaction(bool force) {
     clean_end = next_base;
   }
   if (sources.empty() || dirty == 0) return std::nullopt;
-  if (!force &&
+  if (trigger == compaction_trigger::by_dirty_ratio &&
       static_cast<double>(dirty) / static_cast<double>(total) < _cfg.min_cleanable_dirty_ratio) {
     return std::nullopt;
   }
@@ -813,8 +813,8 @@ sresult<compaction_stats> log::finish_compaction(compaction_job& job) {
   return job.stats();
 }
 
-sresult<compaction_stats> log::compact(bool force) {
-  auto job = begin_compaction(force);
+sresult<compaction_stats> log::compact(compaction_trigger trigger) {
+  auto job = begin_compaction(trigger);
   if (!job) return compaction_stats{};
   if (auto r = job->run(); !r) return fail(r.error());
   return finish_compaction(*job);

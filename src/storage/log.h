@@ -149,15 +149,18 @@ class log {
   sresult<size_t> apply_retention();
 
   // Compaction (cleanup.policy contains compact); see compaction.h for the three steps.
-  // begin: nullopt when there is nothing cleanable or the dirty ratio is below
-  // min.cleanable.dirty.ratio (unless `force`). Cleanable: segments other than the active one,
+  // begin: nullopt when there is nothing cleanable or (by_dirty_ratio) the dirty ratio is
+  // below min.cleanable.dirty.ratio. Cleanable: segments other than the active one,
   // below the high watermark, whose newest batch is older than min.compaction.lag.ms.
-  std::optional<compaction_job> begin_compaction(bool force = false);
+  enum class compaction_trigger : uint8_t { by_dirty_ratio, forced };
+  std::optional<compaction_job> begin_compaction(
+      compaction_trigger trigger = compaction_trigger::by_dirty_ratio);
   // Swaps the cleaned segments in; abandons the job if the log changed meanwhile. Does one
   // directory fsync (the commit point) on the calling thread.
   sresult<compaction_stats> finish_compaction(compaction_job& job);
   // All three steps on this thread (tests, tools).
-  sresult<compaction_stats> compact(bool force = false);
+  sresult<compaction_stats> compact(
+      compaction_trigger trigger = compaction_trigger::by_dirty_ratio);
   model::offset first_dirty_offset() const { return _first_dirty; }
 
   const recovery_report& recovery() const { return _report; }

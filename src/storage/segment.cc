@@ -346,7 +346,8 @@ sresult<void> segment::truncate_to(uint64_t position) {
 sresult<std::vector<std::shared_ptr<file>>> segment::write_indexes() {
   if (!_indexes_loaded) return std::vector<std::shared_ptr<file>>{};
   if (_max_timestamp >= 0) {
-    _times.maybe_append({_max_timestamp, relative(_offset_of_max_timestamp)}, true);
+    _times.maybe_append({_max_timestamp, relative(_offset_of_max_timestamp)},
+                        time_index::when_full::append_anyway);
   }
   std::vector<std::shared_ptr<file>> files;
   for (auto [suffix, bytes] : {std::pair{format::index_suffix, _offsets.encode()},

@@ -143,7 +143,7 @@ int run_child(const std::string& dir, const std::string& mode, uint64_t seed, in
     }
     if (mode == "compact" && appended % 8 == 0) {
       l.set_high_watermark(l.log_end_offset());
-      if (auto c = l.compact(true); !c) die("compact: " + c.error().message, 8);
+      if (auto c = l.compact(log::compaction_trigger::forced); !c) die("compact: " + c.error().message, 8);
     }
   }
 }
