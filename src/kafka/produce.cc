@@ -107,8 +107,8 @@ net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, c
       continue;  // ask again: the transaction may be ongoing here by now
     }
     const auto& v = *next.verification;
-    auto ask = verifier.coordinator->verify_partition(*verifier.transactional_id, v.producer(),
-                                                      v.epoch(), {j.name, j.id()});
+    auto ask = verifier.coordinator->verify_partition(*verifier.transactional_id, v.producer,
+                                                      v.epoch, {j.name, j.id});
     const error_code answer = co_await std::move(ask);
     if (p.end_txn_verification(next.verification, answer == error_code::none)) {
       co_return p.write(records);

@@ -4,6 +4,8 @@
 // LSO checked on the partitions themselves; timeouts with a manual clock; recovery of a
 // transaction left in PrepareCommit by a crash.
 
+#include "kafka/txn_handlers.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -15,7 +17,6 @@
 #include "kafka/coordinator_test_node.h"
 #include "kafka/group_offsets.h"
 #include "kafka/init_producer_id.h"
-#include "kafka/txn_handlers.h"
 #include "model/record_batch_builder.h"
 #include "model/record_batch_header.h"
 #include "protocol/generated/offset_fetch.h"
@@ -127,9 +128,10 @@ struct offsets {
 };
 
 offsets offsets_of(coordinator_node& n, const std::string& topic, int32_t p) {
-  return on_partition<offsets>(n, topic, p, [](cluster::partition& part) -> net::awaitable<offsets> {
-    co_return offsets{part.last_stable_offset()(), part.high_watermark()()};
-  });
+  return on_partition<offsets>(
+      n, topic, p, [](cluster::partition& part) -> net::awaitable<offsets> {
+        co_return offsets{part.last_stable_offset()(), part.high_watermark()()};
+      });
 }
 
 // The type of the last batch of topic-p when it is a marker: "commit", "abort" or "data".
@@ -330,12 +332,12 @@ TEST(txn_handlers, a_transaction_caught_in_prepare_commit_completes_after_a_rest
   v.producer_epoch = p.epoch;
   v.timeout_ms = d.transaction_timeout_ms;
   v.status = coord::txn_status::prepare_commit;
-  v.partitions = {{"t", 0}, {"t", 1}};
+  v.partitions = {{"t", model::partition_id(0)}, {"t", model::partition_id(1)}};
   v.last_update_ms = 1;
   v.start_ms = d.transaction_start_time_ms;
   n.txns().stop();
   const int32_t state_partition =
-      coord::partition_for_group("tx", 3);  // transaction.state.log.num.partitions=3
+      coord::partition_for_key("tx", 3)();  // transaction.state.log.num.partitions=3
   auto appended = on_partition<cluster::append_outcome>(
       n, std::string(coord::transaction_topic), state_partition,
       [&](cluster::partition& part) -> net::awaitable<cluster::append_outcome> {
@@ -458,7 +460,6 @@ TEST(txn_handlers, list_transactions_filters_by_state_and_producer) {
   EXPECT_EQ(describe(n, "nope").error_code, error_code::transactional_id_not_found);
 }
 
-
 // Produce through the handler, as a client: a transactional batch of `producer` at `sequence`.
 protocol::produce_request txn_produce_request(std::optional<std::string> txn_id,
                                               const std::string& topic, int32_t p,
@@ -529,8 +530,8 @@ TEST(txn_verification, pipelined_batches_keep_their_order) {
   n.create_topic("t", 1);
   pid_epoch p = init(n, "tx");
   ASSERT_EQ(add_partitions(n, "tx", p, "t", {0}), error_code::none);
-  const unsigned shard = n.partitions().shard_of(
-      n.partitions().image()->find_topic("t")->id, model::partition_id(0));
+  const unsigned shard =
+      n.partitions().shard_of(n.partitions().image()->find_topic("t")->id, model::partition_id(0));
   std::vector<std::vector<std::byte>> storage(5);
   std::vector<std::future<net::handler_result>> in_flight;
   for (int32_t seq = 0; seq < 5; ++seq) {
