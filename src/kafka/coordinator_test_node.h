@@ -68,6 +68,13 @@ class coordinator_node {
   net::shard_pool& shards() { return _shards; }
   storage::fault_io& io() { return _io; }
   coord::txn_coordinator& txns() { return *_txns; }
+  coord::group_coordinator& groups() { return *_groups; }
+
+  // Runs `a` on shard `shard` and waits for it.
+  template <typename T>
+  T run(net::awaitable<T> a, unsigned shard = 0) {
+    return asio::co_spawn(_shards.shard(shard), std::move(a), asio::use_future).get();
+  }
 
   void create_topic(std::string name, int32_t partitions) {
     auto task = [this, name, partitions]() -> net::awaitable<void> {
@@ -90,8 +97,8 @@ class coordinator_node {
 
   // The same in two steps, so that several requests can be in flight side by side.
   template <typename Api>
-  std::future<net::handler_result> start(const typename Api::request_type& request,
-                                         int16_t version, unsigned shard = 1) {
+  std::future<net::handler_result> start(const typename Api::request_type& request, int16_t version,
+                                         unsigned shard = 1) {
     const handler* h = find_handler(Api::key);
     VLTAVA_ASSERT(h != nullptr, "the API has a handler");
     EXPECT_GE(version, h->min_version);
@@ -141,9 +148,9 @@ class coordinator_node {
 
  private:
   static std::vector<std::string> with_defaults(std::vector<std::string> overrides) {
-    overrides.insert(overrides.begin(), {"offsets.topic.num.partitions=3",
-                                         "transaction.state.log.num.partitions=3",
-                                         "group.initial.rebalance.delay.ms=0"});
+    overrides.insert(overrides.begin(),
+                     {"offsets.topic.num.partitions=3", "transaction.state.log.num.partitions=3",
+                      "group.initial.rebalance.delay.ms=0"});
     return overrides;
   }
   static config::config_set load(std::vector<std::string> overrides) {
@@ -152,11 +159,10 @@ class coordinator_node {
     return std::move(loaded).value().values;
   }
   void start_coordinator() {
-    _groups = std::make_unique<coord::group_coordinator>(
-        _shards, *_partitions, *_store, coord::coordinator_config::from(_config));
+    _groups = std::make_unique<coord::group_coordinator>(_shards, *_partitions, *_store,
+                                                         coord::coordinator_config::from(_config));
     _groups->start();
-    _txns = std::make_unique<coord::txn_coordinator>(_shards, *_partitions, *_store,
-                                                     _groups.get(),
+    _txns = std::make_unique<coord::txn_coordinator>(_shards, *_partitions, *_store, _groups.get(),
                                                      coord::txn_config::from(_config), _clock);
     _txns->start();
     _services = std::make_unique<broker_services>(broker_services{
