@@ -82,17 +82,7 @@ net::awaitable<std::optional<protocol::offset_commit_response>> serve_offset_com
     cr.member_id = request.member_id;
   }
   cr.group_instance_id = request.group_instance_id;
-  for (const auto& t : request.topics) {
-    for (const auto& p : t.partitions) {
-      coord::commit_partition cp;
-      cp.topic = t.name;
-      cp.partition = p.partition_index;
-      cp.offset = p.committed_offset;
-      cp.leader_epoch = p.committed_leader_epoch;
-      cp.metadata = p.committed_metadata;
-      cr.partitions.push_back(std::move(cp));
-    }
-  }
+  cr.partitions = commit_partitions(request.topics);
   std::vector<error_code> errors;
   if (!ctx.services.groups) {
     errors.assign(cr.partitions.size(), error_code::coordinator_not_available);

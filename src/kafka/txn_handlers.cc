@@ -7,6 +7,7 @@
 #include "coord/group_coordinator.h"
 #include "coord/group_key.h"
 #include "coord/txn_coordinator.h"
+#include "kafka/group_offsets.h"
 
 namespace vltava::kafka {
 
@@ -159,17 +160,7 @@ net::awaitable<std::optional<protocol::txn_offset_commit_response>> serve_txn_of
     cr.member_id = request.member_id;
     cr.group_instance_id = request.group_instance_id;
   }
-  for (const auto& t : request.topics) {
-    for (const auto& p : t.partitions) {
-      coord::commit_partition cp;
-      cp.topic = t.name;
-      cp.partition = p.partition_index;
-      cp.offset = p.committed_offset;
-      cp.leader_epoch = p.committed_leader_epoch;
-      cp.metadata = p.committed_metadata;
-      cr.partitions.push_back(std::move(cp));
-    }
-  }
+  cr.partitions = commit_partitions(request.topics);
   std::vector<error_code> errors;
   if (!ctx.services.groups) {
     errors.assign(cr.partitions.size(), error_code::coordinator_not_available);
