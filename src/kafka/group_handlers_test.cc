@@ -47,6 +47,15 @@ protocol::offset_commit_request commit_request(std::string group, int32_t genera
   return r;
 }
 
+error_code heartbeat(group_node& n, std::string group,
+                     const protocol::join_group_response& joined) {
+  protocol::heartbeat_request hb;
+  hb.group_id = std::move(group);
+  hb.generation_id = joined.generation_id;
+  hb.member_id = joined.member_id;
+  return n.call<protocol::heartbeat_api>(hb, 2).error_code;
+}
+
 TEST(group_handlers, find_coordinator_creates_the_offsets_topic) {
   group_node n;
   protocol::find_coordinator_request fc;
@@ -249,11 +258,7 @@ TEST(group_handlers, committed_offsets_and_generation_survive_a_coordinator_rest
   fr = n.call<protocol::offset_fetch_api>(f, 5);
   EXPECT_EQ(fr.topics.at(0).partitions.at(0).committed_offset, model::offset(7));
   // The old member must rejoin; the group keeps counting generations from where it was.
-  protocol::heartbeat_request hb;
-  hb.group_id = "keep";
-  hb.generation_id = joined.generation_id;
-  hb.member_id = joined.member_id;
-  EXPECT_EQ(n.call<protocol::heartbeat_api>(hb, 2).error_code, error_code::unknown_member_id);
+  EXPECT_EQ(heartbeat(n, "keep", joined), error_code::unknown_member_id);
   auto listed = n.call<protocol::list_groups_api>(protocol::list_groups_request{}, 4);
   ASSERT_EQ(listed.groups.size(), 2u);
   EXPECT_EQ(listed.groups[0].group_id, "keep");
@@ -309,11 +314,7 @@ TEST(group_handlers, a_lost_offsets_partition_answers_not_coordinator_until_gain
   EXPECT_EQ(fr.error_code, error_code::none);
   EXPECT_EQ(fr.topics.at(0).partitions.at(0).committed_offset, model::offset(7));
   // The members were dropped with the partition: they join again.
-  protocol::heartbeat_request hb;
-  hb.group_id = "g";
-  hb.generation_id = a.generation_id;
-  hb.member_id = a.member_id;
-  EXPECT_EQ(n.call<protocol::heartbeat_api>(hb, 2).error_code, error_code::unknown_member_id);
+  EXPECT_EQ(heartbeat(n, "g", a), error_code::unknown_member_id);
 }
 
 TEST(group_handlers, bad_input) {
