@@ -47,6 +47,20 @@ protocol::offset_commit_request commit_request(std::string group, int32_t genera
   return r;
 }
 
+// The only member of `group`'s generation 1, Stable: JoinGroup twice (the first hands out the
+// member id, KIP-394), then SyncGroup.
+protocol::join_group_response stable_member(group_node& n, const std::string& group) {
+  auto first = n.call<protocol::join_group_api>(join_request(group, ""), 4);
+  auto joined = n.call<protocol::join_group_api>(join_request(group, first.member_id), 4);
+  EXPECT_EQ(joined.error_code, error_code::none);
+  protocol::sync_group_request sync;
+  sync.group_id = group;
+  sync.generation_id = joined.generation_id;
+  sync.member_id = joined.member_id;
+  EXPECT_EQ(n.call<protocol::sync_group_api>(sync, 3).error_code, error_code::none);
+  return joined;
+}
+
 error_code heartbeat(group_node& n, std::string group,
                      const protocol::join_group_response& joined) {
   protocol::heartbeat_request hb;
@@ -230,14 +244,7 @@ TEST(group_handlers, committed_offsets_and_generation_survive_a_coordinator_rest
   // A simple commit (no membership) and a member's.
   auto c = n.call<protocol::offset_commit_api>(commit_request("simple", -1, "", "t", 0, 7), 2);
   EXPECT_EQ(c.topics.at(0).partitions.at(0).error_code, error_code::none);
-  auto first = n.call<protocol::join_group_api>(join_request("keep", ""), 4);
-  auto joined = n.call<protocol::join_group_api>(join_request("keep", first.member_id), 4);
-  ASSERT_EQ(joined.error_code, error_code::none);
-  protocol::sync_group_request sync;
-  sync.group_id = "keep";
-  sync.generation_id = joined.generation_id;
-  sync.member_id = joined.member_id;
-  ASSERT_EQ(n.call<protocol::sync_group_api>(sync, 3).error_code, error_code::none);
+  auto joined = stable_member(n, "keep");
   c = n.call<protocol::offset_commit_api>(
       commit_request("keep", joined.generation_id, joined.member_id, "t", 1, 99), 6);
   EXPECT_EQ(c.topics.at(0).partitions.at(0).error_code, error_code::none);
@@ -290,14 +297,7 @@ TEST(group_handlers, a_lost_offsets_partition_answers_not_coordinator_until_gain
   auto c = n.call<protocol::offset_commit_api>(commit_request("g", -1, "", "t", 0, 7), 2);
   ASSERT_EQ(c.topics.at(0).partitions.at(0).error_code, error_code::none);
   // A stable member, and a second one whose JoinGroup waits for the first to rejoin.
-  auto a_id = n.call<protocol::join_group_api>(join_request("g", ""), 4).member_id;
-  auto a = n.call<protocol::join_group_api>(join_request("g", a_id), 4);
-  ASSERT_EQ(a.error_code, error_code::none);
-  protocol::sync_group_request sync;
-  sync.group_id = "g";
-  sync.generation_id = a.generation_id;
-  sync.member_id = a.member_id;
-  ASSERT_EQ(n.call<protocol::sync_group_api>(sync, 3).error_code, error_code::none);
+  auto a = stable_member(n, "g");
   auto b_id = n.call<protocol::join_group_api>(join_request("g", ""), 4).member_id;
   auto b_waiting = n.start<protocol::join_group_api>(join_request("g", b_id), 4);
 
