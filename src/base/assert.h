@@ -14,10 +14,11 @@ namespace vltava::detail {
 }
 }  // namespace vltava::detail
 
-#define VLTAVA_ASSERT(cond, msg)                                           \
-  do {                                                                     \
-    if (!(cond)) [[unlikely]]                                              \
-      ::vltava::detail::assert_failed(#cond, (msg), __FILE__, __LINE__);   \
+#define VLTAVA_ASSERT(cond, msg)                                         \
+  do {                                                                   \
+    if (!(cond)) [[unlikely]]                                            \
+      ::vltava::detail::assert_failed(#cond, (msg), __FILE__, __LINE__); \
   } while (0)
 
-#define VLTAVA_UNREACHABLE(msg) ::vltava::detail::assert_failed("unreachable", (msg), __FILE__, __LINE__)
+#define VLTAVA_UNREACHABLE(msg) \
+  ::vltava::detail::assert_failed("unreachable", (msg), __FILE__, __LINE__)

@@ -11,17 +11,25 @@ std::atomic<level> min_level{level::info};
 
 std::string_view name(level l) {
   switch (l) {
-    case level::debug: return "DEBUG";
-    case level::info: return "INFO";
-    case level::warn: return "WARN";
-    case level::error: return "ERROR";
+    case level::debug:
+      return "DEBUG";
+    case level::info:
+      return "INFO";
+    case level::warn:
+      return "WARN";
+    case level::error:
+      return "ERROR";
   }
   return "?";
 }
 }  // namespace
 
-void set_min_level(level l) { min_level.store(l, std::memory_order_relaxed); }
-bool enabled(level l) { return l >= min_level.load(std::memory_order_relaxed); }
+void set_min_level(level l) {
+  min_level.store(l, std::memory_order_relaxed);
+}
+bool enabled(level l) {
+  return l >= min_level.load(std::memory_order_relaxed);
+}
 
 void write(level l, std::string_view module, std::string_view message) {
   using namespace std::chrono;

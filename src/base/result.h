@@ -29,8 +29,8 @@ class [[nodiscard]] result {
  public:
   result(T value) : _v(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   template <typename F>
-    requires std::is_convertible_v<F, E>
-  result(failure<F> f) : _v(std::in_place_index<1>, E(std::move(f.error))) {}  // NOLINT
+  requires std::is_convertible_v<F, E> result(failure<F> f)
+      : _v(std::in_place_index<1>, E(std::move(f.error))) {}  // NOLINT
 
   bool has_value() const { return _v.index() == 0; }
   explicit operator bool() const { return has_value(); }
@@ -65,8 +65,8 @@ class [[nodiscard]] result<void, E> {
  public:
   result() = default;
   template <typename F>
-    requires std::is_convertible_v<F, E>
-  result(failure<F> f) : _error(E(std::move(f.error))), _failed(true) {}  // NOLINT
+  requires std::is_convertible_v<F, E> result(failure<F> f)
+      : _error(E(std::move(f.error))), _failed(true) {}  // NOLINT
 
   bool has_value() const { return !_failed; }
   explicit operator bool() const { return has_value(); }

@@ -1,8 +1,8 @@
 #include "bytes/crc32c.h"
 
-#include <algorithm>
-
 #include <isa-l/crc.h>
+
+#include <algorithm>
 
 namespace vltava::bytes {
 

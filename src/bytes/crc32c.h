@@ -12,6 +12,8 @@ namespace vltava::bytes {
 // Extends `crc` (the value returned for the bytes before `data`; 0 to start) over `data`.
 uint32_t crc32c_extend(uint32_t crc, std::span<const std::byte> data);
 
-inline uint32_t crc32c(std::span<const std::byte> data) { return crc32c_extend(0, data); }
+inline uint32_t crc32c(std::span<const std::byte> data) {
+  return crc32c_extend(0, data);
+}
 
 }  // namespace vltava::bytes

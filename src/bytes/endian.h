@@ -20,8 +20,7 @@ constexpr U byteswap(U v) {
 }
 
 template <typename T>
-  requires std::is_integral_v<T>
-T load_be(const std::byte* p) {
+requires std::is_integral_v<T> T load_be(const std::byte* p) {
   using U = std::make_unsigned_t<T>;
   U v;
   std::memcpy(&v, p, sizeof(U));
@@ -30,7 +29,7 @@ T load_be(const std::byte* p) {
 }
 
 template <typename T>
-  requires std::is_integral_v<T>
+requires std::is_integral_v<T>
 void store_be(std::byte* p, T value) {
   using U = std::make_unsigned_t<T>;
   U v = static_cast<U>(value);

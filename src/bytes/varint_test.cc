@@ -43,11 +43,11 @@ TEST(Varint, RejectsOverlong32) {
                                std::byte{0x80}, std::byte{0x80}, std::byte{0x01}};
   EXPECT_FALSE(get_uvarint32(buf));
   // Fifth byte with bits beyond 32.
-  std::array<std::byte, 5> wide{std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF},
-                                std::byte{0xFF}, std::byte{0x1F}};
+  std::array<std::byte, 5> wide{std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF},
+                                std::byte{0x1F}};
   EXPECT_FALSE(get_uvarint32(wide));
-  std::array<std::byte, 5> max{std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF},
-                               std::byte{0xFF}, std::byte{0x0F}};
+  std::array<std::byte, 5> max{std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF},
+                               std::byte{0x0F}};
   auto d = get_uvarint32(max);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->value, 0xFFFFFFFFu);

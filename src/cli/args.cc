@@ -1,9 +1,9 @@
 #include "cli/args.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "cli/format.h"
 
@@ -28,14 +28,14 @@ std::vector<std::string> split_list(std::string_view text, char separator) {
 }
 
 command_line::command_line(command_spec spec) : _spec(spec) {
-  _common_options.add_options()                                                    //
-      ("brokers,b", po::value<std::string>(),                                      //
-       "bootstrap brokers host:port[,host:port] (default $VLTAVA_BROKERS, else 127.0.0.1:9092)")
-      ("timeout-ms", po::value<int>()->default_value(10'000),
-       "how long to wait for the cluster")                                         //
+  _common_options.add_options()                //
+      ("brokers,b", po::value<std::string>(),  //
+       "bootstrap brokers host:port[,host:port] (default $VLTAVA_BROKERS, else 127.0.0.1:9092)")(
+          "timeout-ms", po::value<int>()->default_value(10'000),
+          "how long to wait for the cluster")  //
       ("property,X", po::value<std::vector<std::string>>(),
-       "librdkafka property key=value (repeatable)")                               //
-      ("verbose,v", po::bool_switch(), "show librdkafka's log")                    //
+       "librdkafka property key=value (repeatable)")             //
+      ("verbose,v", po::bool_switch(), "show librdkafka's log")  //
       ("help,h", po::bool_switch(), "show this help");
 }
 
@@ -63,9 +63,8 @@ bool is_negative_number(const std::string& s) {
 std::vector<std::string> glue_negative_numbers(const std::vector<std::string>& args) {
   std::vector<std::string> out;
   for (const auto& a : args) {
-    if (is_negative_number(a) && !out.empty() && out.back().size() > 1 &&
-        out.back()[0] == '-' && out.back().find('=') == std::string::npos &&
-        !is_negative_number(out.back())) {
+    if (is_negative_number(a) && !out.empty() && out.back().size() > 1 && out.back()[0] == '-' &&
+        out.back().find('=') == std::string::npos && !is_negative_number(out.back())) {
       if (out.back()[1] == '-') out.back().push_back('=');
       out.back().append(a);
     } else {
@@ -83,13 +82,13 @@ std::optional<po::variables_map> command_line::parse(const std::vector<std::stri
   all.add(_options).add(_common_options);
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args)
-                  .options(all)
-                  .positional(_positional)
-                  .style(po::command_line_style::default_style &
-                         ~po::command_line_style::allow_guessing)
-                  .run(),
-              vm);
+    po::store(
+        po::command_line_parser(args)
+            .options(all)
+            .positional(_positional)
+            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        vm);
     po::notify(vm);
   } catch (const po::error& e) {
     usage_error(e.what());

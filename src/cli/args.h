@@ -2,6 +2,7 @@
 // Command-line plumbing shared by every command: the common options (-b, --timeout-ms, -X, -v),
 // --help with an example, and usage errors that point at the right --help.
 
+#include <boost/program_options.hpp>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -9,8 +10,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <boost/program_options.hpp>
 
 #include "cli/exit_code.h"
 

@@ -1,9 +1,9 @@
 #include "cli/cli.h"
 
+#include <librdkafka/rdkafka.h>
+
 #include <cstdio>
 #include <string_view>
-
-#include <librdkafka/rdkafka.h>
 
 #include "cli/commands.h"
 
@@ -39,8 +39,9 @@ constexpr verb_entry commands[] = {
 };
 
 void usage(std::FILE* out, std::string_view only_noun = {}) {
-  std::fprintf(out, "usage: vltava <command> [options]   (`vltava <command> --help` tells more)\n"
-                    "\ncommands:\n");
+  std::fprintf(out,
+               "usage: vltava <command> [options]   (`vltava <command> --help` tells more)\n"
+               "\ncommands:\n");
   for (const auto& c : commands) {
     if (!only_noun.empty() && c.noun != only_noun) continue;
     // Appended piecewise: g++ 12 at -O3 reports a false -Wrestrict for `" " + string`
@@ -107,8 +108,8 @@ int cli_main(int argc, char** argv) {
   }
   if (found == nullptr) {
     bool known_noun = is_cli_command(argv[1]);
-    bool wants_help = argc > 2 && (std::string_view(argv[2]) == "--help" ||
-                                   std::string_view(argv[2]) == "-h");
+    bool wants_help =
+        argc > 2 && (std::string_view(argv[2]) == "--help" || std::string_view(argv[2]) == "-h");
     if (known_noun && (argc == 2 || wants_help)) {
       usage(wants_help ? stdout : stderr, noun);
       return wants_help ? 0 : to_int(exit_code::usage);

@@ -48,8 +48,8 @@ TEST(args, parse_help_and_errors) {
 
 TEST(args, negative_numbers_are_values) {
   command_line cl({"consume", "", "", ""});
-  cl.options().add_options()("offset,o", po::value<std::string>(), "o")(
-      "shift-by", po::value<int64_t>(), "s");
+  cl.options().add_options()("offset,o", po::value<std::string>(), "o")("shift-by",
+                                                                        po::value<int64_t>(), "s");
   auto vm = cl.parse({"-o", "-10", "--shift-by", "-5"});
   ASSERT_TRUE(vm);
   EXPECT_EQ((*vm)["offset"].as<std::string>(), "-10");

@@ -1,11 +1,11 @@
 #include "cli/client.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <thread>
-
-#include <fmt/format.h>
 
 namespace vltava::cli {
 
@@ -13,15 +13,16 @@ std::atomic<bool> interrupted{false};
 
 namespace {
 
-extern "C" void on_signal(int) { interrupted.store(true); }
+extern "C" void on_signal(int) {
+  interrupted.store(true);
+}
 
 // Set by librdkafka's error callback (served by rd_kafka_poll) when every broker is down.
 std::atomic<bool> all_brokers_down{false};
 
 void error_cb(rd_kafka_t*, int err, const char* reason, void* opaque) {
   auto err_code = static_cast<rd_kafka_resp_err_t>(err);
-  if (err_code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
-      err_code == RD_KAFKA_RESP_ERR__RESOLVE) {
+  if (err_code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err_code == RD_KAFKA_RESP_ERR__RESOLVE) {
     all_brokers_down.store(true);
   }
   if (opaque != nullptr) std::fprintf(stderr, "vltava: %s\n", reason);
@@ -55,8 +56,7 @@ config_builder::~config_builder() {
 config_builder& config_builder::set(std::string_view key, std::string_view value) {
   char errstr[512];
   std::string k(key), v(value);
-  if (rd_kafka_conf_set(_conf, k.c_str(), v.c_str(), errstr, sizeof(errstr)) !=
-      RD_KAFKA_CONF_OK) {
+  if (rd_kafka_conf_set(_conf, k.c_str(), v.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
     throw cli_error(exit_code::usage, fmt::format("bad client setting {}={}: {}", k, v, errstr));
   }
   return *this;

@@ -2,6 +2,8 @@
 // librdkafka handles for the CLI: configuration from the common options, a reachability check
 // that fails fast with a useful message, admin calls, and Kafka errors turned into cli_errors.
 
+#include <librdkafka/rdkafka.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -9,8 +11,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <librdkafka/rdkafka.h>
 
 #include "cli/args.h"
 
@@ -85,13 +85,11 @@ class client {
 // The exception for a Kafka error code, with a hint of what to do; `what` names the operation
 // ("create topic 'orders'").
 [[noreturn]] void throw_kafka_error(rd_kafka_resp_err_t err, std::string_view what,
-                                    std::string_view detail = {},
-                                    std::string_view brokers = {});
+                                    std::string_view detail = {}, std::string_view brokers = {});
 exit_code exit_code_for(rd_kafka_resp_err_t err);
 std::string hint_for(rd_kafka_resp_err_t err, std::string_view brokers);
 
 // Finds a topic in metadata; throws not_found with a hint when absent.
-const rd_kafka_metadata_topic_t& find_topic(const rd_kafka_metadata_t& md,
-                                            const std::string& name);
+const rd_kafka_metadata_topic_t& find_topic(const rd_kafka_metadata_t& md, const std::string& name);
 
 }  // namespace vltava::cli

@@ -2,11 +2,11 @@
 // Every `vltava <noun> <verb>`: each takes the arguments after the verb and returns an exit code
 // (failures throw cli_error, caught in cli_main).
 
+#include <librdkafka/rdkafka.h>
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <librdkafka/rdkafka.h>
 
 #include "cli/client.h"
 

@@ -1,10 +1,10 @@
 // `vltava config get|set`, `vltava cluster info`, and the config helpers `topic` shares.
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -49,11 +49,10 @@ std::vector<config_entry> describe_configs(client& c, rd_kafka_ResourceType_t ty
   std::string what = fmt::format("describe the configs of {} '{}'", type_name(type), name);
   resource_ptr resource(rd_kafka_ConfigResource_new(type, name.c_str()));
   rd_kafka_ConfigResource_t* raw = resource.get();
-  auto ev = c.admin(
-      [&](auto* options, auto* queue) {
-        rd_kafka_DescribeConfigs(c.get(), &raw, 1, options, queue);
-      },
-      what);
+  auto ev =
+      c.admin([&](auto* options,
+                  auto* queue) { rd_kafka_DescribeConfigs(c.get(), &raw, 1, options, queue); },
+              what);
   size_t count = 0;
   auto* result = rd_kafka_event_DescribeConfigs_result(ev.get());
   auto* resources = rd_kafka_DescribeConfigs_result_resources(result, &count);
@@ -103,9 +102,9 @@ void alter_configs(client& c, rd_kafka_ResourceType_t type, const std::string& n
     }
   }
   rd_kafka_ConfigResource_t* raw = resource.get();
-  auto ev = c.admin([&](auto* options,
-                        auto* queue) { rd_kafka_AlterConfigs(c.get(), &raw, 1, options, queue); },
-                    what);
+  auto ev = c.admin(
+      [&](auto* options, auto* queue) { rd_kafka_AlterConfigs(c.get(), &raw, 1, options, queue); },
+      what);
   size_t count = 0;
   auto* result = rd_kafka_event_AlterConfigs_result(ev.get());
   auto* resources = rd_kafka_AlterConfigs_result_resources(result, &count);
@@ -152,8 +151,7 @@ int config_get(const args_t& args) {
   cl.positional("words", -1);
   auto vm = cl.parse(args);
   if (!vm) return 0;
-  auto words =
-      vm->count("words") ? (*vm)["words"].as<std::vector<std::string>>() : args_t{};
+  auto words = vm->count("words") ? (*vm)["words"].as<std::vector<std::string>>() : args_t{};
   auto target = parse_target(cl, words);
   client c(cl.common());
   c.metadata();
@@ -173,8 +171,7 @@ int config_set(const args_t& args) {
   cl.positional("words", -1);
   auto vm = cl.parse(args);
   if (!vm) return 0;
-  auto words =
-      vm->count("words") ? (*vm)["words"].as<std::vector<std::string>>() : args_t{};
+  auto words = vm->count("words") ? (*vm)["words"].as<std::vector<std::string>>() : args_t{};
   auto target = parse_target(cl, words);
   std::vector<std::pair<std::string, std::string>> sets;
   for (size_t i = 2; i < words.size(); ++i) {
@@ -207,8 +204,7 @@ int cluster_info(const args_t& args) {
   if ((*vm)["json"].as<bool>()) {
     std::string out = "{\"cluster_id\":";
     append_json_string(cluster_id, out);
-    out += fmt::format(",\"controller\":{},\"topics\":{},\"brokers\":[", controller,
-                       md->topic_cnt);
+    out += fmt::format(",\"controller\":{},\"topics\":{},\"brokers\":[", controller, md->topic_cnt);
     for (int i = 0; i < md->broker_cnt; ++i) {
       if (i) out += ',';
       out += fmt::format("{{\"id\":{},\"host\":", md->brokers[i].id);

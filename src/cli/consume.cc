@@ -1,10 +1,10 @@
 // `vltava consume TOPIC...`: print records, with or without a consumer group.
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -29,7 +29,8 @@ struct consume_state {
 void apply_start(consume_state& s, rd_kafka_topic_partition_list_t* list) {
   using k = start_spec::kind;
   switch (s.start.what) {
-    case k::stored: return;
+    case k::stored:
+      return;
     case k::beginning:
     case k::end:
     case k::offset:
@@ -54,8 +55,8 @@ void apply_start(consume_state& s, rd_kafka_topic_partition_list_t* list) {
       if (err) throw_kafka_error(err, "find offsets for the timestamp");
       for (int i = 0; i < list->cnt; ++i) {
         auto& p = list->elems[i];
-        if (p.err) throw_kafka_error(p.err, fmt::format("find offsets in {}/{}", p.topic,
-                                                        p.partition));
+        if (p.err)
+          throw_kafka_error(p.err, fmt::format("find offsets in {}/{}", p.topic, p.partition));
         if (p.offset < 0) p.offset = RD_KAFKA_OFFSET_END;  // nothing at or after it
       }
       return;
@@ -119,20 +120,20 @@ int consume(const args_t& args) {
        "2024-10-01T12:00:00Z.",
        "vltava consume orders -o beginning -f '%p/%o %k=%v\\n'\n"
        "vltava consume orders -g billing --follow --json"});
-  cl.options().add_options()                                                         //
-      ("group,g", po::value<std::string>(), "consume as a member of this group (commits offsets)")
-      ("offset,o", po::value<std::string>(),
-       "where to start (default: beginning; with --group: stored, else the beginning)")
-      ("partition,p", po::value<std::vector<int>>(), "only these partitions (repeatable)")
-      ("count,n", po::value<uint64_t>(), "stop after this many records")
-      ("follow", po::bool_switch(), "keep waiting for new records (Ctrl-C stops)")
-      ("format,f", po::value<std::string>(),
-       "output format: %t topic %p partition %o offset %T timestamp %k key %v value %h "
-       "headers %K/%S key/value length (default '%v\\n')")
-      ("json", po::bool_switch(), "one JSON object per record")
-      ("read-committed", po::bool_switch(),
-       "skip records of open and aborted transactions (isolation.level=read_committed)")
-      ("topics", po::value<args_t>(), "topics");
+  cl.options().add_options()  //
+      ("group,g", po::value<std::string>(), "consume as a member of this group (commits offsets)")(
+          "offset,o", po::value<std::string>(),
+          "where to start (default: beginning; with --group: stored, else the beginning)")(
+          "partition,p", po::value<std::vector<int>>(), "only these partitions (repeatable)")(
+          "count,n", po::value<uint64_t>(), "stop after this many records")(
+          "follow", po::bool_switch(), "keep waiting for new records (Ctrl-C stops)")(
+          "format,f", po::value<std::string>(),
+          "output format: %t topic %p partition %o offset %T timestamp %k key %v value %h "
+          "headers %K/%S key/value length (default '%v\\n')")("json", po::bool_switch(),
+                                                              "one JSON object per record")(
+          "read-committed", po::bool_switch(),
+          "skip records of open and aborted transactions (isolation.level=read_committed)")(
+          "topics", po::value<args_t>(), "topics");
   cl.positional("topics", -1);
   auto vm = cl.parse(args);
   if (!vm) return 0;
@@ -202,8 +203,9 @@ int consume(const args_t& args) {
   for (int p : only_partitions) {
     bool found = false;
     for (int i = 0; i < list->cnt; ++i) found = found || list->elems[i].partition == p;
-    if (!found) throw cli_error(exit_code::not_found, fmt::format("no partition {} in {}", p,
-                                                                   fmt::join(topics, ", ")));
+    if (!found)
+      throw cli_error(exit_code::not_found,
+                      fmt::format("no partition {} in {}", p, fmt::join(topics, ", ")));
   }
   rd_kafka_poll_set_consumer(c.get());
   if (state.have_group) {

@@ -4,4 +4,6 @@
 
 #include "cli/cli.h"
 
-int main(int argc, char** argv) { return vltava::cli::cli_main(argc, argv); }
+int main(int argc, char** argv) {
+  return vltava::cli::cli_main(argc, argv);
+}

@@ -12,6 +12,8 @@ enum class exit_code : int {
   interrupted = 130,
 };
 
-inline int to_int(exit_code c) { return static_cast<int>(c); }
+inline int to_int(exit_code c) {
+  return static_cast<int>(c);
+}
 
 }  // namespace vltava::cli

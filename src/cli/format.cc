@@ -15,11 +15,21 @@ std::string unescape(std::string_view text) {
       continue;
     }
     switch (text[++i]) {
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
-      case '0': out += '\0'; break;
-      case '\\': out += '\\'; break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case '0':
+        out += '\0';
+        break;
+      case '\\':
+        out += '\\';
+        break;
       default:
         out += '\\';
         out += text[i];
@@ -44,8 +54,8 @@ result<output_format, std::string> output_format::parse(std::string_view raw) {
       continue;
     }
     if (std::string_view("tpoTkvhKS").find(c) == std::string_view::npos) {
-      return fail(fmt::format("unknown format field %{} (fields: %t %p %o %T %k %v %h %K %S %%)",
-                              c));
+      return fail(
+          fmt::format("unknown format field %{} (fields: %t %p %o %T %k %v %h %K %S %%)", c));
     }
     if (!literal.empty()) f._pieces.push_back({0, std::move(literal)});
     literal.clear();
@@ -58,11 +68,21 @@ result<output_format, std::string> output_format::parse(std::string_view raw) {
 void output_format::append(const message_view& m, std::string& out) const {
   for (const auto& p : _pieces) {
     switch (p.field) {
-      case 0: out += p.literal; break;
-      case 't': out += m.topic; break;
-      case 'p': fmt::format_to(std::back_inserter(out), "{}", m.partition); break;
-      case 'o': fmt::format_to(std::back_inserter(out), "{}", m.offset); break;
-      case 'T': fmt::format_to(std::back_inserter(out), "{}", m.timestamp_ms); break;
+      case 0:
+        out += p.literal;
+        break;
+      case 't':
+        out += m.topic;
+        break;
+      case 'p':
+        fmt::format_to(std::back_inserter(out), "{}", m.partition);
+        break;
+      case 'o':
+        fmt::format_to(std::back_inserter(out), "{}", m.offset);
+        break;
+      case 'T':
+        fmt::format_to(std::back_inserter(out), "{}", m.timestamp_ms);
+        break;
       case 'k':
         if (m.key) out += *m.key;
         break;
@@ -98,9 +118,9 @@ size_t utf8_length(std::string_view s, size_t i) {
     if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
   }
   auto b1 = static_cast<unsigned char>(s[i + 1]);
-  if (b == 0xe0 && b1 < 0xa0) return 0;  // overlong
+  if (b == 0xe0 && b1 < 0xa0) return 0;   // overlong
   if (b == 0xed && b1 >= 0xa0) return 0;  // surrogates
-  if (b == 0xf0 && b1 < 0x90) return 0;  // overlong
+  if (b == 0xf0 && b1 < 0x90) return 0;   // overlong
   if (b == 0xf4 && b1 >= 0x90) return 0;  // above U+10FFFF
   return n;
 }
@@ -238,8 +258,12 @@ result<produce_record, std::string> input_format::split(std::string_view line) c
       line = {};
     }
     switch (field) {
-      case 'k': r.key = std::string(part); break;
-      case 'v': r.value = std::string(part); break;
+      case 'k':
+        r.key = std::string(part);
+        break;
+      case 'v':
+        r.value = std::string(part);
+        break;
       case 'p': {
         auto p = parse_int64(part);
         if (!p || *p < 0 || *p > INT32_MAX) {

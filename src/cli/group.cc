@@ -1,10 +1,10 @@
 // `vltava group list|describe|reset-offsets|delete`.
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/offset_spec.h"
@@ -78,15 +78,15 @@ std::string lag_text(std::optional<int64_t> committed, int64_t high) {
 }  // namespace
 
 int group_list(const args_t& args) {
-  command_line cl({"group list", "[options]", "List consumer groups with their state.",
-                   "vltava group list"});
+  command_line cl(
+      {"group list", "[options]", "List consumer groups with their state.", "vltava group list"});
   auto vm = cl.parse(args);
   if (!vm) return 0;
   client c(cl.common());
   c.metadata();
-  auto ev = c.admin([&](auto* options,
-                        auto* queue) { rd_kafka_ListConsumerGroups(c.get(), options, queue); },
-                    "list groups");
+  auto ev = c.admin(
+      [&](auto* options, auto* queue) { rd_kafka_ListConsumerGroups(c.get(), options, queue); },
+      "list groups");
   const auto* result = rd_kafka_event_ListConsumerGroups_result(ev.get());
   size_t error_count = 0;
   auto* errors = rd_kafka_ListConsumerGroups_result_errors(result, &error_count);
@@ -155,8 +155,8 @@ int group_describe(const args_t& args) {
         for (size_t m = 0; m < rd_kafka_ConsumerGroupDescription_member_count(d); ++m) {
           const auto* member = rd_kafka_ConsumerGroupDescription_member(d, m);
           std::string id = rd_kafka_MemberDescription_consumer_id(member);
-          const auto* parts = rd_kafka_MemberAssignment_partitions(
-              rd_kafka_MemberDescription_assignment(member));
+          const auto* parts =
+              rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(member));
           std::string assigned;
           for (int k = 0; parts && k < parts->cnt; ++k) {
             assigned += fmt::format("{}{}/{}", k ? "," : "", parts->elems[k].topic,
@@ -206,27 +206,29 @@ int group_reset_offsets(const args_t& args) {
        "--to-latest, --to-offset N, --to-datetime 2024-10-01T12:00:00Z, --shift-by N.",
        "vltava group reset-offsets billing --topic orders --to-earliest\n"
        "vltava group reset-offsets billing --topic orders --shift-by -100 --execute"});
-  cl.options().add_options()                                                        //
-      ("topic,t", po::value<args_t>(), "topic to reset (repeatable; default: every topic "
-                                       "the group has committed offsets for)")
-      ("to-earliest", po::bool_switch(), "to the first offset")                     //
-      ("to-latest", po::bool_switch(), "to the end")                                //
-      ("to-offset", po::value<int64_t>(), "to this offset (clamped to the valid range)")
-      ("to-datetime", po::value<std::string>(), "to the first record at or after this time")
-      ("shift-by", po::value<int64_t>(), "move by N (negative: back)")
-      ("execute", po::bool_switch(), "apply the plan")
-      ("group", po::value<std::string>(), "group id");
+  cl.options().add_options()  //
+      ("topic,t", po::value<args_t>(),
+       "topic to reset (repeatable; default: every topic "
+       "the group has committed offsets for)")("to-earliest", po::bool_switch(),
+                                               "to the first offset")  //
+      ("to-latest", po::bool_switch(), "to the end")                   //
+      ("to-offset", po::value<int64_t>(), "to this offset (clamped to the valid range)")(
+          "to-datetime", po::value<std::string>(), "to the first record at or after this time")(
+          "shift-by", po::value<int64_t>(), "move by N (negative: back)")(
+          "execute", po::bool_switch(), "apply the plan")("group", po::value<std::string>(),
+                                                          "group id");
   cl.positional("group", 1);
   auto vm = cl.parse(args);
   if (!vm) return 0;
   if (!vm->count("group")) cl.usage_error("name the group");
   std::string group = (*vm)["group"].as<std::string>();
-  int targets = (*vm)["to-earliest"].as<bool>() + (*vm)["to-latest"].as<bool>() +
-                static_cast<int>(vm->count("to-offset") + vm->count("to-datetime") +
-                                 vm->count("shift-by"));
+  int targets =
+      (*vm)["to-earliest"].as<bool>() + (*vm)["to-latest"].as<bool>() +
+      static_cast<int>(vm->count("to-offset") + vm->count("to-datetime") + vm->count("shift-by"));
   if (targets != 1) {
-    cl.usage_error("give exactly one of --to-earliest, --to-latest, --to-offset, "
-                   "--to-datetime, --shift-by");
+    cl.usage_error(
+        "give exactly one of --to-earliest, --to-latest, --to-offset, "
+        "--to-datetime, --shift-by");
   }
   reset_spec spec;
   if ((*vm)["to-latest"].as<bool>()) spec.what = reset_spec::kind::latest;
@@ -309,9 +311,9 @@ int group_reset_offsets(const args_t& args) {
     const auto* parts = rd_kafka_group_result_partitions(results[i]);
     for (int k = 0; parts && k < parts->cnt; ++k) {
       if (parts->elems[k].err) {
-        throw_kafka_error(parts->elems[k].err,
-                          fmt::format("{} ({}/{})", what, parts->elems[k].topic,
-                                      parts->elems[k].partition));
+        throw_kafka_error(
+            parts->elems[k].err,
+            fmt::format("{} ({}/{})", what, parts->elems[k].topic, parts->elems[k].partition));
       }
     }
   }

@@ -1,10 +1,10 @@
 #include "cli/offset_spec.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <ctime>
-
-#include <fmt/format.h>
 
 namespace vltava::cli {
 
@@ -130,9 +130,15 @@ result<start_spec, std::string> parse_start_spec(std::string_view text) {
 int64_t reset_target(const reset_spec& spec, const partition_offsets& p) {
   int64_t target = 0;
   switch (spec.what) {
-    case reset_spec::kind::earliest: target = p.low; break;
-    case reset_spec::kind::latest: target = p.high; break;
-    case reset_spec::kind::offset: target = spec.value; break;
+    case reset_spec::kind::earliest:
+      target = p.low;
+      break;
+    case reset_spec::kind::latest:
+      target = p.high;
+      break;
+    case reset_spec::kind::offset:
+      target = spec.value;
+      break;
     case reset_spec::kind::datetime:
       target = p.offset_for_time < 0 ? p.high : p.offset_for_time;
       break;

@@ -1,16 +1,17 @@
 // `vltava perf produce|consume`: load generators in the manner of Kafka's
 // kafka-producer-perf-test and kafka-consumer-perf-test, with a progress line every second.
 
+#include "cli/perf.h"
+
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <random>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "cli/commands.h"
-#include "cli/perf.h"
 
 namespace vltava::cli {
 
@@ -21,8 +22,7 @@ using clock_type = std::chrono::steady_clock;
 constexpr uint64_t latency_sample_every = 8;
 
 int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             clock_type::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch())
       .count();
 }
 
@@ -97,18 +97,18 @@ int perf_produce(const args_t& args) {
                    "to acknowledgement). Prints a progress line every second on stderr and a "
                    "summary (avg/p50/p95/p99/p99.9/max) on stdout.",
                    "vltava perf produce bench -n 1000000 -s 100 --acks 1 --json"});
-  cl.options().add_options()                                                          //
+  cl.options().add_options()                                                             //
       ("records,n", po::value<uint64_t>()->default_value(1'000'000), "records to send")  //
-      ("record-size,s", po::value<size_t>()->default_value(100), "value bytes per record")
-      ("rate", po::value<uint64_t>()->default_value(0), "records per second (0: no limit)")
-      ("acks", po::value<std::string>()->default_value("all"), "0, 1 or all")
-      ("compression,z", po::value<std::string>()->default_value("none"),
-       "none, gzip, snappy, lz4 or zstd")
-      ("linger-ms", po::value<int>()->default_value(5), "linger.ms")
-      ("batch-size", po::value<int>()->default_value(1'000'000), "batch.size in bytes")
-      ("json", po::bool_switch(), "print the summary as JSON")
-      ("quiet,q", po::bool_switch(), "no progress lines")
-      ("topic", po::value<std::string>(), "topic");
+      ("record-size,s", po::value<size_t>()->default_value(100), "value bytes per record")(
+          "rate", po::value<uint64_t>()->default_value(0), "records per second (0: no limit)")(
+          "acks", po::value<std::string>()->default_value("all"), "0, 1 or all")(
+          "compression,z", po::value<std::string>()->default_value("none"),
+          "none, gzip, snappy, lz4 or zstd")("linger-ms", po::value<int>()->default_value(5),
+                                             "linger.ms")(
+          "batch-size", po::value<int>()->default_value(1'000'000), "batch.size in bytes")(
+          "json", po::bool_switch(), "print the summary as JSON")(
+          "quiet,q", po::bool_switch(), "no progress lines")("topic", po::value<std::string>(),
+                                                             "topic");
   cl.positional("topic", 1);
   auto vm = cl.parse(args);
   if (!vm) return 0;
@@ -204,10 +204,10 @@ int perf_consume(const args_t& args) {
                    "vltava perf consume bench -n 1000000 --json"});
   cl.options().add_options()                                                              //
       ("records,n", po::value<uint64_t>(), "stop after this many (default: at the end)")  //
-      ("group,g", po::value<std::string>(), "consume in this group (default: no group)")
-      ("json", po::bool_switch(), "print the summary as JSON")
-      ("quiet,q", po::bool_switch(), "no progress lines")
-      ("topic", po::value<std::string>(), "topic");
+      ("group,g", po::value<std::string>(), "consume in this group (default: no group)")(
+          "json", po::bool_switch(), "print the summary as JSON")(
+          "quiet,q", po::bool_switch(), "no progress lines")("topic", po::value<std::string>(),
+                                                             "topic");
   cl.positional("topic", 1);
   auto vm = cl.parse(args);
   if (!vm) return 0;

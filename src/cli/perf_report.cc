@@ -6,7 +6,9 @@ namespace vltava::cli {
 
 namespace {
 
-double ms(uint64_t us) { return static_cast<double>(us) / 1000.0; }
+double ms(uint64_t us) {
+  return static_cast<double>(us) / 1000.0;
+}
 
 // 1234567 -> "1,234,567" (progress lines are read by people).
 std::string grouped(uint64_t v) {

@@ -1,10 +1,10 @@
 // `vltava produce TOPIC`: records from stdin or a file, one per line.
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -63,22 +63,21 @@ int produce(const args_t& args) {
                    "Send one record per input line (stdin, or --file). Exits 1 when any record "
                    "was not delivered; each failure is reported with its line number.",
                    "printf 'k1:hello\\nk2:world\\n' | vltava produce orders -k : -H source=cli"});
-  cl.options().add_options()                                                            //
+  cl.options().add_options()                                                              //
       ("file,f", po::value<std::string>(), "read lines from this file instead of stdin")  //
-      ("key-separator,k", po::value<std::string>(), "split each line into KEY SEP VALUE")
-      ("format,F", po::value<std::string>(),
-       "input format of a line: %k key, %v value, %p partition, %h headers k=v,k=v "
-       "(e.g. '%k\\t%v')")
-      ("header,H", po::value<args_t>(), "header key=value on every record (repeatable)")
-      ("partition,p", po::value<int>(), "send every record to this partition")
-      ("compression,z", po::value<std::string>()->default_value("none"),
-       "none, gzip, snappy, lz4 or zstd")
-      ("acks", po::value<std::string>()->default_value("all"), "0, 1 or all")
-      ("idempotent", po::bool_switch(), "enable the idempotent producer")
-      ("linger-ms", po::value<int>(), "how long to wait to fill a batch")
-      ("max-line-bytes", po::value<size_t>()->default_value(1 << 20),
-       "longest input line accepted")
-      ("topic", po::value<std::string>(), "topic");
+      ("key-separator,k", po::value<std::string>(), "split each line into KEY SEP VALUE")(
+          "format,F", po::value<std::string>(),
+          "input format of a line: %k key, %v value, %p partition, %h headers k=v,k=v "
+          "(e.g. '%k\\t%v')")("header,H", po::value<args_t>(),
+                              "header key=value on every record (repeatable)")(
+          "partition,p", po::value<int>(), "send every record to this partition")(
+          "compression,z", po::value<std::string>()->default_value("none"),
+          "none, gzip, snappy, lz4 or zstd")("acks", po::value<std::string>()->default_value("all"),
+                                             "0, 1 or all")("idempotent", po::bool_switch(),
+                                                            "enable the idempotent producer")(
+          "linger-ms", po::value<int>(), "how long to wait to fill a batch")(
+          "max-line-bytes", po::value<size_t>()->default_value(1 << 20),
+          "longest input line accepted")("topic", po::value<std::string>(), "topic");
   cl.positional("topic", 1);
   auto vm = cl.parse(args);
   if (!vm) return 0;
@@ -98,8 +97,7 @@ int produce(const args_t& args) {
     format = std::move(parsed.value());
   }
   std::vector<std::pair<std::string, std::string>> headers;
-  for (const auto& kv :
-       vm->count("header") ? (*vm)["header"].as<args_t>() : args_t{}) {
+  for (const auto& kv : vm->count("header") ? (*vm)["header"].as<args_t>() : args_t{}) {
     auto parsed = parse_key_value(kv);
     if (!parsed) cl.usage_error("--header " + parsed.error());
     headers.push_back(std::move(parsed.value()));
@@ -144,9 +142,8 @@ int produce(const args_t& args) {
   if (vm->count("partition")) {
     int p = (*vm)["partition"].as<int>();
     if (p < 0 || p >= t.partition_cnt) {
-      throw cli_error(exit_code::not_found,
-                      fmt::format("topic {} has partitions 0-{}, not {}", topic,
-                                  t.partition_cnt - 1, p));
+      throw cli_error(exit_code::not_found, fmt::format("topic {} has partitions 0-{}, not {}",
+                                                        topic, t.partition_cnt - 1, p));
     }
     fixed_partition = p;
   }
@@ -195,8 +192,7 @@ int produce(const args_t& args) {
       auto err = rd_kafka_producev(
           c.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_VALUE(rec.value.data(), rec.value.size()),
-          RD_KAFKA_V_KEY(key_data, key_size),
+          RD_KAFKA_V_VALUE(rec.value.data(), rec.value.size()), RD_KAFKA_V_KEY(key_data, key_size),
           RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(line_no)),
           RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {

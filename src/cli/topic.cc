@@ -1,9 +1,9 @@
 // `vltava topic create|list|describe|delete|alter-config|add-partitions`.
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -56,11 +56,11 @@ int topic_create(const args_t& args) {
   command_line cl({"topic create", "TOPIC... [options]",
                    "Create topics; without -p and -r the broker's defaults apply.",
                    "vltava topic create orders -p 6 -c retention.ms=86400000"});
-  cl.options().add_options()                                                  //
+  cl.options().add_options()                                                         //
       ("partitions,p", po::value<int>()->default_value(-1), "number of partitions")  //
-      ("replication-factor,r", po::value<int>()->default_value(-1), "replicas per partition")
-      ("config,c", po::value<args_t>(), "topic config key=value (repeatable)")
-      ("topics", po::value<args_t>(), "topic names");
+      ("replication-factor,r", po::value<int>()->default_value(-1), "replicas per partition")(
+          "config,c", po::value<args_t>(), "topic config key=value (repeatable)")(
+          "topics", po::value<args_t>(), "topic names");
   cl.positional("topics", -1);
   auto vm = cl.parse(args);
   if (!vm) return 0;
@@ -175,9 +175,9 @@ int topic_describe(const args_t& args) {
                    "Show partitions (leader, replicas, in-sync replicas, offsets) and the "
                    "topic's configs with their source.",
                    "vltava topic describe orders --all-configs"});
-  cl.options().add_options()                                                   //
-      ("all-configs,a", po::bool_switch(), "show default configs too")          //
-      ("no-configs", po::bool_switch(), "skip the configs")                     //
+  cl.options().add_options()                                            //
+      ("all-configs,a", po::bool_switch(), "show default configs too")  //
+      ("no-configs", po::bool_switch(), "skip the configs")             //
       ("topics", po::value<args_t>(), "topic names");
   cl.positional("topics", -1);
   auto vm = cl.parse(args);
@@ -216,10 +216,10 @@ int topic_alter_config(const args_t& args) {
                    "Change a topic's configs; --delete returns a key to its default.",
                    "vltava topic alter-config orders --set retention.ms=3600000 --delete "
                    "cleanup.policy"});
-  cl.options().add_options()                                                    //
-      ("set,s", po::value<args_t>(), "KEY=VALUE to set (repeatable)")           //
-      ("delete,d", po::value<args_t>(), "KEY to return to its default (repeatable)")
-      ("topics", po::value<args_t>(), "topic name");
+  cl.options().add_options()                                           //
+      ("set,s", po::value<args_t>(), "KEY=VALUE to set (repeatable)")  //
+      ("delete,d", po::value<args_t>(), "KEY to return to its default (repeatable)")(
+          "topics", po::value<args_t>(), "topic name");
   cl.positional("topics", 1);
   auto vm = cl.parse(args);
   if (!vm) return 0;
@@ -245,9 +245,9 @@ int topic_add_partitions(const args_t& args) {
   command_line cl({"topic add-partitions", "TOPIC (--count N | --total N) [options]",
                    "Add partitions to a topic (partitions can never be removed).",
                    "vltava topic add-partitions orders --count 3"});
-  cl.options().add_options()                                               //
-      ("count,n", po::value<int>(), "how many partitions to add")          //
-      ("total,t", po::value<int>(), "the partition count wanted in all")   //
+  cl.options().add_options()                                              //
+      ("count,n", po::value<int>(), "how many partitions to add")         //
+      ("total,t", po::value<int>(), "the partition count wanted in all")  //
       ("topics", po::value<args_t>(), "topic name");
   cl.positional("topics", 1);
   auto vm = cl.parse(args);
@@ -258,8 +258,8 @@ int topic_add_partitions(const args_t& args) {
   client c(cl.common());
   auto md = c.metadata();
   const auto& t = find_topic(*md, topics[0]);
-  int total = vm->count("total") ? (*vm)["total"].as<int>()
-                                 : t.partition_cnt + (*vm)["count"].as<int>();
+  int total =
+      vm->count("total") ? (*vm)["total"].as<int>() : t.partition_cnt + (*vm)["count"].as<int>();
   if (total <= t.partition_cnt) {
     cl.usage_error(fmt::format("topic {} has {} partitions already; the total must be larger",
                                topics[0], t.partition_cnt));
@@ -271,11 +271,10 @@ int topic_add_partitions(const args_t& args) {
     rd_kafka_NewPartitions_t* p;
     ~guard() { rd_kafka_NewPartitions_destroy(p); }
   } g{np};
-  auto ev = c.admin(
-      [&](auto* options, auto* queue) {
-        rd_kafka_CreatePartitions(c.get(), &np, 1, options, queue);
-      },
-      fmt::format("add partitions to '{}'", topics[0]));
+  auto ev =
+      c.admin([&](auto* options,
+                  auto* queue) { rd_kafka_CreatePartitions(c.get(), &np, 1, options, queue); },
+              fmt::format("add partitions to '{}'", topics[0]));
   size_t count = 0;
   auto* results = rd_kafka_CreatePartitions_result_topics(
       rd_kafka_event_CreatePartitions_result(ev.get()), &count);

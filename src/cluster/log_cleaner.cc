@@ -13,7 +13,9 @@ log_cleaner::log_cleaner(bool enabled, int threads) {
   for (int i = 0; i < threads; ++i) _threads.emplace_back(run, _state);
 }
 
-log_cleaner::~log_cleaner() { stop(); }
+log_cleaner::~log_cleaner() {
+  stop();
+}
 
 void log_cleaner::offer(const std::shared_ptr<partition>& p, asio::io_context& shard,
                         std::string name) {
@@ -48,8 +50,8 @@ void log_cleaner::run(std::shared_ptr<state> st) {
       } else if (auto done = w->part->log().finish_compaction(w->job); !done) {
         log::warn(module, "{}: compaction not swapped in: {}", w->name, done.error().message);
       } else if (done->segments_rewritten > 0) {
-        log::info(module, "{}: compacted {} segments, {} -> {} bytes, {} records removed",
-                  w->name, done->segments_rewritten, done->bytes_before, done->bytes_after,
+        log::info(module, "{}: compacted {} segments, {} -> {} bytes, {} records removed", w->name,
+                  done->segments_rewritten, done->bytes_before, done->bytes_after,
                   done->records_removed);
       }
       std::lock_guard g(st->mu);

@@ -108,14 +108,21 @@ std::vector<std::string> split_list(std::string_view s) {
 
 using override_map = std::map<std::string, std::string, std::less<>>;
 
-// The new override set of a resource after `changes`. `current_value(key)` is the effective
-// value APPEND/SUBTRACT start from when the key has no override; `is_list(key)` says whether
-// the key is a list (only lists take APPEND/SUBTRACT).
-template <typename CurrentFn, typename IsListFn>
+// The new override set of a resource after `changes`. `effective` is the resource's effective
+// config: APPEND/SUBTRACT start from its value when the key has no override, and only its list
+// keys take APPEND/SUBTRACT.
 result<override_map, op_result> apply_changes(const override_map& current,
                                               const std::vector<config_change>& changes,
-                                              alter_mode mode, CurrentFn current_value,
-                                              IsListFn is_list) {
+                                              alter_mode mode,
+                                              const config::config_set& effective) {
+  auto is_list = [&effective](std::string_view key) {
+    const auto* def = effective.find(key);
+    return def && def->kind == config::value_kind::list;
+  };
+  auto current_value = [&effective](std::string_view key) -> std::string {
+    if (!effective.find(key)) return {};
+    return config::to_text(effective.get(key)).value_or("");
+  };
   std::set<std::string, std::less<>> seen;
   for (const auto& c : changes) {
     if (!seen.insert(c.name).second) {
@@ -248,10 +255,10 @@ result<std::unique_ptr<metadata_store>, std::string> metadata_store::open(
   st.working.controller_id = node;
   st.working.brokers.push_back(broker_info{node, std::move(advertised), std::move(rack)});
 
-  auto opened =
-      storage::log::open(io, flusher, data_dir + "/" + std::string(metadata_topic) + "-0",
-                         model::topic_partition{std::string(metadata_topic), model::partition_id(0)},
-                         metadata_log_config());
+  auto opened = storage::log::open(
+      io, flusher, data_dir + "/" + std::string(metadata_topic) + "-0",
+      model::topic_partition{std::string(metadata_topic), model::partition_id(0)},
+      metadata_log_config());
   if (!opened) return fail("metadata log: " + storage_message(opened.error()));
   st.log = std::move(opened).value();
   if (st.log->recovery().truncation) {
@@ -835,26 +842,27 @@ net::awaitable<op_result> metadata_store::alter_topic_configs_on_shard0(
   }
   config::config_set broker = effective_broker_config(_static_config, next);
   auto current = effective_topic_config(_static_config, next, *t);
-  auto after = apply_changes(
-      t->config_overrides, changes, mode,
-      [&](std::string_view key) -> std::string {
-        if (!current.find(key)) return {};
-        return config::to_text(current.get(key)).value_or("");
-      },
-      [&](std::string_view key) {
-        const auto* def = current.find(key);
-        return def && def->kind == config::value_kind::list;
-      });
+  auto after = apply_changes(t->config_overrides, changes, mode, current);
   if (!after) co_return after.error();
   if (auto cfg = config::topic_config(broker, as_pairs(*after)); !cfg) {
     co_return op_result::failure(error_code::invalid_config, cfg.error());
   }
+  const override_map before = t->config_overrides;
+  co_return co_await commit_overrides(std::move(next), std::move(ids), resource_type_topic, topic,
+                                      before, *after, v);
+}
+
+net::awaitable<op_result> metadata_store::commit_overrides(metadata_image next, topic_id_index ids,
+                                                           int8_t type, std::string name,
+                                                           const override_map& before,
+                                                           const override_map& after,
+                                                           validate_only v) {
   std::vector<metadata_record> records;
-  diff_records(resource_type_topic, topic, t->config_overrides, *after, records);
+  diff_records(type, name, before, after, records);
   if (v == validate_only::yes) co_return op_result{};
   for (const auto& r : records) {
     auto a = apply_record(next, ids, r);
-    VLTAVA_ASSERT(a.has_value(), "a config record of a known topic applies");
+    VLTAVA_ASSERT(a.has_value(), "a config record of a known resource applies");
   }
   co_return co_await commit(records, next);
 }
@@ -892,16 +900,7 @@ net::awaitable<op_result> metadata_store::alter_broker_configs_on_shard0(
   const override_map& current_map =
       name.empty() ? next.cluster_config_overrides : next.broker_config_overrides;
   config::config_set broker = effective_broker_config(_static_config, next);
-  auto after = apply_changes(
-      current_map, changes, mode,
-      [&](std::string_view key) -> std::string {
-        if (!broker.find(key)) return {};
-        return config::to_text(broker.get(key)).value_or("");
-      },
-      [&](std::string_view key) {
-        const auto* def = broker.find(key);
-        return def && def->kind == config::value_kind::list;
-      });
+  auto after = apply_changes(current_map, changes, mode, broker);
   if (!after) co_return after.error();
   std::vector<std::string> not_dynamic;
   config::config_set check = _static_config;
@@ -922,14 +921,9 @@ net::awaitable<op_result> metadata_store::alter_broker_configs_on_shard0(
     co_return op_result::failure(error_code::invalid_request,
                                  "Cannot update these configs dynamically: " + join(not_dynamic));
   }
-  std::vector<metadata_record> records;
-  diff_records(resource_type_broker, name, current_map, *after, records);
-  if (v == validate_only::yes) co_return op_result{};
-  for (const auto& r : records) {
-    auto a = apply_record(next, ids, r);
-    VLTAVA_ASSERT(a.has_value(), "a broker config record applies");
-  }
-  co_return co_await commit(records, next);
+  const override_map before = current_map;
+  co_return co_await commit_overrides(std::move(next), std::move(ids), resource_type_broker, name,
+                                      before, *after, v);
 }
 
 }  // namespace vltava::cluster

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -143,6 +144,12 @@ class metadata_store {
   void publish(image_ptr next);
   // Appends `records` as one batch, waits until durable, publishes `next`. On shard 0.
   net::awaitable<op_result> commit(std::vector<metadata_record>& records, metadata_image& next);
+  // Both AlterConfigs paths end here: the config records turning `before` into `after` for one
+  // resource, applied to `next` and committed (nothing when validating only).
+  using override_map = std::map<std::string, std::string, std::less<>>;
+  net::awaitable<op_result> commit_overrides(metadata_image next, topic_id_index ids, int8_t type,
+                                             std::string name, const override_map& before,
+                                             const override_map& after, validate_only v);
   // The mutations, on shard 0 (the public calls run them there and resume on the caller's
   // executor): each works on a copy of the working image and commits it.
   net::awaitable<std::vector<topic_result>> create_topics_on_shard0(

@@ -98,7 +98,8 @@ TEST_F(PartitionIdempotence, SequenceRulesApplyWithinOneAppend) {
 TEST_F(PartitionIdempotence, StateSurvivesCleanClose) {
   {
     auto p = open();
-    for (int i = 0; i < 4; ++i) ASSERT_EQ(write(*p, idem_batch(9, 2, i * 10, 10)).error, error_code::none);
+    for (int i = 0; i < 4; ++i)
+      ASSERT_EQ(write(*p, idem_batch(9, 2, i * 10, 10)).error, error_code::none);
     ASSERT_TRUE(p->close().has_value());
   }
   EXPECT_TRUE(std::filesystem::exists(snapshot_path(dir, model::offset(40))));

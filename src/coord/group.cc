@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "base/assert.h"
-
 #include "protocol/generated/consumer_protocol_subscription.h"
 #include "protocol/reader.h"
 
@@ -387,16 +386,16 @@ void group::sync(sync_request req, int64_t now_ms, sync_callback cb) {
   std::vector<std::pair<sync_callback, sync_result>> answers;
   for (auto& [_, other] : _members) {
     if (!other.awaiting_sync) continue;
-    answers.emplace_back(std::exchange(other.awaiting_sync, nullptr),
-                         sync_result{error_code::none, _protocol_type, _protocol_name,
-                                     other.assignment});
+    answers.emplace_back(
+        std::exchange(other.awaiting_sync, nullptr),
+        sync_result{error_code::none, _protocol_type, _protocol_name, other.assignment});
   }
   for (auto& [c, r] : answers) c(std::move(r));
 }
 
 error_code group::heartbeat(const std::string& member_id,
-                            const std::optional<std::string>& group_instance_id,
-                            int32_t generation, int64_t now_ms) {
+                            const std::optional<std::string>& group_instance_id, int32_t generation,
+                            int64_t now_ms) {
   if (_state == group_state::dead) return error_code::coordinator_not_available;
   if (is_fenced(member_id, group_instance_id)) return error_code::fenced_instance_id;
   auto it = _members.find(member_id);
@@ -449,7 +448,7 @@ error_code group::validate_txn_commit(int32_t generation, const std::string& mem
   return error_code::none;
 }
 
-bool group::has_pending_txn_offset(const partition_key& k) const {
+bool group::has_pending_txn_offset(const model::topic_partition& k) const {
   for (const auto& [_, offsets] : _txn_offsets) {
     if (offsets.contains(k)) return true;
   }

@@ -19,7 +19,9 @@
 #include <utility>
 #include <vector>
 
+#include "config/broker_configs.h"
 #include "coord/offsets_records.h"
+#include "model/topic_partition.h"
 #include "protocol/error_code.h"
 
 namespace vltava::coord {
@@ -31,10 +33,15 @@ enum class group_state : uint8_t { empty, preparing_rebalance, completing_rebala
 std::string_view state_name(group_state s);
 
 struct group_config {
-  int32_t min_session_timeout_ms = 6000;
-  int32_t max_session_timeout_ms = 1'800'000;
-  int32_t max_size = INT32_MAX;
-  int32_t initial_rebalance_delay_ms = 3000;
+  int32_t min_session_timeout_ms =
+      config::broker_keys::group_min_session_timeout_ms.default_value();
+  int32_t max_session_timeout_ms =
+      config::broker_keys::group_max_session_timeout_ms.default_value();
+  int32_t max_size = config::broker_keys::group_max_size.default_value();
+  int32_t initial_rebalance_delay_ms =
+      config::broker_keys::group_initial_rebalance_delay_ms.default_value();
+
+  bool operator==(const group_config&) const = default;
 };
 
 struct protocol_entry {
@@ -103,8 +110,6 @@ struct member_summary {
   std::vector<std::byte> assignment;  // Stable groups only
 };
 
-using partition_key = std::pair<std::string, int32_t>;  // topic, partition
-
 class group {
  public:
   // `config` and `ids` must outlive the group.
@@ -137,8 +142,7 @@ class group {
                    const std::optional<std::string>& group_instance_id, int64_t now_ms);
   // May this client commit offsets now? A commit also counts as a heartbeat.
   error_code validate_commit(int32_t generation, const std::string& member_id,
-                             const std::optional<std::string>& group_instance_id,
-                             int64_t now_ms);
+                             const std::optional<std::string>& group_instance_id, int64_t now_ms);
   // Fires the deadlines due at `now_ms`: rebalance and initial delays, sync and session
   // timeouts, members that never came back after MEMBER_ID_REQUIRED.
   void tick(int64_t now_ms);
@@ -159,8 +163,8 @@ class group {
   // Topics the members subscribe to (consumer protocol metadata); empty for other protocols.
   std::set<std::string> subscribed_topics() const;
 
-  std::map<partition_key, offset_value>& offsets() { return _offsets; }
-  const std::map<partition_key, offset_value>& offsets() const { return _offsets; }
+  std::map<model::topic_partition, offset_value>& offsets() { return _offsets; }
+  const std::map<model::topic_partition, offset_value>& offsets() const { return _offsets; }
 
   // May this producer commit offsets for the group inside its transaction (TxnOffsetCommit)?
   // Kafka's checks: generation and member only when given (a transactional producer need not
@@ -170,9 +174,9 @@ class group {
   // Offsets committed inside open transactions, by producer id: invisible (OffsetFetch answers
   // the last committed offset, or UNSTABLE_OFFSET_COMMIT when asked for stable offsets) until
   // the transaction's marker commits or drops them (KIP-447).
-  using txn_offsets = std::map<int64_t, std::map<partition_key, offset_value>>;
+  using txn_offsets = std::map<int64_t, std::map<model::topic_partition, offset_value>>;
   txn_offsets& pending_txn_offsets() { return _txn_offsets; }
-  bool has_pending_txn_offset(const partition_key& k) const;
+  bool has_pending_txn_offset(const model::topic_partition& k) const;
   // The marker of producer `producer_id`'s transaction was written: its offsets become
   // committed (commit) or are forgotten (abort).
   void complete_txn(int64_t producer_id, bool commit);
@@ -200,8 +204,7 @@ class group {
   void join_known_member(join_request req, int64_t now_ms, join_callback cb);
   void replace_static_member(const std::string& old_id, join_request req, int64_t now_ms,
                              join_callback cb);
-  void add_member_and_rebalance(std::string id, join_request req, int64_t now_ms,
-                                join_callback cb);
+  void add_member_and_rebalance(std::string id, join_request req, int64_t now_ms, join_callback cb);
   void update_member_and_rebalance(member& m, join_request req, int64_t now_ms, join_callback cb);
   join_result current_generation_result(const member& m, bool include_members) const;
   void maybe_prepare_rebalance(int64_t now_ms);
@@ -228,7 +231,7 @@ class group {
   std::map<std::string, member> _members;
   std::map<std::string, std::string> _static_members;  // group.instance.id -> member id
   txn_offsets _txn_offsets;
-  std::map<std::string, int64_t> _pending;             // MEMBER_ID_REQUIRED ids -> deadline
+  std::map<std::string, int64_t> _pending;  // MEMBER_ID_REQUIRED ids -> deadline
   uint64_t _next_join_order = 0;
   // PreparingRebalance: when the join phase ends; the initial delay of a new group may extend
   // it while members keep arriving, up to the rebalance timeout.
@@ -238,7 +241,7 @@ class group {
   int64_t _initial_remaining_ms = 0;
   int64_t _sync_deadline_ms = 0;  // CompletingRebalance: when the leader's sync is overdue
   bool _dirty = false;
-  std::map<partition_key, offset_value> _offsets;
+  std::map<model::topic_partition, offset_value> _offsets;
 };
 
 }  // namespace vltava::coord

@@ -6,7 +6,7 @@
 // What must survive a restart (committed offsets, group metadata) is appended to the group's
 // partition, acks=all, before the answer goes out (offsets) or right after (group metadata,
 // which clients never wait for). A partition's groups are rebuilt from its records when the
-// node starts and when the partition is first used.
+// node starts and when the partition is first used (coordinator_partitions.h).
 
 #include <cstdint>
 #include <functional>
@@ -17,10 +17,15 @@
 #include <vector>
 
 #include "cluster/metadata_store.h"
+#include "cluster/partition.h"
 #include "cluster/partition_manager.h"
+#include "config/broker_configs.h"
 #include "config/config_def.h"
+#include "coord/coordinator_partitions.h"
 #include "coord/group.h"
 #include "coord/group_key.h"
+#include "model/fundamental.h"
+#include "model/topic_partition.h"
 #include "net/asio.h"
 #include "net/shard_pool.h"
 
@@ -28,21 +33,25 @@ namespace vltava::coord {
 
 struct coordinator_config {
   group_config groups;
-  int32_t offsets_partitions = 50;            // offsets.topic.num.partitions
-  int32_t offsets_segment_bytes = 104857600;  // offsets.topic.segment.bytes
-  int32_t offset_metadata_max_bytes = 4096;   // offset.metadata.max.bytes
-  int64_t offsets_retention_ms = 7 * 24 * 3600 * 1000LL;    // offsets.retention.minutes
-  int64_t retention_check_interval_ms = 600'000;            // offsets.retention.check.interval.ms
+  int32_t offsets_partitions = config::broker_keys::offsets_topic_num_partitions.default_value();
+  int32_t offsets_segment_bytes = config::broker_keys::offsets_topic_segment_bytes.default_value();
+  int32_t offset_metadata_max_bytes =
+      config::broker_keys::offset_metadata_max_bytes.default_value();
+  int64_t offsets_retention_ms =
+      config::broker_keys::offsets_retention_minutes.default_value() * config::minute_ms;
+  int64_t retention_check_interval_ms =
+      config::broker_keys::offsets_retention_check_interval_ms.default_value();
   int64_t tick_ms = 50;  // how often deadlines (sessions, rebalance delays) are checked
 
   static coordinator_config from(const config::config_set& broker_config);
+  bool operator==(const coordinator_config&) const = default;
 };
 
 struct commit_partition {
   std::string topic;
-  int32_t partition = 0;
-  int64_t offset = 0;
-  int32_t leader_epoch = -1;
+  model::partition_id partition{0};
+  model::offset offset{0};
+  model::leader_epoch leader_epoch{-1};
   std::optional<std::string> metadata;
 };
 
@@ -54,15 +63,15 @@ struct commit_request {
   std::vector<commit_partition> partitions;
   // TxnOffsetCommit: the transactional producer committing (-1: a plain OffsetCommit). Its
   // offsets stay pending until the transaction's marker (txn_marker_written).
-  int64_t producer_id = -1;
-  int16_t producer_epoch = -1;
+  model::producer_id producer_id{-1};
+  model::producer_epoch producer_epoch{-1};
 };
 
 struct fetched_offset {
   std::string topic;
-  int32_t partition = 0;
-  int64_t offset = -1;
-  int32_t leader_epoch = -1;
+  model::partition_id partition{0};
+  model::offset offset{-1};
+  model::leader_epoch leader_epoch{-1};
   std::string metadata;
   error_code error = error_code::none;
 };
@@ -92,6 +101,10 @@ struct described_group {
   std::vector<member_summary> members;
 };
 
+// OffsetFetch v7+ (KIP-447): `yes` answers UNSTABLE_OFFSET_COMMIT for a partition with an
+// offset pending in an open transaction (the client retries) instead of the last committed one.
+enum class require_stable : bool { no, yes };
+
 // Committed-offsets deletion (OffsetDelete): a group error, or one error per partition.
 struct delete_offsets_result {
   error_code error = error_code::none;
@@ -115,7 +128,13 @@ class group_coordinator {
   // and waits until this node hosts its partitions. none, or COORDINATOR_NOT_AVAILABLE.
   net::awaitable<error_code> ensure_offsets_topic();
   // The partition coordinating `group_id`, or nullopt while the topic does not exist.
-  std::optional<int32_t> partition_of(std::string_view group_id) const;
+  std::optional<model::partition_id> partition_of(std::string_view group_id) const;
+
+  // Leadership of __consumer_offsets partition `p` (coordinator_partitions.h), from any shard:
+  // gained rebuilds its groups from its records; lost drops them (waiters and later requests
+  // answer NOT_COORDINATOR). A single node gains what it hosts at start and at first use.
+  net::awaitable<error_code> partition_gained(model::partition_id p);
+  net::awaitable<void> partition_lost(model::partition_id p);
 
   net::awaitable<join_result> join(std::string group_id, join_request req);
   net::awaitable<sync_result> sync(std::string group_id, sync_request req);
@@ -128,24 +147,24 @@ class group_coordinator {
       std::vector<std::pair<std::string, std::optional<std::string>>> members);
   // One error per partition, in order. Answers after the offsets are durable.
   net::awaitable<std::vector<error_code>> commit(commit_request req);
-  // `partitions` nullopt: every committed offset of the group. `require_stable` (OffsetFetch
-  // v7+, KIP-447): a partition with an offset pending in an open transaction answers
-  // UNSTABLE_OFFSET_COMMIT (the client retries) instead of the last committed offset.
+  // `partitions` nullopt: every committed offset of the group.
   net::awaitable<fetch_offsets_result> fetch_offsets(
-      std::string group_id, std::optional<std::vector<partition_key>> partitions,
-      bool require_stable = false);
-  // The transaction coordinator wrote producer `producer_id`'s marker to __consumer_offsets
+      std::string group_id, std::optional<std::vector<model::topic_partition>> partitions,
+      require_stable stable = require_stable::no);
+  // The transaction coordinator wrote producer `producer`'s marker to __consumer_offsets
   // partition `partition`: its pending offsets there are committed or dropped. On the shard
   // owning that partition only.
-  void txn_marker_written(int32_t partition, int64_t producer_id, bool commit);
+  void txn_marker_written(model::partition_id partition, model::producer_id producer,
+                          cluster::txn_result result);
   // Every group of every partition this node coordinates (each shard's, gathered).
   net::awaitable<std::vector<listed_group>> list_groups();
   net::awaitable<described_group> describe(std::string group_id);
   net::awaitable<error_code> delete_group(std::string group_id);
-  net::awaitable<delete_offsets_result> delete_offsets(std::string group_id,
-                                                       std::vector<partition_key> partitions);
+  net::awaitable<delete_offsets_result> delete_offsets(
+      std::string group_id, std::vector<model::topic_partition> partitions);
 
-  // Starts each shard's deadline loop and loads the partitions hosted already. Any thread.
+  // Loads the partitions hosted already and starts each shard's deadline loop. Blocking; not
+  // from a shard thread.
   void start();
   // Shutting down, first step: waiting JoinGroup/SyncGroup requests are answered
   // NOT_COORDINATOR (clients look for the coordinator again) and new ones refused, while
@@ -154,29 +173,47 @@ class group_coordinator {
   // Stops the deadline loops. Blocking; not from a shard thread; before the partitions stop.
   void stop();
 
-  struct shard_state;      // one shard's groups (defined in the .cc)
+  struct shard_state;      // one shard's member ids and deadlines (defined in the .cc)
   struct partition_state;  // one partition's groups
 
  private:
-  template <typename T, typename Fn>
-  net::awaitable<T> on_owner(const std::string& group_id, T unavailable, Fn fn);
-  partition_state* load(shard_state& st, int32_t partition, error_code& error);
+  using owner = at_owner<partition_state>;
+
+  // coordinator_partitions' callbacks.
+  error_code replay(unsigned shard, partition_state& ps, cluster::partition& log);
+  void drop(partition_state& ps);
+  net::awaitable<void> tick(unsigned shard);
+
+  // The parts of the calls above that run on the group's shard.
+  net::awaitable<join_result> join_on_owner(owner at, const std::string& group_id,
+                                            join_request& req);
+  net::awaitable<sync_result> sync_on_owner(owner at, const std::string& group_id,
+                                            sync_request& req);
+  net::awaitable<std::vector<error_code>> commit_on_owner(owner at, const commit_request& req,
+                                                          std::vector<error_code> checked);
+  net::awaitable<error_code> delete_group_on_owner(owner at, const std::string& group_id);
+  net::awaitable<delete_offsets_result> delete_offsets_on_owner(
+      owner at, const std::string& group_id, const std::vector<model::topic_partition>& parts);
+  static net::awaitable<std::vector<listed_group>> groups_on(group_coordinator* self,
+                                                             unsigned shard);
+  void drain(unsigned shard);
+
   void persist_group(partition_state& ps, group& g);
   net::awaitable<error_code> append(partition_state& ps, std::vector<std::byte> batch,
                                     cluster::append_origin origin = cluster::append_origin::client);
-  void remove_group(partition_state& ps, const std::string& group_id,
-                    std::vector<std::pair<std::vector<std::byte>,
-                                          std::optional<std::vector<std::byte>>>>& records);
-  void expire_offsets(shard_state& st, int64_t now_ms);
-  static net::awaitable<void> deadline_loop(group_coordinator* self, std::shared_ptr<shard_state> st);
+  void remove_group(
+      partition_state& ps, const std::string& group_id,
+      std::vector<std::pair<std::vector<std::byte>, std::optional<std::vector<std::byte>>>>&
+          records);
+  void expire_offsets(unsigned shard, int64_t now_ms);
   int64_t now_ms() const { return _clock(); }
 
   net::shard_pool& _shards;
   cluster::partition_manager& _partitions;
-  cluster::metadata_store& _metadata;
   coordinator_config _config;
   clock_fn _clock;
-  std::vector<std::shared_ptr<shard_state>> _state;  // [shard], each touched on its shard only
+  std::vector<std::unique_ptr<shard_state>> _state;  // [shard], each touched on its shard only
+  std::unique_ptr<coordinator_partitions<partition_state>> _coordinated;
 };
 
 }  // namespace vltava::coord

@@ -56,11 +56,11 @@ int32_t java_string_hashcode(std::string_view s) {
   return static_cast<int32_t>(h);
 }
 
-int32_t partition_for_group(std::string_view group_id, int32_t partition_count) {
-  VLTAVA_ASSERT(partition_count > 0, "the offsets topic has partitions");
-  int32_t h = java_string_hashcode(group_id);
+model::partition_id partition_for_key(std::string_view key, int32_t partition_count) {
+  VLTAVA_ASSERT(partition_count > 0, "a coordinator topic has partitions");
+  int32_t h = java_string_hashcode(key);
   int32_t abs = h == INT32_MIN ? 0 : (h < 0 ? -h : h);
-  return abs % partition_count;
+  return model::partition_id(abs % partition_count);
 }
 
 }  // namespace vltava::coord

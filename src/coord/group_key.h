@@ -1,11 +1,14 @@
 #pragma once
 
-// Which __consumer_offsets partition coordinates a group: abs(hashCode(group id)) % count, with
-// Java's String.hashCode over UTF-16 code units and Kafka's Utils.abs (MIN_VALUE maps to 0),
-// so every client and tool that computes it the Kafka way agrees with the broker.
+// Which partition of a coordinator's topic coordinates a key (a group id in __consumer_offsets,
+// a transactional id in __transaction_state): abs(hashCode(key)) % count, with Java's
+// String.hashCode over UTF-16 code units and Kafka's Utils.abs (MIN_VALUE maps to 0), so every
+// client and tool that computes it the Kafka way agrees with the broker.
 
 #include <cstdint>
 #include <string_view>
+
+#include "model/fundamental.h"
 
 namespace vltava::coord {
 
@@ -15,7 +18,7 @@ inline constexpr std::string_view offsets_topic = "__consumer_offsets";
 // as U+FFFD, as Java's decoder replaces them.
 int32_t java_string_hashcode(std::string_view s);
 
-// abs(java_string_hashcode(group_id)) % partition_count (Kafka's Utils.abs semantics).
-int32_t partition_for_group(std::string_view group_id, int32_t partition_count);
+// abs(java_string_hashcode(key)) % partition_count (Kafka's Utils.abs semantics).
+model::partition_id partition_for_key(std::string_view key, int32_t partition_count);
 
 }  // namespace vltava::coord

@@ -7,7 +7,9 @@
 namespace vltava::coord {
 namespace {
 
-std::vector<std::byte> meta(char c) { return {static_cast<std::byte>(c)}; }
+std::vector<std::byte> meta(char c) {
+  return {static_cast<std::byte>(c)};
+}
 
 class group_test : public ::testing::Test {
  protected:

@@ -23,7 +23,7 @@
 
 namespace vltava::coord {
 
-inline constexpr int16_t offset_key_version = 1;    // 0 and 1 share the layout
+inline constexpr int16_t offset_key_version = 1;  // 0 and 1 share the layout
 inline constexpr int16_t group_key_version = 2;
 inline constexpr int16_t offset_value_version = 3;  // the newest non-flexible version
 inline constexpr int16_t group_value_version = 3;

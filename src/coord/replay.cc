@@ -1,17 +1,11 @@
 #include "coord/replay.h"
 
 #include "cluster/producer_state.h"
+#include "coord/coordinator_partitions.h"
 #include "model/record.h"
 #include "model/record_batch_header.h"
 
 namespace vltava::coord {
-namespace {
-
-// Bound on one decompressed batch while replaying (the coordinator writes them uncompressed).
-constexpr size_t uncompressed_max_bytes = 64 * 1024 * 1024;
-
-}  // namespace
-
 namespace {
 
 // A record of an open transaction: only offset commits are written transactionally.
@@ -32,7 +26,8 @@ void apply_txn_record(replay_state& st, int64_t producer_id,
     st.last_error = v.error();
     return;
   }
-  st.groups[ok->group].pending[producer_id][partition_key{ok->topic, ok->partition}] =
+  st.groups[ok->group]
+      .pending[producer_id][model::topic_partition{ok->topic, model::partition_id(ok->partition)}] =
       std::move(*v);
 }
 
@@ -61,7 +56,7 @@ void apply_record(replay_state& st, std::optional<std::span<const std::byte>> ke
     return;
   }
   if (const auto* ok = std::get_if<offset_key>(&*k)) {
-    partition_key pk{ok->topic, ok->partition};
+    model::topic_partition pk{ok->topic, model::partition_id(ok->partition)};
     if (!value) {
       auto it = st.groups.find(ok->group);
       if (it != st.groups.end()) it->second.offsets.erase(pk);
@@ -91,35 +86,22 @@ void apply_record(replay_state& st, std::optional<std::span<const std::byte>> ke
   st.groups[gk.group].metadata = std::move(*v);
 }
 
-bool apply_batches(replay_state& st, std::span<const std::byte> batches, int64_t& next) {
-  while (!batches.empty()) {
-    auto h = model::parse_header(batches);
-    if (!h || h->size_bytes() > batches.size()) return false;
-    auto batch = batches.subspan(0, h->size_bytes());
-    batches = batches.subspan(h->size_bytes());
-    next = h->last_offset()() + 1;
-    if (h->is_control()) {
-      if (!h->is_transactional()) continue;
-      if (auto m = cluster::read_txn_marker(batch, *h)) {
-        apply_marker(st, h->producer(), m->type == model::control_record_type::commit);
-      }
-      continue;
+std::optional<model::offset> apply_batches(replay_state& st, std::span<const std::byte> batches) {
+  batch_visitor visit;
+  visit.record = [&st](const model::record_batch_header& h, const model::record& r) {
+    if (h.is_transactional()) {
+      apply_txn_record(st, h.producer(), r.key, r.value);
+    } else {
+      apply_record(st, r.key, r.value);
     }
-    auto section = model::batch_records(batch, *h, uncompressed_max_bytes);
-    if (!section) return false;
-    model::record_view records(section->bytes(), h->record_count);
-    for (;;) {
-      auto r = records.next();
-      if (!r) return false;
-      if (!r->has_value()) break;
-      if (h->is_transactional()) {
-        apply_txn_record(st, h->producer(), (*r)->key, (*r)->value);
-      } else {
-        apply_record(st, (*r)->key, (*r)->value);
-      }
+  };
+  visit.control = [&st](const model::record_batch_header& h, std::span<const std::byte> batch) {
+    if (!h.is_transactional()) return;
+    if (auto m = cluster::read_txn_marker(batch, h)) {
+      apply_marker(st, h.producer(), m->type == model::control_record_type::commit);
     }
-  }
-  return true;
+  };
+  return walk_batches(batches, visit);
 }
 
 }  // namespace vltava::coord

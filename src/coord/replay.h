@@ -13,12 +13,13 @@
 
 #include "coord/group.h"
 #include "coord/offsets_records.h"
+#include "model/fundamental.h"
 
 namespace vltava::coord {
 
 struct replayed_group {
   std::optional<group_value> metadata;
-  std::map<partition_key, offset_value> offsets;
+  std::map<model::topic_partition, offset_value> offsets;
   group::txn_offsets pending;  // offsets of transactions without a marker yet
 };
 
@@ -36,8 +37,8 @@ void apply_record(replay_state& st, std::optional<std::span<const std::byte>> ke
 // Every record of whole record batches (as read from the log). A transactional batch's offsets
 // stay pending under its producer id until that producer's marker (a control batch) commits or
 // drops them; other control batches are skipped.
-// `next` becomes the offset after the last batch applied. False when the bytes are not whole
-// valid batches (the caller stops there).
-bool apply_batches(replay_state& st, std::span<const std::byte> batches, int64_t& next);
+// The offset after the last batch applied, or nullopt when the bytes are not whole valid batches
+// (the caller stops there).
+std::optional<model::offset> apply_batches(replay_state& st, std::span<const std::byte> batches);
 
 }  // namespace vltava::coord

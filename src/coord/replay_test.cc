@@ -34,7 +34,9 @@ TEST(replay, last_record_per_key_wins_and_tombstones_delete) {
   gv.protocol_type = "consumer";
   gv.generation = 4;
   std::vector<std::byte> log;
-  auto append = [&log](const std::vector<std::byte>& b) { log.insert(log.end(), b.begin(), b.end()); };
+  auto append = [&log](const std::vector<std::byte>& b) {
+    log.insert(log.end(), b.begin(), b.end());
+  };
   append(batch({{encode_key(offset_key{"g1", "t", 0}), encode_value(at(10, "m"))},
                 {encode_key(offset_key{"g1", "t", 1}), encode_value(at(20))},
                 {encode_key(group_key{"g1"}), encode_value(gv)},
@@ -46,17 +48,17 @@ TEST(replay, last_record_per_key_wins_and_tombstones_delete) {
                 {encode_key(group_key{"g2"}), std::nullopt}},
                4));
   replay_state st;
-  int64_t next = 0;
-  ASSERT_TRUE(apply_batches(st, log, next));
-  EXPECT_EQ(next, 8);
+  auto next = apply_batches(st, log);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(*next, model::offset(8));
   EXPECT_EQ(st.records, 8u);
   EXPECT_EQ(st.skipped, 0u);
   const auto& g1 = st.groups.at("g1");
   ASSERT_TRUE(g1.metadata);
   EXPECT_EQ(g1.metadata->generation, 4);
   ASSERT_EQ(g1.offsets.size(), 1u);
-  EXPECT_EQ(g1.offsets.at({"t", 0}).offset, 11);
-  EXPECT_EQ(g1.offsets.at({"t", 0}).metadata, "n");
+  EXPECT_EQ(g1.offsets.at({"t", model::partition_id(0)}).offset, 11);
+  EXPECT_EQ(g1.offsets.at({"t", model::partition_id(0)}).metadata, "n");
   const auto& g2 = st.groups.at("g2");
   EXPECT_FALSE(g2.metadata);
   EXPECT_TRUE(g2.offsets.empty());
@@ -69,14 +71,13 @@ TEST(replay, undecodable_records_are_counted_and_skipped) {
                   {encode_key(offset_key{"g", "t", 1}), encode_value(at(3))}},
                  0);
   replay_state st;
-  int64_t next = 0;
-  ASSERT_TRUE(apply_batches(st, b, next));
+  ASSERT_TRUE(apply_batches(st, b));
   EXPECT_EQ(st.skipped, 2u);
-  EXPECT_EQ(st.groups.at("g").offsets.at({"t", 1}).offset, 3);
+  EXPECT_EQ(st.groups.at("g").offsets.at({"t", model::partition_id(1)}).offset, 3);
   // A torn batch stops the replay.
   b.resize(b.size() - 3);
   replay_state st2;
-  EXPECT_FALSE(apply_batches(st2, b, next));
+  EXPECT_FALSE(apply_batches(st2, b));
 }
 
 }  // namespace

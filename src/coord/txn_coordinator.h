@@ -15,7 +15,8 @@
 // producer's next request on its transactional id waits for it rather than bouncing off
 // CONCURRENT_TRANSACTIONS as Kafka's would, which saves the client's retry backoff.
 //
-// Recovery: a partition's transactions are rebuilt from its records at start; one left in
+// Recovery: a partition's transactions are rebuilt from its records at start (and whenever
+// this node gains the partition, coordinator_partitions.h); one left in
 // Prepare* (the node died mid-commit) has its markers written again by the shard's tick, so
 // every partition of it ends the same way. Ongoing transactions past transaction.timeout.ms are
 // aborted with the producer epoch bumped (the zombie producer is fenced), as Kafka does.
@@ -28,9 +29,14 @@
 #include <vector>
 
 #include "cluster/metadata_store.h"
+#include "cluster/partition.h"
 #include "cluster/partition_manager.h"
+#include "config/broker_configs.h"
 #include "config/config_def.h"
+#include "coord/coordinator_partitions.h"
 #include "coord/txn_records.h"
+#include "model/fundamental.h"
+#include "model/topic_partition.h"
 #include "net/asio.h"
 #include "net/shard_pool.h"
 #include "protocol/error_code.h"
@@ -40,21 +46,26 @@ namespace vltava::coord {
 class group_coordinator;
 
 struct txn_config {
-  int32_t partitions = 50;                  // transaction.state.log.num.partitions
-  int32_t segment_bytes = 104857600;        // transaction.state.log.segment.bytes
-  int32_t max_timeout_ms = 900'000;         // transaction.max.timeout.ms
-  int64_t abort_check_interval_ms = 10'000;  // ...abort.timed.out.transaction.cleanup.interval.ms
-  int64_t id_expiration_ms = 604'800'000;   // transactional.id.expiration.ms
-  int64_t expiration_check_interval_ms = 3'600'000;  // ...remove.expired...cleanup.interval.ms
+  int32_t partitions = config::broker_keys::transaction_state_log_num_partitions.default_value();
+  int32_t segment_bytes = config::broker_keys::transaction_state_log_segment_bytes.default_value();
+  int32_t max_timeout_ms = config::broker_keys::transaction_max_timeout_ms.default_value();
+  int64_t abort_check_interval_ms =
+      config::broker_keys::transaction_abort_timed_out_transaction_cleanup_interval_ms
+          .default_value();
+  int64_t id_expiration_ms = config::broker_keys::transactional_id_expiration_ms.default_value();
+  int64_t expiration_check_interval_ms =
+      config::broker_keys::transaction_remove_expired_transaction_cleanup_interval_ms
+          .default_value();
   int64_t marker_retry_ms = 500;  // a failed marker write is tried again after this
 
   static txn_config from(const config::config_set& broker_config);
+  bool operator==(const txn_config&) const = default;
 };
 
 struct init_pid_result {
   error_code error = error_code::none;
-  int64_t producer_id = -1;
-  int16_t producer_epoch = -1;
+  model::producer_id producer_id{-1};
+  model::producer_epoch producer_epoch{-1};
 };
 
 struct described_txn {
@@ -63,15 +74,15 @@ struct described_txn {
   txn_status status = txn_status::empty;
   int32_t timeout_ms = 0;
   int64_t start_ms = -1;
-  int64_t producer_id = -1;
-  int16_t producer_epoch = -1;
-  std::set<partition_key> partitions;
+  model::producer_id producer_id{-1};
+  model::producer_epoch producer_epoch{-1};
+  std::set<model::topic_partition> partitions;
 };
 
 struct list_txn_filter {
-  std::vector<txn_status> states;  // empty: any
-  std::vector<int64_t> producer_ids;  // empty: any
-  int64_t min_duration_ms = -1;  // -1: any; else running at least this long
+  std::vector<txn_status> states;                // empty: any
+  std::vector<model::producer_id> producer_ids;  // empty: any
+  int64_t min_duration_ms = -1;                  // -1: any; else running at least this long
 };
 
 class txn_coordinator {
@@ -90,33 +101,42 @@ class txn_coordinator {
   // Creates __transaction_state (compacted) when missing. none or COORDINATOR_NOT_AVAILABLE.
   net::awaitable<error_code> ensure_topic();
 
-  // InitProducerId with a transactional id. `producer_id`/`epoch` -1, or the producer's current
+  // Leadership of __transaction_state partition `p` (coordinator_partitions.h), from any
+  // shard: gained rebuilds its transactional ids from its records (one left in Prepare* gets
+  // its markers from the tick); lost drops them (requests answer NOT_COORDINATOR).
+  net::awaitable<error_code> partition_gained(model::partition_id p);
+  net::awaitable<void> partition_lost(model::partition_id p);
+
+  // InitProducerId with a transactional id. `producer`/`epoch` -1, or the producer's current
   // ones (KIP-360: an existing producer asking for a bump). Errors as Kafka's coordinator:
   // INVALID_TRANSACTION_TIMEOUT, CONCURRENT_TRANSACTIONS, PRODUCER_FENCED (callers map it for
   // old versions), COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR.
-  net::awaitable<init_pid_result> init_producer_id(std::string transactional_id,
-                                                   int32_t timeout_ms, int64_t producer_id,
-                                                   int16_t producer_epoch);
+  net::awaitable<init_pid_result> init_producer_id(std::string transactional_id, int32_t timeout_ms,
+                                                   model::producer_id producer,
+                                                   model::producer_epoch epoch);
   // AddPartitionsToTxn / AddOffsetsToTxn: one error for all the partitions (validated by the
   // caller: they exist).
-  net::awaitable<error_code> add_partitions(std::string transactional_id, int64_t producer_id,
-                                            int16_t producer_epoch,
-                                            std::vector<partition_key> partitions);
-  // KIP-890 verification, asked by a partition about to start `producer_id`'s transaction: none
+  net::awaitable<error_code> add_partitions(std::string transactional_id,
+                                            model::producer_id producer,
+                                            model::producer_epoch epoch,
+                                            std::vector<model::topic_partition> partitions);
+  // KIP-890 verification, asked by a partition about to start `producer`'s transaction: none
   // when `partition` is in the producer's ongoing transaction; INVALID_TXN_STATE when it is not
   // (or nothing is ongoing), INVALID_PRODUCER_ID_MAPPING / PRODUCER_FENCED for another producer
   // or epoch, CONCURRENT_TRANSACTIONS or a coordinator error when it cannot tell yet.
-  net::awaitable<error_code> verify_partition(std::string transactional_id, int64_t producer_id,
-                                              int16_t producer_epoch, partition_key partition);
+  net::awaitable<error_code> verify_partition(std::string transactional_id,
+                                              model::producer_id producer,
+                                              model::producer_epoch epoch,
+                                              model::topic_partition partition);
   // EndTxn: answers once the decision is durable and the markers are written (see above).
-  net::awaitable<error_code> end_txn(std::string transactional_id, int64_t producer_id,
-                                     int16_t producer_epoch, bool commit);
+  net::awaitable<error_code> end_txn(std::string transactional_id, model::producer_id producer,
+                                     model::producer_epoch epoch, cluster::txn_result result);
 
   net::awaitable<described_txn> describe(std::string transactional_id);
   // Every transactional id this node coordinates that passes `filter`.
   net::awaitable<std::vector<described_txn>> list(list_txn_filter filter);
 
-  // Loads the hosted partitions and starts each shard's tick. Any thread, blocking.
+  // Loads the hosted partitions and starts each shard's tick. Blocking; not from a shard.
   void start();
   // Stops the ticks; operations in flight finish or fail. Blocking; before partitions stop.
   void stop();
@@ -124,12 +144,43 @@ class txn_coordinator {
   struct entry;
   struct partition_state;
   struct shard_state;
+  struct marker_written;
   struct marker_round;
+  using entry_ref = std::pair<partition_state*, std::shared_ptr<entry>>;
 
  private:
-  template <typename T, typename Fn>
-  net::awaitable<T> on_owner(const std::string& transactional_id, T unavailable, Fn fn);
-  partition_state* load(shard_state& st, int32_t partition, error_code& error);
+  using owner = at_owner<partition_state>;
+
+  // coordinator_partitions' callbacks.
+  error_code replay(unsigned shard, partition_state& ps, cluster::partition& log);
+  void drop(partition_state& ps);
+  net::awaitable<void> tick(unsigned shard);
+
+  // The parts of the calls above that run on the transactional id's shard.
+  net::awaitable<init_pid_result> init_producer_id_on_owner(owner at, const std::string& id,
+                                                            int32_t timeout_ms,
+                                                            model::producer_id producer,
+                                                            model::producer_epoch epoch);
+  // A fresh producer id, or the next epoch of the current one, written for `e`.
+  net::awaitable<init_pid_result> bump_epoch(partition_state& ps, std::shared_ptr<entry> e,
+                                             int32_t timeout_ms, bool fresh);
+  net::awaitable<error_code> add_partitions_on_owner(
+      owner at, const std::string& id, model::producer_id producer, model::producer_epoch epoch,
+      const std::vector<model::topic_partition>& partitions);
+  static net::awaitable<error_code> verify_partition_on_owner(
+      owner at, const std::string& id, model::producer_id producer, model::producer_epoch epoch,
+      const model::topic_partition& partition);
+  net::awaitable<error_code> end_txn_on_owner(owner at, const std::string& id,
+                                              model::producer_id producer,
+                                              model::producer_epoch epoch,
+                                              cluster::txn_result result);
+  static net::awaitable<void> finish_in_background(txn_coordinator* self, unsigned shard,
+                                                   partition_state* ps, std::shared_ptr<entry> e,
+                                                   marker_round round);
+  static net::awaitable<std::vector<described_txn>> list_on(txn_coordinator* self, unsigned shard,
+                                                            const list_txn_filter& filter,
+                                                            int64_t now_ms);
+
   net::awaitable<error_code> write_state(partition_state& ps, const std::string& id,
                                          const txn_value& v, cluster::acks_mode acks);
   // Prepare* → markers → Complete*: false while a marker could not be written (retried).
@@ -139,15 +190,23 @@ class txn_coordinator {
   // Ongoing → PrepareAbort with the epoch bumped → complete (a timeout or a new instance).
   net::awaitable<error_code> fence_and_abort(partition_state& ps, std::shared_ptr<entry> e);
   // Appends the markers on each partition's shard and asks for their flush.
-  net::awaitable<marker_round> write_markers(const txn_value& v, bool commit);
+  net::awaitable<marker_round> write_markers(const txn_value& v, cluster::txn_result result);
+  // On one shard: the markers of `v` for `partitions`, hosted there.
+  static net::awaitable<std::pair<bool, std::vector<marker_written>>> write_markers_on(
+      txn_coordinator* self, const txn_value& v, cluster::txn_result result,
+      const std::vector<model::topic_partition>& partitions);
   // Waits for the markers' group commits; false if any marker failed.
   net::awaitable<bool> markers_durable(marker_round& round);
+  static net::awaitable<int> markers_durable_on(std::vector<marker_written>& written);
   // Tells the partitions just added to a transaction (partition::grant_txn), so their first
   // batch needs no verification round trip.
-  void grant_partitions(const std::vector<partition_key>& partitions, int64_t producer_id,
-                        int16_t producer_epoch);
-  net::awaitable<void> tick(std::shared_ptr<shard_state> st);
-  static net::awaitable<void> tick_loop(txn_coordinator* self, std::shared_ptr<shard_state> st);
+  void grant_partitions(const std::vector<model::topic_partition>& partitions,
+                        model::producer_id producer, model::producer_epoch epoch);
+  // The tick's three kinds of work, each on the entries it collected.
+  net::awaitable<void> complete_prepared(unsigned shard, const std::vector<entry_ref>& todo);
+  net::awaitable<void> abort_timed_out(unsigned shard, const std::vector<entry_ref>& todo);
+  net::awaitable<void> expire_ids(unsigned shard, const std::vector<entry_ref>& todo,
+                                  int64_t now_ms);
   int64_t now_ms() const { return _clock(); }
 
   net::shard_pool& _shards;
@@ -156,7 +215,8 @@ class txn_coordinator {
   group_coordinator* _groups;
   txn_config _config;
   clock_fn _clock;
-  std::vector<std::shared_ptr<shard_state>> _state;  // [shard]
+  std::vector<std::unique_ptr<shard_state>> _state;  // [shard]
+  std::unique_ptr<coordinator_partitions<partition_state>> _coordinated;
 };
 
 }  // namespace vltava::coord

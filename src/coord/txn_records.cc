@@ -29,14 +29,22 @@ bool skip_tags(protocol::reader& r) {
 
 std::string_view txn_status_name(txn_status s) {
   switch (s) {
-    case txn_status::empty: return "Empty";
-    case txn_status::ongoing: return "Ongoing";
-    case txn_status::prepare_commit: return "PrepareCommit";
-    case txn_status::prepare_abort: return "PrepareAbort";
-    case txn_status::complete_commit: return "CompleteCommit";
-    case txn_status::complete_abort: return "CompleteAbort";
-    case txn_status::dead: return "Dead";
-    case txn_status::prepare_epoch_fence: return "PrepareEpochFence";
+    case txn_status::empty:
+      return "Empty";
+    case txn_status::ongoing:
+      return "Ongoing";
+    case txn_status::prepare_commit:
+      return "PrepareCommit";
+    case txn_status::prepare_abort:
+      return "PrepareAbort";
+    case txn_status::complete_commit:
+      return "CompleteCommit";
+    case txn_status::complete_abort:
+      return "CompleteAbort";
+    case txn_status::dead:
+      return "Dead";
+    case txn_status::prepare_epoch_fence:
+      return "PrepareEpochFence";
   }
   return "Unknown";
 }
@@ -58,8 +66,9 @@ std::vector<std::byte> encode_txn_value(const txn_value& v) {
   // Partitions grouped by topic, in order (a std::set keeps them sorted).
   std::vector<std::pair<std::string_view, std::vector<int32_t>>> topics;
   for (const auto& [topic, p] : v.partitions) {
-    if (topics.empty() || topics.back().first != topic) topics.emplace_back(topic, std::vector<int32_t>{});
-    topics.back().second.push_back(p);
+    if (topics.empty() || topics.back().first != topic)
+      topics.emplace_back(topic, std::vector<int32_t>{});
+    topics.back().second.push_back(p());
   }
   w.write_array_length(topics.size(), classic);
   for (const auto& [topic, ids] : topics) {
@@ -117,7 +126,7 @@ result<txn_value, std::string> decode_txn_value(std::span<const std::byte> bytes
     for (int32_t i = 0; i < count; ++i) {
       int32_t p = 0;
       if (!r.read_fixed(p)) return fail(truncated("transaction partition id", r));
-      v.partitions.emplace(topic, p);
+      v.partitions.insert(model::topic_partition{topic, model::partition_id(p)});
     }
     if (flexible && !skip_tags(r)) return fail(truncated("transaction partitions tags", r));
   }

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "coord/group.h"
+#include "model/topic_partition.h"
 
 namespace vltava::coord {
 
@@ -48,7 +48,7 @@ struct txn_value {
   int16_t producer_epoch = -1;
   int32_t timeout_ms = 0;
   txn_status status = txn_status::empty;
-  std::set<partition_key> partitions;
+  std::set<model::topic_partition> partitions;
   int64_t last_update_ms = -1;
   int64_t start_ms = -1;
   bool operator==(const txn_value&) const = default;

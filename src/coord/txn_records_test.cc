@@ -27,39 +27,39 @@ TEST(txn_records, value_v0_layout) {
   v.producer_epoch = 2;
   v.timeout_ms = 60000;
   v.status = txn_status::ongoing;
-  v.partitions = {{"t", 1}, {"t", 0}};
+  v.partitions = {{"t", model::partition_id(1)}, {"t", model::partition_id(0)}};
   v.last_update_ms = 5;
   v.start_ms = 4;
   auto b = encode_txn_value(v);
-  EXPECT_EQ(b, bytes({0, 0,                          // version
-                      0, 0, 0, 0, 0, 0, 0, 7,        // producer id
-                      0, 2,                          // epoch
-                      0, 0, 0xea, 0x60,              // timeout 60000
-                      1,                             // Ongoing
-                      0, 0, 0, 1,                    // one topic
-                      0, 1, 't', 0, 0, 0, 2,         // "t", two partitions
-                      0, 0, 0, 0, 0, 0, 0, 1,        // 0 and 1, sorted
-                      0, 0, 0, 0, 0, 0, 0, 5,        // last update
-                      0, 0, 0, 0, 0, 0, 0, 4}));     // start
+  EXPECT_EQ(b, bytes({0, 0,                             // version
+                      0, 0, 0,    0,    0, 0, 0, 7,     // producer id
+                      0, 2,                             // epoch
+                      0, 0, 0xea, 0x60,                 // timeout 60000
+                      1,                                // Ongoing
+                      0, 0, 0,    1,                    // one topic
+                      0, 1, 't',  0,    0, 0, 2,        // "t", two partitions
+                      0, 0, 0,    0,    0, 0, 0, 1,     // 0 and 1, sorted
+                      0, 0, 0,    0,    0, 0, 0, 5,     // last update
+                      0, 0, 0,    0,    0, 0, 0, 4}));  // start
   EXPECT_EQ(decode_txn_value(b).value(), v);
   b.push_back(std::byte{0});
   EXPECT_FALSE(decode_txn_value(b).has_value());  // trailing bytes
 }
 
 TEST(txn_records, value_v1_flexible_is_read) {
-  auto b = bytes({0, 1,                       // version 1
-                  0, 0, 0, 0, 0, 0, 0, 7,     // producer id
-                  0, 2, 0, 0, 0, 100,         // epoch, timeout
-                  4,                          // CompleteCommit
-                  2,                          // compact array: one topic
-                  2, 't', 2, 0, 0, 0, 3, 0,   // "t", [3], no tags
-                  0, 0, 0, 0, 0, 0, 0, 5,
-                  0, 0, 0, 0, 0, 0, 0, 4,
-                  1, 2, 2, 0, 2});            // one tagged field (ClientTransactionVersion 2)
+  auto b =
+      bytes({0, 1,                        // version 1
+             0, 0,   0, 0, 0, 0,   0, 7,  // producer id
+             0, 2,   0, 0, 0, 100,        // epoch, timeout
+             4,                           // CompleteCommit
+             2,                           // compact array: one topic
+             2, 't', 2, 0, 0, 0,   3, 0,  // "t", [3], no tags
+             0, 0,   0, 0, 0, 0,   0, 5, 0, 0, 0,
+             0, 0,   0, 0, 4, 1,   2, 2, 0, 2});  // one tagged field (ClientTransactionVersion 2)
   auto v = decode_txn_value(b);
   ASSERT_TRUE(v.has_value()) << v.error();
   EXPECT_EQ(v->status, txn_status::complete_commit);
-  EXPECT_EQ(v->partitions, (std::set<partition_key>{{"t", 3}}));
+  EXPECT_EQ(v->partitions, (std::set<model::topic_partition>{{"t", model::partition_id(3)}}));
   EXPECT_EQ(v->timeout_ms, 100);
 }
 

@@ -68,17 +68,21 @@ class coordinator_node {
   net::shard_pool& shards() { return _shards; }
   storage::fault_io& io() { return _io; }
   coord::txn_coordinator& txns() { return *_txns; }
+  coord::group_coordinator& groups() { return *_groups; }
+
+  // Runs `a` on shard `shard` and waits for it.
+  template <typename T>
+  T run(net::awaitable<T> a, unsigned shard = 0) {
+    return asio::co_spawn(_shards.shard(shard), std::move(a), asio::use_future).get();
+  }
 
   void create_topic(std::string name, int32_t partitions) {
-    auto task = [this, name, partitions]() -> net::awaitable<void> {
-      cluster::create_topic_request req;
-      req.name = name;
-      req.num_partitions = partitions;
-      auto r = co_await _store->create_topic(std::move(req));
-      EXPECT_TRUE(r.ok());
-      co_await _partitions->apply_image_async(_store->image());
-    };
-    asio::co_spawn(_shards.shard(1), task, asio::use_future).get();
+    cluster::create_topic_request req;
+    req.name = std::move(name);
+    req.num_partitions = partitions;
+    asio::co_spawn(_shards.shard(1), create_topic_on(_store.get(), _partitions.get(), req),
+                   asio::use_future)
+        .get();
   }
 
   // Encodes, runs the registered handler on shard `shard`, decodes the response.
@@ -90,17 +94,12 @@ class coordinator_node {
 
   // The same in two steps, so that several requests can be in flight side by side.
   template <typename Api>
-  std::future<net::handler_result> start(const typename Api::request_type& request,
-                                         int16_t version, unsigned shard = 1) {
+  std::future<net::handler_result> start(const typename Api::request_type& request, int16_t version,
+                                         unsigned shard = 1) {
     const handler* h = find_handler(Api::key);
     VLTAVA_ASSERT(h != nullptr, "the API has a handler");
     EXPECT_GE(version, h->min_version);
     EXPECT_LE(version, h->max_version);
-    struct in_flight {
-      std::vector<std::byte> body;
-      protocol::request_header header;
-      net::connection_info conn;
-    };
     protocol::writer w;
     request.encode(w, version);
     auto st = std::make_shared<in_flight>(in_flight{
@@ -108,11 +107,7 @@ class coordinator_node {
     st->header.api_key = Api::key;
     st->header.api_version = version;
     st->header.client_id = "test-client";
-    auto task = [this, h, st]() -> net::awaitable<net::handler_result> {
-      request_context ctx{st->conn, st->header, *_services};
-      co_return co_await h->fn(ctx, st->body);
-    };
-    return asio::co_spawn(_shards.shard(shard), task, asio::use_future);
+    return asio::co_spawn(_shards.shard(shard), serve_on(h, st, _services.get()), asio::use_future);
   }
 
   template <typename Api>
@@ -141,9 +136,9 @@ class coordinator_node {
 
  private:
   static std::vector<std::string> with_defaults(std::vector<std::string> overrides) {
-    overrides.insert(overrides.begin(), {"offsets.topic.num.partitions=3",
-                                         "transaction.state.log.num.partitions=3",
-                                         "group.initial.rebalance.delay.ms=0"});
+    overrides.insert(overrides.begin(),
+                     {"offsets.topic.num.partitions=3", "transaction.state.log.num.partitions=3",
+                      "group.initial.rebalance.delay.ms=0"});
     return overrides;
   }
   static config::config_set load(std::vector<std::string> overrides) {
@@ -152,11 +147,10 @@ class coordinator_node {
     return std::move(loaded).value().values;
   }
   void start_coordinator() {
-    _groups = std::make_unique<coord::group_coordinator>(
-        _shards, *_partitions, *_store, coord::coordinator_config::from(_config));
+    _groups = std::make_unique<coord::group_coordinator>(_shards, *_partitions, *_store,
+                                                         coord::coordinator_config::from(_config));
     _groups->start();
-    _txns = std::make_unique<coord::txn_coordinator>(_shards, *_partitions, *_store,
-                                                     _groups.get(),
+    _txns = std::make_unique<coord::txn_coordinator>(_shards, *_partitions, *_store, _groups.get(),
                                                      coord::txn_config::from(_config), _clock);
     _txns->start();
     _services = std::make_unique<broker_services>(broker_services{
@@ -170,6 +164,26 @@ class coordinator_node {
   coord::txn_coordinator::clock_fn _clock;
   storage::flusher _flusher;
   net::shard_pool _shards;
+  // A request being served: owned by its coroutine until the answer is out.
+  struct in_flight {
+    std::vector<std::byte> body;
+    protocol::request_header header;
+    net::connection_info conn;
+  };
+  static net::awaitable<net::handler_result> serve_on(const handler* h,
+                                                      std::shared_ptr<in_flight> st,
+                                                      broker_services* services) {
+    request_context ctx{st->conn, st->header, *services};
+    co_return co_await h->fn(ctx, st->body);
+  }
+  static net::awaitable<void> create_topic_on(cluster::metadata_store* store,
+                                              cluster::partition_manager* partitions,
+                                              cluster::create_topic_request req) {
+    auto r = co_await store->create_topic(std::move(req));
+    EXPECT_TRUE(r.ok());
+    co_await partitions->apply_image_async(store->image());
+  }
+
   std::unique_ptr<cluster::metadata_store> _store;
   std::unique_ptr<cluster::partition_manager> _partitions;
   std::unique_ptr<coord::group_coordinator> _groups;

@@ -36,10 +36,9 @@ answer describe(const cluster::partition& p) {
     row.current_txn_start_offset = e.current_txn_first_offset();
   });
   // By id, so the answer does not depend on hash order.
-  std::sort(a.producers.begin(), a.producers.end(),
-            [](const producer_row& x, const producer_row& y) {
-              return x.producer_id < y.producer_id;
-            });
+  std::sort(
+      a.producers.begin(), a.producers.end(),
+      [](const producer_row& x, const producer_row& y) { return x.producer_id < y.producer_id; });
   return a;
 }
 

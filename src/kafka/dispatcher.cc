@@ -7,7 +7,9 @@
 namespace vltava::kafka {
 namespace {
 
-net::handler_result close_connection() { return net::handler_result{std::nullopt, true}; }
+net::handler_result close_connection() {
+  return net::handler_result{std::nullopt, true};
+}
 
 // The advertised ranges, for ApiVersions' fallback answer.
 std::vector<protocol::api_info> advertised_apis() {
@@ -57,9 +59,11 @@ net::awaitable<net::handler_result> dispatch(broker_services& services,
       r.parts.push_back(std::move(fallback));
       co_return net::handler_result{std::move(r)};
     }
-    log::warn("kafka", "closing connection {} from {} (client '{}'): {} v{} is not supported "
-              "(v{}-{} are)", connection.id, connection.peer, header->client_id.value_or(""),
-              h->name, header->api_version, h->min_version, h->max_version);
+    log::warn("kafka",
+              "closing connection {} from {} (client '{}'): {} v{} is not supported "
+              "(v{}-{} are)",
+              connection.id, connection.peer, header->client_id.value_or(""), h->name,
+              header->api_version, h->min_version, h->max_version);
     co_return close_connection();
   }
   std::span<std::byte> writable = std::span(frame).subspan(header->body_offset);

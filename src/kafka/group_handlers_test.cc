@@ -24,10 +24,10 @@ protocol::join_group_request join_request(std::string group, std::string member_
   r.protocol_type = "consumer";
   auto& p = r.protocols.emplace_back();
   p.name = "range";
-  p.metadata = {std::byte{0}, std::byte{1}, std::byte{0}, std::byte{0}, std::byte{0},
-                std::byte{1}, std::byte{0}, std::byte{1}, std::byte{'t'}, std::byte{0xff},
-                std::byte{0xff}, std::byte{0xff}, std::byte{0xff}, std::byte{0},
-                std::byte{0}, std::byte{0}, std::byte{0}};  // v1 subscription: topic "t"
+  p.metadata = {std::byte{0},    std::byte{1},    std::byte{0},    std::byte{0},   std::byte{0},
+                std::byte{1},    std::byte{0},    std::byte{1},    std::byte{'t'}, std::byte{0xff},
+                std::byte{0xff}, std::byte{0xff}, std::byte{0xff}, std::byte{0},   std::byte{0},
+                std::byte{0},    std::byte{0}};  // v1 subscription: topic "t"
   return r;
 }
 
@@ -45,6 +45,29 @@ protocol::offset_commit_request commit_request(std::string group, int32_t genera
   p.committed_offset = model::offset(offset);
   p.committed_metadata = "meta";
   return r;
+}
+
+// The only member of `group`'s generation 1, Stable: JoinGroup twice (the first hands out the
+// member id, KIP-394), then SyncGroup.
+protocol::join_group_response stable_member(group_node& n, const std::string& group) {
+  auto first = n.call<protocol::join_group_api>(join_request(group, ""), 4);
+  auto joined = n.call<protocol::join_group_api>(join_request(group, first.member_id), 4);
+  EXPECT_EQ(joined.error_code, error_code::none);
+  protocol::sync_group_request sync;
+  sync.group_id = group;
+  sync.generation_id = joined.generation_id;
+  sync.member_id = joined.member_id;
+  EXPECT_EQ(n.call<protocol::sync_group_api>(sync, 3).error_code, error_code::none);
+  return joined;
+}
+
+error_code heartbeat(group_node& n, std::string group,
+                     const protocol::join_group_response& joined) {
+  protocol::heartbeat_request hb;
+  hb.group_id = std::move(group);
+  hb.generation_id = joined.generation_id;
+  hb.member_id = joined.member_id;
+  return n.call<protocol::heartbeat_api>(hb, 2).error_code;
 }
 
 TEST(group_handlers, find_coordinator_creates_the_offsets_topic) {
@@ -169,8 +192,7 @@ TEST(group_handlers, a_group_forms_commits_and_is_listed_described_and_deleted) 
   ASSERT_EQ(described.groups[0].members.size(), 1u);
   EXPECT_EQ(described.groups[0].members[0].client_id, "test-client");
   EXPECT_EQ(described.groups[0].members[0].client_host, "/127.0.0.1");
-  EXPECT_EQ(described.groups[0].members[0].member_assignment,
-            std::vector<std::byte>{std::byte{7}});
+  EXPECT_EQ(described.groups[0].members[0].member_assignment, std::vector<std::byte>{std::byte{7}});
   EXPECT_EQ(described.groups[1].group_state, "Dead");
   // v6 (KIP-1043): a missing group is an error, not a Dead group.
   auto described_v6 = n.call<protocol::describe_groups_api>(dg, 6);
@@ -222,14 +244,7 @@ TEST(group_handlers, committed_offsets_and_generation_survive_a_coordinator_rest
   // A simple commit (no membership) and a member's.
   auto c = n.call<protocol::offset_commit_api>(commit_request("simple", -1, "", "t", 0, 7), 2);
   EXPECT_EQ(c.topics.at(0).partitions.at(0).error_code, error_code::none);
-  auto first = n.call<protocol::join_group_api>(join_request("keep", ""), 4);
-  auto joined = n.call<protocol::join_group_api>(join_request("keep", first.member_id), 4);
-  ASSERT_EQ(joined.error_code, error_code::none);
-  protocol::sync_group_request sync;
-  sync.group_id = "keep";
-  sync.generation_id = joined.generation_id;
-  sync.member_id = joined.member_id;
-  ASSERT_EQ(n.call<protocol::sync_group_api>(sync, 3).error_code, error_code::none);
+  auto joined = stable_member(n, "keep");
   c = n.call<protocol::offset_commit_api>(
       commit_request("keep", joined.generation_id, joined.member_id, "t", 1, 99), 6);
   EXPECT_EQ(c.topics.at(0).partitions.at(0).error_code, error_code::none);
@@ -250,11 +265,7 @@ TEST(group_handlers, committed_offsets_and_generation_survive_a_coordinator_rest
   fr = n.call<protocol::offset_fetch_api>(f, 5);
   EXPECT_EQ(fr.topics.at(0).partitions.at(0).committed_offset, model::offset(7));
   // The old member must rejoin; the group keeps counting generations from where it was.
-  protocol::heartbeat_request hb;
-  hb.group_id = "keep";
-  hb.generation_id = joined.generation_id;
-  hb.member_id = joined.member_id;
-  EXPECT_EQ(n.call<protocol::heartbeat_api>(hb, 2).error_code, error_code::unknown_member_id);
+  EXPECT_EQ(heartbeat(n, "keep", joined), error_code::unknown_member_id);
   auto listed = n.call<protocol::list_groups_api>(protocol::list_groups_request{}, 4);
   ASSERT_EQ(listed.groups.size(), 2u);
   EXPECT_EQ(listed.groups[0].group_id, "keep");
@@ -265,6 +276,45 @@ TEST(group_handlers, committed_offsets_and_generation_survive_a_coordinator_rest
   auto again = n.call<protocol::join_group_api>(join_request("keep", ""), 3);
   EXPECT_EQ(again.error_code, error_code::none);
   EXPECT_EQ(again.generation_id, joined.generation_id + 1);
+}
+
+protocol::offset_fetch_response fetch_offsets(group_node& n, std::string group, int32_t p) {
+  protocol::offset_fetch_request f;
+  f.group_id = std::move(group);
+  auto& t = f.topics->emplace_back();
+  t.name = "t";
+  t.partition_indexes = {model::partition_id(p)};
+  return n.call<protocol::offset_fetch_api>(f, 5);
+}
+
+// What the cluster will do when another node takes over a __consumer_offsets partition and
+// gives it back: lost drops its groups (waiters and requests answer NOT_COORDINATOR, clients
+// look for the coordinator again), gained rebuilds them from the records.
+TEST(group_handlers, a_lost_offsets_partition_answers_not_coordinator_until_gained_again) {
+  group_node n;
+  n.create_topic("t", 2);
+  n.find_coordinator("g");
+  auto c = n.call<protocol::offset_commit_api>(commit_request("g", -1, "", "t", 0, 7), 2);
+  ASSERT_EQ(c.topics.at(0).partitions.at(0).error_code, error_code::none);
+  // A stable member, and a second one whose JoinGroup waits for the first to rejoin.
+  auto a = stable_member(n, "g");
+  auto b_id = n.call<protocol::join_group_api>(join_request("g", ""), 4).member_id;
+  auto b_waiting = n.start<protocol::join_group_api>(join_request("g", b_id), 4);
+
+  const model::partition_id p = *n.groups().partition_of("g");
+  n.run(n.groups().partition_lost(p));
+  EXPECT_EQ(n.finish<protocol::join_group_api>(b_waiting.get(), 4).error_code,
+            error_code::not_coordinator);
+  EXPECT_EQ(fetch_offsets(n, "g", 0).error_code, error_code::not_coordinator);
+  c = n.call<protocol::offset_commit_api>(commit_request("g", -1, "", "t", 0, 8), 2);
+  EXPECT_EQ(c.topics.at(0).partitions.at(0).error_code, error_code::not_coordinator);
+
+  EXPECT_EQ(n.run(n.groups().partition_gained(p)), error_code::none);
+  auto fr = fetch_offsets(n, "g", 0);
+  EXPECT_EQ(fr.error_code, error_code::none);
+  EXPECT_EQ(fr.topics.at(0).partitions.at(0).committed_offset, model::offset(7));
+  // The members were dropped with the partition: they join again.
+  EXPECT_EQ(heartbeat(n, "g", a), error_code::unknown_member_id);
 }
 
 TEST(group_handlers, bad_input) {
@@ -295,8 +345,7 @@ TEST(group_handlers, bad_input) {
   protocol::leave_group_request leave;
   leave.group_id = "g";
   leave.member_id = "ghost";
-  EXPECT_EQ(n.call<protocol::leave_group_api>(leave, 1).error_code,
-            error_code::unknown_member_id);
+  EXPECT_EQ(n.call<protocol::leave_group_api>(leave, 1).error_code, error_code::unknown_member_id);
   // Nothing was left behind by the refused joins ("p" stays, Empty, as in Kafka).
   auto listed = n.call<protocol::list_groups_api>(protocol::list_groups_request{}, 0);
   ASSERT_EQ(listed.groups.size(), 1u);

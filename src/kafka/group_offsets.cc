@@ -21,9 +21,9 @@ std::vector<Topic> group_topics(const coord::fetch_offsets_result& r, bool parti
     auto [it, added] = index.try_emplace(f.topic, topics.size());
     if (added) topics.emplace_back().name = f.topic;
     auto& p = topics[it->second].partitions.emplace_back();
-    p.partition_index = model::partition_id(f.partition);
-    p.committed_offset = model::offset(f.offset);
-    p.committed_leader_epoch = model::leader_epoch(f.leader_epoch);
+    p.partition_index = f.partition;
+    p.committed_offset = f.offset;
+    p.committed_leader_epoch = f.leader_epoch;
     p.metadata = f.metadata;
     p.error_code = partition_errors && r.error != error_code::none ? r.error : f.error;
   }
@@ -31,19 +31,19 @@ std::vector<Topic> group_topics(const coord::fetch_offsets_result& r, bool parti
 }
 
 template <typename RequestTopic>
-std::optional<std::vector<coord::partition_key>> wanted(
+std::optional<std::vector<model::topic_partition>> wanted(
     const std::optional<std::vector<RequestTopic>>& topics) {
   if (!topics) return std::nullopt;
-  std::vector<coord::partition_key> out;
+  std::vector<model::topic_partition> out;
   for (const auto& t : *topics) {
-    for (auto p : t.partition_indexes) out.emplace_back(t.name, p());
+    for (auto p : t.partition_indexes) out.push_back({t.name, p});
   }
   return out;
 }
 
 // Partitions asked for come back even when the coordinator cannot answer (with its error).
 void fill_missing(coord::fetch_offsets_result& r,
-                  const std::optional<std::vector<coord::partition_key>>& want) {
+                  const std::optional<std::vector<model::topic_partition>>& want) {
   if (r.error == error_code::none || !want || !r.offsets.empty()) return;
   for (const auto& [t, p] : *want) {
     coord::fetched_offset f;
@@ -56,14 +56,14 @@ void fill_missing(coord::fetch_offsets_result& r,
 
 net::awaitable<coord::fetch_offsets_result> fetch_group(
     request_context& ctx, std::string group_id,
-    std::optional<std::vector<coord::partition_key>> want, bool require_stable) {
+    std::optional<std::vector<model::topic_partition>> want, coord::require_stable stable) {
   coord::fetch_offsets_result r;
   // An empty group id is a group like any other here: Kafka keeps accepting it in
   // OffsetCommit/OffsetFetch for old consumers that committed without a group.
   if (!ctx.services.groups) {
     r.error = error_code::coordinator_not_available;
   } else {
-    auto task = ctx.services.groups->fetch_offsets(group_id, want, require_stable);
+    auto task = ctx.services.groups->fetch_offsets(group_id, want, stable);
     r = co_await std::move(task);
   }
   fill_missing(r, want);
@@ -82,17 +82,7 @@ net::awaitable<std::optional<protocol::offset_commit_response>> serve_offset_com
     cr.member_id = request.member_id;
   }
   cr.group_instance_id = request.group_instance_id;
-  for (const auto& t : request.topics) {
-    for (const auto& p : t.partitions) {
-      coord::commit_partition cp;
-      cp.topic = t.name;
-      cp.partition = p.partition_index();
-      cp.offset = p.committed_offset();
-      cp.leader_epoch = p.committed_leader_epoch();
-      cp.metadata = p.committed_metadata;
-      cr.partitions.push_back(std::move(cp));
-    }
-  }
+  cr.partitions = commit_partitions(request.topics);
   std::vector<error_code> errors;
   if (!ctx.services.groups) {
     errors.assign(cr.partitions.size(), error_code::coordinator_not_available);
@@ -118,7 +108,7 @@ net::awaitable<std::optional<protocol::offset_fetch_response>> serve_offset_fetc
   protocol::offset_fetch_response response;
   if (ctx.version() < 8) {
     auto task = fetch_group(ctx, request.group_id, wanted(request.topics),
-                            ctx.version() >= 7 && request.require_stable);
+                            coord::require_stable(ctx.version() >= 7 && request.require_stable));
     coord::fetch_offsets_result r = co_await std::move(task);
     // v0-1 carry errors per partition only; v2+ have the group's error at the top as well.
     response.topics = group_topics<protocol::offset_fetch_response::offset_fetch_response_topic>(
@@ -127,7 +117,8 @@ net::awaitable<std::optional<protocol::offset_fetch_response>> serve_offset_fetc
     co_return response;
   }
   for (const auto& g : request.groups) {
-    auto task = fetch_group(ctx, g.group_id, wanted(g.topics), request.require_stable);
+    auto task = fetch_group(ctx, g.group_id, wanted(g.topics),
+                            coord::require_stable(request.require_stable));
     coord::fetch_offsets_result r = co_await std::move(task);
     auto& out = response.groups.emplace_back();
     out.group_id = g.group_id;
@@ -147,14 +138,14 @@ net::awaitable<std::optional<protocol::offset_delete_response>> serve_offset_del
     co_return response;
   }
   auto image = ctx.services.partitions.image();
-  std::vector<coord::partition_key> known;
+  std::vector<model::topic_partition> known;
   std::vector<error_code> errors;  // per request partition; none = sent to the coordinator
   for (const auto& t : request.topics) {
     const cluster::topic_info* info = image ? image->find_topic(t.name) : nullptr;
     for (const auto& p : t.partitions) {
       bool exists = info && p.partition_index() >= 0 && p.partition_index() < info->partition_count;
       errors.push_back(exists ? error_code::none : error_code::unknown_topic_or_partition);
-      if (exists) known.emplace_back(t.name, p.partition_index());
+      if (exists) known.push_back({t.name, p.partition_index});
     }
   }
   auto task = ctx.services.groups->delete_offsets(request.group_id, known);

@@ -8,7 +8,9 @@
 // With ListOffsets' log end offsets these give consumer lag (log end - committed).
 
 #include <optional>
+#include <vector>
 
+#include "coord/group_coordinator.h"
 #include "kafka/handler.h"
 #include "protocol/generated/offset_commit.h"
 #include "protocol/generated/offset_delete.h"
@@ -22,5 +24,23 @@ net::awaitable<std::optional<protocol::offset_fetch_response>> serve_offset_fetc
     request_context& ctx, const protocol::offset_fetch_request& request);
 net::awaitable<std::optional<protocol::offset_delete_response>> serve_offset_delete(
     request_context& ctx, const protocol::offset_delete_request& request);
+
+// The partitions of an OffsetCommit or a TxnOffsetCommit request, in request order.
+template <typename Topics>
+std::vector<coord::commit_partition> commit_partitions(const Topics& topics) {
+  std::vector<coord::commit_partition> out;
+  for (const auto& t : topics) {
+    for (const auto& p : t.partitions) {
+      coord::commit_partition cp;
+      cp.topic = t.name;
+      cp.partition = p.partition_index;
+      cp.offset = p.committed_offset;
+      cp.leader_epoch = p.committed_leader_epoch;
+      cp.metadata = p.committed_metadata;
+      out.push_back(std::move(cp));
+    }
+  }
+  return out;
+}
 
 }  // namespace vltava::kafka

@@ -48,8 +48,7 @@ net::handler_result refuse_malformed(const request_context& ctx, std::string_vie
 
 // A response body with its header, without the size prefix (the net layer adds it).
 template <typename Api>
-net::response encode_response(const request_context& ctx,
-                              const typename Api::response_type& body) {
+net::response encode_response(const request_context& ctx, const typename Api::response_type& body) {
   protocol::writer w;
   protocol::write_response_header(w, protocol::response_header_version(Api::key, ctx.version()),
                                   ctx.header.correlation_id);

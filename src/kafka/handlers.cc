@@ -13,7 +13,8 @@ std::vector<handler> gather() {
   for (const auto& h : admin_handlers()) all.push_back(h);
   for (const auto& h : group_handlers()) all.push_back(h);
   for (const auto& h : txn_handlers()) all.push_back(h);
-  std::sort(all.begin(), all.end(), [](const handler& a, const handler& b) { return a.key < b.key; });
+  std::sort(all.begin(), all.end(),
+            [](const handler& a, const handler& b) { return a.key < b.key; });
   for (size_t i = 1; i < all.size(); ++i) {
     VLTAVA_ASSERT(all[i - 1].key != all[i].key, "two handlers for one API key");
   }

@@ -32,16 +32,15 @@ net::awaitable<std::optional<protocol::init_producer_id_response>> serve_init_pr
     }
     auto init = ctx.services.txns->init_producer_id(*request.transactional_id,
                                                     request.transaction_timeout_ms,
-                                                    request.producer_id(),
-                                                    request.producer_epoch());
+                                                    request.producer_id, request.producer_epoch);
     coord::init_pid_result r = co_await std::move(init);
     // PRODUCER_FENCED is new in v4 (KIP-588); older clients know INVALID_PRODUCER_EPOCH.
     response.error_code = r.error == error_code::producer_fenced && ctx.version() < 4
                               ? error_code::invalid_producer_epoch
                               : r.error;
     if (r.error == error_code::none) {
-      response.producer_id = model::producer_id(r.producer_id);
-      response.producer_epoch = model::producer_epoch(r.producer_epoch);
+      response.producer_id = r.producer_id;
+      response.producer_epoch = r.producer_epoch;
     }
     co_return response;
   }

@@ -67,15 +67,15 @@ TEST(init_producer_id, blocks_are_durable_and_never_reused_after_restart) {
     net::shard_pool shards(2);
     shards.start();
     {
-      auto s = cluster::metadata_store::open(io, flusher, shards, dir.path(), model::node_id(1),
-                                             {}, std::nullopt, cfg);
+      auto s = cluster::metadata_store::open(io, flusher, shards, dir.path(), model::node_id(1), {},
+                                             std::nullopt, cfg);
       ASSERT_TRUE(s.has_value()) << s.error();
       auto& store = **s;
       EXPECT_EQ(store.image()->next_producer_id, round * 2000);
       // More than one block: the second is allocated when the first runs out.
       for (int i = 0; i < 1001; ++i) {
-        auto r = asio::co_spawn(shards.shard(1), store.allocate_producer_id(), asio::use_future)
-                     .get();
+        auto r =
+            asio::co_spawn(shards.shard(1), store.allocate_producer_id(), asio::use_future).get();
         ASSERT_TRUE(r.ok());
         ASSERT_GT(r.id(), last);
         last = r.id();

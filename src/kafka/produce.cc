@@ -106,8 +106,8 @@ net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, c
       continue;  // ask again: the transaction may be ongoing here by now
     }
     const auto& v = *next.verification;
-    auto ask = verifier.coordinator->verify_partition(*verifier.transactional_id, v.producer(),
-                                                      v.epoch(), {j.tp.topic, j.tp.partition()});
+    auto ask = verifier.coordinator->verify_partition(*verifier.transactional_id, v.producer,
+                                                      v.epoch, j.tp);
     const error_code answer = co_await std::move(ask);
     const auto verdict = answer == error_code::none
                              ? cluster::partition::coordinator_answer::confirmed

@@ -7,6 +7,7 @@
 #include "coord/group_coordinator.h"
 #include "coord/group_key.h"
 #include "coord/txn_coordinator.h"
+#include "kafka/group_offsets.h"
 
 namespace vltava::kafka {
 
@@ -19,11 +20,14 @@ error_code for_version(error_code e, int16_t version) {
   return e == error_code::producer_fenced && version < 2 ? error_code::invalid_producer_epoch : e;
 }
 
-constexpr std::array<coord::txn_status, 8> all_statuses = {
-    coord::txn_status::empty,          coord::txn_status::ongoing,
-    coord::txn_status::prepare_commit, coord::txn_status::prepare_abort,
-    coord::txn_status::complete_commit, coord::txn_status::complete_abort,
-    coord::txn_status::dead,           coord::txn_status::prepare_epoch_fence};
+constexpr std::array<coord::txn_status, 8> all_statuses = {coord::txn_status::empty,
+                                                           coord::txn_status::ongoing,
+                                                           coord::txn_status::prepare_commit,
+                                                           coord::txn_status::prepare_abort,
+                                                           coord::txn_status::complete_commit,
+                                                           coord::txn_status::complete_abort,
+                                                           coord::txn_status::dead,
+                                                           coord::txn_status::prepare_epoch_fence};
 
 std::optional<coord::txn_status> status_named(std::string_view name) {
   for (auto s : all_statuses) {
@@ -47,8 +51,8 @@ net::awaitable<error_code> verify_offsets_in_txn(request_context& ctx,
     co_return error_code::invalid_producer_id_mapping;
   }
   if (d.error != error_code::none) co_return d.error;
-  if (d.producer_id != r.producer_id()) co_return error_code::invalid_producer_id_mapping;
-  if (d.producer_epoch != r.producer_epoch()) co_return error_code::producer_fenced;
+  if (d.producer_id != r.producer_id) co_return error_code::invalid_producer_id_mapping;
+  if (d.producer_epoch != r.producer_epoch) co_return error_code::producer_fenced;
   if (d.status != coord::txn_status::ongoing ||
       !d.partitions.contains({std::string(coord::offsets_topic), *partition})) {
     co_return error_code::invalid_txn_state;
@@ -58,18 +62,17 @@ net::awaitable<error_code> verify_offsets_in_txn(request_context& ctx,
 
 }  // namespace
 
-net::awaitable<std::optional<protocol::add_partitions_to_txn_response>>
-serve_add_partitions_to_txn(request_context& ctx,
-                            const protocol::add_partitions_to_txn_request& request) {
+net::awaitable<std::optional<protocol::add_partitions_to_txn_response>> serve_add_partitions_to_txn(
+    request_context& ctx, const protocol::add_partitions_to_txn_request& request) {
   protocol::add_partitions_to_txn_response response;
   auto image = ctx.services.partitions.image();
-  std::vector<coord::partition_key> partitions;
+  std::vector<model::topic_partition> partitions;
   bool unknown = false;
   for (const auto& t : request.v3_and_below_topics) {
     const cluster::topic_info* info = image ? image->find_topic(t.name) : nullptr;
     for (int32_t p : t.partitions) {
       if (!info || p < 0 || p >= info->partition_count) unknown = true;
-      partitions.emplace_back(t.name, p);
+      partitions.push_back({t.name, model::partition_id(p)});
     }
   }
   error_code all = error_code::none;
@@ -77,10 +80,10 @@ serve_add_partitions_to_txn(request_context& ctx,
     if (!ctx.services.txns) {
       all = error_code::coordinator_not_available;
     } else if (!partitions.empty()) {
-      auto task = ctx.services.txns->add_partitions(request.v3_and_below_transactional_id,
-                                                    request.v3_and_below_producer_id,
-                                                    request.v3_and_below_producer_epoch,
-                                                    partitions);
+      auto task = ctx.services.txns->add_partitions(
+          request.v3_and_below_transactional_id,
+          model::producer_id(request.v3_and_below_producer_id),
+          model::producer_epoch(request.v3_and_below_producer_epoch), partitions);
       all = for_version(co_await std::move(task), ctx.version());
     }
   }
@@ -95,7 +98,7 @@ serve_add_partitions_to_txn(request_context& ctx,
       error_code e = all;
       if (unknown) {
         e = !info || p < 0 || p >= info->partition_count ? error_code::unknown_topic_or_partition
-                                                          : error_code::operation_not_attempted;
+                                                         : error_code::operation_not_attempted;
       }
       rp.partition_error_code = static_cast<int16_t>(e);
     }
@@ -124,9 +127,9 @@ net::awaitable<std::optional<protocol::add_offsets_to_txn_response>> serve_add_o
     response.error_code = error_code::coordinator_not_available;
     co_return response;
   }
-  std::vector<coord::partition_key> partitions{{std::string(coord::offsets_topic), *p}};
-  auto task = ctx.services.txns->add_partitions(request.transactional_id, request.producer_id(),
-                                                request.producer_epoch(), partitions);
+  std::vector<model::topic_partition> partitions{{std::string(coord::offsets_topic), *p}};
+  auto task = ctx.services.txns->add_partitions(request.transactional_id, request.producer_id,
+                                                request.producer_epoch, partitions);
   response.error_code = for_version(co_await std::move(task), ctx.version());
   co_return response;
 }
@@ -138,8 +141,9 @@ net::awaitable<std::optional<protocol::end_txn_response>> serve_end_txn(
     response.error_code = error_code::coordinator_not_available;
     co_return response;
   }
-  auto task = ctx.services.txns->end_txn(request.transactional_id, request.producer_id(),
-                                         request.producer_epoch(), request.committed);
+  auto task = ctx.services.txns->end_txn(
+      request.transactional_id, request.producer_id, request.producer_epoch,
+      request.committed ? cluster::txn_result::commit : cluster::txn_result::abort);
   response.error_code = for_version(co_await std::move(task), ctx.version());
   co_return response;
 }
@@ -149,30 +153,20 @@ net::awaitable<std::optional<protocol::txn_offset_commit_response>> serve_txn_of
   protocol::txn_offset_commit_response response;
   coord::commit_request cr;
   cr.group_id = request.group_id;
-  cr.producer_id = request.producer_id();
-  cr.producer_epoch = request.producer_epoch();
+  cr.producer_id = request.producer_id;
+  cr.producer_epoch = request.producer_epoch;
   if (ctx.version() >= 3) {
     cr.generation_id = request.generation_id;
     cr.member_id = request.member_id;
     cr.group_instance_id = request.group_instance_id;
   }
-  for (const auto& t : request.topics) {
-    for (const auto& p : t.partitions) {
-      coord::commit_partition cp;
-      cp.topic = t.name;
-      cp.partition = p.partition_index();
-      cp.offset = p.committed_offset();
-      cp.leader_epoch = p.committed_leader_epoch();
-      cp.metadata = p.committed_metadata;
-      cr.partitions.push_back(std::move(cp));
-    }
-  }
+  cr.partitions = commit_partitions(request.topics);
   std::vector<error_code> errors;
   if (!ctx.services.groups) {
     errors.assign(cr.partitions.size(), error_code::coordinator_not_available);
   } else if (request.group_id.empty()) {
     errors.assign(cr.partitions.size(), error_code::invalid_group_id);
-  } else if (cr.producer_id < 0 || cr.producer_epoch < 0) {
+  } else if (cr.producer_id() < 0 || cr.producer_epoch() < 0) {
     errors.assign(cr.partitions.size(), error_code::invalid_producer_id_mapping);
   } else {
     auto verify = verify_offsets_in_txn(ctx, request);
@@ -201,9 +195,8 @@ net::awaitable<std::optional<protocol::txn_offset_commit_response>> serve_txn_of
   co_return response;
 }
 
-net::awaitable<std::optional<protocol::describe_transactions_response>>
-serve_describe_transactions(request_context& ctx,
-                            const protocol::describe_transactions_request& request) {
+net::awaitable<std::optional<protocol::describe_transactions_response>> serve_describe_transactions(
+    request_context& ctx, const protocol::describe_transactions_request& request) {
   protocol::describe_transactions_response response;
   for (const auto& id : request.transactional_ids) {
     coord::described_txn d;
@@ -221,13 +214,13 @@ serve_describe_transactions(request_context& ctx,
     out.transaction_state_ = std::string(coord::txn_status_name(d.status));
     out.transaction_timeout_ms = d.timeout_ms;
     out.transaction_start_time_ms = d.start_ms;
-    out.producer_id = model::producer_id(d.producer_id);
-    out.producer_epoch = model::producer_epoch(d.producer_epoch);
+    out.producer_id = d.producer_id;
+    out.producer_epoch = d.producer_epoch;
     for (const auto& [topic, p] : d.partitions) {
       if (out.topics.empty() || out.topics.back().topic != topic) {
         out.topics.emplace_back().topic = topic;
       }
-      out.topics.back().partitions.push_back(p);
+      out.topics.back().partitions.push_back(p());
     }
   }
   co_return response;
@@ -250,14 +243,14 @@ net::awaitable<std::optional<protocol::list_transactions_response>> serve_list_t
   }
   // Only unknown states asked for: nothing can match (Kafka answers an empty list).
   if (filter.states.empty() && !request.state_filters.empty()) co_return response;
-  filter.producer_ids = request.producer_id_filters;
+  for (int64_t id : request.producer_id_filters) filter.producer_ids.emplace_back(id);
   if (ctx.version() >= 1) filter.min_duration_ms = request.duration_filter;
   auto task = ctx.services.txns->list(std::move(filter));
   auto listed = co_await std::move(task);
   for (const auto& d : listed) {
     auto& out = response.transaction_states.emplace_back();
     out.transactional_id = d.transactional_id;
-    out.producer_id = model::producer_id(d.producer_id);
+    out.producer_id = d.producer_id;
     out.transaction_state_ = std::string(coord::txn_status_name(d.status));
   }
   co_return response;

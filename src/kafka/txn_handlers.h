@@ -25,18 +25,16 @@
 
 namespace vltava::kafka {
 
-net::awaitable<std::optional<protocol::add_partitions_to_txn_response>>
-serve_add_partitions_to_txn(request_context& ctx,
-                            const protocol::add_partitions_to_txn_request& request);
+net::awaitable<std::optional<protocol::add_partitions_to_txn_response>> serve_add_partitions_to_txn(
+    request_context& ctx, const protocol::add_partitions_to_txn_request& request);
 net::awaitable<std::optional<protocol::add_offsets_to_txn_response>> serve_add_offsets_to_txn(
     request_context& ctx, const protocol::add_offsets_to_txn_request& request);
 net::awaitable<std::optional<protocol::end_txn_response>> serve_end_txn(
     request_context& ctx, const protocol::end_txn_request& request);
 net::awaitable<std::optional<protocol::txn_offset_commit_response>> serve_txn_offset_commit(
     request_context& ctx, const protocol::txn_offset_commit_request& request);
-net::awaitable<std::optional<protocol::describe_transactions_response>>
-serve_describe_transactions(request_context& ctx,
-                            const protocol::describe_transactions_request& request);
+net::awaitable<std::optional<protocol::describe_transactions_response>> serve_describe_transactions(
+    request_context& ctx, const protocol::describe_transactions_request& request);
 net::awaitable<std::optional<protocol::list_transactions_response>> serve_list_transactions(
     request_context& ctx, const protocol::list_transactions_request& request);
 

@@ -4,6 +4,8 @@
 // LSO checked on the partitions themselves; timeouts with a manual clock; recovery of a
 // transaction left in PrepareCommit by a crash.
 
+#include "kafka/txn_handlers.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -15,7 +17,6 @@
 #include "kafka/coordinator_test_node.h"
 #include "kafka/group_offsets.h"
 #include "kafka/init_producer_id.h"
-#include "kafka/txn_handlers.h"
 #include "model/record_batch_builder.h"
 #include "model/record_batch_header.h"
 #include "protocol/generated/offset_fetch.h"
@@ -84,6 +85,14 @@ protocol::describe_transactions_response::transaction_state describe(coordinator
   return resp.transaction_states.at(0);
 }
 
+// On the shard owning topic-p: fn(partition). The caller waits, so the pointers stay valid.
+template <typename T, typename Fn>
+net::awaitable<T> run_on_partition(coordinator_node* n, std::string topic, int32_t p, Fn* fn) {
+  auto part = n->partitions().find_shared(topic, model::partition_id(p));
+  VLTAVA_ASSERT(part != nullptr, "the partition is hosted");
+  co_return co_await (*fn)(*part);
+}
+
 // Runs `fn(partition)` on the shard owning topic-p and returns its result.
 template <typename T, typename Fn>
 T on_partition(coordinator_node& n, const std::string& topic, int32_t p, Fn fn) {
@@ -91,12 +100,15 @@ T on_partition(coordinator_node& n, const std::string& topic, int32_t p, Fn fn) 
   const auto* t = image->find_topic(topic);
   VLTAVA_ASSERT(t != nullptr, "the topic exists");
   unsigned shard = n.partitions().shard_of(t->id, model::partition_id(p));
-  auto task = [&]() -> net::awaitable<T> {
-    auto part = n.partitions().find_shared(topic, model::partition_id(p));
-    VLTAVA_ASSERT(part != nullptr, "the partition is hosted");
-    co_return co_await fn(*part);
-  };
-  return asio::co_spawn(n.shards().shard(shard), task, asio::use_future).get();
+  return asio::co_spawn(n.shards().shard(shard), run_on_partition<T, Fn>(&n, topic, p, &fn),
+                        asio::use_future)
+      .get();
+}
+
+// Appends `batch` to `part`, acks=all.
+net::awaitable<cluster::append_outcome> append_batch(cluster::partition& part,
+                                                     std::vector<std::byte> batch) {
+  co_return co_await part.append(std::span<std::byte>(batch), cluster::acks_mode::all);
 }
 
 // One transactional record of `producer` at `sequence`.
@@ -114,11 +126,9 @@ std::vector<std::byte> txn_batch(pid_epoch producer, int32_t sequence) {
 
 cluster::append_outcome produce(coordinator_node& n, const std::string& topic, int32_t p,
                                 pid_epoch producer, int32_t sequence) {
+  auto batch = txn_batch(producer, sequence);
   return on_partition<cluster::append_outcome>(
-      n, topic, p, [&](cluster::partition& part) -> net::awaitable<cluster::append_outcome> {
-        auto batch = txn_batch(producer, sequence);
-        co_return co_await part.append(std::span<std::byte>(batch), cluster::acks_mode::all);
-      });
+      n, topic, p, [&batch](cluster::partition& part) { return append_batch(part, batch); });
 }
 
 struct offsets {
@@ -127,9 +137,10 @@ struct offsets {
 };
 
 offsets offsets_of(coordinator_node& n, const std::string& topic, int32_t p) {
-  return on_partition<offsets>(n, topic, p, [](cluster::partition& part) -> net::awaitable<offsets> {
-    co_return offsets{part.last_stable_offset()(), part.high_watermark()()};
-  });
+  return on_partition<offsets>(
+      n, topic, p, [](cluster::partition& part) -> net::awaitable<offsets> {
+        co_return offsets{part.last_stable_offset()(), part.high_watermark()()};
+      });
 }
 
 // The type of the last batch of topic-p when it is a marker: "commit", "abort" or "data".
@@ -330,20 +341,18 @@ TEST(txn_handlers, a_transaction_caught_in_prepare_commit_completes_after_a_rest
   v.producer_epoch = p.epoch;
   v.timeout_ms = d.transaction_timeout_ms;
   v.status = coord::txn_status::prepare_commit;
-  v.partitions = {{"t", 0}, {"t", 1}};
+  v.partitions = {{"t", model::partition_id(0)}, {"t", model::partition_id(1)}};
   v.last_update_ms = 1;
   v.start_ms = d.transaction_start_time_ms;
   n.txns().stop();
   const int32_t state_partition =
-      coord::partition_for_group("tx", 3);  // transaction.state.log.num.partitions=3
+      coord::partition_for_key("tx", 3)();  // transaction.state.log.num.partitions=3
+  coord::record_list records;
+  records.emplace_back(coord::encode_txn_key("tx"), coord::encode_txn_value(v));
+  auto batch = coord::build_coordinator_batch(records, 1);
   auto appended = on_partition<cluster::append_outcome>(
       n, std::string(coord::transaction_topic), state_partition,
-      [&](cluster::partition& part) -> net::awaitable<cluster::append_outcome> {
-        coord::record_list records;
-        records.emplace_back(coord::encode_txn_key("tx"), coord::encode_txn_value(v));
-        auto batch = coord::build_coordinator_batch(records, 1);
-        co_return co_await part.append(std::span<std::byte>(batch), cluster::acks_mode::all);
-      });
+      [&batch](cluster::partition& part) { return append_batch(part, batch); });
   ASSERT_EQ(appended.error, error_code::none);
   EXPECT_EQ(last_batch(n, "t", 0), "data");
 
@@ -458,7 +467,6 @@ TEST(txn_handlers, list_transactions_filters_by_state_and_producer) {
   EXPECT_EQ(describe(n, "nope").error_code, error_code::transactional_id_not_found);
 }
 
-
 // Produce through the handler, as a client: a transactional batch of `producer` at `sequence`.
 protocol::produce_request txn_produce_request(std::optional<std::string> txn_id,
                                               const std::string& topic, int32_t p,
@@ -529,8 +537,8 @@ TEST(txn_verification, pipelined_batches_keep_their_order) {
   n.create_topic("t", 1);
   pid_epoch p = init(n, "tx");
   ASSERT_EQ(add_partitions(n, "tx", p, "t", {0}), error_code::none);
-  const unsigned shard = n.partitions().shard_of(
-      n.partitions().image()->find_topic("t")->id, model::partition_id(0));
+  const unsigned shard =
+      n.partitions().shard_of(n.partitions().image()->find_topic("t")->id, model::partition_id(0));
   std::vector<std::vector<std::byte>> storage(5);
   std::vector<std::future<net::handler_result>> in_flight;
   for (int32_t seq = 0; seq < 5; ++seq) {

@@ -11,14 +11,22 @@ using bytes::store_be;
 
 std::string_view describe(batch_error e) {
   switch (e) {
-    case batch_error::truncated: return "record batch is truncated";
-    case batch_error::length_too_small: return "record batch length is smaller than its header";
-    case batch_error::length_mismatch: return "record batch length disagrees with its size";
-    case batch_error::bad_magic: return "record batch magic is not 2";
-    case batch_error::bad_crc: return "record batch CRC32C does not match its contents";
-    case batch_error::bad_compression: return "record batch uses an unknown compression codec";
-    case batch_error::bad_offset_delta: return "record batch last offset delta is invalid";
-    case batch_error::bad_record_count: return "record batch record count is invalid";
+    case batch_error::truncated:
+      return "record batch is truncated";
+    case batch_error::length_too_small:
+      return "record batch length is smaller than its header";
+    case batch_error::length_mismatch:
+      return "record batch length disagrees with its size";
+    case batch_error::bad_magic:
+      return "record batch magic is not 2";
+    case batch_error::bad_crc:
+      return "record batch CRC32C does not match its contents";
+    case batch_error::bad_compression:
+      return "record batch uses an unknown compression codec";
+    case batch_error::bad_offset_delta:
+      return "record batch last offset delta is invalid";
+    case batch_error::bad_record_count:
+      return "record batch record count is invalid";
   }
   return "unknown record batch error";
 }

@@ -16,20 +16,20 @@ namespace vltava::model {
 
 // Byte positions of the header fields, and the sizes they imply.
 namespace batch_layout {
-inline constexpr size_t base_offset = 0;             // int64
-inline constexpr size_t batch_length = 8;            // int32: bytes after this field
-inline constexpr size_t partition_leader_epoch = 12; // int32
-inline constexpr size_t magic = 16;                  // int8, always 2
-inline constexpr size_t crc = 17;                    // uint32, CRC32C of attributes..end
-inline constexpr size_t attributes = 21;             // int16
-inline constexpr size_t last_offset_delta = 23;      // int32
-inline constexpr size_t first_timestamp = 27;        // int64
-inline constexpr size_t max_timestamp = 35;          // int64
-inline constexpr size_t producer_id = 43;            // int64
-inline constexpr size_t producer_epoch = 51;         // int16
-inline constexpr size_t base_sequence = 53;          // int32
-inline constexpr size_t record_count = 57;           // int32
-inline constexpr size_t header_size = 61;            // records start here
+inline constexpr size_t base_offset = 0;              // int64
+inline constexpr size_t batch_length = 8;             // int32: bytes after this field
+inline constexpr size_t partition_leader_epoch = 12;  // int32
+inline constexpr size_t magic = 16;                   // int8, always 2
+inline constexpr size_t crc = 17;                     // uint32, CRC32C of attributes..end
+inline constexpr size_t attributes = 21;              // int16
+inline constexpr size_t last_offset_delta = 23;       // int32
+inline constexpr size_t first_timestamp = 27;         // int64
+inline constexpr size_t max_timestamp = 35;           // int64
+inline constexpr size_t producer_id = 43;             // int64
+inline constexpr size_t producer_epoch = 51;          // int16
+inline constexpr size_t base_sequence = 53;           // int32
+inline constexpr size_t record_count = 57;            // int32
+inline constexpr size_t header_size = 61;             // records start here
 
 // Bytes before batch_length's coverage begins (base offset + the length itself).
 inline constexpr size_t log_overhead = 12;
@@ -53,14 +53,14 @@ inline constexpr int16_t delete_horizon = 0x40;  // first_timestamp holds the de
 
 // Why a batch was refused; each names what is wrong with the bytes.
 enum class batch_error : uint8_t {
-  truncated = 1,          // fewer bytes than the header or than batch_length says
-  length_too_small,       // batch_length below the header size
-  length_mismatch,        // batch_length disagrees with the bytes given
-  bad_magic,              // magic is not 2 (legacy formats are handled elsewhere)
-  bad_crc,                // CRC32C does not match the contents
-  bad_compression,        // compression codec 5..7
-  bad_offset_delta,       // last_offset_delta negative, or fewer offsets than records
-  bad_record_count,       // record count negative
+  truncated = 1,     // fewer bytes than the header or than batch_length says
+  length_too_small,  // batch_length below the header size
+  length_mismatch,   // batch_length disagrees with the bytes given
+  bad_magic,         // magic is not 2 (legacy formats are handled elsewhere)
+  bad_crc,           // CRC32C does not match the contents
+  bad_compression,   // compression codec 5..7
+  bad_offset_delta,  // last_offset_delta negative, or fewer offsets than records
+  bad_record_count,  // record count negative
 };
 
 std::string_view describe(batch_error e);
@@ -92,7 +92,9 @@ struct record_batch_header {
   bool has_delete_horizon() const { return attributes & batch_attribute::delete_horizon; }
   offset last_offset() const { return base_offset + last_offset_delta; }
   // Bytes of the whole batch on the wire and on disk.
-  size_t size_bytes() const { return static_cast<size_t>(batch_length) + batch_layout::log_overhead; }
+  size_t size_bytes() const {
+    return static_cast<size_t>(batch_length) + batch_layout::log_overhead;
+  }
   bool operator==(const record_batch_header&) const = default;
 };
 

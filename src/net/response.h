@@ -29,7 +29,7 @@ struct response {
     size_t n = 0;
     for (const auto& p : parts) {
       n += std::holds_alternative<file_range>(p) ? std::get<file_range>(p).length
-                                                  : std::get<std::vector<std::byte>>(p).size();
+                                                 : std::get<std::vector<std::byte>>(p).size();
     }
     return n;
   }

@@ -92,8 +92,7 @@ awaitable<handler_result> test_handler(const connection_info& info, frame_bytes 
     std::fwrite(content.data(), 1, content.size(), f);
     std::fflush(f);
     auto keep = std::shared_ptr<std::FILE>(f, &std::fclose);
-    net::response r{{std::vector<std::byte>{std::byte{'<'}},
-                     file_range{keep, ::fileno(f), 4, 8},
+    net::response r{{std::vector<std::byte>{std::byte{'<'}}, file_range{keep, ::fileno(f), 4, 8},
                      std::vector<std::byte>{std::byte{'>'}}}};
     co_return handler_result{std::move(r)};
   }
@@ -138,7 +137,8 @@ TEST_F(ServerTest, PipelinedResponsesComeInRequestOrder) {
   client c(_port);
   ASSERT_TRUE(c.connected());
   // Later requests finish first; responses must still follow request order.
-  for (int i = 0; i < 8; ++i) c.send_frame("d" + std::to_string((8 - i) * 15) + ":r" + std::to_string(i));
+  for (int i = 0; i < 8; ++i)
+    c.send_frame("d" + std::to_string((8 - i) * 15) + ":r" + std::to_string(i));
   for (int i = 0; i < 8; ++i) EXPECT_EQ(c.read_frame(), "r" + std::to_string(i));
 }
 

@@ -22,9 +22,7 @@ struct api_info {
   int16_t first_flexible_version;  // -1 when no version is flexible
   uint8_t listeners;
 
-  bool supports(int16_t version) const {
-    return version >= min_version && version <= max_version;
-  }
+  bool supports(int16_t version) const { return version >= min_version && version <= max_version; }
   bool is_flexible(int16_t version) const {
     return first_flexible_version >= 0 && version >= first_flexible_version;
   }

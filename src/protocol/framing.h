@@ -30,7 +30,7 @@ struct request_header {
   int16_t api_key = 0;
   int16_t api_version = 0;
   int32_t correlation_id = 0;
-  std::optional<std::string> client_id;  // header v1+
+  std::optional<std::string> client_id;    // header v1+
   std::vector<tagged_field> unknown_tags;  // header v2+
   int16_t header_version = 0;
   // Where the request body starts in the frame.

@@ -1,10 +1,11 @@
 // Request/response framing, header versions, ApiVersions' fallback, and bad input through
 // real generated decoders (Produce, Metadata).
 
+#include "protocol/framing.h"
+
 #include <gtest/gtest.h>
 
 #include "protocol/api_table.h"
-#include "protocol/framing.h"
 #include "protocol/generated/metadata.h"
 #include "protocol/generated/produce.h"
 
@@ -126,11 +127,11 @@ TEST(framing, api_versions_fallback_is_v0_with_unsupported_version) {
   const api_info apis[] = {{0, "Produce", 0, 13, 9, listener_client},
                            {18, "ApiVersions", 0, 4, 3, listener_client}};
   auto frame = encode_api_versions_fallback(77, apis);
-  EXPECT_EQ(frame, bytes_of({0, 0, 0, 22,  // size
-                             0, 0, 0, 77,  // correlation id, header v0
-                             0, 35,        // UNSUPPORTED_VERSION
-                             0, 0, 0, 2,   // two APIs
-                             0, 0, 0, 0, 0, 13, 0, 18, 0, 0, 0, 4}));
+  EXPECT_EQ(frame, bytes_of({0, 0,  0, 22,  // size
+                             0, 0,  0, 77,  // correlation id, header v0
+                             0, 35,         // UNSUPPORTED_VERSION
+                             0, 0,  0, 2,   // two APIs
+                             0, 0,  0, 0,  0, 13, 0, 18, 0, 0, 0, 4}));
 }
 
 TEST(generated, produce_truncated_records_names_the_field) {

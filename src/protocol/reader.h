@@ -69,8 +69,7 @@ class reader {
   bool read_nullable_string(std::optional<std::string>& out, bool compact, bool nullable);
   // Bytes: int32 length (or unsigned varint length+1 when compact).
   bool read_bytes(std::vector<std::byte>& out, bool compact);
-  bool read_nullable_bytes(std::optional<std::vector<std::byte>>& out, bool compact,
-                           bool nullable);
+  bool read_nullable_bytes(std::optional<std::vector<std::byte>>& out, bool compact, bool nullable);
   // Records: nullable bytes kept as a view into the frame.
   bool read_records(records_view& out, bool compact, bool nullable);
 
@@ -138,6 +137,8 @@ inline failure<decode_error> nest(const decode_error& e, const char* field) {
 
 // Capacity to reserve for an array of `n` elements: small, so that memory grows with the
 // elements actually decoded rather than with a count the peer chose.
-inline size_t initial_capacity(int32_t n) { return n < 64 ? static_cast<size_t>(n) : 64; }
+inline size_t initial_capacity(int32_t n) {
+  return n < 64 ? static_cast<size_t>(n) : 64;
+}
 
 }  // namespace vltava::protocol

@@ -227,8 +227,9 @@ TEST(decode_error, nested_paths) {
   decode_error e{"records", "length past the end of the data", 17};
   auto f = nest(nest(e, "partition_data", 2).error, "topic_data", 0);
   EXPECT_EQ(f.error.field, "topic_data[0].partition_data[2].records");
-  EXPECT_EQ(f.error.to_string(),
-            "topic_data[0].partition_data[2].records: length past the end of the data (at byte 17)");
+  EXPECT_EQ(
+      f.error.to_string(),
+      "topic_data[0].partition_data[2].records: length past the end of the data (at byte 17)");
 }
 
 }  // namespace

@@ -68,12 +68,14 @@ struct wire_of {
   using type = T;
 };
 template <typename T>
-  requires std::is_enum_v<T>
+requires std::is_enum_v<T>
 struct wire_of<T> {
   using type = std::underlying_type_t<T>;
 };
 template <typename T>
-  requires requires { typename T::value_type; }
+requires requires {
+  typename T::value_type;
+}
 struct wire_of<T> {
   using type = typename T::value_type;
 };

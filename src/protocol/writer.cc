@@ -26,8 +26,12 @@ void writer::write_uvarint(uint64_t v) {
   _buf.insert(_buf.end(), out, out + n);
 }
 
-void writer::write_varint(int32_t v) { write_uvarint(bytes::zigzag_encode32(v)); }
-void writer::write_varlong(int64_t v) { write_uvarint(bytes::zigzag_encode64(v)); }
+void writer::write_varint(int32_t v) {
+  write_uvarint(bytes::zigzag_encode32(v));
+}
+void writer::write_varlong(int64_t v) {
+  write_uvarint(bytes::zigzag_encode64(v));
+}
 
 void writer::write_length(size_t n, bool compact, bool wide) {
   if (compact) {
@@ -90,7 +94,9 @@ void writer::write_records(const records_view& r, bool compact, bool nullable) {
   }
 }
 
-void writer::write_array_length(size_t n, bool compact) { write_length(n, compact, true); }
+void writer::write_array_length(size_t n, bool compact) {
+  write_length(n, compact, true);
+}
 
 void writer::write_null_array(bool compact, bool nullable) {
   if (!nullable) {

@@ -54,7 +54,8 @@ class writer {
 
   // A tagged-field section: `known` (this code's fields, encoded by the caller) merged with
   // `unknown` (kept from decoding), in ascending tag order.
-  void write_tagged_fields(std::vector<tagged_field> known, const std::vector<tagged_field>& unknown);
+  void write_tagged_fields(std::vector<tagged_field> known,
+                           const std::vector<tagged_field>& unknown);
   // The section of a struct without known tagged fields.
   void write_tagged_fields(const std::vector<tagged_field>& unknown);
 

@@ -21,8 +21,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -107,7 +107,8 @@ class compaction_job {
   std::vector<source> _sources;
   std::unordered_map<std::string, int64_t> _latest;
   // producer id -> [first, last] of its aborted transactions in the cleaned range.
-  std::unordered_map<int64_t, std::vector<std::pair<int64_t, int64_t>>> _aborted;  // key -> newest offset in the dirty range
+  std::unordered_map<int64_t, std::vector<std::pair<int64_t, int64_t>>>
+      _aborted;  // key -> newest offset in the dirty range
   compaction_stats _stats;
 };
 

@@ -7,14 +7,22 @@ namespace vltava::storage {
 
 std::string_view describe(errc e) {
   switch (e) {
-    case errc::io_error: return "I/O error";
-    case errc::no_space: return "no space left on device";
-    case errc::invalid_batch: return "invalid record batch";
-    case errc::offset_out_of_range: return "offset out of range";
-    case errc::corrupt: return "corrupt log data";
-    case errc::log_failed: return "log failed after an fsync error";
-    case errc::invalid_config: return "invalid log config";
-    case errc::too_large: return "too large";
+    case errc::io_error:
+      return "I/O error";
+    case errc::no_space:
+      return "no space left on device";
+    case errc::invalid_batch:
+      return "invalid record batch";
+    case errc::offset_out_of_range:
+      return "offset out of range";
+    case errc::corrupt:
+      return "corrupt log data";
+    case errc::log_failed:
+      return "log failed after an fsync error";
+    case errc::invalid_config:
+      return "invalid log config";
+    case errc::too_large:
+      return "too large";
   }
   return "unknown storage error";
 }

@@ -6,10 +6,10 @@
 
 #include <atomic>
 #include <functional>
-#include <string>
-#include <unordered_map>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <unordered_map>
 
 #include "storage/file_io.h"
 

@@ -156,8 +156,8 @@ sresult<void> file::read_exact(std::span<std::byte> buf, uint64_t pos) const {
   auto n = read_some(buf, pos);
   if (!n) return fail(n.error());
   if (*n != buf.size()) {
-    return error(errc::io_error, "unexpected end of file " + _path + " at byte " +
-                                     std::to_string(pos + *n));
+    return error(errc::io_error,
+                 "unexpected end of file " + _path + " at byte " + std::to_string(pos + *n));
   }
   return {};
 }

@@ -16,9 +16,9 @@
 namespace vltava::storage {
 
 enum class open_mode : uint8_t {
-  read_write,         // existing file
-  create,             // create if missing, keep contents
-  create_exclusive,   // must not exist yet
+  read_write,        // existing file
+  create,            // create if missing, keep contents
+  create_exclusive,  // must not exist yet
 };
 
 class file_io {
@@ -76,8 +76,7 @@ class file {
   file(const file&) = delete;
   file& operator=(const file&) = delete;
 
-  static sresult<std::shared_ptr<file>> open(file_io& io, const std::string& path,
-                                             open_mode mode);
+  static sresult<std::shared_ptr<file>> open(file_io& io, const std::string& path, open_mode mode);
   int fd() const { return _fd; }
   const std::string& path() const { return _path; }
   file_io& io() const { return _io; }

@@ -174,8 +174,8 @@ TEST_F(log_test, follower_append_keeps_offsets_with_gaps) {
 TEST_F(log_test, leader_epoch_and_log_append_time_are_written) {
   auto l = open_log();
   auto b = testing::make_batch(1, 10, 5);
-  ASSERT_TRUE(l->append(b, {.leader_epoch = model::leader_epoch(7),
-                            .log_append_time = model::timestamp_ms(12345)}));
+  ASSERT_TRUE(l->append(
+      b, {.leader_epoch = model::leader_epoch(7), .log_append_time = model::timestamp_ms(12345)}));
   auto back = l->read_bytes(offset(0), 1000);
   auto h = model::validate_batch(*back);
   ASSERT_TRUE(h);
@@ -264,7 +264,8 @@ TEST_F(log_test, reads_that_skip_headers_by_the_index_match_a_plain_walk) {
   for (int i = 0; i < 100; ++i) append(*l, 5, 100, i);
   const uint64_t bb = layout::header_size + 100;
   for (int from = 0; from < 500; from += 37) {
-    for (uint64_t max_bytes : {uint64_t{1}, bb, 3 * bb - 1, 10 * bb, 40 * bb + 5, uint64_t{1} << 20}) {
+    for (uint64_t max_bytes :
+         {uint64_t{1}, bb, 3 * bb - 1, 10 * bb, 40 * bb + 5, uint64_t{1} << 20}) {
       for (int64_t limit : {int64_t{500}, int64_t{from + 23}, int64_t{from + 1}}) {
         auto r = l->read(offset(from), max_bytes, offset(limit));
         ASSERT_TRUE(r);
@@ -273,7 +274,8 @@ TEST_F(log_test, reads_that_skip_headers_by_the_index_match_a_plain_walk) {
         int64_t by_bytes = std::max<int64_t>(1, static_cast<int64_t>(max_bytes / bb));
         int64_t n = std::min(by_limit, by_bytes);
         n = std::min<int64_t>(n, (500 - first) / 5);
-        EXPECT_EQ(r->bytes, static_cast<uint64_t>(n) * bb) << from << " " << max_bytes << " " << limit;
+        EXPECT_EQ(r->bytes, static_cast<uint64_t>(n) * bb)
+            << from << " " << max_bytes << " " << limit;
         EXPECT_EQ(r->next_offset, offset(n > 0 ? first + 5 * n : from)) << from << " " << limit;
       }
     }

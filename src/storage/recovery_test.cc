@@ -1,8 +1,7 @@
 // Recovery on open: torn tails, corruption before the tail, missing indexes, leftovers.
 
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -139,7 +138,8 @@ TEST_F(recovery_test, corrupt_or_missing_indexes_are_rebuilt) {
   }
   ASSERT_GE(bases.size(), 3u);
   ASSERT_TRUE(io.unlink(dir + "/" + format::segment_name(bases[0]) + ".index"));
-  write_at(format::segment_name(bases[1]) + ".index", 0, std::vector<std::byte>(8, std::byte{0xFF}));
+  write_at(format::segment_name(bases[1]) + ".index", 0,
+           std::vector<std::byte>(8, std::byte{0xFF}));
   write_at(format::segment_name(bases.back()) + ".timeindex", 0,
            std::vector<std::byte>(5, std::byte{0x01}));
   auto again = open_log();
@@ -162,8 +162,8 @@ TEST_F(recovery_test, leftovers_of_interrupted_work_are_removed) {
   touch("00000000000000000099.index");  // no .log: orphan
   touch("00000000000000000099.timeindex");
   auto again = open_log();
-  EXPECT_EQ(files(), (std::vector<std::string>{"00000000000000000000.log",
-                                               "partition.checkpoint"}));
+  EXPECT_EQ(files(),
+            (std::vector<std::string>{"00000000000000000000.log", "partition.checkpoint"}));
   EXPECT_EQ(again->log_end_offset(), offset(5));
 }
 

@@ -46,7 +46,8 @@ TEST(sync_pool, without_helpers_the_caller_runs_everything) {
   sync_pool pool(0);
   std::set<std::thread::id> threads;
   std::vector<std::function<void()>> tasks;
-  for (int i = 0; i < 5; ++i) tasks.emplace_back([&] { threads.insert(std::this_thread::get_id()); });
+  for (int i = 0; i < 5; ++i)
+    tasks.emplace_back([&] { threads.insert(std::this_thread::get_id()); });
   pool.run_all(tasks);
   ASSERT_EQ(threads.size(), 1u);
   EXPECT_EQ(*threads.begin(), std::this_thread::get_id());

@@ -65,8 +65,12 @@ log_config config_for(const std::string& mode) {
 
 // Compact mode: record i of the batch at `base` has offset o = base + i, key "k<o % 37>" and
 // value "v<o>", or no value (a tombstone) when o % 11 == 0.
-int32_t compact_records(int64_t base) { return static_cast<int32_t>(1 + base % 5); }
-std::string compact_key(int64_t o) { return "k" + std::to_string(o % 37); }
+int32_t compact_records(int64_t base) {
+  return static_cast<int32_t>(1 + base % 5);
+}
+std::string compact_key(int64_t o) {
+  return "k" + std::to_string(o % 37);
+}
 std::optional<std::string> compact_value(int64_t o) {
   if (o % 11 == 0) return std::nullopt;
   return "v" + std::to_string(o) + std::string(static_cast<size_t>(o % 300), 'x');
@@ -143,7 +147,8 @@ int run_child(const std::string& dir, const std::string& mode, uint64_t seed, in
     }
     if (mode == "compact" && appended % 8 == 0) {
       l.set_high_watermark(l.log_end_offset());
-      if (auto c = l.compact(log::compaction_trigger::forced); !c) die("compact: " + c.error().message, 8);
+      if (auto c = l.compact(log::compaction_trigger::forced); !c)
+        die("compact: " + c.error().message, 8);
     }
   }
 }
@@ -163,7 +168,7 @@ std::string check_compacted(const model::record_batch_header& h, std::span<const
   if (h.last_offset_delta != compact_records(base) - 1) {
     return "batch at " + std::to_string(base) + " lost its last offset";
   }
- if (h.record_count < compact_records(base)) ++g_compacted_batches;
+  if (h.record_count < compact_records(base)) ++g_compacted_batches;
   auto sec = model::batch_records(batch, h, 1 << 24);
   if (!sec) return "records of batch " + std::to_string(base) + " unreadable";
   auto recs = model::read_records(sec->bytes(), h.record_count);
@@ -172,9 +177,9 @@ std::string check_compacted(const model::record_batch_header& h, std::span<const
     int64_t o = base + r.offset_delta;
     auto v = compact_value(o);
     std::string k = compact_key(o);
-    bool key_ok = r.key && std::equal(r.key->begin(), r.key->end(),
-                                      std::as_bytes(std::span(k)).begin(),
-                                      std::as_bytes(std::span(k)).end());
+    bool key_ok =
+        r.key && std::equal(r.key->begin(), r.key->end(), std::as_bytes(std::span(k)).begin(),
+                            std::as_bytes(std::span(k)).end());
     bool value_ok = v ? (r.value && std::equal(r.value->begin(), r.value->end(),
                                                std::as_bytes(std::span(*v)).begin(),
                                                std::as_bytes(std::span(*v)).end()))
@@ -211,7 +216,8 @@ verdict verify(const std::string& dir, const std::string& mode, int64_t durable,
     if (rest.empty()) return fail("empty read at " + std::to_string(off));
     while (!rest.empty()) {
       auto h = model::parse_header(rest);
-      if (!h || h->size_bytes() > rest.size()) return fail("partial batch at " + std::to_string(off));
+      if (!h || h->size_bytes() > rest.size())
+        return fail("partial batch at " + std::to_string(off));
       auto batch = rest.first(h->size_bytes());
       if (!model::validate_batch(batch)) return fail("invalid batch at " + std::to_string(off));
       if (mode == "compact") {
@@ -232,8 +238,8 @@ verdict verify(const std::string& dir, const std::string& mode, int64_t durable,
       rest = rest.subspan(h->size_bytes());
     }
   }
-  if (off != end) return fail("batches end at " + std::to_string(off) + ", log end " +
-                              std::to_string(end));
+  if (off != end)
+    return fail("batches end at " + std::to_string(off) + ", log end " + std::to_string(end));
   if (mode == "compact") {
     // The newest record of every key must be there (unless it is a tombstone).
     std::sort(g_seen_offsets.begin(), g_seen_offsets.end());
@@ -261,8 +267,8 @@ struct mode_stats {
   int64_t batches_checked = 0;
 };
 
-bool run_mode(const std::string& exe, const std::string& root, const std::string& mode,
-              int kills, uint64_t seed, mode_stats& st) {
+bool run_mode(const std::string& exe, const std::string& root, const std::string& mode, int kills,
+              uint64_t seed, mode_stats& st) {
   std::mt19937_64 rng(seed);
   std::string dir;
   int64_t durable_total = 0;
@@ -326,7 +332,8 @@ int main(int argc, char** argv) {
   int kills = argc >= 2 ? std::atoi(argv[1]) : 240;
   testing::temp_dir root;
   std::string exe = std::filesystem::read_symlink("/proc/self/exe");
-  uint64_t seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  uint64_t seed =
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   if (const char* s = std::getenv("VLTAVA_CRASH_SEED")) seed = std::strtoull(s, nullptr, 10);
   std::printf("crash_test: seed %llu\n", static_cast<unsigned long long>(seed));
   auto start = std::chrono::steady_clock::now();
@@ -336,11 +343,12 @@ int main(int argc, char** argv) {
     mode_stats st;
     if (!run_mode(exe, root.path(), mode, n, seed++, st)) return 1;
     total += st.kills;
-    std::printf("crash_test: mode %-9s kills %d, offsets checked %lld, largest log end %lld",
-                mode, st.kills, static_cast<long long>(st.batches_checked),
+    std::printf("crash_test: mode %-9s kills %d, offsets checked %lld, largest log end %lld", mode,
+                st.kills, static_cast<long long>(st.batches_checked),
                 static_cast<long long>(st.max_end));
     if (std::string(mode) == "compact") {
-      std::printf(", compacted batches read back %lld", static_cast<long long>(g_compacted_batches));
+      std::printf(", compacted batches read back %lld",
+                  static_cast<long long>(g_compacted_batches));
     }
     std::printf("\n");
   }

@@ -1,0 +1,192 @@
+#include "coord/coordinator_partitions.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "cluster/test_node.h"
+#include "coord/coordinator_batch.h"
+#include "coord/group_key.h"
+
+namespace vltava::coord {
+namespace {
+
+using protocol::error_code;
+
+constexpr std::string_view toy_topic = "__toy_state";
+constexpr int32_t toy_partitions = 3;
+
+// A coordinator's state reduced to its bones: the last value per key of one partition.
+struct toy_partition : coordinated_partition {
+  std::map<std::string, std::string> values;
+};
+
+std::string text(std::span<const std::byte> b) {
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+std::vector<std::byte> bytes(std::string_view s) {
+  auto b = std::as_bytes(std::span(s));
+  return {b.begin(), b.end()};
+}
+
+error_code replay_toy(toy_partition& p, cluster::partition& log) {
+  batch_visitor visit;
+  visit.record = [&p](const model::record_batch_header&, const model::record& r) {
+    if (r.key && r.value) p.values[text(*r.key)] = text(*r.value);
+  };
+  visit.control = [](const model::record_batch_header&, std::span<const std::byte>) {};
+  return replay_log(log, {std::string(toy_topic), p.id},
+                    [&visit](std::span<const std::byte> b) { return walk_batches(b, visit); });
+}
+
+// On p's owner shard: appends `batch` and waits until it is committed (below the high
+// watermark, where a replay reads).
+net::awaitable<cluster::append_outcome> append_to(cluster::partition_manager* pm,
+                                                  model::partition_id p,
+                                                  std::vector<std::byte> batch) {
+  auto part = pm->find_shared(toy_topic, p);
+  co_return co_await part->append(std::span<std::byte>(batch), cluster::acks_mode::all);
+}
+
+// A node (two shards, a metadata store, partitions) and a toy coordinator over it.
+class coordinator_partitions_test : public ::testing::Test {
+ protected:
+  coordinator_partitions_test() {
+    auto s = cluster::metadata_store::open(
+        node.io, node.flusher, node.shards, node.dir() + "/meta", model::node_id(1),
+        {cluster::broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}}, std::nullopt, node.broker);
+    EXPECT_TRUE(s.has_value()) << (s ? "" : s.error());
+    store = std::move(s).value();
+    node.manager->apply_image_and_wait(store->image());
+    store->subscribe([this](cluster::image_ptr img) { node.manager->apply_image(img); });
+    coordinator_partitions<toy_partition>::callbacks calls;
+    calls.replay = [this](unsigned, toy_partition& p, cluster::partition& log) {
+      ++replays;
+      return replay_toy(p, log);
+    };
+    calls.drop = [this](toy_partition& p) {
+      ++drops;
+      p.values.clear();
+    };
+    calls.tick = [](unsigned) -> net::awaitable<void> { co_return; };
+    toy = std::make_unique<coordinator_partitions<toy_partition>>(
+        node.shards, *node.manager, *store,
+        internal_topic_spec{toy_topic, toy_partitions, 1024 * 1024}, std::move(calls));
+  }
+  ~coordinator_partitions_test() override {
+    toy->stop();
+    store->close();
+  }
+
+  template <typename T>
+  T run(net::awaitable<T> a) {
+    return node.run(1, std::move(a));
+  }
+
+  error_code ensure_topic() { return run(toy->topic().ensure_created()); }
+
+  // Appends key=value to `key`'s partition, as the coordinator would.
+  void put(const std::string& key, const std::string& value) {
+    model::partition_id p = *toy->topic().partition_of(key);
+    record_list records;
+    records.emplace_back(bytes(key), bytes(value));
+    auto batch = build_coordinator_batch(records, 1);
+    const unsigned owner = node.owner(std::string(toy_topic), p());
+    auto written = node.run(owner, append_to(node.manager.get(), p, std::move(batch)));
+    ASSERT_EQ(written.error, error_code::none);
+  }
+
+  // What a request for `key` finds on the owner shard: the value, or the error it answers.
+  struct seen {
+    error_code error = error_code::none;
+    std::string value;
+  };
+  seen get(const std::string& key) {
+    seen unavailable{error_code::coordinator_not_available, {}};
+    return run(toy->on_owner<seen>(key, unavailable, [&key](at_owner<toy_partition> at) {
+      if (!at.partition) return seen{at.error, {}};
+      auto it = at.partition->values.find(key);
+      return seen{error_code::none, it == at.partition->values.end() ? "" : it->second};
+    }));
+  }
+
+  cluster::testing::test_node node;
+  std::unique_ptr<cluster::metadata_store> store;
+  std::unique_ptr<coordinator_partitions<toy_partition>> toy;
+  int replays = 0;
+  int drops = 0;
+};
+
+TEST_F(coordinator_partitions_test, a_key_maps_to_its_partition_once_the_topic_exists) {
+  EXPECT_FALSE(toy->topic().partition_of("hello"));
+  ASSERT_EQ(ensure_topic(), error_code::none);
+  const auto* t = store->image()->find_topic(toy_topic);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->partition_count, toy_partitions);
+  for (std::string key : {"hello", "my-group", "console-consumer-12345", "tx-1", ""}) {
+    EXPECT_EQ(toy->topic().partition_of(key), partition_for_key(key, toy_partitions)) << key;
+  }
+  // Kafka's numbers for 50 partitions (Utils.abs(hashCode) % 50).
+  EXPECT_EQ(partition_for_key("hello", 50), model::partition_id(22));
+  EXPECT_EQ(partition_for_key("polygenelubricants", 50), model::partition_id(0));
+}
+
+TEST_F(coordinator_partitions_test, a_request_creates_the_topic_and_loads_its_partition) {
+  EXPECT_EQ(get("k").error, error_code::none);  // created, gained at first use, empty
+  EXPECT_EQ(get("k").value, "");
+  EXPECT_EQ(replays, 1);
+}
+
+TEST_F(coordinator_partitions_test, leadership_lost_and_gained_again) {
+  ASSERT_EQ(ensure_topic(), error_code::none);
+  put("k", "before");
+  toy->start();  // a single node leads what it hosts: replayed at start
+  EXPECT_EQ(get("k").value, "before");
+  const int replays_at_start = replays;
+
+  const model::partition_id p = *toy->topic().partition_of("k");
+  node.run(0, toy->lose(p));
+  EXPECT_EQ(drops, 1);
+  EXPECT_EQ(get("k").error, error_code::not_coordinator);
+  EXPECT_EQ(get("k").error, error_code::not_coordinator);  // not gained back by a request
+  put("k", "meanwhile");  // another leader wrote while this node did not lead
+
+  EXPECT_EQ(node.run(0, toy->gain(p)), error_code::none);
+  EXPECT_EQ(replays, replays_at_start + 1);
+  const seen after = get("k");
+  EXPECT_EQ(after.error, error_code::none);
+  EXPECT_EQ(after.value, "meanwhile");
+
+  // The other partitions were never affected.
+  for (int i = 0; i < 20; ++i) {
+    std::string other = "other-" + std::to_string(i);
+    if (toy->topic().partition_of(other) == p) continue;
+    EXPECT_EQ(get(other).error, error_code::none) << other;
+  }
+}
+
+TEST_F(coordinator_partitions_test, gaining_a_partition_not_open_yet_answers_load_in_progress) {
+  // Before the topic exists no shard hosts the partition: loading has to wait.
+  toy->start();
+  unsigned shard = 0;
+  EXPECT_EQ(node.run(shard,
+                     [](coordinator_partitions<toy_partition>* t,
+                        unsigned s) -> net::awaitable<error_code> {
+                       co_return t->gained(s, model::partition_id(0));
+                     }(toy.get(), shard)),
+            error_code::coordinator_load_in_progress);
+  EXPECT_EQ(replays, 0);
+}
+
+TEST_F(coordinator_partitions_test, stopped_shards_answer_not_coordinator) {
+  ASSERT_EQ(ensure_topic(), error_code::none);
+  toy->start();
+  EXPECT_EQ(get("k").error, error_code::none);
+  toy->stop();
+  EXPECT_EQ(get("k").error, error_code::not_coordinator);
+}
+
+}  // namespace
+}  // namespace vltava::coord
