@@ -49,9 +49,9 @@ struct options {
 /* Payload: random words from a small dictionary, so lz4 finds matches as it would in real
  * text-like messages (random bytes would make lz4 a pure cost). */
 static char* make_payload(size_t bytes) {
-  static const char* words[] = {"offset", "leader", "epoch", "batch", "record", "topic",
-                                "partition", "replica", "fetch", "produce", "timestamp",
-                                "header", "key", "value", "segment", "index"};
+  static const char* words[] = {"offset",    "leader",  "epoch",   "batch",   "record",    "topic",
+                                "partition", "replica", "fetch",   "produce", "timestamp", "header",
+                                "key",       "value",   "segment", "index"};
   char* buf = malloc(bytes);
   if (!buf) die("malloc", "payload");
   uint64_t x = 88172645463325252ull;
@@ -156,14 +156,15 @@ static int run_produce(const struct options* o) {
   if (rd_kafka_flush(rk, 120000)) die("flush", "messages still queued after 120 s");
   double secs = (double)(st.last_ack_ns - start) / 1e9;
   qsort(st.latency_ns, (size_t)st.delivered, sizeof(uint64_t), cmp_u64);
-  printf("{\"mode\":\"produce\",\"count\":%ld,\"size\":%ld,\"acks\":\"%s\",\"compression\":\"%s\","
-         "\"delivered\":%ld,\"failed\":%ld,\"first_error\":\"%s\",\"seconds\":%.3f,"
-         "\"msgs_per_s\":%.0f,\"mb_per_s\":%.2f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-         "\"p999_ms\":%.3f}\n",
-         o->count, o->size, o->acks, o->compression, st.delivered, st.failed,
-         st.failed ? rd_kafka_err2name(st.first_error) : "", secs, (double)st.delivered / secs,
-         (double)st.delivered * (double)o->size / secs / 1e6, pct_ms(st.latency_ns, st.delivered, 50),
-         pct_ms(st.latency_ns, st.delivered, 99), pct_ms(st.latency_ns, st.delivered, 99.9));
+  printf(
+      "{\"mode\":\"produce\",\"count\":%ld,\"size\":%ld,\"acks\":\"%s\",\"compression\":\"%s\","
+      "\"delivered\":%ld,\"failed\":%ld,\"first_error\":\"%s\",\"seconds\":%.3f,"
+      "\"msgs_per_s\":%.0f,\"mb_per_s\":%.2f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
+      "\"p999_ms\":%.3f}\n",
+      o->count, o->size, o->acks, o->compression, st.delivered, st.failed,
+      st.failed ? rd_kafka_err2name(st.first_error) : "", secs, (double)st.delivered / secs,
+      (double)st.delivered * (double)o->size / secs / 1e6, pct_ms(st.latency_ns, st.delivered, 50),
+      pct_ms(st.latency_ns, st.delivered, 99), pct_ms(st.latency_ns, st.delivered, 99.9));
   rd_kafka_destroy(rk);
   free(payload);
   free(st.latency_ns);
@@ -255,12 +256,12 @@ static int run_consume(const struct options* o) {
   uint64_t end = st.last_ns;
   rd_kafka_consume_stop(rkt, 0);
   double secs = (double)(end - start) / 1e9;
-  printf("{\"mode\":\"consume\",\"count\":%ld,\"window\":%lld,\"passes\":%ld,\"got\":%ld,"
-         "\"errors\":%ld,\"bytes\":%llu,\"seconds\":%.3f,\"msgs_per_s\":%.0f,"
-         "\"mb_per_s\":%.2f,\"first_message_ms\":%.1f}\n",
-         o->count, (long long)(hi - lo), passes, st.got, st.errors, (unsigned long long)st.bytes,
-         secs, (double)st.got / secs, (double)st.bytes / secs / 1e6,
-         (double)(st.first_ns - start) / 1e6);
+  printf(
+      "{\"mode\":\"consume\",\"count\":%ld,\"window\":%lld,\"passes\":%ld,\"got\":%ld,"
+      "\"errors\":%ld,\"bytes\":%llu,\"seconds\":%.3f,\"msgs_per_s\":%.0f,"
+      "\"mb_per_s\":%.2f,\"first_message_ms\":%.1f}\n",
+      o->count, (long long)(hi - lo), passes, st.got, st.errors, (unsigned long long)st.bytes, secs,
+      (double)st.got / secs, (double)st.bytes / secs / 1e6, (double)(st.first_ns - start) / 1e6);
   rd_kafka_topic_destroy(rkt);
   rd_kafka_destroy(rk);
   return st.got >= o->count ? 0 : 2;
@@ -281,8 +282,8 @@ static int run_e2e(const struct options* o) {
   rd_kafka_conf_set_opaque(pconf, &acks);
   rd_kafka_t* prk = new_producer(o, o->linger_ms, pconf);
   warm_up(prk, o->topic);
-  struct consume_state st = {.wanted = total, .skip_below = o->rate, .max_seq = -1,
-                            .pass_last = -1};
+  struct consume_state st = {
+      .wanted = total, .skip_below = o->rate, .max_seq = -1, .pass_last = -1};
   st.latency_ns = calloc((size_t)total, sizeof(uint64_t));
   if (!st.latency_ns) die("calloc", "latencies");
   rd_kafka_t* crk = new_consumer(o, "500");
@@ -326,15 +327,16 @@ static int run_e2e(const struct options* o) {
   rd_kafka_flush(prk, 10000);
   qsort(st.latency_ns, (size_t)st.samples, sizeof(uint64_t), cmp_u64);
   qsort(acks.latency_ns, (size_t)acks.delivered, sizeof(uint64_t), cmp_u64);
-  printf("{\"mode\":\"e2e\",\"rate\":%ld,\"seconds\":%ld,\"size\":%zu,\"linger_ms\":\"%s\","
-         "\"acks\":\"%s\",\"sent\":%ld,\"received\":%ld,\"samples\":%ld,\"p50_ms\":%.3f,"
-         "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"acked\":%ld,\"ack_failed\":%ld,"
-         "\"ack_p50_ms\":%.3f,\"ack_p99_ms\":%.3f,\"ack_p999_ms\":%.3f}\n",
-         o->rate, o->seconds, size, o->linger_ms, o->acks, sent, st.got, st.samples,
-         pct_ms(st.latency_ns, st.samples, 50), pct_ms(st.latency_ns, st.samples, 99),
-         pct_ms(st.latency_ns, st.samples, 99.9), pct_ms(st.latency_ns, st.samples, 100),
-         acks.delivered, acks.failed, pct_ms(acks.latency_ns, acks.delivered, 50),
-         pct_ms(acks.latency_ns, acks.delivered, 99), pct_ms(acks.latency_ns, acks.delivered, 99.9));
+  printf(
+      "{\"mode\":\"e2e\",\"rate\":%ld,\"seconds\":%ld,\"size\":%zu,\"linger_ms\":\"%s\","
+      "\"acks\":\"%s\",\"sent\":%ld,\"received\":%ld,\"samples\":%ld,\"p50_ms\":%.3f,"
+      "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"acked\":%ld,\"ack_failed\":%ld,"
+      "\"ack_p50_ms\":%.3f,\"ack_p99_ms\":%.3f,\"ack_p999_ms\":%.3f}\n",
+      o->rate, o->seconds, size, o->linger_ms, o->acks, sent, st.got, st.samples,
+      pct_ms(st.latency_ns, st.samples, 50), pct_ms(st.latency_ns, st.samples, 99),
+      pct_ms(st.latency_ns, st.samples, 99.9), pct_ms(st.latency_ns, st.samples, 100),
+      acks.delivered, acks.failed, pct_ms(acks.latency_ns, acks.delivered, 50),
+      pct_ms(acks.latency_ns, acks.delivered, 99), pct_ms(acks.latency_ns, acks.delivered, 99.9));
   rd_kafka_topic_destroy(rkt);
   rd_kafka_destroy(crk);
   rd_kafka_destroy(prk);
@@ -352,17 +354,38 @@ int main(int argc, char** argv) {
   optind = 2;
   while ((c = getopt(argc, argv, "b:t:n:s:a:z:r:d:l:w:")) != -1) {
     switch (c) {
-      case 'b': o.bootstrap = optarg; break;
-      case 't': o.topic = optarg; break;
-      case 'n': o.count = atol(optarg); break;
-      case 's': o.size = atol(optarg); break;
-      case 'a': o.acks = optarg; break;
-      case 'z': o.compression = optarg; break;
-      case 'r': o.rate = atol(optarg); break;
-      case 'd': o.seconds = atol(optarg); break;
-      case 'l': o.linger_ms = optarg; break;
-      case 'w': o.window = atol(optarg); break;
-      default: die("usage", "unknown option");
+      case 'b':
+        o.bootstrap = optarg;
+        break;
+      case 't':
+        o.topic = optarg;
+        break;
+      case 'n':
+        o.count = atol(optarg);
+        break;
+      case 's':
+        o.size = atol(optarg);
+        break;
+      case 'a':
+        o.acks = optarg;
+        break;
+      case 'z':
+        o.compression = optarg;
+        break;
+      case 'r':
+        o.rate = atol(optarg);
+        break;
+      case 'd':
+        o.seconds = atol(optarg);
+        break;
+      case 'l':
+        o.linger_ms = optarg;
+        break;
+      case 'w':
+        o.window = atol(optarg);
+        break;
+      default:
+        die("usage", "unknown option");
     }
   }
   if (!o.bootstrap || !o.topic) die("usage", "-b and -t are required");

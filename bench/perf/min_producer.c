@@ -58,9 +58,8 @@ int main(int argc, char** argv) {
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (long long sent = 0; sent < n;) {
-    rd_kafka_resp_err_t err =
-        rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(argv[2]), RD_KAFKA_V_VALUE(payload, size),
-                          RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(argv[2]),
+                                                RD_KAFKA_V_VALUE(payload, size), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(rk, 1);
       continue;
@@ -72,8 +71,8 @@ int main(int argc, char** argv) {
     if ((++sent & 1023) == 0) rd_kafka_poll(rk, 0);
   }
   while (rd_kafka_outq_len(rk) > 0) rd_kafka_poll(rk, 100);
-  double s = (double)(last_done.tv_sec - start.tv_sec) +
-             (double)(last_done.tv_nsec - start.tv_nsec) / 1e9;
+  double s =
+      (double)(last_done.tv_sec - start.tv_sec) + (double)(last_done.tv_nsec - start.tv_nsec) / 1e9;
   printf("{\"records\":%lld,\"failed\":%lld,\"seconds\":%.3f,\"records_per_sec\":%.1f}\n",
          delivered, failed, s, s > 0 ? (double)delivered / s : 0.0);
   rd_kafka_destroy(rk);

@@ -85,8 +85,9 @@ int main() {
     sink += w.size();
   });
   double gb = static_cast<double>(frame.size()) / 1e9;
-  std::printf("produce 1 MiB decode+encode: %.2f GB/s, memcpy %.2f GB/s, ratio %.2f (goal >= 0.50)\n",
-              gb / codec_s, gb / memcpy_s, memcpy_s / codec_s);
+  std::printf(
+      "produce 1 MiB decode+encode: %.2f GB/s, memcpy %.2f GB/s, ratio %.2f (goal >= 0.50)\n",
+      gb / codec_s, gb / memcpy_s, memcpy_s / codec_s);
 
   const int16_t fetch_version = 12;
   auto fetch = fetch_response_frame(1000, fetch_version);

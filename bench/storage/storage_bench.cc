@@ -18,9 +18,9 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <string>
 #include <thread>
 #include <type_traits>
-#include <string>
 #include <vector>
 
 #include "storage/fault_io.h"
@@ -67,7 +67,9 @@ T must(sresult<T> r, const char* what) {
   if constexpr (!std::is_void_v<T>) return std::move(*r);
 }
 
-void drop_file(const std::string& p) { std::filesystem::remove_all(p); }
+void drop_file(const std::string& p) {
+  std::filesystem::remove_all(p);
+}
 
 // Raw baseline: write() 16 KiB at a time; fdatasync every 1 MiB when `sync`.
 double raw_write(const std::string& path, const std::vector<std::byte>& batch, size_t batches,
@@ -111,8 +113,8 @@ double raw_read(const std::string& path) {
 
 // The log: append every batch; with `group_commit`, wait for durability the way a producer
 // with requests in flight does (at most 4 MiB not yet durable), one flusher doing the syncs.
-double log_write(posix_io& io, const std::string& dir, std::vector<std::byte> batch,
-                 size_t batches, bool group_commit, bool crc_checked = false) {
+double log_write(posix_io& io, const std::string& dir, std::vector<std::byte> batch, size_t batches,
+                 bool group_commit, bool crc_checked = false) {
   flusher fl(io);
   log_config cfg;
   auto l = must(log::open(io, fl, dir, {"bench", model::partition_id(0)}, cfg), "open");
@@ -181,8 +183,8 @@ void open_partitions(const std::string& root, int n) {
     io.set_skip_syncs(true);
     flusher fl(io);
     for (int p = 0; p < n; ++p) {
-      auto l = must(log::open(io, fl, root + "/t-" + std::to_string(p), {"t", model::partition_id(p)},
-                              log_config{}),
+      auto l = must(log::open(io, fl, root + "/t-" + std::to_string(p),
+                              {"t", model::partition_id(p)}, log_config{}),
                     "create");
       auto b = testing::make_batch(10, 1000, 1'700'000'000'000);
       must(l->append(b), "append");
@@ -203,9 +205,10 @@ void open_partitions(const std::string& root, int n) {
   double s = seconds_since(t);
   long rss_after = rss_kib();
   double per = static_cast<double>(rss_after - rss_before) / n;
-  std::printf("open: %d partitions in %.2f s (%.0f us each); RSS +%ld KiB (%.1f KiB per "
-              "partition; 10,000 would be %.0f MiB)\n",
-              n, s, s * 1e6 / n, rss_after - rss_before, per, per * 10000 / 1024);
+  std::printf(
+      "open: %d partitions in %.2f s (%.0f us each); RSS +%ld KiB (%.1f KiB per "
+      "partition; 10,000 would be %.0f MiB)\n",
+      n, s, s * 1e6 / n, rss_after - rss_before, per, per * 10000 / 1024);
 }
 
 }  // namespace
@@ -220,8 +223,8 @@ int main(int argc, char** argv) {
   int partitions = argc >= 4 ? std::atoi(argv[3]) : 10000;
   std::filesystem::create_directories(root);
   size_t batches = mib * 1024 * 1024 / batch_bytes;
-  auto batch = testing::make_batch(records_per_batch, batch_bytes - model::batch_layout::header_size,
-                                   1'700'000'000'000);
+  auto batch = testing::make_batch(
+      records_per_batch, batch_bytes - model::batch_layout::header_size, 1'700'000'000'000);
   posix_io io;
   std::printf("storage_bench: %zu MiB in %zu batches of %zu bytes (%d records of 1 KiB)\n", mib,
               batches, batch_bytes, records_per_batch);
@@ -245,11 +248,12 @@ int main(int argc, char** argv) {
     drop_file(logdir);
     for (int k = 0; k < 2; ++k) {
       if ((k == 0) == log_first) {
-        log_a = std::min(log_a, timed([&] { return log_write(io, logdir, batch, batches, false); }));
+        log_a =
+            std::min(log_a, timed([&] { return log_write(io, logdir, batch, batches, false); }));
         drop_file(logdir);
-        log_a_checked = std::min(log_a_checked, timed([&] {
-                                   return log_write(io, logdir, batch, batches, false, true);
-                                 }));
+        log_a_checked =
+            std::min(log_a_checked,
+                     timed([&] { return log_write(io, logdir, batch, batches, false, true); }));
       } else {
         raw_a = std::min(raw_a, timed([&] { return raw_write(raw, batch, batches, false); }));
       }
@@ -281,12 +285,14 @@ int main(int argc, char** argv) {
   }
   std::printf("(a) no fsync:      raw write %8.1f MiB/s   log append %8.1f MiB/s   ratio %.2f\n",
               mbps(raw_a), mbps(log_a), raw_a / log_a);  // throughput ratio log/raw
-  std::printf("(a') CRC checked by the caller (broker produce path): log append %8.1f MiB/s"
-              "   ratio %.2f\n",
-              mbps(log_a_checked), raw_a / log_a_checked);
-  std::printf("(b) fsync:   raw write+fdatasync/1MiB %8.1f MiB/s   log group commit %8.1f MiB/s"
-              "   ratio %.2f\n",
-              mbps(raw_b), mbps(log_b), raw_b / log_b);
+  std::printf(
+      "(a') CRC checked by the caller (broker produce path): log append %8.1f MiB/s"
+      "   ratio %.2f\n",
+      mbps(log_a_checked), raw_a / log_a_checked);
+  std::printf(
+      "(b) fsync:   raw write+fdatasync/1MiB %8.1f MiB/s   log group commit %8.1f MiB/s"
+      "   ratio %.2f\n",
+      mbps(raw_b), mbps(log_b), raw_b / log_b);
   std::printf("read:              raw pread %8.1f MiB/s   log read   %8.1f MiB/s   ratio %.2f\n",
               mbps(raw_r), mbps(log_r), raw_r / log_r);
   std::string parts = root + "/partitions";

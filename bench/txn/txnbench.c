@@ -59,7 +59,7 @@ struct options {
   int partitions;
   int rounds;
   const char* linger_ms;
-  const char* cases;  /* comma-separated case names to run; NULL: all */
+  const char* cases; /* comma-separated case names to run; NULL: all */
 };
 
 static int case_selected(const struct options* o, int c) {
@@ -76,7 +76,9 @@ static int case_selected(const struct options* o, int c) {
 static long failed;
 
 /* a / b, or 0 when a case did not run. */
-static double ratio(double a, double b) { return a > 0 && b > 0 ? a / b : 0; }
+static double ratio(double a, double b) {
+  return a > 0 && b > 0 ? a / b : 0;
+}
 
 static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
   (void)rk;
@@ -134,10 +136,10 @@ static void create_topic(const struct options* o, const char* topic) {
 static void produce_one(rd_kafka_t* rk, const char* topic, int partition, const char* value,
                         size_t size) {
   for (;;) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-        RD_KAFKA_V_VALUE((void*)value, size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                          RD_KAFKA_V_VALUE((void*)value, size),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     if (!err) return;
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce", rd_kafka_err2str(err));
     rd_kafka_poll(rk, 1);
@@ -174,28 +176,49 @@ static double run_case(const struct options* o, int c, const char* topic, const 
   if (failed) die("delivery", "some messages failed");
   rd_kafka_destroy(rk);
   double rate = (double)o->count / secs;
-  printf("{\"case\":\"%s\",\"count\":%ld,\"size\":%ld,\"partitions\":%d,\"seconds\":%.3f,"
-         "\"msgs_per_s\":%.0f,\"mib_per_s\":%.1f}\n",
-         case_names[c], o->count, o->size, o->partitions, secs, rate,
-         rate * (double)o->size / (1 << 20));
+  printf(
+      "{\"case\":\"%s\",\"count\":%ld,\"size\":%ld,\"partitions\":%d,\"seconds\":%.3f,"
+      "\"msgs_per_s\":%.0f,\"mib_per_s\":%.1f}\n",
+      case_names[c], o->count, o->size, o->partitions, secs, rate,
+      rate * (double)o->size / (1 << 20));
   fflush(stdout);
   return rate;
 }
 
 int main(int argc, char** argv) {
-  struct options o = {.bootstrap = NULL, .count = 400000, .size = 1024, .partitions = 3,
-                      .rounds = 5, .linger_ms = "5", .cases = NULL};
+  struct options o = {.bootstrap = NULL,
+                      .count = 400000,
+                      .size = 1024,
+                      .partitions = 3,
+                      .rounds = 5,
+                      .linger_ms = "5",
+                      .cases = NULL};
   int opt;
   while ((opt = getopt(argc, argv, "b:n:s:p:r:l:c:")) != -1) {
     switch (opt) {
-      case 'b': o.bootstrap = optarg; break;
-      case 'n': o.count = atol(optarg); break;
-      case 's': o.size = atol(optarg); break;
-      case 'p': o.partitions = atoi(optarg); break;
-      case 'r': o.rounds = atoi(optarg); break;
-      case 'l': o.linger_ms = optarg; break;
-      case 'c': o.cases = optarg; break;
-      default: die("usage", usage);
+      case 'b':
+        o.bootstrap = optarg;
+        break;
+      case 'n':
+        o.count = atol(optarg);
+        break;
+      case 's':
+        o.size = atol(optarg);
+        break;
+      case 'p':
+        o.partitions = atoi(optarg);
+        break;
+      case 'r':
+        o.rounds = atoi(optarg);
+        break;
+      case 'l':
+        o.linger_ms = optarg;
+        break;
+      case 'c':
+        o.cases = optarg;
+        break;
+      default:
+        die("usage", usage);
     }
   }
   if (!o.bootstrap || o.count <= 0 || o.size <= 0 || o.partitions <= 0 || o.rounds <= 0)
@@ -233,16 +256,18 @@ int main(int argc, char** argv) {
   for (int c = 2; c < cases_n; c++)
     if (best[c] > 0 && best[1] > 0)
       extra_ms[c] = ((double)case_txn_size[c] / best[c] - (double)case_txn_size[c] / best[1]) * 1e3;
-  fprintf(stderr, "  txn100 / idem   %.2f  (%.2f ms per transaction on top of its messages)\n"
-                  "  txn1000 / idem  %.2f  (%.2f ms; goal >= 0.80)\n"
-                  "  idem / plain    %.2f  (goal >= 0.95)\n",
+  fprintf(stderr,
+          "  txn100 / idem   %.2f  (%.2f ms per transaction on top of its messages)\n"
+          "  txn1000 / idem  %.2f  (%.2f ms; goal >= 0.80)\n"
+          "  idem / plain    %.2f  (goal >= 0.95)\n",
           ratio(best[2], best[1]), extra_ms[2], ratio(best[3], best[1]), extra_ms[3],
           ratio(best[1], best[0]));
-  printf("{\"summary\":true,\"plain\":%.0f,\"idem\":%.0f,\"txn100\":%.0f,\"txn1000\":%.0f,"
-         "\"txn100_over_idem\":%.3f,\"txn1000_over_idem\":%.3f,\"idem_over_plain\":%.3f,"
-         "\"txn100_extra_ms\":%.2f,\"txn1000_extra_ms\":%.2f}\n",
-         best[0], best[1], best[2], best[3], ratio(best[2], best[1]), ratio(best[3], best[1]),
-         ratio(best[1], best[0]), extra_ms[2], extra_ms[3]);
+  printf(
+      "{\"summary\":true,\"plain\":%.0f,\"idem\":%.0f,\"txn100\":%.0f,\"txn1000\":%.0f,"
+      "\"txn100_over_idem\":%.3f,\"txn1000_over_idem\":%.3f,\"idem_over_plain\":%.3f,"
+      "\"txn100_extra_ms\":%.2f,\"txn1000_extra_ms\":%.2f}\n",
+      best[0], best[1], best[2], best[3], ratio(best[2], best[1]), ratio(best[3], best[1]),
+      ratio(best[1], best[0]), extra_ms[2], extra_ms[3]);
   free(payload);
   return 0;
 }
