@@ -59,8 +59,11 @@ awaitable<std::vector<T>> on_shards(shard_pool& pool, const std::vector<unsigned
   };
   auto st = std::make_shared<state>(home, shards.size());
   for (size_t i = 0; i < shards.size(); ++i) {
-    asio::co_spawn(pool.shard(shards[i]), fn(i), [st, i, home](std::exception_ptr e, T v) {
-      asio::post(home, [st, i, e, v = std::move(v)]() mutable {
+    // The handler runs on the shard and hands its reference to `st` over to the caller's
+    // executor: the state (its timer belongs to the caller's io_context) must never be
+    // destroyed on a shard, where it could outlive the caller's io_context.
+    asio::co_spawn(pool.shard(shards[i]), fn(i), [st, i, home](std::exception_ptr e, T v) mutable {
+      asio::post(home, [st = std::move(st), i, e, v = std::move(v)]() mutable {
         if (e && !st->error) st->error = e;
         if (!e) st->results[i] = std::move(v);
         if (--st->remaining == 0) st->timer.cancel();
