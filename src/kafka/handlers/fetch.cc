@@ -1,0 +1,305 @@
+#include "kafka/handlers/fetch.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "cluster/partition_manager.h"
+#include "kafka/handlers/fetch_session.h"
+#include "net/shard_calls.h"
+
+namespace vltava::kafka {
+
+using protocol::error_code;
+using partition_data = protocol::fetch_response::fetchable_topic_response::partition_data;
+
+namespace {
+
+// Bounds on what a client controls: the wait, and the bytes one Fetch may gather per shard.
+constexpr int32_t max_wait_ms_max = 30 * 60 * 1000;
+constexpr int64_t fetch_bytes_max = 64 * 1024 * 1024;
+
+struct read_outcome {
+  error_code error = error_code::none;
+  model::offset high_watermark{-1};
+  model::offset log_start{-1};
+  model::offset last_stable{-1};
+  // read_committed only: the aborted transactions overlapping the returned range.
+  std::optional<std::vector<cluster::aborted_txn>> aborted;
+  std::vector<storage::file_range> ranges;  // whole batches, sent with sendfile
+  uint64_t bytes = 0;
+};
+
+// A partition the request names but the image does not know: answered, never fetched.
+struct unresolved {
+  std::string topic;
+  protocol::uuid topic_id;
+  int32_t partition = 0;
+  error_code error = error_code::none;
+};
+
+// On the owning shard: reads each wanted partition `mine` names (indices into `wants`, within
+// `budget` bytes after the first batch) and, when the fetch may park, registers `waiter` so an
+// append wakes it.
+net::awaitable<std::vector<read_outcome>> read_on_shard(
+    cluster::partition_manager& pm, const std::vector<fetch_want>& wants,
+    const std::vector<size_t>& mine, int64_t budget, bool read_committed,
+    std::shared_ptr<cluster::fetch_waiter> waiter) {
+  std::vector<read_outcome> out(mine.size());
+  int64_t used = 0;
+  for (size_t i = 0; i < mine.size(); ++i) {
+    const fetch_want& w = wants[mine[i]];
+    auto part = pm.find_shared(w.tp.topic, w.tp.partition);
+    if (!part) {
+      out[i].error = error_code::not_leader_or_follower;
+      continue;
+    }
+    out[i].high_watermark = part->high_watermark();
+    out[i].log_start = part->log_start_offset();
+    out[i].last_stable = part->last_stable_offset();
+    if (w.fetch_offset < out[i].log_start || w.fetch_offset > out[i].high_watermark) {
+      out[i].error = error_code::offset_out_of_range;
+      continue;
+    }
+    // read_committed reads only below the LSO, with the aborted transactions in that range
+    // (the client drops their records); read_uncommitted reads up to the high watermark.
+    const model::offset upper = read_committed ? out[i].last_stable : out[i].high_watermark;
+    if (read_committed) out[i].aborted.emplace();
+    if (waiter) part->add_waiter(waiter);
+    if (used >= budget || w.fetch_offset >= upper) continue;
+    auto limit = static_cast<uint64_t>(std::clamp<int64_t>(w.max_bytes, 1, budget - used));
+    auto r = part->read(w.fetch_offset, limit, upper);
+    if (!r) {
+      out[i].error = r.error().code == storage::errc::offset_out_of_range
+                         ? error_code::offset_out_of_range
+                         : cluster::to_kafka_error(r.error().code);
+      continue;
+    }
+    used += static_cast<int64_t>(r->bytes);
+    out[i].bytes = r->bytes;
+    out[i].ranges = std::move(r->ranges);
+    if (read_committed && r->bytes > 0) {
+      out[i].aborted = part->aborted_transactions(w.fetch_offset, r->next_offset);
+    }
+  }
+  co_return out;
+}
+
+// Resolves the request's topics (by name before v13, by id from v13) into wants.
+void resolve(const protocol::fetch_request& req, int16_t v, const cluster::metadata_image* image,
+             std::vector<fetch_want>& wants, std::vector<unresolved>& errors) {
+  const bool by_id = v >= 13;
+  for (const auto& t : req.topics) {
+    const cluster::topic_info* info = nullptr;
+    if (image) info = by_id ? image->find_topic(t.topic_id) : image->find_topic(t.topic);
+    for (const auto& p : t.partitions) {
+      if (!info || p.partition < 0 || p.partition >= info->partition_count) {
+        errors.push_back({t.topic, t.topic_id, p.partition,
+                          !info && by_id ? error_code::unknown_topic_id
+                                         : error_code::unknown_topic_or_partition});
+        continue;
+      }
+      fetch_want w;
+      w.tp = {info->name, model::partition_id(p.partition)};
+      w.topic_id = info->id;
+      w.fetch_offset = p.fetch_offset;
+      w.max_bytes = p.partition_max_bytes;
+      wants.push_back(std::move(w));
+    }
+  }
+}
+
+std::vector<model::topic_partition> forgotten_of(const protocol::fetch_request& req, int16_t v,
+                                                 const cluster::metadata_image* image) {
+  std::vector<model::topic_partition> out;
+  for (const auto& f : req.forgotten_topics_data) {
+    std::string name = f.topic;
+    if (v >= 13) {
+      const auto* info = image ? image->find_topic(f.topic_id) : nullptr;
+      if (!info) continue;
+      name = info->name;
+    }
+    for (int32_t p : f.partitions) out.push_back({name, model::partition_id(p)});
+  }
+  return out;
+}
+
+// Reads every want on its shard, concurrently, each shard within `budget` bytes.
+net::awaitable<std::vector<read_outcome>> read_all(cluster::partition_manager& pm,
+                                                   const std::vector<fetch_want>& wants,
+                                                   int64_t budget, bool read_committed,
+                                                   std::shared_ptr<cluster::fetch_waiter> waiter) {
+  const auto split = net::split_by_shard(wants.size(), [&pm, &wants](size_t i) {
+    return pm.shard_of(wants[i].topic_id, wants[i].tp.partition);
+  });
+  auto per_shard = co_await net::on_shards<std::vector<read_outcome>>(
+      pm.shards(), split.shards, [&pm, &wants, &split, budget, read_committed, &waiter](size_t g) {
+        return read_on_shard(pm, wants, split.items[g], budget, read_committed, waiter);
+      });
+  co_return split.gather(std::move(per_shard), wants.size());
+}
+
+partition_data partition_response(int32_t index, const read_outcome& r) {
+  partition_data d;
+  d.partition_index = model::partition_id(index);
+  d.error_code = r.error;
+  d.high_watermark = r.high_watermark;
+  d.last_stable_offset = r.last_stable;
+  d.log_start_offset = r.log_start;
+  d.aborted_transactions = std::nullopt;
+  if (r.aborted) {
+    auto& list = d.aborted_transactions.emplace();
+    list.reserve(r.aborted->size());
+    for (const auto& a : *r.aborted) {
+      auto& t = list.emplace_back();
+      t.producer_id = a.producer;
+      t.first_offset = a.first_offset;
+    }
+  }
+  return d;
+}
+
+// Adds a partition to the response, grouping consecutive partitions of one topic.
+partition_data& add(protocol::fetch_response& resp, const std::string& topic,
+                    const protocol::uuid& id, int16_t v, partition_data d) {
+  bool same = !resp.responses.empty() && (v >= 13 ? resp.responses.back().topic_id == id
+                                                  : resp.responses.back().topic == topic);
+  if (!same) {
+    auto& t = resp.responses.emplace_back();
+    if (v >= 13)
+      t.topic_id = id;
+    else
+      t.topic = topic;
+  }
+  return resp.responses.back().partitions.emplace_back(std::move(d));
+}
+
+}  // namespace
+
+net::response encode_fetch_response(const request_context& ctx, const fetch_outcome& outcome) {
+  protocol::writer w;
+  protocol::write_response_header(
+      w, protocol::response_header_version(protocol::fetch_api::key, ctx.version()),
+      ctx.header.correlation_id);
+  outcome.response.encode(w, ctx.version());
+  const auto splices = w.splices();
+  std::vector<std::byte> buf = std::move(w).take();
+  net::response out;
+  size_t at = 0;
+  for (const auto& sp : splices) {
+    VLTAVA_ASSERT(sp.position >= at && sp.position <= buf.size(), "splice points in order");
+    if (sp.position > at) {
+      out.parts.emplace_back(
+          std::vector<std::byte>(buf.begin() + static_cast<ptrdiff_t>(at),
+                                 buf.begin() + static_cast<ptrdiff_t>(sp.position)));
+    }
+    at = sp.position;
+    size_t length = 0;
+    for (const auto& r : outcome.ranges.at(sp.id)) {
+      out.parts.emplace_back(net::file_range{r.source, r.fd(), static_cast<int64_t>(r.position),
+                                             static_cast<size_t>(r.length)});
+      length += r.length;
+    }
+    VLTAVA_ASSERT(length == sp.length, "spliced ranges match the length written");
+  }
+  if (at < buf.size()) {
+    out.parts.emplace_back(
+        std::vector<std::byte>(buf.begin() + static_cast<ptrdiff_t>(at), buf.end()));
+  }
+  return out;
+}
+
+net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
+                                          const protocol::fetch_request& req) {
+  auto& pm = ctx.services.partitions;
+  const int16_t v = ctx.version();
+  auto image = pm.image();
+
+  std::vector<fetch_want> requested;
+  std::vector<unresolved> errors;
+  resolve(req, v, image.get(), requested, errors);
+  auto& sessions = broker_fetch_sessions();
+  session_view session =
+      v >= 7 ? sessions.begin(req.session_id, req.session_epoch, std::move(requested),
+                              forgotten_of(req, v, image.get()))
+             : session_view{error_code::none, 0, false, std::move(requested)};
+  fetch_outcome out;
+  out.response.session_id = session.session_id;
+  if (session.error != error_code::none) {
+    out.response.error_code = session.error;
+    co_return out;
+  }
+
+  const auto wait = std::chrono::milliseconds(std::clamp(req.max_wait_ms, 0, max_wait_ms_max));
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  const int64_t budget = std::clamp<int64_t>(req.max_bytes, 1, fetch_bytes_max);
+  // Fetch v4+ (KIP-98): 1 = READ_COMMITTED.
+  const bool read_committed = v >= 4 && req.isolation_level == 1;
+  std::vector<read_outcome> reads;
+  const auto home = co_await asio::this_coro::executor;
+  for (;;) {
+    const bool may_park = std::chrono::steady_clock::now() < deadline && req.min_bytes > 0;
+    // No co_await inside a conditional expression: g++ 12 mishandles its temporaries.
+    std::shared_ptr<cluster::fetch_waiter> waiter;
+    if (may_park) waiter = std::make_shared<cluster::fetch_waiter>(home);
+    reads = co_await read_all(pm, session.wants, budget, read_committed, waiter);
+    int64_t total = 0;
+    bool failed = false;
+    for (const auto& r : reads) {
+      total += static_cast<int64_t>(r.bytes);
+      failed = failed || r.error != error_code::none;
+    }
+    if (!waiter || failed || total >= req.min_bytes) break;
+    co_await waiter->wait_until(deadline);
+    if (!waiter->woken()) break;  // timed out: nothing was appended, the reads stand
+  }
+
+  // max_bytes over the whole response, in request order; the first partition with data keeps
+  // its batch whatever its size.
+  int64_t used = 0;
+  std::vector<sent_state> sent;
+  for (size_t i = 0; i < session.wants.size(); ++i) {
+    const auto& w = session.wants[i];
+    auto& r = reads[i];
+    if (r.bytes > 0) {
+      auto size = static_cast<int64_t>(r.bytes);
+      if (used > 0 && used + size > budget) {
+        r.ranges.clear();
+        r.bytes = 0;
+      }
+      used += static_cast<int64_t>(r.bytes);
+    }
+    const bool news = r.bytes > 0 || r.error != error_code::none ||
+                      r.high_watermark != w.sent_high_watermark || r.log_start != w.sent_log_start;
+    if (session.incremental && !news) continue;
+    auto& d = add(out.response, w.tp.topic, w.topic_id, v, partition_response(w.tp.partition(), r));
+    if (r.bytes > 0) {
+      // Zero copy: the writer leaves a splice point, the sender inserts the file ranges.
+      d.records.splice_id = static_cast<uint32_t>(out.ranges.size());
+      d.records.splice_length = r.bytes;
+      out.ranges.push_back(std::move(r.ranges));
+    }
+    if (r.error == error_code::none) {
+      sent.push_back({w.tp, r.high_watermark, r.log_start});
+    }
+  }
+  for (const auto& e : errors) {
+    read_outcome r;
+    r.error = e.error;
+    add(out.response, e.topic, e.topic_id, v, partition_response(e.partition, r));
+  }
+  sessions.sent(session.session_id, sent);
+  co_return out;
+}
+
+net::awaitable<net::handler_result> handle_fetch(request_context& ctx,
+                                                 std::span<const std::byte> body) {
+  protocol::fetch_request request;
+  protocol::reader r(body, ctx.header.body_offset);
+  if (auto d = request.decode(r, ctx.version()); !d) {
+    co_return refuse_malformed(ctx, protocol::fetch_api::name, d.error());
+  }
+  fetch_outcome outcome = co_await serve_fetch(ctx, request);
+  co_return net::handler_result{encode_fetch_response(ctx, outcome)};
+}
+
+}  // namespace vltava::kafka

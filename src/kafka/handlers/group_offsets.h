@@ -1,0 +1,46 @@
+#pragma once
+
+// Committed offsets, answered by the group coordinator (coord/group_coordinator.h):
+//   OffsetCommit (8) v0-9: generation/member checks, simple commits (generation -1) to groups
+//     without members, metadata bounded by offset.metadata.max.bytes; answered once durable;
+//   OffsetFetch (9) v0-9: one group (v0-7) or several (v8+), null topics = all, -1 for none;
+//   OffsetDelete (47) v0: refused for topics the group's members subscribe to.
+// With ListOffsets' log end offsets these give consumer lag (log end - committed).
+
+#include <optional>
+#include <vector>
+
+#include "coord/group_coordinator.h"
+#include "kafka/server/handler.h"
+#include "protocol/generated/offset_commit.h"
+#include "protocol/generated/offset_delete.h"
+#include "protocol/generated/offset_fetch.h"
+
+namespace vltava::kafka {
+
+net::awaitable<std::optional<protocol::offset_commit_response>> serve_offset_commit(
+    request_context& ctx, const protocol::offset_commit_request& request);
+net::awaitable<std::optional<protocol::offset_fetch_response>> serve_offset_fetch(
+    request_context& ctx, const protocol::offset_fetch_request& request);
+net::awaitable<std::optional<protocol::offset_delete_response>> serve_offset_delete(
+    request_context& ctx, const protocol::offset_delete_request& request);
+
+// The partitions of an OffsetCommit or a TxnOffsetCommit request, in request order.
+template <typename Topics>
+std::vector<coord::commit_partition> commit_partitions(const Topics& topics) {
+  std::vector<coord::commit_partition> out;
+  for (const auto& t : topics) {
+    for (const auto& p : t.partitions) {
+      coord::commit_partition cp;
+      cp.topic = t.name;
+      cp.partition = p.partition_index;
+      cp.offset = p.committed_offset;
+      cp.leader_epoch = p.committed_leader_epoch;
+      cp.metadata = p.committed_metadata;
+      out.push_back(std::move(cp));
+    }
+  }
+  return out;
+}
+
+}  // namespace vltava::kafka

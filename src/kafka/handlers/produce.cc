@@ -1,0 +1,250 @@
+#include "kafka/handlers/produce.h"
+
+#include <functional>
+
+#include "cluster/partition_manager.h"
+#include "config/broker_configs.h"
+#include "coord/txn_coordinator.h"
+#include "model/topic_partition.h"
+#include "net/shard_calls.h"
+
+namespace vltava::kafka {
+
+using protocol::error_code;
+
+namespace {
+
+using partition_response =
+    protocol::produce_response::topic_produce_response::partition_produce_response;
+
+struct job {
+  size_t topic = 0;      // index in the request (and the response)
+  size_t partition = 0;  // index in the request's topic
+  model::topic_partition tp;
+  protocol::uuid topic_id;  // routes the job to its shard
+  protocol::records_view records;
+};
+
+partition_response error_response(int32_t index, error_code e, std::string message = {}) {
+  partition_response r;
+  r.index = index;
+  r.error_code = e;
+  r.base_offset = model::offset(-1);
+  if (!message.empty()) r.error_message = std::move(message);
+  return r;
+}
+
+partition_response to_response(int32_t index, const cluster::append_outcome& o) {
+  partition_response r;
+  r.index = index;
+  r.error_code = o.error;
+  r.base_offset = o.error == error_code::none ? o.base_offset : model::offset(-1);
+  r.log_append_time_ms = o.log_append_time_ms;
+  r.log_start_offset = o.log_start_offset;
+  if (o.error != error_code::none) {
+    r.error_message = o.message;
+    if (o.batch_index) {
+      partition_response::batch_index_and_error_message be;
+      be.batch_index = *o.batch_index;
+      be.batch_index_error_message = o.message;
+      r.record_errors.push_back(std::move(be));
+    }
+  }
+  return r;
+}
+
+// `part` as a writable span of `writable` when it lies inside it.
+std::optional<std::span<std::byte>> writable_part(std::span<std::byte> writable,
+                                                  std::span<const std::byte> part) {
+  if (writable.empty() || part.empty()) return std::nullopt;
+  const std::byte* begin = writable.data();
+  const std::byte* p = part.data();
+  std::less<const std::byte*> before;  // a total order even across unrelated buffers
+  if (before(p, begin) || before(begin + writable.size(), p + part.size())) return std::nullopt;
+  return writable.subspan(static_cast<size_t>(p - begin), part.size());
+}
+
+// Who confirms that a transactional batch's partition is in its transaction (KIP-890).
+struct txn_verifier {
+  coord::txn_coordinator* coordinator = nullptr;  // null: verification is off
+  const std::string* transactional_id = nullptr;  // null: the request names none
+};
+
+// The coordinator's refusals as a partition answers them. Retriable ones become
+// NOT_ENOUGH_REPLICAS, which every client retries (Kafka's mapping for clients that predate
+// the verification).
+error_code verification_error(error_code e) {
+  switch (e) {
+    case error_code::concurrent_transactions:
+    case error_code::coordinator_not_available:
+    case error_code::coordinator_load_in_progress:
+    case error_code::not_coordinator:
+      return error_code::not_enough_replicas;
+    case error_code::producer_fenced:
+      return error_code::invalid_producer_epoch;
+    default:
+      return e;
+  }
+}
+
+// Writes one partition's batches; first, when they would open their producer's transaction
+// here, has the coordinator confirm the partition is part of it.
+net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, const job& j,
+                                                        std::span<std::byte> records,
+                                                        const txn_verifier& verifier) {
+  using step = cluster::partition::txn_verification_step::kind;
+  if (!verifier.transactional_id) {
+    // write() refuses transactional batches then: nothing to verify.
+    co_return p.write(records, cluster::append_origin::client, cluster::transactional_id::absent);
+  }
+  if (!verifier.coordinator) co_return p.write(records);
+  for (;;) {
+    auto next = p.txn_verification_for(records);
+    if (next.what == step::write) co_return p.write(records);
+    if (next.what == step::wait) {
+      co_await cluster::partition::wait_for_txn_verification(next.verification);
+      continue;  // ask again: the transaction may be ongoing here by now
+    }
+    const auto& v = *next.verification;
+    auto ask = verifier.coordinator->verify_partition(*verifier.transactional_id, v.producer,
+                                                      v.epoch, j.tp);
+    const error_code answer = co_await std::move(ask);
+    const auto verdict = answer == error_code::none
+                             ? cluster::partition::coordinator_answer::confirmed
+                             : cluster::partition::coordinator_answer::refused;
+    if (p.end_txn_verification(next.verification, verdict)) {
+      co_return p.write(records);
+    }
+    cluster::append_outcome refused;
+    refused.error =
+        answer == error_code::none ? error_code::invalid_txn_state : verification_error(answer);
+    refused.message = answer == error_code::none
+                          ? "the transaction ended while the partition was verified"
+                          : "partition " + j.tp.describe() + " was not added to the transaction: " +
+                                std::string(protocol::error_name(answer));
+    co_return refused;
+  }
+}
+
+// On the owning shard: appends the batches of the jobs `mine` names (indices into `all`), then
+// (acks=-1) waits once for the group commit that covers them all.
+net::awaitable<std::vector<cluster::append_outcome>> append_on_shard(
+    cluster::partition_manager& pm, const std::vector<job>& all, const std::vector<size_t>& mine,
+    cluster::acks_mode acks, std::span<std::byte> writable, const txn_verifier& verifier) {
+  std::vector<const job*> jobs;
+  for (size_t i : mine) jobs.push_back(&all[i]);
+  std::vector<cluster::append_outcome> out(jobs.size());
+  std::vector<std::shared_ptr<cluster::partition>> parts(jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    parts[i] = pm.find_shared(jobs[i]->tp.topic, jobs[i]->tp.partition);
+    if (!parts[i]) {
+      out[i].error = error_code::not_leader_or_follower;
+      out[i].message = "partition not hosted here (yet)";
+      continue;
+    }
+    // The log rewrites offsets (and the producer epoch) in place: in the request frame itself
+    // when the dispatcher lent it, else in a copy.
+    const auto records = jobs[i]->records.data;
+    std::vector<std::byte> copy;
+    std::span<std::byte> target;
+    if (auto in_frame = writable_part(writable, records)) {
+      target = *in_frame;
+    } else {
+      copy.assign(records.begin(), records.end());
+      target = copy;
+    }
+    auto written = write_partition(*parts[i], *jobs[i], target, verifier);
+    out[i] = co_await std::move(written);
+  }
+  if (acks != cluster::acks_mode::all) co_return out;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (parts[i] && out[i].error == error_code::none) parts[i]->request_flush();
+  }
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (parts[i]) out[i] = co_await parts[i]->durable(std::move(out[i]));
+  }
+  co_return out;
+}
+
+// The response with every partition's slot, refused ones answered already, and the jobs of the
+// partitions to append to (each pointing at its slot).
+struct produce_plan {
+  protocol::produce_response response;
+  std::vector<job> jobs;
+};
+
+produce_plan plan(const protocol::produce_request& request, const cluster::metadata_image* image,
+                  bool by_id) {
+  const bool acks_valid = request.acks == 0 || request.acks == 1 || request.acks == -1;
+  produce_plan out;
+  for (size_t ti = 0; ti < request.topic_data.size(); ++ti) {
+    const auto& t = request.topic_data[ti];
+    auto& rt = out.response.responses.emplace_back();
+    rt.name = t.name;
+    rt.topic_id = t.topic_id;
+    const cluster::topic_info* info = nullptr;
+    if (image) info = by_id ? image->find_topic(t.topic_id) : image->find_topic(t.name);
+    for (size_t pi = 0; pi < t.partition_data.size(); ++pi) {
+      const auto& p = t.partition_data[pi];
+      if (!acks_valid) {
+        rt.partition_responses.push_back(
+            error_response(p.index, error_code::invalid_required_acks));
+      } else if (!info) {
+        rt.partition_responses.push_back(
+            error_response(p.index, by_id ? error_code::unknown_topic_id
+                                          : error_code::unknown_topic_or_partition));
+      } else if (p.index < 0 || p.index >= info->partition_count) {
+        rt.partition_responses.push_back(
+            error_response(p.index, error_code::unknown_topic_or_partition));
+      } else if (p.records.null || p.records.data.empty()) {
+        rt.partition_responses.push_back(
+            error_response(p.index, error_code::corrupt_message, "no records"));
+      } else {
+        rt.partition_responses.push_back(error_response(p.index, error_code::none));
+        out.jobs.push_back(
+            job{ti, pi, {info->name, model::partition_id(p.index)}, info->id, p.records});
+      }
+    }
+  }
+  return out;
+}
+
+txn_verifier verifier_for(const request_context& ctx, const protocol::produce_request& request) {
+  txn_verifier verifier;
+  if (request.transactional_id) verifier.transactional_id = &*request.transactional_id;
+  if (ctx.services.txns && ctx.services.broker_config.get(
+                               config::broker_keys::transaction_partition_verification_enable)) {
+    verifier.coordinator = ctx.services.txns;
+  }
+  return verifier;
+}
+
+}  // namespace
+
+net::awaitable<std::optional<protocol::produce_response>> serve_produce(
+    request_context& ctx, const protocol::produce_request& request) {
+  auto& pm = ctx.services.partitions;
+  const auto acks = static_cast<cluster::acks_mode>(request.acks);
+  auto image = pm.image();
+  produce_plan planned = plan(request, image.get(), ctx.version() >= 13);
+  const std::vector<job>& jobs = planned.jobs;
+
+  // Append on each owning shard concurrently, then answer each job's slot.
+  const auto split = net::split_by_shard(jobs.size(), [&pm, &jobs](size_t i) {
+    return pm.shard_of(jobs[i].topic_id, jobs[i].tp.partition);
+  });
+  const txn_verifier verifier = verifier_for(ctx, request);
+  auto per_shard = co_await net::on_shards<std::vector<cluster::append_outcome>>(
+      pm.shards(), split.shards, [&pm, &jobs, &split, acks, &ctx, &verifier](size_t g) {
+        return append_on_shard(pm, jobs, split.items[g], acks, ctx.writable_body, verifier);
+      });
+  auto outcomes = split.gather(std::move(per_shard), jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    auto& slot = planned.response.responses[jobs[i].topic].partition_responses[jobs[i].partition];
+    slot = to_response(slot.index, outcomes[i]);
+  }
+  if (request.acks == 0) co_return std::nullopt;
+  co_return std::move(planned.response);
+}
+
+}  // namespace vltava::kafka

@@ -1,0 +1,35 @@
+// The metadata and admin handlers, with the versions each really serves (ApiVersions is
+// computed from this list).
+
+#include <array>
+
+#include "kafka/handlers/alter_configs.h"
+#include "kafka/handlers/create_partitions.h"
+#include "kafka/handlers/create_topics.h"
+#include "kafka/handlers/delete_topics.h"
+#include "kafka/handlers/describe_cluster.h"
+#include "kafka/handlers/describe_configs.h"
+#include "kafka/handlers/describe_topic_partitions.h"
+#include "kafka/handlers/incremental_alter_configs.h"
+#include "kafka/handlers/metadata.h"
+#include "kafka/server/handler.h"
+
+namespace vltava::kafka {
+
+std::span<const handler> admin_handlers() {
+  // Every version the codec parses: each handler implements the behaviour of all of them.
+  static const std::array<handler, 9> handlers = {
+      make_handler<protocol::metadata_api, &serve_metadata>(),
+      make_handler<protocol::create_topics_api, &serve_create_topics>(),
+      make_handler<protocol::delete_topics_api, &serve_delete_topics>(),
+      make_handler<protocol::describe_configs_api, &serve_describe_configs>(),
+      make_handler<protocol::alter_configs_api, &serve_alter_configs>(),
+      make_handler<protocol::create_partitions_api, &serve_create_partitions>(),
+      make_handler<protocol::incremental_alter_configs_api, &serve_incremental_alter_configs>(),
+      make_handler<protocol::describe_cluster_api, &serve_describe_cluster>(),
+      make_handler<protocol::describe_topic_partitions_api, &serve_describe_topic_partitions>(),
+  };
+  return handlers;
+}
+
+}  // namespace vltava::kafka

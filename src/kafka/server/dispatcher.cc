@@ -1,0 +1,75 @@
+#include "kafka/server/dispatcher.h"
+
+#include "base/log.h"
+#include "kafka/server/handler.h"
+#include "protocol/framing.h"
+
+namespace vltava::kafka {
+namespace {
+
+net::handler_result close_connection() {
+  return net::handler_result{std::nullopt, true};
+}
+
+// The advertised ranges, for ApiVersions' fallback answer.
+std::vector<protocol::api_info> advertised_apis() {
+  std::vector<protocol::api_info> out;
+  for (const auto& h : all_handlers()) {
+    const protocol::api_info* codec = protocol::find_api(h.key);
+    out.push_back({h.key, h.name, h.min_version, h.max_version,
+                   codec ? codec->first_flexible_version : int16_t{-1},
+                   codec ? codec->listeners : uint8_t{0}});
+  }
+  return out;
+}
+
+}  // namespace
+
+net::handler_result refuse_malformed(const request_context& ctx, std::string_view api,
+                                     const protocol::decode_error& e) {
+  log::warn("kafka", "closing connection {} from {} (client '{}'): malformed {} v{} request: {}",
+            ctx.connection.id, ctx.connection.peer, ctx.header.client_id.value_or(""), api,
+            ctx.version(), e.to_string());
+  return close_connection();
+}
+
+net::awaitable<net::handler_result> dispatch(broker_services& services,
+                                             const net::connection_info& connection,
+                                             net::frame_bytes frame) {
+  auto header = protocol::parse_request_header(frame);
+  if (!header) {
+    log::warn("kafka", "closing connection {} from {}: unreadable request header: {}",
+              connection.id, connection.peer, header.error().to_string());
+    co_return close_connection();
+  }
+  const handler* h = find_handler(header->api_key);
+  if (h == nullptr) {
+    // Kafka closes the connection on an API key it does not serve.
+    log::warn("kafka", "closing connection {} from {} (client '{}'): unsupported API key {}",
+              connection.id, connection.peer, header->client_id.value_or(""), header->api_key);
+    co_return close_connection();
+  }
+  if (header->api_version < h->min_version || header->api_version > h->max_version) {
+    if (header->api_key == protocol::api_versions_key) {
+      // A client probing with a newer ApiVersions than ours learns our versions and retries.
+      auto fallback =
+          protocol::encode_api_versions_fallback(header->correlation_id, advertised_apis());
+      fallback.erase(fallback.begin(), fallback.begin() + 4);  // the net layer adds the size
+      net::response r;
+      r.parts.push_back(std::move(fallback));
+      co_return net::handler_result{std::move(r)};
+    }
+    log::warn("kafka",
+              "closing connection {} from {} (client '{}'): {} v{} is not supported "
+              "(v{}-{} are)",
+              connection.id, connection.peer, header->client_id.value_or(""), h->name,
+              header->api_version, h->min_version, h->max_version);
+    co_return close_connection();
+  }
+  std::span<std::byte> writable = std::span(frame).subspan(header->body_offset);
+  request_context ctx{connection, *header, services, writable};
+  std::span<const std::byte> body = writable;
+  co_return co_await h->fn(ctx, body);
+}
+
+}  // namespace vltava::kafka
