@@ -50,7 +50,11 @@ std::vector<config_entry> describe_configs(client& c, rd_kafka_ResourceType_t ty
 void alter_configs(client& c, rd_kafka_ResourceType_t type, const std::string& name,
                    const std::vector<std::pair<std::string, std::string>>& sets,
                    const std::vector<std::string>& deletes);
+// Whether a config table shows each config's one-line doc (from the config tables this binary
+// shares with the broker: librdkafka 2.0 cannot read DescribeConfigs' documentation field).
+enum class doc_column : bool { hidden, shown };
 void print_configs(const std::vector<config_entry>& entries, bool all,
-                   const std::vector<std::string>& only);
+                   const std::vector<std::string>& only, rd_kafka_ResourceType_t type,
+                   doc_column docs = doc_column::hidden);
 
 }  // namespace vltava::cli

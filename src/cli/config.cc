@@ -9,6 +9,8 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/table.h"
+#include "config/broker_configs.h"
+#include "config/topic_configs.h"
 
 namespace vltava::cli {
 
@@ -40,6 +42,14 @@ const rd_kafka_ConfigResource_t* single_resource(const rd_kafka_ConfigResource_t
     throw_kafka_error(err, what, detail ? detail : "");
   }
   return resources[0];
+}
+
+// The one-line doc of a config, empty for a name this version does not know.
+std::string_view config_doc(rd_kafka_ResourceType_t type, std::string_view name) {
+  auto defs =
+      type == RD_KAFKA_RESOURCE_TOPIC ? config::topic_config_defs() : config::broker_config_defs();
+  auto it = std::find_if(defs.begin(), defs.end(), [&](const auto& d) { return d.name == name; });
+  return it == defs.end() ? std::string_view{} : it->doc;
 }
 
 }  // namespace
@@ -112,13 +122,16 @@ void alter_configs(client& c, rd_kafka_ResourceType_t type, const std::string& n
 }
 
 void print_configs(const std::vector<config_entry>& entries, bool all,
-                   const std::vector<std::string>& only) {
+                   const std::vector<std::string>& only, rd_kafka_ResourceType_t type,
+                   doc_column docs) {
   std::vector<std::vector<std::string>> rows{{"NAME", "VALUE", "SOURCE"}};
+  if (docs == doc_column::shown) rows[0].push_back("DOC");
   for (const auto& e : entries) {
     if (!only.empty() && std::find(only.begin(), only.end(), e.name) == only.end()) continue;
     if (!all && only.empty() && e.source_id == RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG) continue;
     std::string value = e.sensitive ? "(secret)" : e.is_null ? "(null)" : e.value;
     rows.push_back({e.name, value, e.source});
+    if (docs == doc_column::shown) rows.back().emplace_back(config_doc(type, e.name));
   }
   print_table(rows);
 }
@@ -144,9 +157,10 @@ int config_get(const args_t& args) {
   command_line cl({"config get", "topic NAME|broker ID [KEY...] [options]",
                    "Show the configs of a topic or a broker and where each value comes from "
                    "(without keys, the values that differ from the defaults; --all shows all).",
-                   "vltava config get topic orders retention.ms\n"
+                   "vltava config get topic orders retention.ms --docs\n"
                    "vltava config get broker 0 --all"});
   cl.options().add_options()("all", po::bool_switch(), "show default values too")(
+      "docs", po::bool_switch(), "show what each config means")(
       "words", po::value<std::vector<std::string>>(), "target and keys");
   cl.positional("words", -1);
   auto vm = cl.parse(args);
@@ -156,7 +170,8 @@ int config_get(const args_t& args) {
   client c(cl.common());
   c.metadata();
   auto entries = describe_configs(c, target.type, target.name);
-  print_configs(entries, (*vm)["all"].as<bool>(), args_t(words.begin() + 2, words.end()));
+  print_configs(entries, (*vm)["all"].as<bool>(), args_t(words.begin() + 2, words.end()),
+                target.type, (*vm)["docs"].as<bool>() ? doc_column::shown : doc_column::hidden);
   return 0;
 }
 

@@ -205,7 +205,7 @@ int topic_describe(const args_t& args) {
     if (!(*vm)["no-configs"].as<bool>()) {
       std::printf("\n");
       print_configs(describe_configs(c, RD_KAFKA_RESOURCE_TOPIC, t.topic),
-                    (*vm)["all-configs"].as<bool>(), {});
+                    (*vm)["all-configs"].as<bool>(), {}, RD_KAFKA_RESOURCE_TOPIC);
     }
   }
   return 0;

@@ -34,6 +34,9 @@ def test_topic_produce_consume_lifecycle(vltava, name):
     vltava.ok("topic", "alter-config", name, "--set", "cleanup.policy=compact")
     got = vltava.ok("config", "get", "topic", name).stdout
     assert "cleanup.policy" in got and "compact" in got and "retention.ms" in got
+    documented = vltava.ok("config", "get", "topic", name, "cleanup.policy", "--docs").stdout
+    assert "DOC" in documented.splitlines()[0] and "compact" in documented.splitlines()[1]
+    assert "delete, compact" in documented  # the table's one-line doc of cleanup.policy
     vltava.ok("config", "set", "topic", name, "--delete", "retention.ms")
     assert "retention.ms" not in vltava.ok("config", "get", "topic", name).stdout
 
