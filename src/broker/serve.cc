@@ -16,6 +16,7 @@
 #include "cluster/metadata_store.h"
 #include "cluster/partition_manager.h"
 #include "config/broker_configs.h"
+#include "config/kraft_config.h"
 #include "coord/group_coordinator.h"
 #include "coord/txn_coordinator.h"
 #include "kafka/server/dispatcher.h"
@@ -166,6 +167,18 @@ int serve(int argc, char** argv) {
   if (dirs.size() != 1) {
     std::cerr << "vltava serve: log.dirs lists " << dirs.size()
               << " directories; one data directory per node is supported for now\n";
+    return exit_config_error;
+  }
+  auto kraft = config::kraft_config_from(cfg);
+  if (!kraft) {
+    std::cerr << "vltava serve: " << kraft.error() << "\n";
+    return exit_config_error;
+  }
+  if (kraft->mode != config::quorum_mode::standalone) {
+    // Only a quorum of one is served until the quorum has its network layer (issue 15).
+    std::cerr << "vltava serve: a controller quorum of several nodes is not served by this "
+                 "build yet; leave controller.quorum.voters and "
+                 "controller.quorum.bootstrap.servers empty for a single node\n";
     return exit_config_error;
   }
   std::vector<net::listener_address> listeners;

@@ -41,6 +41,49 @@ inline constexpr config_def defs[] = {
      .doc = "The addresses clients are told to use, when they differ from the listeners."},
     {.name = "broker.rack", .kind = string, .default_value = std::nullopt,
      .doc = "The rack of this broker, for rack-aware replica placement and fetching."},
+    {.name = "listener.security.protocol.map", .kind = list,
+     .default_value = "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,"
+                      "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+     .doc = "The security protocol of each listener name, as NAME:PROTOCOL, comma-separated."},
+    {.name = "inter.broker.listener.name", .kind = string, .default_value = std::nullopt,
+     .doc = "The listener brokers use to reach each other; the first non-controller listener "
+            "when unset."},
+    // The KRaft controller quorum (KIP-595, KIP-853).
+    {.name = "controller.listener.names", .kind = list, .default_value = "CONTROLLER",
+     .doc = "The listener names the controller quorum uses; a controller listens on them, "
+            "other nodes connect to controllers through the first."},
+    {.name = "controller.quorum.voters", .kind = list, .default_value = "",
+     .doc = "The static voter set, as id@host:port, comma-separated. With neither this nor "
+            "controller.quorum.bootstrap.servers, a controller is a quorum of one: itself."},
+    {.name = "controller.quorum.bootstrap.servers", .kind = list, .default_value = "",
+     .doc = "Controllers to ask for the dynamic voter set (KIP-853), as host:port, "
+            "comma-separated; used when controller.quorum.voters is empty."},
+    {.name = "controller.quorum.election.timeout.ms", .kind = int32, .default_value = "1000",
+     .min = 1,
+     .doc = "How long a voter waits without a leader before it starts an election (randomized "
+            "up to twice this)."},
+    {.name = "controller.quorum.election.backoff.max.ms", .kind = int32,
+     .default_value = "1000", .min = 0,
+     .doc = "The longest a candidate waits after a failed election before the next one."},
+    {.name = "controller.quorum.fetch.timeout.ms", .kind = int32, .default_value = "2000",
+     .min = 1,
+     .doc = "How long a follower waits for a successful fetch from the leader before it looks "
+            "for a new one; a leader resigns when a majority has not fetched for this long."},
+    {.name = "controller.quorum.request.timeout.ms", .kind = int32, .default_value = "2000",
+     .min = 1, .doc = "How long a quorum request waits for its answer before it is retried."},
+    {.name = "controller.quorum.retry.backoff.ms", .kind = int32, .default_value = "20",
+     .min = 0, .doc = "The wait before a failed quorum request is sent again."},
+    {.name = "broker.session.timeout.ms", .kind = int32, .default_value = "9000", .min = 1,
+     .doc = "How long a broker stays unfenced without a heartbeat reaching the controller."},
+    {.name = "broker.heartbeat.interval.ms", .kind = int32, .default_value = "2000", .min = 1,
+     .doc = "How often a broker sends its heartbeat to the active controller."},
+    {.name = "metadata.log.max.record.bytes.between.snapshots", .kind = int64,
+     .default_value = "20971520", .min = 1,
+     .doc = "The bytes of metadata records after which a new metadata snapshot is written."},
+    {.name = "metadata.log.max.snapshot.interval.ms", .kind = int64,
+     .default_value = "3600000", .min = 0,
+     .doc = "The longest time between metadata snapshots while records arrive (0: by size "
+            "only)."},
     // Log storage.
     {.name = "log.dir", .kind = string, .default_value = "./vltava-data",
      .doc = "The directory of the partition logs, used when log.dirs is not set."},

@@ -34,6 +34,33 @@ inline constexpr auto listeners = declare<string_list>("listeners");
 inline constexpr auto advertised_listeners = declare<optional<string_list>>("advertised.listeners");
 inline constexpr auto broker_rack = declare<optional<std::string>>("broker.rack");
 // Log storage.
+inline constexpr auto process_roles = declare<string_list>("process.roles");
+inline constexpr auto listener_security_protocol_map =
+    declare<string_list>("listener.security.protocol.map");
+inline constexpr auto inter_broker_listener_name =
+    declare<optional<std::string>>("inter.broker.listener.name");
+// The KRaft controller quorum.
+inline constexpr auto controller_listener_names = declare<string_list>("controller.listener.names");
+inline constexpr auto controller_quorum_voters = declare<string_list>("controller.quorum.voters");
+inline constexpr auto controller_quorum_bootstrap_servers =
+    declare<string_list>("controller.quorum.bootstrap.servers");
+inline constexpr auto controller_quorum_election_timeout_ms =
+    declare<int32_t>("controller.quorum.election.timeout.ms");
+inline constexpr auto controller_quorum_election_backoff_max_ms =
+    declare<int32_t>("controller.quorum.election.backoff.max.ms");
+inline constexpr auto controller_quorum_fetch_timeout_ms =
+    declare<int32_t>("controller.quorum.fetch.timeout.ms");
+inline constexpr auto controller_quorum_request_timeout_ms =
+    declare<int32_t>("controller.quorum.request.timeout.ms");
+inline constexpr auto controller_quorum_retry_backoff_ms =
+    declare<int32_t>("controller.quorum.retry.backoff.ms");
+inline constexpr auto broker_session_timeout_ms = declare<int32_t>("broker.session.timeout.ms");
+inline constexpr auto broker_heartbeat_interval_ms =
+    declare<int32_t>("broker.heartbeat.interval.ms");
+inline constexpr auto metadata_log_max_record_bytes_between_snapshots =
+    declare<int64_t>("metadata.log.max.record.bytes.between.snapshots");
+inline constexpr auto metadata_log_max_snapshot_interval_ms =
+    declare<int64_t>("metadata.log.max.snapshot.interval.ms");
 inline constexpr auto log_dir = declare<std::string>("log.dir");
 inline constexpr auto log_dirs = declare<optional<string_list>>("log.dirs");
 inline constexpr auto num_partitions = declare<int32_t>("num.partitions");

@@ -151,3 +151,19 @@ def test_groups_on_vltava(vltava, name):
     group_flow(vltava, name, name + "-g")
     assert name + "-g" in vltava.ok("group", "list").stdout
     vltava.ok("group", "delete", name + "-g-b")
+
+
+def test_serve_refuses_a_cluster_config_kafka_would_refuse(vltava, tmp_path):
+    """KRaft's rules on process.roles, node.id, the voters and the controller listener are
+    checked before anything starts: exit 2 and the config named."""
+    cases = [
+        (["process.roles=broker"], "controller.quorum.voters"),
+        (["controller.quorum.voters=2@127.0.0.1:9093"], "not in controller.quorum.voters"),
+        (["controller.quorum.voters=1@127.0.0.1:9093,2@127.0.0.2:9093"], "must listen on"),
+    ]
+    for sets, why in cases:
+        args = ["serve", "--set", "log.dir=%s" % tmp_path]
+        for s in sets:
+            args += ["--set", s]
+        p = vltava.run(*args, brokers=False)
+        assert p.returncode == USAGE and why in p.stderr, p.stderr
