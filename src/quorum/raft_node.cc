@@ -193,9 +193,11 @@ bool raft_node::observe_epoch(model::leader_epoch epoch, std::optional<model::no
     }
     return true;
   }
+  // A leader newly learnt in this epoch is followed. A prospective that already knows one (its
+  // fetches failed) keeps asking for pre-votes: going back to a dead leader would loop.
   bool waiting_for_leader =
       _role == role::unattached || _role == role::prospective || _role == role::candidate;
-  if (epoch == _state.epoch && leader && waiting_for_leader) {
+  if (epoch == _state.epoch && leader && !_state.leader_id && waiting_for_leader) {
     become_follower(epoch, *leader, now);
     return true;
   }

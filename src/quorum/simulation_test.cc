@@ -1,0 +1,80 @@
+#include "quorum/simulation.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+
+namespace vltava::quorum {
+namespace {
+
+std::optional<uint64_t> env_number(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  return std::strtoull(v, nullptr, 10);
+}
+
+std::string replay_command(uint64_t seed) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return "VLTAVA_SIM_SEED=" + std::to_string(seed) +
+         " build/asan/src/quorum/quorum_test --gtest_filter=" + info->test_suite_name() + "." +
+         info->name();
+}
+
+// Runs `runs` seeds from `first` (or only VLTAVA_SIM_SEED when set; VLTAVA_SIM_RUNS overrides
+// the count) and fails with the replay command of the first failing seed.
+struct seeds_result {
+  coverage seen;
+  uint64_t runs = 0;
+};
+
+seeds_result run_seeds(std::size_t voters, uint64_t first, uint64_t runs) {
+  seeds_result total;
+  bool trace = env_number("VLTAVA_SIM_TRACE").value_or(0) != 0;
+  if (auto only = env_number("VLTAVA_SIM_SEED")) {
+    first = *only;
+    runs = 1;
+  } else if (auto n = env_number("VLTAVA_SIM_RUNS")) {
+    runs = *n;
+  }
+  for (uint64_t seed = first; seed < first + runs; ++seed) {
+    auto r = run_simulation({.seed = seed, .voters = voters, .trace = trace});
+    total.seen += r.seen;
+    ++total.runs;
+    if (!r.failure.empty()) {
+      ADD_FAILURE() << r.failure << "\n  replay: " << replay_command(seed);
+      break;
+    }
+  }
+  return total;
+}
+
+void expect_things_happened(const seeds_result& r) {
+  const auto& c = r.seen;
+  auto runs = r.runs;
+  std::cout << "coverage over " << runs << " runs: elections " << c.elections << ", truncations "
+            << c.truncations << ", commits " << c.commits << ", crashes " << c.crashes
+            << ", crashes losing entries " << c.lost_unflushed << ", resignations "
+            << c.resignations << "\n";
+  if (env_number("VLTAVA_SIM_SEED")) return;
+  EXPECT_GE(c.elections, runs);
+  EXPECT_GT(c.truncations, runs / 20);
+  EXPECT_GE(c.commits, runs * 10);
+  EXPECT_GT(c.lost_unflushed, runs / 20);
+  EXPECT_GT(c.resignations, runs / 20);
+}
+
+constexpr uint64_t kRunsPerSize = 5000;
+
+TEST(simulation, three_voters_stay_safe_and_live) {
+  expect_things_happened(run_seeds(3, 1, kRunsPerSize));
+}
+
+TEST(simulation, five_voters_stay_safe_and_live) {
+  expect_things_happened(run_seeds(5, 1'000'000, kRunsPerSize));
+}
+
+}  // namespace
+}  // namespace vltava::quorum
