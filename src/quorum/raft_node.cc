@@ -109,9 +109,11 @@ void raft_node::tick(milliseconds now) {
         maybe_fetch(now);
       }
       return;
-    case role::unattached:
     case role::prospective:
     case role::candidate:
+      if (now < _deadline) return send_vote_requests(now);
+      [[fallthrough]];
+    case role::unattached:
     case role::resigned:
       if (now >= _deadline && is_voter(_self)) become_prospective(now);
       return;
@@ -153,6 +155,7 @@ void raft_node::enter(role r, milliseconds now) {
   _pending.clear();
   _parked.clear();
   _votes_granted.clear();
+  _votes_answered.clear();
   _progress.clear();
   _leader_resigned = false;
   _deadline = r == role::follower ? now + _config.fetch_timeout : now + random_election_timeout();
@@ -229,6 +232,13 @@ std::optional<raft_node::pending_request> raft_node::take_pending(model::node_id
   auto p = it->second;
   _pending.erase(it);
   return p;
+}
+
+bool raft_node::has_pending(model::node_id to, request_kind kind) const {
+  for (const auto& [c, p] : _pending) {
+    if (p.to == to && p.kind == kind) return true;
+  }
+  return false;
 }
 
 void raft_node::expire_requests(milliseconds now) {

@@ -126,6 +126,7 @@ class raft_node {
   void send(model::node_id to, message_body body, request_kind kind, milliseconds now);
   void reply(model::node_id to, correlation_id c, message_body body);
   std::optional<pending_request> take_pending(model::node_id from, correlation_id c);
+  bool has_pending(model::node_id to, request_kind kind) const;
   void expire_requests(milliseconds now);
   milliseconds random_election_timeout();
   bool is_voter(model::node_id id) const;
@@ -135,6 +136,7 @@ class raft_node {
 
   // raft_node_election.cc: pre-vote, vote.
   void start_election_round(request_kind kind, milliseconds now);
+  void send_vote_requests(milliseconds now);
   void handle_vote_request(model::node_id from, correlation_id c, const vote_request& req,
                            milliseconds now);
   bool can_grant(const vote_request& req, milliseconds now) const;
@@ -181,10 +183,11 @@ class raft_node {
   std::map<correlation_id, pending_request> _pending;
   std::vector<output> _outputs;
 
-  std::set<model::node_id> _votes_granted;  // prospective, candidate
-  bool _leader_resigned = false;            // follower: EndQuorumEpoch came from the leader
-  milliseconds _next_fetch_at{0};           // follower
-  model::offset _epoch_start;               // leader: where its leader-change entry sits
+  std::set<model::node_id> _votes_granted;   // prospective, candidate
+  std::set<model::node_id> _votes_answered;  // prospective, candidate
+  bool _leader_resigned = false;             // follower: EndQuorumEpoch came from the leader
+  milliseconds _next_fetch_at{0};            // follower
+  model::offset _epoch_start;                // leader: where its leader-change entry sits
   milliseconds _leader_since{0};
   std::map<model::node_id, follower_progress> _progress;  // leader: voters but itself
   std::map<model::node_id, parked_fetch> _parked;         // leader: fetches held for news

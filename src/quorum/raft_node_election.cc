@@ -15,6 +15,7 @@ void raft_node::become_prospective(milliseconds now) {
 void raft_node::become_candidate(milliseconds now) {
   set_election_state({_state.epoch + 1, _self, std::nullopt});
   enter(role::candidate, now);
+  if (_sabotage == sabotage::leader_from_pre_votes) return become_leader(now);
   start_election_round(request_kind::vote, now);
 }
 
@@ -36,16 +37,24 @@ void raft_node::become_leader(milliseconds now) {
 // Votes for itself and asks every other voter.
 void raft_node::start_election_round(request_kind kind, milliseconds now) {
   _votes_granted.insert(_self);
+  _votes_answered.insert(_self);
+  send_vote_requests(now);
+  if (_votes_granted.size() >= majority()) {
+    kind == request_kind::pre_vote ? become_candidate(now) : become_leader(now);
+  }
+}
+
+// Asks the voters that have not answered and have no request in flight (the first time, or
+// again once the last request timed out).
+void raft_node::send_vote_requests(milliseconds now) {
+  auto kind = _role == role::prospective ? request_kind::pre_vote : request_kind::vote;
   auto epoch = kind == request_kind::pre_vote ? _state.epoch + 1 : _state.epoch;
   for (auto id : _config.voters) {
-    if (id == _self) continue;
+    if (_votes_answered.contains(id) || has_pending(id, kind)) continue;
     send(id,
          vote_request{_config.cluster_id, epoch, _self, _log.last_epoch(), _log.end_offset(),
                       kind == request_kind::pre_vote},
          kind, now);
-  }
-  if (_votes_granted.size() >= majority()) {
-    kind == request_kind::pre_vote ? become_candidate(now) : become_leader(now);
   }
 }
 
@@ -88,11 +97,13 @@ bool raft_node::can_grant(const vote_request& req, milliseconds now) const {
 void raft_node::handle_vote_response(const pending_request& p, const vote_response& resp,
                                      milliseconds now) {
   if (observe_epoch(resp.epoch, resp.leader_id, now)) return;
-  if (resp.error != errc::none || !resp.vote_granted) return;
+  if (resp.error != errc::none) return;
   // `p` is pending only within the round that sent it: every role change clears them.
   bool counts = (_role == role::prospective && p.kind == request_kind::pre_vote) ||
                 (_role == role::candidate && p.kind == request_kind::vote);
   if (!counts) return;
+  _votes_answered.insert(p.to);
+  if (!resp.vote_granted) return;
   _votes_granted.insert(p.to);
   if (_votes_granted.size() < majority()) return;
   _role == role::prospective ? become_candidate(now) : become_leader(now);

@@ -56,9 +56,7 @@ void raft_node::handle_end_epoch(model::node_id from, correlation_id c,
 
 void raft_node::maybe_fetch(milliseconds now) {
   if (_role != role::follower || !_state.leader_id || now < _next_fetch_at) return;
-  for (const auto& [c, p] : _pending) {
-    if (p.kind == request_kind::fetch) return;  // one fetch in flight at a time
-  }
+  if (has_pending(*_state.leader_id, request_kind::fetch)) return;  // one fetch at a time
   // The fetch offset acknowledges everything before it: ask only once all of it is durable.
   bool durable = _durable_end == _log.end_offset();
   if (!durable && _sabotage != sabotage::ack_before_durable) return;

@@ -102,9 +102,7 @@ void raft_node::update_high_watermark(milliseconds now) {
   for (const auto& [id, p] : _progress) acked.push_back(p.fetch_offset);
   std::sort(acked.begin(), acked.end(), std::greater<>());
   auto majority_offset = acked[majority() - 1];
-  bool in_epoch =
-      majority_offset > _epoch_start || _sabotage == sabotage::commit_old_epoch_by_counting;
-  if (majority_offset <= _high_watermark || !in_epoch) return;
+  if (majority_offset <= _high_watermark || majority_offset <= _epoch_start) return;
   _high_watermark = majority_offset;
   answer_parked_fetches(now, false);
 }

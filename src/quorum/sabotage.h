@@ -15,8 +15,9 @@ enum class sabotage : int8_t {
   vote_without_persist,
   // Grants a vote whatever the candidate's log: a leader may miss committed entries.
   vote_ignores_log,
-  // The leader commits entries of older epochs by counting replicas (Raft §5.4.2's Figure 8).
-  commit_old_epoch_by_counting,
+  // A majority of pre-votes makes a leader at once: pre-votes bind nobody, so two nodes can
+  // both win the same epoch.
+  leader_from_pre_votes,
   // Counts entries as acknowledged before they are durable (leader and followers alike).
   ack_before_durable,
 };

@@ -70,6 +70,15 @@ const char* name_of(const message_body& b) {
   return names[b.index()];
 }
 
+bool grants_a_vote(const std::vector<output>& outputs) {
+  for (const auto& o : outputs) {
+    const auto* s = std::get_if<send_message>(&o);
+    const auto* v = s ? std::get_if<vote_response>(&s->msg.body) : nullptr;
+    if (v && v->vote_granted) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 // A friend of raft_node: the only place a sabotage can be switched on.
@@ -116,6 +125,10 @@ class simulation {
 simulation::simulation(const simulation_options& o)
     : _options(o), _random(o.seed), _nodes(o.voters), _checker(o.voters) {
   _config.cluster_id = "sim-cluster";
+  // Kafka's timeouts, but shorter requests and small fetches, so retries and partial fetches
+  // (a follower acknowledging part of what the leader has) happen often.
+  _config.request_timeout = milliseconds(500);
+  _config.fetch_max_entries = static_cast<std::size_t>(_random.between(1, 8));
   for (std::size_t i = 0; i < o.voters; ++i) {
     _config.voters.push_back(model::node_id(static_cast<int32_t>(i + 1)));
   }
@@ -239,12 +252,16 @@ void simulation::after_node_step(std::size_t i) {
 void simulation::drain(std::size_t i) {
   auto& n = _nodes[i];
   auto outputs = n.node->take_outputs();
-  std::size_t crash_at = outputs.size();
-  if (_faults && !outputs.empty() && _random.chance(0.01)) {
+  // A crash point in [0, size]: before an output, or right after the last one.
+  // Crashes are likelier right after granting a vote, the moment a lost write would matter.
+  std::size_t crash_at = outputs.size() + 1;
+  auto odds = grants_a_vote(outputs) ? 0.2 : 0.02;
+  if (_faults && !outputs.empty() && _random.chance(odds)) {
     crash_at = static_cast<std::size_t>(_random.between(0, static_cast<int64_t>(outputs.size())));
   }
-  for (std::size_t k = 0; k < outputs.size(); ++k) {
+  for (std::size_t k = 0; k <= outputs.size(); ++k) {
     if (k == crash_at) return crash(i);
+    if (k == outputs.size()) break;
     if (auto* p = std::get_if<persist_election>(&outputs[k])) {
       n.durable_state = p->state;
     } else {
@@ -274,7 +291,8 @@ void simulation::crash(std::size_t i) {
   n.disk.crash();
   n.flush_pending = false;
   if (auto bad = _checker.after_step(view(), i, {})) return fail(*bad);
-  schedule(_now + _random.ms(50, 2500), {event_kind::restart, i});
+  auto down_for = _random.chance(0.5) ? _random.ms(5, 100) : _random.ms(100, 2500);
+  schedule(_now + down_for, {event_kind::restart, i});
 }
 
 void simulation::restart(std::size_t i) {

@@ -76,5 +76,36 @@ TEST(simulation, five_voters_stay_safe_and_live) {
   expect_things_happened(run_seeds(5, 1'000'000, kRunsPerSize));
 }
 
+// The checker is not vacuous: each deliberately broken variant makes a safety check fail
+// within the seeds tried (a liveness failure does not count).
+struct broken_case {
+  sabotage broken;
+  const char* name;
+  std::size_t voters;
+};
+
+class checker_catches : public ::testing::TestWithParam<broken_case> {};
+
+TEST_P(checker_catches, the_broken_variant) {
+  const auto& c = GetParam();
+  constexpr uint64_t kMaxSeeds = 3000;
+  for (uint64_t seed = 1; seed <= kMaxSeeds; ++seed) {
+    auto r = run_simulation({.seed = seed, .voters = c.voters, .broken = c.broken});
+    if (!r.failure.empty() && !r.failure.starts_with("liveness")) {
+      std::cout << c.name << ": caught after " << seed << " seeds: " << r.failure << "\n";
+      return;
+    }
+  }
+  ADD_FAILURE() << c.name << ": no safety check failed in " << kMaxSeeds << " seeds";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    simulation, checker_catches,
+    ::testing::Values(broken_case{sabotage::vote_without_persist, "vote_without_persist", 5},
+                      broken_case{sabotage::vote_ignores_log, "vote_ignores_log", 3},
+                      broken_case{sabotage::leader_from_pre_votes, "leader_from_pre_votes", 3},
+                      broken_case{sabotage::ack_before_durable, "ack_before_durable", 3}),
+    [](const auto& info) { return std::string(info.param.name); });
+
 }  // namespace
 }  // namespace vltava::quorum
