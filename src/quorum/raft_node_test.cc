@@ -247,5 +247,138 @@ TEST(raft_node, fetch_with_a_diverging_epoch_gets_where_to_truncate) {
   EXPECT_EQ(f.node.describe().voters.at(1).log_end_offset, offset(0));
 }
 
+// Appends one entry per epoch given to the fixture's log.
+void follower_with_history(fixture& f, std::vector<int> epochs) {
+  std::vector<entry> entries;
+  for (auto e : epochs) {
+    entries.push_back({f.log.end_offset() + static_cast<int64_t>(entries.size()), leader_epoch(e),
+                       entry_kind::data, "old"});
+  }
+  f.log.append(entries);
+}
+
+TEST(raft_node, follower_truncates_where_the_leader_says_the_epochs_diverge) {
+  memory_log log;
+  log.append({{offset(0), leader_epoch(1), entry_kind::data, "a"},
+              {offset(1), leader_epoch(1), entry_kind::data, "b"},
+              {offset(2), leader_epoch(2), entry_kind::data, "c"},
+              {offset(3), leader_epoch(2), entry_kind::data, "d"}});
+  raft_node node(three_voters(), node_id(1), log, {leader_epoch(3), std::nullopt, node_id(2)}, 1,
+                 t0);
+  ASSERT_EQ(node.current_role(), role::follower);
+  node.tick(milliseconds(1));
+  auto out = node.take_outputs();
+  ASSERT_EQ(out.size(), 1u);
+  auto& first = std::get<send_message>(out[0]);
+  auto fetch = std::get<fetch_request>(first.msg.body);
+  EXPECT_EQ(fetch.fetch_offset, offset(4));
+  EXPECT_EQ(fetch.last_fetched_epoch, leader_epoch(2));
+  // The leader never had epoch 2; its epoch 1 ends at offset 1.
+  node.handle(node_id(2),
+              {first.msg.correlation, fetch_response{errc::none,
+                                                     leader_epoch(3),
+                                                     node_id(2),
+                                                     offset(0),
+                                                     diverging_epoch{leader_epoch(1), offset(1)},
+                                                     {}}},
+              milliseconds(2));
+  EXPECT_EQ(log.end_offset(), offset(1));
+  out = node.take_outputs();
+  ASSERT_EQ(out.size(), 1u);
+  fetch = std::get<fetch_request>(std::get<send_message>(out[0]).msg.body);
+  EXPECT_EQ(fetch.fetch_offset, offset(1));
+  EXPECT_EQ(fetch.last_fetched_epoch, leader_epoch(1));
+}
+
+TEST(raft_node, a_response_nobody_waits_for_is_ignored) {
+  fixture f({leader_epoch(3), std::nullopt, node_id(2)});
+  f.node.tick(milliseconds(1));
+  f.sent();
+  auto before = f.state();
+  f.node.handle(node_id(2),
+                {correlation_id(999), fetch_response{errc::none,
+                                                     leader_epoch(3),
+                                                     node_id(2),
+                                                     offset(0),
+                                                     std::nullopt,
+                                                     {{offset(0), leader_epoch(3)}}}},
+                milliseconds(2));
+  EXPECT_EQ(f.state(), before);
+  EXPECT_TRUE(f.node.take_outputs().empty());
+}
+
+TEST(raft_node, pre_vote_is_refused_while_the_leader_is_alive_and_changes_nothing) {
+  fixture f({leader_epoch(3), std::nullopt, node_id(2)});
+  f.sent();
+  vote_request pre{"cluster-a", leader_epoch(4), node_id(3), leader_epoch(0), offset(0), true};
+  f.node.handle(node_id(3), {correlation_id(1), pre}, milliseconds(100));
+  EXPECT_FALSE(only_reply<vote_response>(f).vote_granted);
+  // After the fetch timeout the leader counts as gone: the pre-vote is granted, and still
+  // nothing is persisted (only the fetch attempts go out).
+  auto before = f.state();
+  f.node.handle(node_id(3), {correlation_id(2), pre}, milliseconds(2500));
+  auto out = f.node.take_outputs();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(std::get<vote_response>(std::get<send_message>(out[0]).msg.body).vote_granted);
+  EXPECT_EQ(f.state(), before);
+}
+
+TEST(raft_node, end_quorum_epoch_makes_the_first_successor_stand_at_once) {
+  fixture f({leader_epoch(3), std::nullopt, node_id(2)});
+  f.sent();
+  f.node.handle(node_id(2),
+                {correlation_id(1),
+                 end_quorum_epoch_request{
+                     "cluster-a", leader_epoch(3), node_id(2), {node_id(1), node_id(3)}}},
+                milliseconds(10));
+  EXPECT_EQ(only_reply<end_quorum_epoch_response>(f).error, errc::none);
+  f.node.tick(milliseconds(10));
+  EXPECT_EQ(f.node.current_role(), role::prospective);
+  auto out = f.sent();
+  ASSERT_EQ(out.size(), 2u);
+  auto req = std::get<vote_request>(out[0].msg.body);
+  EXPECT_TRUE(req.pre_vote);
+  EXPECT_EQ(req.epoch, leader_epoch(4));
+}
+
+TEST(raft_node, leader_that_no_majority_fetches_from_resigns) {
+  fixture f;
+  make_leader_of_epoch_6(f);
+  f.node.tick(milliseconds(6000));
+  EXPECT_EQ(f.node.current_role(), role::leader);  // within the fetch timeout
+  f.sent();
+  f.node.tick(milliseconds(7000));
+  EXPECT_EQ(f.node.current_role(), role::resigned);
+  auto out = f.sent();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(std::get<end_quorum_epoch_request>(out[0].msg.body).epoch, leader_epoch(6));
+  EXPECT_FALSE(f.node.append({"x"}, milliseconds(7001)).has_value());
+}
+
+TEST(raft_node, a_restarted_leader_is_resigned_in_its_old_epoch) {
+  fixture f({leader_epoch(4), node_id(1), node_id(1)});
+  EXPECT_EQ(f.node.current_role(), role::resigned);
+  EXPECT_EQ(f.node.epoch(), leader_epoch(4));
+  auto r = f.node.append({"x"}, t0);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error(), errc::not_leader_or_follower);
+}
+
+TEST(raft_node, a_voter_votes_once_per_epoch) {
+  fixture f;
+  f.node.handle(node_id(2), {correlation_id(1), vote_from(node_id(2), leader_epoch(6))}, t0);
+  EXPECT_TRUE(only_reply<vote_response>(f).vote_granted);
+  f.node.handle(node_id(3), {correlation_id(2), vote_from(node_id(3), leader_epoch(6))}, t0);
+  EXPECT_FALSE(only_reply<vote_response>(f).vote_granted);
+}
+
+TEST(raft_node, a_candidate_with_a_shorter_log_gets_no_vote) {
+  fixture f;
+  follower_with_history(f, {1, 2});
+  vote_request behind{"cluster-a", leader_epoch(6), node_id(2), leader_epoch(1), offset(5), false};
+  f.node.handle(node_id(2), {correlation_id(1), behind}, t0);
+  EXPECT_FALSE(only_reply<vote_response>(f).vote_granted);
+}
+
 }  // namespace
 }  // namespace vltava::quorum
