@@ -22,6 +22,7 @@ coverage& coverage::operator+=(const coverage& o) {
   crashes += o.crashes;
   lost_unflushed += o.lost_unflushed;
   resignations += o.resignations;
+  steps += o.steps;
   return *this;
 }
 

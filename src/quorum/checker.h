@@ -31,6 +31,7 @@ struct coverage {
   uint64_t crashes = 0;
   uint64_t lost_unflushed = 0;  // crashes that lost log entries
   uint64_t resignations = 0;
+  uint64_t steps = 0;  // simulation events processed
 
   coverage& operator+=(const coverage& o);
 };

@@ -157,6 +157,7 @@ void raft_node::enter(role r, milliseconds now) {
   _votes_granted.clear();
   _votes_answered.clear();
   _progress.clear();
+  _high_watermark_sent.clear();
   _leader_resigned = false;
   _deadline = r == role::follower ? now + _config.fetch_timeout : now + random_election_timeout();
   _next_fetch_at = now;

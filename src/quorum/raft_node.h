@@ -104,7 +104,6 @@ class raft_node {
     std::optional<milliseconds> last_fetch;
     bool begin_epoch_acked = false;
     std::optional<milliseconds> begin_epoch_sent;
-    model::offset high_watermark_sent{-1};
   };
   struct parked_fetch {
     correlation_id correlation;
@@ -191,6 +190,9 @@ class raft_node {
   milliseconds _leader_since{0};
   std::map<model::node_id, follower_progress> _progress;  // leader: voters but itself
   std::map<model::node_id, parked_fetch> _parked;         // leader: fetches held for news
+  // Leader: the high watermark last sent to each fetcher, voter or observer (a caught-up
+  // fetch is held only when the fetcher already knows the high watermark).
+  std::map<model::node_id, model::offset> _high_watermark_sent;
 };
 
 }  // namespace vltava::quorum

@@ -41,6 +41,7 @@ void raft_node::handle_fetch_request(model::node_id from, correlation_id c,
     reply(from, c, fetch_response{error, _state.epoch, _state.leader_id, _high_watermark, {}, {}});
   };
   if (req.cluster_id != _config.cluster_id) return fail_with(errc::inconsistent_cluster_id);
+  if (req.replica_id != from) return fail_with(errc::invalid_request);
   if (req.epoch < _state.epoch) return fail_with(errc::fenced_leader_epoch);
   if (req.epoch > _state.epoch) return fail_with(errc::unknown_leader_epoch);
   if (_role != role::leader) return fail_with(errc::not_leader_or_follower);
@@ -56,7 +57,8 @@ void raft_node::handle_fetch_request(model::node_id from, correlation_id c,
     update_high_watermark(now);
   }
   bool caught_up = req.fetch_offset == _log.end_offset();
-  bool knows_hw = it != _progress.end() && it->second.high_watermark_sent == _high_watermark;
+  auto sent = _high_watermark_sent.find(from);
+  bool knows_hw = sent != _high_watermark_sent.end() && sent->second == _high_watermark;
   if (caught_up && knows_hw) {
     _parked[from] = parked_fetch{c, req.fetch_offset, now + _config.fetch_max_wait};
     return;
@@ -75,9 +77,7 @@ std::optional<diverging_epoch> raft_node::find_divergence(const fetch_request& r
 }
 
 void raft_node::answer_fetch(model::node_id to, correlation_id c, model::offset from) {
-  if (auto it = _progress.find(to); it != _progress.end()) {
-    it->second.high_watermark_sent = _high_watermark;
-  }
+  _high_watermark_sent[to] = _high_watermark;
   reply(to, c,
         fetch_response{errc::none, _state.epoch, _self, _high_watermark, std::nullopt,
                        _log.read(from, _config.fetch_max_entries)});

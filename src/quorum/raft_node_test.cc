@@ -380,5 +380,28 @@ TEST(raft_node, a_candidate_with_a_shorter_log_gets_no_vote) {
   EXPECT_FALSE(only_reply<vote_response>(f).vote_granted);
 }
 
+TEST(raft_node, a_caught_up_fetch_waits_for_news_at_the_leader) {
+  fixture f;
+  make_leader_of_epoch_6(f);
+  f.node.on_flushed(f.log.flush(), milliseconds(5000));
+  auto fetch = [&](node_id from, int64_t c) {
+    f.node.handle(from,
+                  {correlation_id(c),
+                   fetch_request{"cluster-a", leader_epoch(6), from, offset(1), leader_epoch(6)}},
+                  milliseconds(5001));
+  };
+  fetch(node_id(2), 1);  // commits the leader-change entry: answered with the news
+  EXPECT_EQ(only_reply<fetch_response>(f).high_watermark, offset(1));
+  fetch(node_id(2), 2);  // nothing new: held
+  fetch(node_id(7), 3);  // an observer (a broker): answered once, then held too
+  EXPECT_EQ(only_reply<fetch_response>(f).high_watermark, offset(1));
+  fetch(node_id(7), 4);
+  EXPECT_TRUE(f.sent().empty());
+  ASSERT_TRUE(f.node.append({"x"}, milliseconds(5002)).has_value());
+  auto out = f.sent();
+  ASSERT_EQ(out.size(), 2u);
+  for (auto& s : out) EXPECT_EQ(std::get<fetch_response>(s.msg.body).entries.size(), 1u);
+}
+
 }  // namespace
 }  // namespace vltava::quorum

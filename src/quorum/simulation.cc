@@ -170,6 +170,7 @@ simulation_result simulation::run() {
     if (!_faults && live_append_committed()) break;
   }
   _result.seen = _checker.seen();
+  _result.seen.steps = _result.steps;
   return _result;
 }
 

@@ -57,7 +57,7 @@ void expect_things_happened(const seeds_result& r) {
   std::cout << "coverage over " << runs << " runs: elections " << c.elections << ", truncations "
             << c.truncations << ", commits " << c.commits << ", crashes " << c.crashes
             << ", crashes losing entries " << c.lost_unflushed << ", resignations "
-            << c.resignations << "\n";
+            << c.resignations << ", steps " << c.steps << "\n";
   if (env_number("VLTAVA_SIM_SEED")) return;
   EXPECT_GE(c.elections, runs);
   EXPECT_GT(c.truncations, runs / 20);
