@@ -1,0 +1,149 @@
+#include "quorum/checker.h"
+
+#include <sstream>
+
+namespace vltava::quorum {
+
+namespace {
+
+template <typename... Parts>
+std::string say(const Parts&... parts) {
+  std::ostringstream os;
+  (os << ... << parts);
+  return os.str();
+}
+
+}  // namespace
+
+coverage& coverage::operator+=(const coverage& o) {
+  elections += o.elections;
+  truncations += o.truncations;
+  commits += o.commits;
+  crashes += o.crashes;
+  lost_unflushed += o.lost_unflushed;
+  resignations += o.resignations;
+  steps += o.steps;
+  return *this;
+}
+
+std::optional<std::string> checker::after_step(const std::vector<checked_node>& nodes,
+                                               std::size_t touched,
+                                               const std::vector<entry>& applied) {
+  const auto& n = nodes.at(touched);
+  if (auto bad = check_log(touched, *n.disk)) return bad;
+  if (n.node) {
+    if (n.node->high_watermark() < _views[touched].last_high_watermark) {
+      return say("node ", touched, ": high watermark went back from ",
+                 _views[touched].last_high_watermark, " to ", n.node->high_watermark());
+    }
+    _views[touched].last_high_watermark = n.node->high_watermark();
+    if (auto bad = check_leader(nodes, touched)) return bad;
+  }
+  if (auto bad = check_applied(nodes, touched, applied)) return bad;
+  return check_durable_majority(nodes);
+}
+
+// Election safety, and leader completeness when a node is first seen leading an epoch.
+std::optional<std::string> checker::check_leader(const std::vector<checked_node>& nodes,
+                                                 std::size_t index) {
+  const auto& node = *nodes[index].node;
+  if (node.current_role() != role::leader) return std::nullopt;
+  auto epoch = node.epoch();
+  auto [it, fresh] = _leaders.emplace(epoch, index);
+  if (it->second != index) {
+    return say("election safety: nodes ", it->second, " and ", index, " both led epoch ", epoch);
+  }
+  if (!fresh) return std::nullopt;
+  ++_seen.elections;
+  _views[index].leader_in = epoch;
+  // Every entry committed in an earlier epoch must be in the new leader's log.
+  std::size_t count = 0;
+  while (count < _committed.size() && _commit_epoch[count] < epoch) ++count;
+  return has_committed(nodes[index], 0, count);
+}
+
+std::optional<std::string> checker::has_committed(const checked_node& leader, std::size_t first,
+                                                  std::size_t last) const {
+  const auto& disk = *leader.disk;
+  for (auto i = first; i < last; ++i) {
+    auto o = _committed[i].offset;
+    if (o >= disk.end_offset() || disk.epoch_at(o) != _committed[i].epoch) {
+      return say("leader completeness: leader of epoch ", leader.node->epoch(),
+                 " lacks committed entry at offset ", o, " (epoch ", _committed[i].epoch, ")");
+    }
+  }
+  return std::nullopt;
+}
+
+// Log matching, inductively: every copy of (offset, epoch) has the same payload and the same
+// epoch just before it, so equal (offset, epoch) means equal prefixes.
+std::optional<std::string> checker::check_log(std::size_t index, memory_log& disk) {
+  const auto& entries = disk.entries();
+  for (auto o = disk.take_lowest_change(); o < disk.end_offset(); ++o) {
+    const auto& e = entries[static_cast<std::size_t>(o())];
+    auto previous = o() == 0 ? model::leader_epoch(0) : disk.epoch_at(o - 1);
+    entry_fact fact{e.payload, e.kind, previous};
+    auto [it, fresh] = _entries.emplace(std::pair{o, e.epoch}, fact);
+    if (fresh) continue;
+    const auto& known = it->second;
+    if (known.payload != fact.payload || known.kind != fact.kind ||
+        known.previous_epoch != fact.previous_epoch) {
+      return say("log matching: node ", index, " holds a different entry at offset ", o, " epoch ",
+                 e.epoch);
+    }
+  }
+  return std::nullopt;
+}
+
+// State-machine safety: what a node applies extends or repeats the one committed sequence.
+std::optional<std::string> checker::check_applied(const std::vector<checked_node>& nodes,
+                                                  std::size_t index,
+                                                  const std::vector<entry>& applied) {
+  auto& view = _views[index];
+  for (const auto& e : applied) {
+    if (e.offset != view.next_applied) {
+      return say("node ", index, " applied offset ", e.offset, " after ", view.next_applied);
+    }
+    ++view.next_applied;
+    auto i = static_cast<std::size_t>(e.offset());
+    if (i < _committed.size()) {
+      if (_committed[i] != e) {
+        return say("state-machine safety: node ", index, " applied a different entry at offset ",
+                   e.offset, " (epoch ", e.epoch, " vs ", _committed[i].epoch, ")");
+      }
+      continue;
+    }
+    const auto* node = nodes[index].node;
+    _committed.push_back(e);
+    _commit_epoch.push_back(node && node->current_role() == role::leader ? node->epoch() : e.epoch);
+    ++_seen.commits;
+    // Leaders of later epochs already elected must hold it too.
+    for (std::size_t j = 0; j < nodes.size(); ++j) {
+      if (_views[j].leader_in > _commit_epoch.back() && nodes[j].node &&
+          nodes[j].node->current_role() == role::leader) {
+        if (auto bad = has_committed(nodes[j], i, i + 1)) return bad;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// The committed prefix is durable on a majority of voters (down ones keep their disks): the
+// high watermark never ran ahead of what a majority acknowledged durable.
+std::optional<std::string> checker::check_durable_majority(
+    const std::vector<checked_node>& nodes) const {
+  if (_committed.empty()) return std::nullopt;
+  const auto& last = _committed.back();
+  std::size_t holders = 0;
+  for (const auto& n : nodes) {
+    const auto& disk = *n.disk;
+    if (disk.durable_end() > last.offset && disk.epoch_at(last.offset) == last.epoch) ++holders;
+  }
+  if (holders < nodes.size() / 2 + 1) {
+    return say("durability: committed offset ", last.offset, " is durable on ", holders, " of ",
+               nodes.size(), " voters");
+  }
+  return std::nullopt;
+}
+
+}  // namespace vltava::quorum

@@ -1,0 +1,36 @@
+#pragma once
+
+// What a quorum node is configured with. The timeouts carry Kafka's config names and defaults;
+// the voter set is a value (KIP-853 will change it at run time), never assumed elsewhere.
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "model/fundamental.h"
+
+namespace vltava::quorum {
+
+using std::chrono::milliseconds;
+
+struct quorum_config {
+  std::string cluster_id;
+  std::vector<model::node_id> voters;
+  // controller.quorum.election.timeout.ms: an election starts after a random time in [t, 2t).
+  milliseconds election_timeout{1000};
+  // controller.quorum.fetch.timeout.ms: a follower that hears nothing from its leader this long
+  // starts an election; a leader that no majority fetched from this long resigns.
+  milliseconds fetch_timeout{2000};
+  // controller.quorum.request.timeout.ms: an unanswered request is given up and resent.
+  milliseconds request_timeout{2000};
+  // controller.quorum.retry.backoff.ms: the step between successors' elections after
+  // EndQuorumEpoch.
+  milliseconds retry_backoff{20};
+  // How long a leader holds a fetch that has nothing new (KRaft's fetch max wait).
+  milliseconds fetch_max_wait{500};
+  // The most entries one fetch response carries.
+  std::size_t fetch_max_entries = 64;
+};
+
+}  // namespace vltava::quorum

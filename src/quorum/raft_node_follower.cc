@@ -1,0 +1,106 @@
+// raft_node: the follower's side. A voter follows the leader that BeginQuorumEpoch (or any
+// response) names, fetches from it with its durable log end as the fetch offset, truncates
+// when the leader answers with a DivergingEpoch, and takes the leader's high watermark as far
+// as its own log reaches. EndQuorumEpoch from its leader starts the election early, the
+// preferred successors first.
+
+#include <algorithm>
+
+#include "base/assert.h"
+#include "quorum/raft_node.h"
+
+namespace vltava::quorum {
+
+void raft_node::handle_begin_epoch(model::node_id from, correlation_id c,
+                                   const begin_quorum_epoch_request& req, milliseconds now) {
+  auto answer = [&](errc error) {
+    reply(from, c, begin_quorum_epoch_response{error, _state.epoch, _state.leader_id});
+  };
+  if (auto error = validate_peer(req.cluster_id, req.epoch, req.leader_id); error != errc::none) {
+    return answer(error);
+  }
+  bool same_epoch = req.epoch == _state.epoch;
+  if (same_epoch && _state.leader_id && _state.leader_id != req.leader_id) {
+    return answer(errc::invalid_request);  // a second leader in one epoch: never follow it
+  }
+  if (same_epoch && (_role == role::leader || _role == role::resigned)) {
+    return answer(errc::invalid_request);
+  }
+  if (!(same_epoch && _role == role::follower)) become_follower(req.epoch, req.leader_id, now);
+  answer(errc::none);
+}
+
+void raft_node::handle_end_epoch(model::node_id from, correlation_id c,
+                                 const end_quorum_epoch_request& req, milliseconds now) {
+  auto answer = [&](errc error) {
+    reply(from, c, end_quorum_epoch_response{error, _state.epoch, _state.leader_id});
+  };
+  if (auto error = validate_peer(req.cluster_id, req.epoch, req.leader_id); error != errc::none) {
+    return answer(error);
+  }
+  if (req.epoch > _state.epoch) become_follower(req.epoch, req.leader_id, now);
+  if (_role == role::follower && _state.leader_id == req.leader_id) {
+    // The first preferred successor starts at once, the next ones a growing step later; a
+    // voter not in the list waits a whole election timeout.
+    const auto& s = req.preferred_successors;
+    auto pos = std::find(s.begin(), s.end(), _self);
+    auto backoff = pos == s.end() ? random_election_timeout()
+                                  : _config.retry_backoff *
+                                            (int64_t{1} << std::min<int64_t>(pos - s.begin(), 10)) -
+                                        _config.retry_backoff;
+    _deadline = std::min(_deadline, now + backoff);
+    _leader_resigned = true;
+  }
+  answer(errc::none);
+}
+
+void raft_node::maybe_fetch(milliseconds now) {
+  if (_role != role::follower || !_state.leader_id || now < _next_fetch_at) return;
+  if (has_pending(*_state.leader_id, request_kind::fetch)) return;  // one fetch at a time
+  // The fetch offset acknowledges everything before it: ask only once all of it is durable.
+  bool durable = _durable_end == _log.end_offset();
+  if (!durable && _sabotage != sabotage::ack_before_durable) return;
+  send(*_state.leader_id,
+       fetch_request{_config.cluster_id, _state.epoch, _self, _log.end_offset(), _log.last_epoch()},
+       request_kind::fetch, now);
+}
+
+bool raft_node::leader_alive(milliseconds now) const {
+  return _role == role::follower && now < _deadline && !_leader_resigned;
+}
+
+void raft_node::handle_fetch_response(const pending_request& p, const fetch_response& resp,
+                                      milliseconds now) {
+  if (observe_epoch(resp.epoch, resp.leader_id, now)) return;
+  if (_role != role::follower || p.to != _state.leader_id) return;
+  if (resp.error != errc::none) {
+    _next_fetch_at = now + _config.retry_backoff;
+    return;
+  }
+  if (!_leader_resigned) _deadline = now + _config.fetch_timeout;
+  if (resp.diverging) {
+    truncate_to_diverging(*resp.diverging);
+  } else if (!resp.entries.empty()) {
+    // A fetch is in flight only while the log stands still, so the entries continue it.
+    if (resp.entries.front().offset != _log.end_offset()) return;
+    _log.append(resp.entries);
+  }
+  auto reach = std::min(resp.high_watermark, _log.end_offset());
+  _high_watermark = std::max(_high_watermark, reach);
+  maybe_fetch(now);
+}
+
+// Kafka's truncateToEndOffset: cut where this log's copy of the diverging epoch ends, or at
+// the leader's end of it, whichever comes first.
+void raft_node::truncate_to_diverging(const diverging_epoch& d) {
+  auto mine = _log.end_offset_for_epoch(d.epoch);
+  auto to = mine.epoch == d.epoch ? std::min(mine.offset, d.end_offset) : mine.offset;
+  if (d.epoch == model::leader_epoch(0)) to = std::min(d.end_offset, _log.end_offset());
+  _log.truncate(to);
+  _durable_end = std::min(_durable_end, to);
+  // Truncating below the high watermark would drop committed entries: a safety bug the
+  // simulation's checker reports (the high watermark going back), never papered over.
+  _high_watermark = std::min(_high_watermark, to);
+}
+
+}  // namespace vltava::quorum
