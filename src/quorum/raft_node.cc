@@ -160,6 +160,9 @@ void raft_node::enter(role r, milliseconds now) {
   _high_watermark_sent.clear();
   _leader_resigned = false;
   _deadline = r == role::follower ? now + _config.fetch_timeout : now + random_election_timeout();
+  // The only voter has nobody to wait for: it stands at the next tick (Kafka does the same),
+  // so a single node is leader within one tick of starting.
+  if (r != role::follower && _config.voters == std::vector<model::node_id>{_self}) _deadline = now;
   _next_fetch_at = now;
 }
 
