@@ -171,6 +171,14 @@ void quorum_service::drain() {
       execute(std::get<send_message>(out));
     }
   }
+  // raft_node answers every request at once except a held Fetch, and drops held fetches when
+  // it changes role or epoch: their askers are told to look for the leader again.
+  const auto now_in = std::make_pair(_node.current_role(), _node.epoch());
+  if (now_in != _last_role_and_epoch) {
+    _last_role_and_epoch = now_in;
+    for (auto& [key, w] : _inbound) w->wake(errc::not_leader_or_follower);
+    _inbound.clear();
+  }
   if (auto committed = _node.take_committed(); !committed.empty() && _on_committed) {
     _on_committed(committed);
   }

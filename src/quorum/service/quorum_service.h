@@ -97,6 +97,7 @@ class quorum_service {
   quorum_transport& _transport;
   committed_fn _on_committed;
   raft_node _node;
+  std::pair<role, model::leader_epoch> _last_role_and_epoch;
   bool _running = false;
   bool _flushing = false;
   bool _failed = false;  // persisting the election state failed: the node stops answering
