@@ -22,7 +22,7 @@ import history
 DRAIN_S = 20
 OUTSTANDING_MAX = 2000  # bounded: a stalled broker makes the worker wait, not buffer forever
 REQUEST_TIMEOUT_MS = 5000
-DELIVERY_TIMEOUT_MS = 10000  # below the nemesis' longest pause, so some writes end unknown
+DELIVERY_TIMEOUT_MS = 6000  # below most of the nemesis' pauses, so some writes end unknown
 
 stopping = False
 
@@ -80,8 +80,10 @@ class Confluent:
 
 
 class KafkaPython:
-    # Errors the broker answered for the whole batch, so it wrote nothing; with retries=0 any
-    # other error (a timeout, a dropped connection) leaves the write unknown.
+    # Errors the broker answered for the whole batch, so it wrote nothing, and a batch expired
+    # in the client's accumulator (KafkaTimeoutError "... expired ...": with retries=0 and one
+    # request in flight it was never sent). Any other error (a request timeout, a dropped
+    # connection) leaves the write unknown.
     DEFINITE = ("MessageSizeTooLargeError", "UnknownTopicOrPartitionError",
                 "NotLeaderForPartitionError", "InvalidRecordError", "CorruptRecordException",
                 "RecordListTooLargeError", "TopicAuthorizationFailedError")
@@ -109,7 +111,8 @@ class KafkaPython:
         def failed(exc):
             self.outstanding -= 1
             name = type(exc).__name__
-            kind = "fail" if name in self.DEFINITE else "unknown"
+            expired = isinstance(exc, kafka.errors.KafkaTimeoutError) and "expired" in str(exc)
+            kind = "fail" if name in self.DEFINITE or expired else "unknown"
             self.log.event(kind, "append", partition=partition, value=value, error=name)
 
         try:

@@ -168,12 +168,44 @@ def check_order(verdict, writes, records):
                 last[w.process] = (w.seq, value)
 
 
+NEMESIS_ACTIONS = ("kill", "start", "pause", "resume")
+HEALS = ("started", "resume")  # a node is back: from here on, acks=all writes should succeed
+
+
 def nemesis_summary(events):
     actions = defaultdict(int)
     for e in events:
-        if e.get("process") == "nemesis" and e.get("type") == "info":
+        if e.get("process") == "nemesis" and e.get("f") in NEMESIS_ACTIONS:
             actions[e["f"]] += 1
     return dict(actions)
+
+
+def availability(events):
+    """Seconds from each fault's heal to the next acknowledged write (not a violation: how long
+    the fault kept writes from succeeding after it ended), and the longest time without one."""
+    waits, pending, last_ok, longest_gap = [], [], None, 0.0
+    for e in events:
+        if e.get("process") == "nemesis" and e.get("f") in HEALS:
+            pending.append(e["time"])
+        elif e.get("f") == "append" and e["type"] == "ok":
+            waits += [e["time"] - t for t in pending]
+            pending = []
+            if last_ok is not None:
+                longest_gap = max(longest_gap, e["time"] - last_ok)
+            last_ok = e["time"]
+    result = {"heals": len(waits) + len(pending), "never_recovered": len(pending),
+              "longest_without_ok_s": round(longest_gap, 3)}
+    if waits:
+        result.update(recovery_max_s=round(max(waits), 3),
+                      recovery_mean_s=round(sum(waits) / len(waits), 3))
+    return result
+
+
+def by_process(writes):
+    counts = defaultdict(lambda: defaultdict(int))
+    for w in writes.values():
+        counts[w.process][w.outcome] += 1
+    return {p: dict(c) for p, c in sorted(counts.items())}
 
 
 def check(events):
@@ -182,9 +214,11 @@ def check(events):
     readers = collect_reads(events)
     verdict = Verdict()
     partitions = {w.partition for w in writes.values()}
+    facts = {"nemesis": nemesis_summary(events), "availability": availability(events),
+             "by_process": by_process(writes)}
     if not readers:
         verdict.violation("incomplete_read", {"reader": None, "why": "no final read"})
-        return verdict.result({"readers": [], "nemesis": nemesis_summary(events)})
+        return verdict.result(dict(facts, readers=[]))
     primary = sorted(readers)[0]
     for r in readers.values():
         partitions |= set(r["records"]) | set(r["done"])
@@ -194,8 +228,7 @@ def check(events):
     records = readers[primary]["records"]
     check_values(verdict, writes, occurrences(records))
     check_order(verdict, writes, records)
-    return verdict.result({"readers": sorted(readers), "primary_reader": primary,
-                           "nemesis": nemesis_summary(events)})
+    return verdict.result(dict(facts, readers=sorted(readers), primary_reader=primary))
 
 
 def main():

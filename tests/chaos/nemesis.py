@@ -18,7 +18,7 @@ import time
 
 GAP_S = (1.0, 4.0)  # quiet time before each fault
 DOWN_S = (0.0, 2.0)  # how long a killed node stays down
-PAUSE_S = (0.5, 7.0)  # how long a paused node stays stopped
+PAUSE_S = (0.5, 12.0)  # how long a paused node stays stopped
 RECOVER_S = 5.0  # after the last fault heals, before the workers stop
 
 

@@ -201,3 +201,15 @@ def test_cli_exit_codes(tmp_path):
     bad.read("reader-confluent", 0, [])
     code, v = run(bad)
     assert code == 1 and v["counts"]["lost"] == 1
+
+
+def test_availability_measures_heal_to_next_ok():
+    h = History().append("a", 0, "a/0/0", offset=0)
+    h.add(process="nemesis", type="info", f="kill", node=1)
+    h.add(process="nemesis", type="info", f="started", node=1)
+    h.t += 2.0
+    h.append("a", 0, "a/0/1", offset=1)
+    v = read_as(h, {0: [(0, "a/0/0"), (1, "a/0/1")]})
+    assert v["availability"]["heals"] == 1 and v["availability"]["never_recovered"] == 0
+    assert 2.0 <= v["availability"]["recovery_max_s"] < 2.01
+    assert v["by_process"] == {"a": {"ok": 2}}
