@@ -7,12 +7,16 @@ Sends unique values "<process>/<partition>/<n>" round-robin over the partitions,
 with acks=all, and records each as invoke, then ok (partition, offset), fail (definitely not
 written) or unknown (may or may not be written: a timeout, a lost connection). On SIGTERM it
 stops sending, waits up to DRAIN_S for outstanding answers and exits; what is still outstanding
-stays invoked only, which the checker reads as unknown.
+stays invoked only, which the checker reads as unknown. An error the client cannot go on from
+(librdkafka's fatal idempotence errors, e.g. OUT_OF_ORDER_SEQUENCE_NUMBER when the broker lost
+a producer's state) is logged as {type: info, f: fatal} and the worker exits 3, which makes the
+run fail: with a healthy broker it should never happen.
 
 CLIENT confluent: librdkafka through confluent-kafka-python, enable.idempotence=true.
 CLIENT kafka-python: kafka-python 2.0.2, which has no idempotent producer: retries=0 and one
 request in flight, so it never writes a value twice itself; its invokes say idempotent=false."""
 
+import os
 import signal
 import sys
 import time
@@ -159,7 +163,12 @@ def main():
     signal.signal(signal.SIGTERM, on_sigterm)
     log = history.Writer(path, process)
     client = CLIENTS[client_name](bootstrap, log)
-    produce(client, log, topic, int(partitions), float(rate))
+    try:
+        produce(client, log, topic, int(partitions), float(rate))
+    except Exception as e:  # e.g. librdkafka's fatal idempotence error: the run must say so
+        log.event("info", "fatal", error=str(e))
+        log.close()
+        os._exit(3)
     deadline = time.time() + DRAIN_S
     while client.pending() > 0 and time.time() < deadline:
         client.poll(0.1)
@@ -167,7 +176,6 @@ def main():
     log.close()
     # Leave without the clients' own shutdown, which may wait on a broker that does not answer.
     sys.stdout.flush()
-    import os
     os._exit(0)
 
 

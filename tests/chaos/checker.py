@@ -168,7 +168,7 @@ def check_order(verdict, writes, records):
                 last[w.process] = (w.seq, value)
 
 
-NEMESIS_ACTIONS = ("kill", "start", "pause", "resume")
+NEMESIS_ACTIONS = ("kill", "start", "pause", "resume", "lose-tail")
 HEALS = ("started", "resume")  # a node is back: from here on, acks=all writes should succeed
 
 
@@ -201,6 +201,13 @@ def availability(events):
     return result
 
 
+def client_fatal(events):
+    """Errors a client could not go on from (not a verdict on the data, but a run with one
+    fails: with a healthy broker they should not happen)."""
+    return [{"process": e["process"], "error": e.get("error")} for e in events
+            if e.get("f") == "fatal"][:EXAMPLES_MAX]
+
+
 def by_process(writes):
     counts = defaultdict(lambda: defaultdict(int))
     for w in writes.values():
@@ -215,7 +222,7 @@ def check(events):
     verdict = Verdict()
     partitions = {w.partition for w in writes.values()}
     facts = {"nemesis": nemesis_summary(events), "availability": availability(events),
-             "by_process": by_process(writes)}
+             "by_process": by_process(writes), "client_fatal": client_fatal(events)}
     if not readers:
         verdict.violation("incomplete_read", {"reader": None, "why": "no final read"})
         return verdict.result(dict(facts, readers=[]))

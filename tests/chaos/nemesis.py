@@ -9,10 +9,16 @@ Fault kinds:
   kill    kill -9 of a node, then, after down_s, start it again on the same data and port
   pause   SIGSTOP of a node, then SIGCONT after pause_s (longer than the clients' request
           timeout now and then, so some writes end unknown)
+  lose-tail  sabotage, never in a default run: kill -9, cut the last tenth of every data
+          partition's newest segment (acknowledged records gone, as if the disk had lied about
+          a write), restart. A run with it must be INVALID with lost > 0: it shows on a real
+          broker that the checker can fail.
   disk-full  not implemented yet: each node's data directory on its own small filesystem
           (a loop device or tmpfs with size=), filled until appends fail, then freed. The seam
           is FAULTS below: a kind is a function (cluster, fault, log) -> None."""
 
+import glob
+import os
 import random
 import time
 
@@ -54,12 +60,30 @@ def pause(cluster, fault, log):
     log.event("info", "resume", node=node.id)
 
 
+def lose_tail(cluster, fault, log):
+    node = cluster.node(fault["node"])
+    log.event("info", "kill", node=node.id)
+    node.kill9()
+    for part in sorted(glob.glob(os.path.join(node.data_dir, "*-[0-9]*"))):
+        if os.path.basename(part).startswith("__"):
+            continue  # internal topics: the sabotage is aimed at the workload's data
+        segments = sorted(glob.glob(os.path.join(part, "*.log")))
+        if segments:
+            size = os.path.getsize(segments[-1])
+            os.truncate(segments[-1], size * 9 // 10)
+            log.event("info", "lose-tail", node=node.id, segment=segments[-1],
+                      bytes_cut=size - size * 9 // 10)
+    log.event("info", "start", node=node.id)
+    node.start()
+    log.event("info", "started", node=node.id)
+
+
 def disk_full(cluster, fault, log):
     raise NotImplementedError("disk-full: each node's data directory on its own small "
                               "filesystem is not built yet (nemesis.py)")
 
 
-FAULTS = {"kill": kill, "pause": pause, "disk-full": disk_full}
+FAULTS = {"kill": kill, "pause": pause, "lose-tail": lose_tail, "disk-full": disk_full}
 
 
 def run(cluster, plan, log):
