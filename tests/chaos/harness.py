@@ -182,7 +182,7 @@ class Node:
 
 class Cluster:
     """N nodes. Today each node is a complete single-node cluster; the cluster configs (peers,
-    controller quorum) come with the cluster issues through `node_sets(index) -> [key=value]`."""
+    controller quorum) of issues 15 and 16 come through `node_sets(index) -> [key=value]`."""
 
     def __init__(self, binary, nodes, run_dir, node_sets=lambda index: []):
         assert os.access(binary, os.X_OK), "not an executable: %s" % binary
