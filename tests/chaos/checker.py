@@ -1,0 +1,260 @@
+#!/usr/bin/python3
+"""The chaos checker: a verdict on one run's history (README.md, "What the checker decides").
+
+    tests/chaos/checker.py HISTORY.jsonl [--out verdict.json]
+
+Reads the JSON-lines history of a run (appends as invoke then ok/fail/unknown, nemesis actions,
+and the final read of every partition by one or more readers), prints the verdict as JSON and
+exits 1 when any acknowledged write was lost, moved, duplicated or reordered, a value was read
+that was never attempted or definitely failed, or the final read is incomplete or the readers
+disagree. Stdlib only, so it runs anywhere the history is."""
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+
+# Counts that are violations: any of them above zero makes the run invalid.
+VIOLATIONS = ("lost", "misplaced", "duplicated", "reordered", "unexpected", "failed_but_read",
+              "incomplete_read", "readers_disagree", "read_not_monotonic")
+EXAMPLES_MAX = 20  # examples kept per kind of violation: enough to debug, bounded output
+
+
+class MalformedHistory(Exception):
+    """The history itself breaks its format (e.g. a value attempted twice): no verdict."""
+
+
+class Write:
+    """One attempted append: where it went, its place in its producer's order, how it ended."""
+
+    def __init__(self, event, seq, idempotent):
+        self.process = event["process"]
+        self.partition = event["partition"]
+        self.value = event["value"]
+        self.seq = seq  # index among this process's invokes to this partition
+        self.idempotent = idempotent
+        self.outcome = "unknown"  # an invoke without a completion ends unknown (run cut off)
+        self.offset = None
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def collect_writes(events):
+    """Returns {value: Write} from the append invokes and their completions."""
+    writes, seqs = {}, defaultdict(int)
+    for e in events:
+        if e.get("f") != "append":
+            continue
+        if e["type"] == "invoke":
+            if e["value"] in writes:
+                raise MalformedHistory("value %r attempted twice" % e["value"])
+            key = (e["process"], e["partition"])
+            writes[e["value"]] = Write(e, seqs[key], e.get("idempotent", True))
+            seqs[key] += 1
+            continue
+        w = writes.get(e["value"])
+        if w is None:
+            raise MalformedHistory("%s of %r without an invoke" % (e["type"], e["value"]))
+        if w.outcome != "unknown" and e["type"] != w.outcome:
+            raise MalformedHistory("%r completed twice (%s, %s)" % (w.value, w.outcome, e["type"]))
+        w.outcome = e["type"]
+        if e["type"] == "ok":
+            w.offset = e["offset"]
+    return writes
+
+
+def collect_reads(events):
+    """Returns {reader: {"records": {partition: [(offset, value)]}, "done": {partition: hw}}}
+    from the final read; a partition without a read-done ok was not read to its end."""
+    readers = {}
+    for e in events:
+        if e.get("f") not in ("read", "read-done"):
+            continue
+        r = readers.setdefault(e["process"], {"records": defaultdict(list), "done": {}})
+        if e["f"] == "read" and e["type"] == "ok":
+            r["records"][e["partition"]].append((e["offset"], e["value"]))
+        elif e["f"] == "read-done" and e["type"] == "ok":
+            r["done"][e["partition"]] = e["offset"]
+        elif e["f"] == "read-done":
+            r["done"].setdefault(e["partition"], None)
+    return readers
+
+
+class Verdict:
+    def __init__(self):
+        self.counts = defaultdict(int)
+        self.examples = defaultdict(list)
+
+    def violation(self, kind, example, n=1):
+        self.counts[kind] += n
+        if len(self.examples[kind]) < EXAMPLES_MAX:
+            self.examples[kind].append(example)
+
+    def result(self, extra):
+        counts = {k: self.counts[k] for k in ("ok", "fail", "unknown") + VIOLATIONS}
+        valid = not any(counts[k] for k in VIOLATIONS)
+        return dict(valid=valid, counts=counts, examples=dict(self.examples), **extra)
+
+
+def check_read_shape(verdict, name, reader, partitions):
+    """Offsets strictly increase and every partition was read to its end."""
+    for p in sorted(partitions):
+        if reader["done"].get(p) is None:
+            verdict.violation("incomplete_read", {"reader": name, "partition": p})
+        offsets = [o for o, _ in reader["records"].get(p, [])]
+        for a, b in zip(offsets, offsets[1:]):
+            if b <= a:
+                verdict.violation("read_not_monotonic",
+                                  {"reader": name, "partition": p, "offsets": [a, b]})
+
+
+def check_readers_agree(verdict, readers, primary, partitions):
+    base = readers[primary]["records"]
+    for name, r in readers.items():
+        for p in sorted(partitions):
+            if name != primary and r["records"].get(p, []) != base.get(p, []):
+                verdict.violation("readers_disagree",
+                                  {"readers": [primary, name], "partition": p})
+
+
+def occurrences(records):
+    """{value: [(partition, offset)]} over one reader's records."""
+    where = defaultdict(list)
+    for p, recs in records.items():
+        for offset, value in recs:
+            where[value].append((p, offset))
+    return where
+
+
+def check_values(verdict, writes, where):
+    """Each write against where the final read found it."""
+    for value, places in where.items():
+        w = writes.get(value)
+        if w is None or any(p != w.partition for p, _ in places):
+            verdict.violation("unexpected", {"value": value, "at": places})
+        if len(places) > 1:
+            verdict.violation("duplicated", {"value": value, "at": places})
+    for w in writes.values():
+        verdict.counts[w.outcome] += 1
+        places = where.get(w.value, [])
+        if w.outcome == "ok" and not places:
+            verdict.violation("lost", {"value": w.value, "partition": w.partition,
+                                       "offset": w.offset, "process": w.process})
+        elif w.outcome == "ok" and (w.partition, w.offset) not in places:
+            verdict.violation("misplaced", {"value": w.value, "acked": [w.partition, w.offset],
+                                            "at": places})
+        elif w.outcome == "fail" and places:
+            verdict.violation("failed_but_read", {"value": w.value, "at": places})
+
+
+def check_order(verdict, writes, records):
+    """Per producer and partition, values appear in the order they were sent. A producer that
+    is not idempotent may have an unknown write land late (a request on a closed connection), so
+    only its acknowledged writes are ordered."""
+    for p, recs in records.items():
+        last = {}  # process -> (seq, value) of the last of its values seen in this partition
+        for offset, value in recs:
+            w = writes.get(value)
+            if w is None or w.partition != p or (not w.idempotent and w.outcome != "ok"):
+                continue
+            prev = last.get(w.process)
+            if prev is not None and w.seq < prev[0]:  # equal: a duplicate, counted there
+                verdict.violation("reordered", {"partition": p, "offset": offset,
+                                                "value": value, "after": prev[1]})
+            if prev is None or w.seq > prev[0]:
+                last[w.process] = (w.seq, value)
+
+
+NEMESIS_ACTIONS = ("kill", "start", "pause", "resume", "lose-tail")
+HEALS = ("started", "resume")  # a node is back: from here on, acks=all writes should succeed
+
+
+def nemesis_summary(events):
+    actions = defaultdict(int)
+    for e in events:
+        if e.get("process") == "nemesis" and e.get("f") in NEMESIS_ACTIONS:
+            actions[e["f"]] += 1
+    return dict(actions)
+
+
+def availability(events):
+    """Seconds from each fault's heal to the next acknowledged write (not a violation: how long
+    the fault kept writes from succeeding after it ended), and the longest time without one."""
+    waits, pending, last_ok, longest_gap = [], [], None, 0.0
+    for e in events:
+        if e.get("process") == "nemesis" and e.get("f") in HEALS:
+            pending.append(e["time"])
+        elif e.get("f") == "append" and e["type"] == "ok":
+            waits += [e["time"] - t for t in pending]
+            pending = []
+            if last_ok is not None:
+                longest_gap = max(longest_gap, e["time"] - last_ok)
+            last_ok = e["time"]
+    result = {"heals": len(waits) + len(pending), "never_recovered": len(pending),
+              "longest_without_ok_s": round(longest_gap, 3)}
+    if waits:
+        result.update(recovery_max_s=round(max(waits), 3),
+                      recovery_mean_s=round(sum(waits) / len(waits), 3))
+    return result
+
+
+def client_fatal(events):
+    """Errors a client could not go on from (not a verdict on the data, but a run with one
+    fails: with a healthy broker they should not happen)."""
+    return [{"process": e["process"], "error": e.get("error")} for e in events
+            if e.get("f") == "fatal"][:EXAMPLES_MAX]
+
+
+def by_process(writes):
+    counts = defaultdict(lambda: defaultdict(int))
+    for w in writes.values():
+        counts[w.process][w.outcome] += 1
+    return {p: dict(c) for p, c in sorted(counts.items())}
+
+
+def check(events):
+    """The verdict (a dict) for one run's events."""
+    writes = collect_writes(events)
+    readers = collect_reads(events)
+    verdict = Verdict()
+    partitions = {w.partition for w in writes.values()}
+    facts = {"nemesis": nemesis_summary(events), "availability": availability(events),
+             "by_process": by_process(writes), "client_fatal": client_fatal(events)}
+    if not readers:
+        verdict.violation("incomplete_read", {"reader": None, "why": "no final read"})
+        return verdict.result(dict(facts, readers=[]))
+    primary = sorted(readers)[0]
+    for r in readers.values():
+        partitions |= set(r["records"]) | set(r["done"])
+    for name, r in sorted(readers.items()):
+        check_read_shape(verdict, name, r, partitions)
+    check_readers_agree(verdict, readers, primary, partitions)
+    records = readers[primary]["records"]
+    check_values(verdict, writes, occurrences(records))
+    check_order(verdict, writes, records)
+    return verdict.result(dict(facts, readers=sorted(readers), primary_reader=primary))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("history")
+    ap.add_argument("--out", help="also write the verdict JSON here")
+    args = ap.parse_args()
+    try:
+        verdict = check(load(args.history))
+    except MalformedHistory as e:
+        print(json.dumps({"valid": False, "malformed": str(e)}))
+        return 2
+    text = json.dumps(verdict, indent=1, sort_keys=True)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    return 0 if verdict["valid"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""Processes of a chaos run: N `vltava serve` nodes on 127.0.0.1 ... 127.0.0.N, each with its own
+data directory and a free port, and the client workers; all torn down however the run ends.
+
+Every child runs in its own process group (so a signal reaches whatever it starts too), is
+registered in `_groups` until reaped, and gets SIGKILL from the kernel if this process dies
+(PR_SET_PDEATHSIG). `install_teardown()` reaps every registered group at exit, on SIGTERM,
+SIGINT and SIGHUP, and after an uncaught exception (a failing assertion), so no run leaves a
+broker or client behind. Children must be started from the main thread: the kernel sends the
+death signal when the thread that forked them ends, not the process."""
+
+import atexit
+import ctypes
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+START_TIMEOUT_S = 60  # an ASan node replays its logs after kill -9 before it answers
+STOP_TIMEOUT_S = 30
+NODES_MAX = 254  # one loopback address per node: 127.0.0.1 ... 127.0.0.254
+
+_groups = set()  # process-group ids of live children
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """Runs in the child between fork and exec."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def spawn(cmd, log_path, env=None):
+    """Starts cmd in a new process group, output appended to log_path; registered for teardown."""
+    assert threading.current_thread() is threading.main_thread(), "spawn from the main thread"
+    log = open(log_path, "ab")
+    log.write(("\n=== %s %s\n" % (time.strftime("%H:%M:%S"), " ".join(cmd))).encode())
+    log.flush()
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True, preexec_fn=_die_with_parent, env=env)
+    log.close()
+    _groups.add(proc.pid)
+    return proc
+
+
+def signal_group(proc, sig):
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def reap(proc, sig=signal.SIGKILL):
+    """Kills proc's whole group and waits for proc."""
+    signal_group(proc, signal.SIGCONT)  # a paused group exits on SIGTERM only once resumed
+    signal_group(proc, sig)
+    proc.wait()
+    if sig == signal.SIGKILL:
+        _groups.discard(proc.pid)
+
+
+def reap_all():
+    for pgid in list(_groups):
+        for sig in (signal.SIGCONT, signal.SIGKILL):
+            try:
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
+                pass
+        _groups.discard(pgid)
+
+
+def install_teardown():
+    """Reaps every child at exit and on SIGTERM/SIGINT/SIGHUP (as exit 128+signal)."""
+    atexit.register(reap_all)
+
+    def on_signal(sig, _frame):
+        reap_all()
+        sys.exit(128 + sig)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+
+def free_port(host):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def answers_api_versions(host, port, timeout_s=2.0):
+    """True when an ApiVersions v0 request on a new connection gets error code 0."""
+    request = struct.pack(">ihhih", 10 + len(b"chaos"), 18, 0, 1, 5) + b"chaos"
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as s:
+            s.sendall(request)
+            head = b""
+            while len(head) < 10:
+                chunk = s.recv(10 - len(head))
+                if not chunk:
+                    return False
+                head += chunk
+    except OSError:
+        return False
+    _size, correlation_id, error_code = struct.unpack(">iih", head)
+    return correlation_id == 1 and error_code == 0
+
+
+class Node:
+    """One `vltava serve` process; kill9/start/pause/resume are the nemesis' levers."""
+
+    def __init__(self, binary, index, run_dir, extra_sets=()):
+        assert 1 <= index <= NODES_MAX
+        self.binary = binary
+        self.id = index
+        self.host = "127.0.0.%d" % index
+        self.port = free_port(self.host)
+        self.address = "%s:%d" % (self.host, self.port)
+        self.dir = os.path.join(run_dir, "node-%d" % index)
+        self.data_dir = os.path.join(self.dir, "data")
+        self.log_path = os.path.join(self.dir, "vltava.log")
+        self.extra_sets = list(extra_sets)
+        self.proc = None
+        self.paused = False
+        os.makedirs(self.dir, exist_ok=True)
+
+    def command(self):
+        sets = ["node.id=%d" % self.id, "listeners=PLAINTEXT://%s" % self.address,
+                "log.dir=%s" % self.data_dir] + self.extra_sets
+        return [self.binary, "serve"] + [a for kv in sets for a in ("--set", kv)]
+
+    def start(self):
+        """Starts the node and waits until it answers ApiVersions."""
+        assert self.proc is None, "node %d already running" % self.id
+        self.proc = spawn(self.command(), self.log_path)
+        deadline = time.time() + START_TIMEOUT_S
+        while not answers_api_versions(self.host, self.port):
+            code = self.proc.poll()
+            assert code is None, "node %d exited %d at start; log:\n%s" % (
+                self.id, code, self.log_tail())
+            assert time.time() < deadline, "node %d not answering after %d s; log:\n%s" % (
+                self.id, START_TIMEOUT_S, self.log_tail())
+            time.sleep(0.1)
+
+    def running(self):
+        return self.proc is not None
+
+    def kill9(self):
+        reap(self.proc, signal.SIGKILL)
+        self.proc, self.paused = None, False
+
+    def pause(self):
+        signal_group(self.proc, signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self):
+        signal_group(self.proc, signal.SIGCONT)
+        self.paused = False
+
+    def stop(self):
+        """SIGTERM; returns the exit code (None: still running after the timeout, then killed)."""
+        if self.proc is None:
+            return 0
+        self.resume()
+        signal_group(self.proc, signal.SIGTERM)
+        try:
+            code = self.proc.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            code = None
+        reap(self.proc)
+        self.proc = None
+        return code
+
+    def log_tail(self, n=4000):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-n:].decode(errors="replace")
+        except OSError:
+            return "(no log)"
+
+
+class Cluster:
+    """N nodes. Today each node is a complete single-node cluster; the cluster configs (peers,
+    controller quorum) of issues 15 and 16 come through `node_sets(index) -> [key=value]`."""
+
+    def __init__(self, binary, nodes, run_dir, node_sets=lambda index: []):
+        assert os.access(binary, os.X_OK), "not an executable: %s" % binary
+        self.nodes = [Node(binary, i, run_dir, node_sets(i)) for i in range(1, nodes + 1)]
+
+    @property
+    def bootstrap(self):
+        return ",".join(n.address for n in self.nodes)
+
+    def node(self, index):
+        return self.nodes[index - 1]
+
+    def start(self):
+        for n in self.nodes:
+            n.start()
+
+    def heal(self):
+        """Every node running and resumed: the end of every fault."""
+        for n in self.nodes:
+            if not n.running():
+                n.start()
+            elif n.paused:
+                n.resume()
+
+    def stop(self):
+        """{node id: exit code} after SIGTERM to every node."""
+        return {n.id: n.stop() for n in self.nodes}

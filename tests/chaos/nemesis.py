@@ -1,0 +1,94 @@
+"""The nemesis: a schedule of faults drawn from a seed, and the actions that inject them.
+
+The schedule depends only on (seed, faults, node count, fault kinds), so the same arguments
+give the same faults in the same order with the same gaps and durations; what the clients
+happen to be doing at each instant is not reproducible (threads, the kernel's scheduler).
+Every action is logged to the history as {process: nemesis, type: info, f: <action>, node}.
+
+Fault kinds:
+  kill    kill -9 of a node, then, after down_s, start it again on the same data and port
+  pause   SIGSTOP of a node, then SIGCONT after pause_s (longer than the clients' request
+          timeout now and then, so some writes end unknown)
+  lose-tail  sabotage, never in a default run: kill -9, cut the last tenth of every data
+          partition's newest segment (acknowledged records gone, as if the disk had lied about
+          a write), restart. A run with it must be INVALID with lost > 0: it shows on a real
+          broker that the checker can fail.
+  disk-full  not implemented yet: each node's data directory on its own small filesystem
+          (a loop device or tmpfs with size=), filled until appends fail, then freed. The seam
+          is FAULTS below: a kind is a function (cluster, fault, log) -> None."""
+
+import glob
+import os
+import random
+import time
+
+GAP_S = (1.0, 4.0)  # quiet time before each fault
+DOWN_S = (0.0, 2.0)  # how long a killed node stays down
+PAUSE_S = (0.5, 12.0)  # how long a paused node stays stopped
+RECOVER_S = 5.0  # after the last fault heals, before the workers stop
+
+
+def schedule(seed, faults, nodes, kinds):
+    """[{kind, node, gap_s, duration_s}], the same for the same arguments."""
+    rng = random.Random("%s/%d/%d/%s" % (seed, faults, nodes, ",".join(kinds)))
+    plan = []
+    for _ in range(faults):
+        kind = rng.choice(kinds)
+        duration = rng.uniform(*(DOWN_S if kind == "kill" else PAUSE_S))
+        plan.append({"kind": kind, "node": rng.randint(1, nodes),
+                     "gap_s": round(rng.uniform(*GAP_S), 3), "duration_s": round(duration, 3)})
+    return plan
+
+
+def kill(cluster, fault, log):
+    node = cluster.node(fault["node"])
+    log.event("info", "kill", node=node.id)
+    node.kill9()
+    time.sleep(fault["duration_s"])
+    started = time.time()
+    log.event("info", "start", node=node.id)
+    node.start()
+    log.event("info", "started", node=node.id, took_s=round(time.time() - started, 3))
+
+
+def pause(cluster, fault, log):
+    node = cluster.node(fault["node"])
+    log.event("info", "pause", node=node.id)
+    node.pause()
+    time.sleep(fault["duration_s"])
+    node.resume()
+    log.event("info", "resume", node=node.id)
+
+
+def lose_tail(cluster, fault, log):
+    node = cluster.node(fault["node"])
+    log.event("info", "kill", node=node.id)
+    node.kill9()
+    for part in sorted(glob.glob(os.path.join(node.data_dir, "*-[0-9]*"))):
+        if os.path.basename(part).startswith("__"):
+            continue  # internal topics: the sabotage is aimed at the workload's data
+        segments = sorted(glob.glob(os.path.join(part, "*.log")))
+        if segments:
+            size = os.path.getsize(segments[-1])
+            os.truncate(segments[-1], size * 9 // 10)
+            log.event("info", "lose-tail", node=node.id, segment=segments[-1],
+                      bytes_cut=size - size * 9 // 10)
+    log.event("info", "start", node=node.id)
+    node.start()
+    log.event("info", "started", node=node.id)
+
+
+def disk_full(cluster, fault, log):
+    raise NotImplementedError("disk-full: each node's data directory on its own small "
+                              "filesystem is not built yet (nemesis.py)")
+
+
+FAULTS = {"kill": kill, "pause": pause, "lose-tail": lose_tail, "disk-full": disk_full}
+
+
+def run(cluster, plan, log):
+    """Injects the faults in order; every fault heals before the next one starts."""
+    for i, fault in enumerate(plan):
+        time.sleep(fault["gap_s"])
+        log.event("info", "fault", index=i, **fault)
+        FAULTS[fault["kind"]](cluster, fault, log)

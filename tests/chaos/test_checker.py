@@ -1,0 +1,215 @@
+"""The checker on hand-written histories: a clean run passes, and each kind of violation is
+caught and counted (a check that cannot fail proves nothing). Fast; no broker."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checker  # noqa: E402
+
+
+class History:
+    """Builds events the way the workers and readers write them."""
+
+    def __init__(self):
+        self.events = []
+        self.t = 0.0
+
+    def add(self, **e):
+        self.t += 0.001
+        self.events.append(dict(time=self.t, **e))
+        return self
+
+    def invoke(self, process, partition, value, idempotent=True):
+        return self.add(process=process, type="invoke", f="append", partition=partition,
+                        value=value, idempotent=idempotent)
+
+    def done(self, process, partition, value, kind, offset=None):
+        return self.add(process=process, type=kind, f="append", partition=partition,
+                        value=value, offset=offset)
+
+    def append(self, process, partition, value, kind="ok", offset=None, idempotent=True):
+        self.invoke(process, partition, value, idempotent)
+        return self.done(process, partition, value, kind, offset)
+
+    def read(self, reader, partition, records, done=True):
+        for offset, value in records:
+            self.add(process=reader, type="ok", f="read", partition=partition, offset=offset,
+                     value=value)
+        end = records[-1][0] + 1 if records else 0
+        return self.add(process=reader, type="ok" if done else "fail", f="read-done",
+                        partition=partition, offset=end if done else None)
+
+
+def clean():
+    """Two producers on two partitions, one unknown write that landed and one that did not, a
+    failed one, a nemesis kill; two readers that agree."""
+    h = History()
+    h.add(process="nemesis", type="info", f="kill", node=1)
+    h.append("a", 0, "a/0/0", offset=0).append("b", 0, "b/0/0", offset=1)
+    h.append("a", 0, "a/0/1", kind="unknown").append("a", 0, "a/0/2", offset=3)
+    h.append("b", 1, "b/1/0", offset=0).append("b", 1, "b/1/1", kind="unknown")
+    h.append("a", 1, "a/1/0", kind="fail").append("a", 1, "a/1/1", offset=1)
+    reads = {0: [(0, "a/0/0"), (1, "b/0/0"), (2, "a/0/1"), (3, "a/0/2")],
+             1: [(0, "b/1/0"), (1, "a/1/1")]}
+    for reader in ("reader-confluent", "reader-kafka-python"):
+        for p, records in reads.items():
+            h.read(reader, p, records)
+    return h
+
+
+def verdict(h):
+    return checker.check(h.events)
+
+
+def violations(v):
+    return {k: n for k, n in v["counts"].items() if k in checker.VIOLATIONS and n}
+
+
+def test_clean_history_is_valid():
+    v = verdict(clean())
+    assert v["valid"], v
+    assert v["counts"]["ok"] == 5 and v["counts"]["unknown"] == 2 and v["counts"]["fail"] == 1
+    assert v["nemesis"] == {"kill": 1}
+    assert violations(v) == {}
+
+
+def read_as(h, records_by_partition, readers=("reader-confluent",)):
+    for reader in readers:
+        for p, records in records_by_partition.items():
+            h.read(reader, p, records)
+    return verdict(h)
+
+
+def test_lost_acknowledged_write():
+    h = History().append("a", 0, "a/0/0", offset=0).append("a", 0, "a/0/1", offset=1)
+    v = read_as(h, {0: [(0, "a/0/0")]})
+    assert not v["valid"] and violations(v) == {"lost": 1}
+    assert v["examples"]["lost"][0]["value"] == "a/0/1"
+
+
+def test_acknowledged_write_at_another_offset():
+    h = History().append("a", 0, "a/0/0", offset=5)
+    v = read_as(h, {0: [(0, "a/0/0")]})
+    assert violations(v) == {"misplaced": 1}
+
+
+def test_duplicated_write():
+    h = History().append("a", 0, "a/0/0", offset=0).append("a", 0, "a/0/1", offset=1)
+    v = read_as(h, {0: [(0, "a/0/0"), (1, "a/0/1"), (2, "a/0/1")]})
+    assert violations(v) == {"duplicated": 1}
+
+
+def test_unknown_write_present_twice_is_a_duplicate():
+    h = History().append("a", 0, "a/0/0", kind="unknown")
+    v = read_as(h, {0: [(0, "a/0/0"), (1, "a/0/0")]})
+    assert violations(v) == {"duplicated": 1}
+
+
+def test_reordered_writes_of_one_producer():
+    h = History().append("a", 0, "a/0/0", offset=1).append("a", 0, "a/0/1", offset=0)
+    v = read_as(h, {0: [(0, "a/0/1"), (1, "a/0/0")]})
+    assert violations(v) == {"reordered": 1}
+
+
+def test_unknown_write_landing_late_is_reordering_only_for_idempotent_producers():
+    def run(idempotent):
+        h = History().append("a", 0, "a/0/0", kind="unknown", idempotent=idempotent)
+        h.append("a", 0, "a/0/1", offset=0, idempotent=idempotent)
+        return read_as(h, {0: [(0, "a/0/1"), (1, "a/0/0")]})
+
+    assert violations(run(True)) == {"reordered": 1}
+    assert violations(run(False)) == {}
+
+
+def test_two_producers_interleaved_are_not_reordering():
+    h = History().append("a", 0, "a/0/0", offset=0).append("b", 0, "b/0/0", offset=1)
+    h.append("a", 0, "a/0/1", offset=2)
+    assert violations(read_as(h, {0: [(0, "a/0/0"), (1, "b/0/0"), (2, "a/0/1")]})) == {}
+
+
+def test_value_never_attempted():
+    h = History().append("a", 0, "a/0/0", offset=0)
+    v = read_as(h, {0: [(0, "a/0/0"), (1, "ghost")]})
+    assert violations(v) == {"unexpected": 1}
+
+
+def test_value_in_another_partition_is_unexpected():
+    h = History().append("a", 0, "a/0/0", kind="unknown")
+    v = read_as(h, {0: [], 1: [(0, "a/0/0")]})
+    assert violations(v) == {"unexpected": 1}
+
+
+def test_definitely_failed_write_that_was_read():
+    h = History().append("a", 0, "a/0/0", kind="fail")
+    v = read_as(h, {0: [(0, "a/0/0")]})
+    assert violations(v) == {"failed_but_read": 1}
+
+
+def test_read_not_to_the_end():
+    h = History().append("a", 0, "a/0/0", kind="unknown")
+    h.read("reader-confluent", 0, [], done=False)
+    assert violations(verdict(h)) == {"incomplete_read": 1}
+
+
+def test_no_final_read_at_all():
+    v = verdict(History().append("a", 0, "a/0/0", offset=0))
+    assert not v["valid"] and v["counts"]["incomplete_read"] == 1
+
+
+def test_readers_that_disagree():
+    h = History().append("a", 0, "a/0/0", offset=0).append("a", 0, "a/0/1", kind="unknown")
+    h.read("reader-confluent", 0, [(0, "a/0/0"), (1, "a/0/1")])
+    h.read("reader-kafka-python", 0, [(0, "a/0/0")])
+    assert violations(verdict(h)) == {"readers_disagree": 1}
+
+
+def test_offsets_that_go_backwards_in_a_read():
+    h = History().append("a", 0, "a/0/0", kind="unknown").append("b", 0, "b/0/0", kind="unknown")
+    v = read_as(h, {0: [(1, "a/0/0"), (0, "b/0/0")]})
+    assert violations(v) == {"read_not_monotonic": 1}
+
+
+def test_invoke_without_completion_counts_as_unknown():
+    h = History().invoke("a", 0, "a/0/0")
+    v = read_as(h, {0: [(0, "a/0/0")]})
+    assert v["valid"] and v["counts"]["unknown"] == 1
+
+
+def test_value_attempted_twice_is_a_malformed_history():
+    h = History().invoke("a", 0, "x").invoke("b", 0, "x")
+    with pytest.raises(checker.MalformedHistory):
+        verdict(h)
+
+
+def test_cli_exit_codes(tmp_path):
+    import json
+    import subprocess
+
+    def run(h):
+        path = tmp_path / "history.jsonl"
+        path.write_text("".join(json.dumps(e) + "\n" for e in h.events))
+        out = tmp_path / "verdict.json"
+        code = subprocess.run([sys.executable, checker.__file__, str(path), "--out", str(out)],
+                              stdout=subprocess.DEVNULL).returncode
+        return code, json.loads(out.read_text())
+
+    assert run(clean())[0] == 0
+    bad = History().append("a", 0, "a/0/0", offset=0)
+    bad.read("reader-confluent", 0, [])
+    code, v = run(bad)
+    assert code == 1 and v["counts"]["lost"] == 1
+
+
+def test_availability_measures_heal_to_next_ok():
+    h = History().append("a", 0, "a/0/0", offset=0)
+    h.add(process="nemesis", type="info", f="kill", node=1)
+    h.add(process="nemesis", type="info", f="started", node=1)
+    h.t += 2.0
+    h.append("a", 0, "a/0/1", offset=1)
+    v = read_as(h, {0: [(0, "a/0/0"), (1, "a/0/1")]})
+    assert v["availability"]["heals"] == 1 and v["availability"]["never_recovered"] == 0
+    assert 2.0 <= v["availability"]["recovery_max_s"] < 2.01
+    assert v["by_process"] == {"a": {"ok": 2}}
