@@ -1,5 +1,6 @@
 #include "quorum/checker.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace vltava::quorum {
@@ -79,20 +80,27 @@ std::optional<std::string> checker::has_committed(const checked_node& leader, st
 // epoch just before it, so equal (offset, epoch) means equal prefixes.
 std::optional<std::string> checker::check_log(std::size_t index, memory_log& disk) {
   const auto& entries = disk.entries();
-  for (auto o = disk.take_lowest_change(); o < disk.end_offset(); ++o) {
-    const auto& e = entries[static_cast<std::size_t>(o())];
-    auto previous = o() == 0 ? model::leader_epoch(0) : disk.epoch_at(o - 1);
-    entry_fact fact{e.payload, e.kind, previous};
-    auto [it, fresh] = _entries.emplace(std::pair{o, e.epoch}, fact);
+  auto lowest = disk.take_lowest_change();
+  if (lowest >= disk.end_offset()) return std::nullopt;
+  for (auto i = disk.index_spanning(lowest); i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    auto previous = i == 0 ? model::leader_epoch(0) : entries[i - 1].epoch;
+    entry_fact fact{e.payload, e.kind, e.record_count, previous};
+    auto [it, fresh] = _entries.emplace(std::pair{e.offset, e.epoch}, fact);
     if (fresh) continue;
-    const auto& known = it->second;
-    if (known.payload != fact.payload || known.kind != fact.kind ||
-        known.previous_epoch != fact.previous_epoch) {
-      return say("log matching: node ", index, " holds a different entry at offset ", o, " epoch ",
-                 e.epoch);
+    if (it->second != fact) {
+      return say("log matching: node ", index, " holds a different entry at offset ", e.offset,
+                 " epoch ", e.epoch);
     }
   }
   return std::nullopt;
+}
+
+// The committed entries are contiguous from offset 0: the one at `o`, or size() past them.
+std::size_t checker::committed_index(model::offset o) const {
+  auto it = std::lower_bound(_committed.begin(), _committed.end(), o,
+                             [](const entry& x, model::offset v) { return x.offset < v; });
+  return static_cast<std::size_t>(it - _committed.begin());
 }
 
 // State-machine safety: what a node applies extends or repeats the one committed sequence.
@@ -104,14 +112,18 @@ std::optional<std::string> checker::check_applied(const std::vector<checked_node
     if (e.offset != view.next_applied) {
       return say("node ", index, " applied offset ", e.offset, " after ", view.next_applied);
     }
-    ++view.next_applied;
-    auto i = static_cast<std::size_t>(e.offset());
+    view.next_applied = e.next_offset();
+    auto i = committed_index(e.offset);
     if (i < _committed.size()) {
       if (_committed[i] != e) {
         return say("state-machine safety: node ", index, " applied a different entry at offset ",
                    e.offset, " (epoch ", e.epoch, " vs ", _committed[i].epoch, ")");
       }
       continue;
+    }
+    if (!_committed.empty() && e.offset != _committed.back().next_offset()) {
+      return say("state-machine safety: node ", index, " applied offset ", e.offset,
+                 " inside or past the committed entry at ", _committed.back().offset);
     }
     const auto* node = nodes[index].node;
     _committed.push_back(e);

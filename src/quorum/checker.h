@@ -3,7 +3,7 @@
 // checker: Raft's safety properties over a set of nodes, checked after every simulation step.
 // - election safety: at most one leader per epoch, ever;
 // - log matching: two logs holding an entry with the same offset and epoch are identical up to
-//   it (checked inductively: same payload and same epoch just before);
+//   it (checked inductively: same payload, record count and kind, same epoch just before);
 // - leader completeness: every committed entry is in the log of every leader of a later epoch;
 // - state-machine safety: every node applies the same entries in the same order (each node's
 //   applied sequence is a prefix of one committed sequence);
@@ -66,7 +66,10 @@ class checker {
   struct entry_fact {
     std::string payload;
     entry_kind kind;
+    uint32_t record_count;
     model::leader_epoch previous_epoch;
+
+    bool operator==(const entry_fact&) const = default;
   };
 
   std::optional<std::string> check_leader(const std::vector<checked_node>& nodes,
@@ -75,6 +78,7 @@ class checker {
   std::optional<std::string> check_applied(const std::vector<checked_node>& nodes,
                                            std::size_t index, const std::vector<entry>& applied);
   std::optional<std::string> check_durable_majority(const std::vector<checked_node>& nodes) const;
+  std::size_t committed_index(model::offset o) const;
   std::optional<std::string> has_committed(const checked_node& leader, std::size_t first,
                                            std::size_t last) const;
 

@@ -1,13 +1,16 @@
 #pragma once
 
 // What the quorum state machine needs from the metadata log (`__cluster_metadata`): entries
-// addressed by offset, each stamped with the epoch of the leader that wrote it. An entry stands
-// for one record batch (its partitionLeaderEpoch is the quorum epoch); the payload is opaque.
-// Durability is not the log's business here: the node learns "durable up to X" through
-// raft_node::on_flushed.
+// addressed by offset, each stamped with the epoch of the leader that wrote it. An entry is one
+// record batch (its partitionLeaderEpoch is the quorum epoch) and spans the offsets of its
+// records: [offset, offset + record_count). Offsets everywhere (log end, high watermark, fetch
+// offsets, DivergingEpoch end offsets, truncation points) are record offsets, and every one the
+// quorum uses falls on a batch boundary. The payload is opaque. Durability is not the log's
+// business here: the node learns "durable up to X" through raft_node::on_flushed.
 
 #include <compare>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,12 +22,20 @@ namespace vltava::quorum {
 enum class entry_kind : int8_t { data, leader_change };
 
 struct entry {
-  model::offset offset;
+  model::offset offset;  // the batch's base offset
   model::leader_epoch epoch;
   entry_kind kind = entry_kind::data;
   std::string payload;
+  uint32_t record_count = 1;  // >= 1: a batch is never empty
 
+  model::offset next_offset() const { return offset + static_cast<int64_t>(record_count); }
   bool operator==(const entry&) const = default;
+};
+
+// What the leader appends: one batch's bytes and how many records it holds.
+struct batch {
+  std::string payload;
+  uint32_t record_count = 1;
 };
 
 // KRaft's OffsetAndEpoch: ordered by epoch first (the "more up to date log" rule of Vote).
@@ -46,21 +57,24 @@ class log {
   // The first offset still in the log; above 0 once a snapshot has replaced a prefix
   // (snapshots are not modelled yet: every implementation here keeps offset 0).
   virtual model::offset start_offset() const = 0;
-  // The offset the next appended entry gets.
+  // The offset the next appended entry gets (the previous entry's next_offset).
   virtual model::offset end_offset() const = 0;
   // The epoch of the last entry, or 0 for an empty log.
   virtual model::leader_epoch last_epoch() const = 0;
-  // The epoch of the entry at `o`; `o` must be in [start_offset, end_offset).
+  // The epoch of the entry spanning offset `o`; `o` must be in [start_offset, end_offset).
   virtual model::leader_epoch epoch_at(model::offset o) const = 0;
   // KRaft's endOffsetForEpoch: the largest epoch in the log that is <= `e`, and the offset
   // after its last entry (where the next epoch starts). {start_offset, 0} when no entry has
   // such an epoch.
   virtual offset_and_epoch end_offset_for_epoch(model::leader_epoch e) const = 0;
-  // Up to `max_entries` entries from `from` (which is in [start_offset, end_offset]).
-  virtual std::vector<entry> read(model::offset from, std::size_t max_entries) const = 0;
+  // Up to `max_entries` entries from `from` (a batch boundary in [start_offset, end_offset]),
+  // only those ending at or before `until`.
+  virtual std::vector<entry> read(model::offset from, model::offset until,
+                                  std::size_t max_entries) const = 0;
   // Appends entries whose offsets continue end_offset() and whose epochs do not go down.
   virtual void append(const std::vector<entry>& entries) = 0;
-  // Removes every entry at or after `o` (o >= start_offset).
+  // Removes every entry at or after `o`: a batch boundary (or at least end_offset) and at least
+  // start_offset.
   virtual void truncate(model::offset o) = 0;
 };
 

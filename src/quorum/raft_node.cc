@@ -134,9 +134,11 @@ std::vector<entry> raft_node::take_committed() {
   // A high watermark below what was applied is a safety bug the simulation reports; the node
   // only makes sure it does not read outside its log.
   _applied = std::min(_applied, _high_watermark);
+  // Every entry holds at least one record: the records below the high watermark bound the
+  // entries to read.
   auto n = static_cast<std::size_t>(_high_watermark - _applied);
-  auto out = _log.read(_applied, n);
-  _applied += static_cast<int64_t>(out.size());
+  auto out = _log.read(_applied, _high_watermark, n);
+  if (!out.empty()) _applied = out.back().next_offset();
   return out;
 }
 

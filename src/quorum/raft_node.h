@@ -68,9 +68,9 @@ class raft_node {
 
   void handle(model::node_id from, const message& msg, milliseconds now);
   void tick(milliseconds now);
-  // On the leader: appends one entry per payload in the current epoch and returns the offset
-  // of the last one; NOT_LEADER_OR_FOLLOWER elsewhere.
-  result<model::offset, errc> append(const std::vector<std::string>& payloads, milliseconds now);
+  // On the leader: appends one entry per batch in the current epoch, each spanning its record
+  // count, and returns the offset of the last record; NOT_LEADER_OR_FOLLOWER elsewhere.
+  result<model::offset, errc> append(const std::vector<batch>& batches, milliseconds now);
   // The log is durable up to (not including) `end`; `end` describes the log as it is now.
   void on_flushed(model::offset end, milliseconds now);
   // A graceful shutdown of the leader: EndQuorumEpoch to the voters, most caught up first.

@@ -12,13 +12,16 @@
 
 namespace vltava::quorum {
 
-result<model::offset, errc> raft_node::append(const std::vector<std::string>& payloads,
-                                              milliseconds now) {
+result<model::offset, errc> raft_node::append(const std::vector<batch>& batches, milliseconds now) {
   if (_role != role::leader) return fail(errc::not_leader_or_follower);
-  VLTAVA_ASSERT(!payloads.empty(), "append needs at least one payload");
+  VLTAVA_ASSERT(!batches.empty(), "append needs at least one batch");
   std::vector<entry> entries;
   auto next = _log.end_offset();
-  for (const auto& p : payloads) entries.push_back({next++, _state.epoch, entry_kind::data, p});
+  for (const auto& b : batches) {
+    VLTAVA_ASSERT(b.record_count >= 1, "a batch holds at least one record");
+    entries.push_back({next, _state.epoch, entry_kind::data, b.payload, b.record_count});
+    next = entries.back().next_offset();
+  }
   _log.append(entries);
   if (_sabotage == sabotage::ack_before_durable) update_high_watermark(now);
   answer_parked_fetches(now, false);
@@ -80,7 +83,7 @@ void raft_node::answer_fetch(model::node_id to, correlation_id c, model::offset 
   _high_watermark_sent[to] = _high_watermark;
   reply(to, c,
         fetch_response{errc::none, _state.epoch, _self, _high_watermark, std::nullopt,
-                       _log.read(from, _config.fetch_max_entries)});
+                       _log.read(from, _log.end_offset(), _config.fetch_max_entries)});
 }
 
 void raft_node::answer_parked_fetches(milliseconds now, bool only_expired) {

@@ -159,7 +159,7 @@ TEST(raft_node, one_voter_leads_and_commits_alone) {
   node.tick(t0);  // no election timeout to wait out: the first tick elects it
   ASSERT_EQ(node.current_role(), role::leader);
   EXPECT_EQ(node.epoch(), leader_epoch(1));
-  auto last = node.append({"a", "b"}, milliseconds(2000));
+  auto last = node.append({{"a"}, {"b"}}, milliseconds(2000));
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(*last, offset(2));  // offset 0 is the leader-change entry
   EXPECT_EQ(node.high_watermark(), offset(0));
@@ -169,6 +169,57 @@ TEST(raft_node, one_voter_leads_and_commits_alone) {
   ASSERT_EQ(committed.size(), 3u);
   EXPECT_EQ(committed[0].kind, entry_kind::leader_change);
   EXPECT_EQ(committed[2].payload, "b");
+}
+
+// An entry is a batch spanning its records: offsets, the high watermark and what is applied
+// move by record counts, not by entries.
+TEST(raft_node, entries_span_their_record_counts) {
+  memory_log log;
+  quorum_config c = three_voters();
+  c.voters = {node_id(1)};
+  raft_node node(c, node_id(1), log, {}, 1, t0);
+  node.tick(milliseconds(2000));
+  ASSERT_EQ(node.current_role(), role::leader);
+  auto last = node.append({{"abc", 3}, {"de", 2}}, milliseconds(2000));
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(*last, offset(5));  // leader change [0,1), "abc" [1,4), "de" [4,6)
+  EXPECT_EQ(log.end_offset(), offset(6));
+  EXPECT_EQ(log.epoch_at(offset(2)), leader_epoch(1));
+  EXPECT_EQ(log.end_offset_for_epoch(leader_epoch(1)),
+            (offset_and_epoch{offset(6), leader_epoch(1)}));
+  node.on_flushed(log.flush(), milliseconds(2001));
+  EXPECT_EQ(node.high_watermark(), offset(6));
+  auto committed = node.take_committed();
+  ASSERT_EQ(committed.size(), 3u);
+  EXPECT_EQ(committed[1].offset, offset(1));
+  EXPECT_EQ(committed[1].record_count, 3u);
+  EXPECT_EQ(committed[2].offset, offset(4));
+  EXPECT_TRUE(node.take_committed().empty());
+}
+
+TEST(raft_node, a_follower_truncates_multi_record_batches_at_their_boundary) {
+  memory_log log;
+  log.append({{offset(0), leader_epoch(1), entry_kind::data, "a", 2},
+              {offset(2), leader_epoch(2), entry_kind::data, "b", 3},
+              {offset(5), leader_epoch(2), entry_kind::data, "c", 4}});
+  raft_node node(three_voters(), node_id(1), log, {leader_epoch(3), std::nullopt, node_id(2)}, 1,
+                 t0);
+  node.tick(milliseconds(1));
+  auto out = node.take_outputs();
+  ASSERT_EQ(out.size(), 1u);
+  auto& first = std::get<send_message>(out[0]);
+  EXPECT_EQ(std::get<fetch_request>(first.msg.body).fetch_offset, offset(9));
+  // The leader's epoch 2 ended after the batch at 2: the batch at 5 goes, whole.
+  node.handle(node_id(2),
+              {first.msg.correlation, fetch_response{errc::none,
+                                                     leader_epoch(3),
+                                                     node_id(2),
+                                                     offset(0),
+                                                     diverging_epoch{leader_epoch(2), offset(5)},
+                                                     {}}},
+              milliseconds(2));
+  EXPECT_EQ(log.end_offset(), offset(5));
+  EXPECT_EQ(log.entries().size(), 2u);
 }
 
 void make_leader_of_epoch_6(fixture& f) {
@@ -220,7 +271,7 @@ TEST(raft_node, fetch_with_a_wrong_cluster_id_changes_nothing) {
 TEST(raft_node, leader_commits_when_a_majority_holds_the_entry_durable) {
   fixture f;
   make_leader_of_epoch_6(f);
-  ASSERT_TRUE(f.node.append({"x"}, milliseconds(5001)).has_value());
+  ASSERT_TRUE(f.node.append({{"x"}}, milliseconds(5001)).has_value());
   f.node.on_flushed(f.log.flush(), milliseconds(5002));
   EXPECT_EQ(f.node.high_watermark(), offset(0));  // only the leader has it
   f.node.handle(node_id(2),
@@ -352,14 +403,14 @@ TEST(raft_node, leader_that_no_majority_fetches_from_resigns) {
   auto out = f.sent();
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(std::get<end_quorum_epoch_request>(out[0].msg.body).epoch, leader_epoch(6));
-  EXPECT_FALSE(f.node.append({"x"}, milliseconds(7001)).has_value());
+  EXPECT_FALSE(f.node.append({{"x"}}, milliseconds(7001)).has_value());
 }
 
 TEST(raft_node, a_restarted_leader_is_resigned_in_its_old_epoch) {
   fixture f({leader_epoch(4), node_id(1), node_id(1)});
   EXPECT_EQ(f.node.current_role(), role::resigned);
   EXPECT_EQ(f.node.epoch(), leader_epoch(4));
-  auto r = f.node.append({"x"}, t0);
+  auto r = f.node.append({{"x"}}, t0);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error(), errc::not_leader_or_follower);
 }
@@ -397,7 +448,7 @@ TEST(raft_node, a_caught_up_fetch_waits_for_news_at_the_leader) {
   EXPECT_EQ(only_reply<fetch_response>(f).high_watermark, offset(1));
   fetch(node_id(7), 4);
   EXPECT_TRUE(f.sent().empty());
-  ASSERT_TRUE(f.node.append({"x"}, milliseconds(5002)).has_value());
+  ASSERT_TRUE(f.node.append({{"x"}}, milliseconds(5002)).has_value());
   auto out = f.sent();
   ASSERT_EQ(out.size(), 2u);
   for (auto& s : out) EXPECT_EQ(std::get<fetch_response>(s.msg.body).entries.size(), 1u);

@@ -355,12 +355,14 @@ void simulation::client_append() {
   }
   if (leaders.empty()) return;
   auto i = leaders[static_cast<std::size_t>(_random.between(0, leaders.size() - 1))];
-  std::vector<std::string> payloads;
+  std::vector<batch> batches;
   auto count = _random.between(1, 3);
   for (int64_t k = 0; k < count; ++k) {
-    payloads.push_back((_faults ? "p" : "live-") + std::to_string(++_client_counter));
+    // Batches of 1 to 4 records, so every offset computation spans whole batches.
+    batches.push_back({(_faults ? "p" : "live-") + std::to_string(++_client_counter),
+                       static_cast<uint32_t>(_random.between(1, 4))});
   }
-  auto appended = _nodes[i].node->append(payloads, _now);
+  auto appended = _nodes[i].node->append(batches, _now);
   VLTAVA_ASSERT(appended.has_value(), "a leader accepts appends");
   after_node_step(i);
 }
