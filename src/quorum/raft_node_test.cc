@@ -17,6 +17,10 @@ quorum_config three_voters() {
   quorum_config c;
   c.cluster_id = "cluster-a";
   c.voters = {node_id(1), node_id(2), node_id(3)};
+  c.election_timeout = milliseconds(1000);
+  c.fetch_timeout = milliseconds(2000);
+  c.request_timeout = milliseconds(2000);
+  c.retry_backoff = milliseconds(20);
   return c;
 }
 

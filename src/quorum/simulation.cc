@@ -125,9 +125,12 @@ class simulation {
 simulation::simulation(const simulation_options& o)
     : _options(o), _random(o.seed), _nodes(o.voters), _checker(o.voters) {
   _config.cluster_id = "sim-cluster";
-  // Kafka's timeouts, but shorter requests and small fetches, so retries and partial fetches
-  // (a follower acknowledging part of what the leader has) happen often.
+  // Kafka's default timeouts, but shorter requests and small fetches, so retries and partial
+  // fetches (a follower acknowledging part of what the leader has) happen often.
+  _config.election_timeout = milliseconds(1000);
+  _config.fetch_timeout = milliseconds(2000);
   _config.request_timeout = milliseconds(500);
+  _config.retry_backoff = milliseconds(20);
   _config.fetch_max_entries = static_cast<std::size_t>(_random.between(1, 8));
   for (std::size_t i = 0; i < o.voters; ++i) {
     _config.voters.push_back(model::node_id(static_cast<int32_t>(i + 1)));
