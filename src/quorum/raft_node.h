@@ -77,7 +77,8 @@ class raft_node {
   void resign(milliseconds now);
 
   std::vector<output> take_outputs();
-  // Entries below the high watermark not taken before, in log order.
+  // Entries below the high watermark not taken before, in log order; a prefix of them when the
+  // log bounds one read (storage_log does), so call it until it returns nothing.
   std::vector<entry> take_committed();
 
   role current_role() const { return _role; }

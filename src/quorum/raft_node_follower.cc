@@ -97,10 +97,13 @@ void raft_node::truncate_to_diverging(const diverging_epoch& d) {
   auto to = mine.epoch == d.epoch ? std::min(mine.offset, d.end_offset) : mine.offset;
   if (d.epoch == model::leader_epoch(0)) to = std::min(d.end_offset, _log.end_offset());
   _log.truncate(to);
-  _durable_end = std::min(_durable_end, to);
+  // A log may cut a whole batch when `to` falls inside it (only a faulty peer's answer does
+  // that): what counts is where the log now ends.
+  auto end = _log.end_offset();
+  _durable_end = std::min(_durable_end, end);
   // Truncating below the high watermark would drop committed entries: a safety bug the
   // simulation's checker reports (the high watermark going back), never papered over.
-  _high_watermark = std::min(_high_watermark, to);
+  _high_watermark = std::min(_high_watermark, end);
 }
 
 }  // namespace vltava::quorum
