@@ -161,6 +161,7 @@ class raft_node {
                         milliseconds now);
   void handle_fetch_response(const pending_request& p, const fetch_response& resp,
                              milliseconds now);
+  bool continues_log(const std::vector<entry>& entries) const;
   void truncate_to_diverging(const diverging_epoch& d);
   void maybe_fetch(milliseconds now);
   bool leader_alive(milliseconds now) const;

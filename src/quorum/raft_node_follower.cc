@@ -81,13 +81,32 @@ void raft_node::handle_fetch_response(const pending_request& p, const fetch_resp
   if (resp.diverging) {
     truncate_to_diverging(*resp.diverging);
   } else if (!resp.entries.empty()) {
-    // A fetch is in flight only while the log stands still, so the entries continue it.
-    if (resp.entries.front().offset != _log.end_offset()) return;
+    // A fetch is in flight only while the log stands still, so the entries continue it; a
+    // response whose entries do not (a faulty peer) is dropped, and the fetch repeated.
+    if (!continues_log(resp.entries)) {
+      _next_fetch_at = now + _config.retry_backoff;
+      return;
+    }
     _log.append(resp.entries);
   }
   auto reach = std::min(resp.high_watermark, _log.end_offset());
   _high_watermark = std::max(_high_watermark, reach);
   maybe_fetch(now);
+}
+
+// The entries follow one another from the log end, each a batch of at least one record, with
+// epochs that never go down and never pass the current one.
+bool raft_node::continues_log(const std::vector<entry>& entries) const {
+  auto next = _log.end_offset();
+  auto epoch = _log.last_epoch();
+  for (const auto& e : entries) {
+    if (e.offset != next || e.record_count < 1 || e.epoch < epoch || e.epoch > _state.epoch) {
+      return false;
+    }
+    next = e.next_offset();
+    epoch = e.epoch;
+  }
+  return true;
 }
 
 // Kafka's truncateToEndOffset: cut where this log's copy of the diverging epoch ends, or at

@@ -226,6 +226,22 @@ TEST(raft_node, a_follower_truncates_multi_record_batches_at_their_boundary) {
   EXPECT_EQ(log.entries().size(), 2u);
 }
 
+TEST(raft_node, a_fetch_response_whose_entries_do_not_continue_the_log_is_dropped) {
+  memory_log log;
+  raft_node node(three_voters(), node_id(1), log, {leader_epoch(3), std::nullopt, node_id(2)}, 1,
+                 t0);
+  node.tick(milliseconds(1));
+  auto out = node.take_outputs();
+  ASSERT_EQ(out.size(), 1u);
+  auto c = std::get<send_message>(out[0]).msg.correlation;
+  std::vector<entry> gap{{offset(0), leader_epoch(3), entry_kind::data, "a", 2},
+                         {offset(3), leader_epoch(3), entry_kind::data, "b", 1}};
+  node.handle(node_id(2),
+              {c, fetch_response{errc::none, leader_epoch(3), node_id(2), offset(0), {}, gap}},
+              milliseconds(2));
+  EXPECT_EQ(log.end_offset(), offset(0));
+}
+
 void make_leader_of_epoch_6(fixture& f) {
   f.node.tick(milliseconds(5000));  // prospective: pre-votes for epoch 6
   for (auto& s : f.sent()) {
