@@ -131,10 +131,9 @@ net::awaitable<result<message, errc>> quorum_service::handle_request(model::node
   co_return std::move(*w->answer);
 }
 
-net::awaitable<result<model::offset, errc>> quorum_service::append(
-    std::vector<std::string> payloads) {
+net::awaitable<result<model::offset, errc>> quorum_service::append(std::vector<batch> batches) {
   if (!_running || _failed) co_return fail(errc::not_leader_or_follower);
-  auto appended = _node.append(payloads, now());
+  auto appended = _node.append(batches, now());
   if (!appended) co_return fail(appended.error());
   auto w = std::make_shared<waiter>(_ex);
   w->offset = *appended;
@@ -179,8 +178,10 @@ void quorum_service::drain() {
     for (auto& [key, w] : _inbound) w->wake(errc::not_leader_or_follower);
     _inbound.clear();
   }
-  if (auto committed = _node.take_committed(); !committed.empty() && _on_committed) {
-    _on_committed(committed);
+  // A log may hand out the committed entries in parts (storage_log bounds one read).
+  for (auto committed = _node.take_committed(); !committed.empty();
+       committed = _node.take_committed()) {
+    if (_on_committed) _on_committed(committed);
   }
   wake_commit_waits();
   flush_if_needed();

@@ -65,10 +65,10 @@ class quorum_service {
   // there is news or its wait ends), or an error when the service stops first.
   net::awaitable<result<message, errc>> handle_request(model::node_id from, message request);
 
-  // On the leader: appends the payloads and resumes once they are committed (below the
-  // high watermark), with the offset of the last. NOT_LEADER_OR_FOLLOWER when this node is
+  // On the leader: appends the batches and resumes once they are committed (below the high
+  // watermark), with the offset of the last record. NOT_LEADER_OR_FOLLOWER when this node is
   // not the leader or loses leadership before the entries commit (they may still commit).
-  net::awaitable<result<model::offset, errc>> append(std::vector<std::string> payloads);
+  net::awaitable<result<model::offset, errc>> append(std::vector<batch> batches);
 
   // Resumes once everything the log held at the call is committed: on a follower, the
   // metadata it serves is then at least as new as the log it had (Kafka's "caught up").

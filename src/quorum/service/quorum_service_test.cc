@@ -100,7 +100,8 @@ test_node* leader_of(cluster& c) {
 
 net::awaitable<void> append_one(test_node* n, std::string payload,
                                 std::optional<result<model::offset, errc>>* out) {
-  *out = co_await n->service.append({std::move(payload)});
+  std::vector<batch> one{{std::move(payload), 1}};
+  *out = co_await n->service.append(std::move(one));
 }
 
 net::awaitable<void> stop_all(cluster* c) {
