@@ -155,6 +155,17 @@ net::awaitable<result<void, errc>> quorum_service::wait_committed(model::offset 
 }
 
 void quorum_service::drain() {
+  if (auto f = _disk.failure(); f && !_failed) {
+    // What the node just decided may rest on a write that did not happen: none of it goes
+    // out, and the node leaves the quorum until restarted (Kafka halts here).
+    vltava::log::error("quorum", "metadata log failed, leaving the quorum: {}", *f);
+    _failed = true;
+    fail_everyone(errc::not_leader_or_follower);
+  }
+  if (_failed) {
+    (void)_node.take_outputs();
+    return;
+  }
   for (auto& out : _node.take_outputs()) {
     if (_failed) break;
     if (auto* p = std::get_if<persist_election>(&out)) {

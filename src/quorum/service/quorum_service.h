@@ -34,6 +34,9 @@ class quorum_disk {
   // Starts making the log durable. `done` runs on the service's executor with the durable end,
   // which must describe the log as it is when `done` runs (never a truncated tail).
   virtual void flush(std::function<void(result<model::offset, std::string>)> done) = 0;
+  // The first write, read or fsync of the log that failed: the log's append and truncate
+  // cannot return errors to raft_node, so the service asks after every call into it.
+  virtual std::optional<std::string> failure() const = 0;
 };
 
 // What the service needs from the network: one request to a peer, its answer or an error.

@@ -37,6 +37,7 @@ struct memory_disk final : quorum_disk {
   void flush(std::function<void(result<model::offset, std::string>)> done) override {
     done(l.flush());
   }
+  std::optional<std::string> failure() const override { return std::nullopt; }
   memory_log& l;
   std::optional<election_state> persisted;
 };

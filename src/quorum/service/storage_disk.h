@@ -31,6 +31,7 @@ class storage_disk final : public quorum_disk {
     return _state.write(state);
   }
   void flush(std::function<void(result<model::offset, std::string>)> done) override;
+  std::optional<std::string> failure() const override { return _log.failure(); }
 
  private:
   asio::any_io_executor _ex;
