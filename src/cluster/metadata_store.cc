@@ -9,9 +9,16 @@
 #include "base/log.h"
 #include "cluster/topic_name.h"
 #include "config/broker_configs.h"
+#include "config/kraft_config.h"
 #include "config/properties.h"
 #include "config/topic_configs.h"
 #include "net/shard_calls.h"
+#include "quorum/config_from.h"
+#include "quorum/io/control_batch.h"
+#include "quorum/io/quorum_state_file.h"
+#include "quorum/io/storage_log.h"
+#include "quorum/service/quorum_service.h"
+#include "quorum/service/storage_disk.h"
 #include "storage/log.h"
 
 namespace vltava::cluster {
@@ -22,7 +29,6 @@ namespace {
 
 constexpr std::string_view metadata_topic = "__cluster_metadata";
 constexpr size_t meta_properties_bytes_max = 64 * 1024;
-constexpr uint64_t replay_read_bytes = 1 << 20;
 
 // The metadata log keeps everything (no retention) until snapshots exist; small segments keep
 // a future snapshot's cleanup cheap.
@@ -83,6 +89,27 @@ result<void, std::string> write_meta_properties(storage::file_io& io, const std:
     return fail(storage_message(w.error()));
   }
   return {};
+}
+
+// meta.properties as found, or written on first start with a new cluster id; a node.id other
+// than the configured one is refused.
+result<meta_properties, std::string> load_or_create_meta_properties(storage::file_io& io,
+                                                                    const std::string& dir,
+                                                                    model::node_id node) {
+  auto meta = read_meta_properties(io, dir + "/meta.properties");
+  if (!meta) return fail(meta.error());
+  if (*meta) {
+    if ((*meta)->node_id != node()) {
+      return fail(dir + "/meta.properties: stored node.id " + std::to_string((*meta)->node_id) +
+                  " does not match the configured node.id " + std::to_string(node()));
+    }
+    return **meta;
+  }
+  meta_properties props;
+  props.cluster_id = uuid_to_string(random_uuid());
+  props.node_id = node();
+  if (auto w = write_meta_properties(io, dir, props); !w) return fail(w.error());
+  return props;
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -204,22 +231,38 @@ std::vector<std::pair<std::string, std::string>> as_pairs(const override_map& m)
 
 // ---- state ------------------------------------------------------------------------------------
 
+// A quorum of one never calls its peers; a transport that is never used.
+class no_peers final : public quorum::quorum_transport {
+ public:
+  net::awaitable<result<quorum::message, std::string>> call(model::node_id,
+                                                            quorum::message) override {
+    co_return fail(std::string("a quorum of one has no peers"));
+  }
+};
+
 struct metadata_store::state {
   storage::file_io& io;
-  storage::flusher& flusher;
-  std::unique_ptr<storage::log> log;
-  // Shard 0's working image: every change appended to the log, durable or not yet. Validation
-  // runs against it, so a mutation sees the ones appended before it.
+  std::unique_ptr<quorum::storage_log> log;
+  std::unique_ptr<quorum::quorum_state_file> election_file;
+  std::unique_ptr<quorum::storage_disk> disk;
+  no_peers alone;
+  std::unique_ptr<quorum::quorum_service> quorum;
+  // What the quorum committed, applied in log order: the image every shard reads.
+  metadata_image committed;
+  topic_id_index committed_ids;
+  // Shard 0's working image while this node is the active controller: everything committed
+  // plus its own appends not committed yet. Validation runs against it, so a mutation sees
+  // the ones appended before it. Reset to `committed` when an append fails.
   metadata_image working;
   topic_id_index ids;
-  std::mutex log_mu;  // close() against a mutation appending on shard 0
+  // The quorum epoch `working` was last rebuilt in (a new leader first catches up).
+  std::optional<model::leader_epoch> working_epoch;
   bool closed = false;
-  bool failed = false;  // an append or fsync failed: the log refuses writes until restart
   // This node's current producer id block: ids in [next, end) are free to hand out.
   int64_t producer_ids_next = 0;
   int64_t producer_ids_end = 0;
 
-  state(storage::file_io& i, storage::flusher& f) : io(i), flusher(f) {}
+  explicit state(storage::file_io& i) : io(i) {}
 };
 
 metadata_store::metadata_store(net::shard_pool& shards, std::string data_dir, model::node_id node,
@@ -231,75 +274,78 @@ metadata_store::~metadata_store() = default;
 result<std::unique_ptr<metadata_store>, std::string> metadata_store::open(
     storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards, std::string data_dir,
     model::node_id node, std::vector<broker_endpoint> advertised, std::optional<std::string> rack,
-    const config::config_set& broker_config) {
+    const config::config_set& broker_config, quorum::quorum_transport* peers) {
   if (auto m = io.mkdir(data_dir); !m) return fail(storage_message(m.error()));
-  auto meta = read_meta_properties(io, data_dir + "/meta.properties");
-  if (!meta) return fail(meta.error());
-  meta_properties props;
-  if (*meta) {
-    props = **meta;
-    if (props.node_id != node()) {
-      return fail(data_dir + "/meta.properties: stored node.id " + std::to_string(props.node_id) +
-                  " does not match the configured node.id " + std::to_string(node()));
-    }
-  } else {
-    props.cluster_id = uuid_to_string(random_uuid());
-    props.node_id = node();
-    if (auto w = write_meta_properties(io, data_dir, props); !w) return fail(w.error());
+  auto props = load_or_create_meta_properties(io, data_dir, node);
+  if (!props) return fail(props.error());
+  auto kraft = config::kraft_config_from(broker_config);
+  if (!kraft) return fail(kraft.error());
+  auto quorum_config = quorum::quorum_config_from(*kraft, props->cluster_id);
+  if (quorum_config.voters.size() > 1 && peers == nullptr) {
+    return fail("a controller quorum of several voters needs a network to reach them");
   }
 
   std::unique_ptr<metadata_store> store(new metadata_store(shards, data_dir, node, broker_config));
-  store->_state = std::make_unique<state>(io, flusher);
+  store->_state = std::make_unique<state>(io);
   state& st = *store->_state;
-  st.working.cluster_id = props.cluster_id;
-  st.working.controller_id = node;
-  st.working.brokers.push_back(broker_info{node, std::move(advertised), std::move(rack)});
+  st.committed.cluster_id = props->cluster_id;
+  st.committed.brokers.push_back(broker_info{node, std::move(advertised), std::move(rack)});
+  st.working = st.committed;
+  store->_image.store(std::make_shared<const metadata_image>(st.committed));
+  if (auto r = store->open_quorum(flusher, std::move(quorum_config), peers ? *peers : st.alone);
+      !r) {
+    return fail(r.error());
+  }
+  log::info("cluster", "metadata: cluster {} node {}: {} topics committed at start",
+            props->cluster_id, node(), store->image()->topics.size());
+  return store;
+}
 
+result<void, std::string> metadata_store::open_quorum(storage::flusher& flusher,
+                                                      quorum::quorum_config config,
+                                                      quorum::quorum_transport& peers) {
+  state& st = *_state;
+  const std::string dir = _data_dir + "/" + std::string(quorum::storage_log::dir_name);
   auto opened = storage::log::open(
-      io, flusher, data_dir + "/" + std::string(metadata_topic) + "-0",
+      st.io, flusher, dir,
       model::topic_partition{std::string(metadata_topic), model::partition_id(0)},
       metadata_log_config());
   if (!opened) return fail("metadata log: " + storage_message(opened.error()));
-  st.log = std::move(opened).value();
-  if (st.log->recovery().truncation) {
-    log::info("cluster", "metadata log: {}", *st.log->recovery().truncation);
+  if ((*opened)->recovery().truncation) {
+    log::info("cluster", "metadata log: {}", *(*opened)->recovery().truncation);
   }
-  // Every record below the log end was acknowledged only once durable; records past the last
-  // fsync that survived a crash are whole (recovery checked their CRC) and are kept too.
-  model::offset from = st.log->log_start_offset();
-  model::offset end = st.log->log_end_offset();
-  size_t records = 0;
-  while (from < end) {
-    auto bytes = st.log->read_bytes(from, replay_read_bytes);
-    if (!bytes) return fail("metadata log: " + storage_message(bytes.error()));
-    if (bytes->empty()) break;
-    std::span<const std::byte> rest(*bytes);
-    while (!rest.empty()) {
-      auto h = model::parse_header(rest);
-      if (!h || h->size_bytes() > rest.size()) {
-        return fail("metadata log: unreadable batch at offset " + std::to_string(from()));
-      }
-      auto recs = read_metadata_batch(rest.first(h->size_bytes()));
-      if (!recs) {
-        return fail("metadata log: batch at offset " + std::to_string(h->base_offset()) + ": " +
-                    recs.error());
-      }
-      for (const auto& r : *recs) {
-        if (auto a = apply_record(st.working, st.ids, r); !a) {
-          return fail("metadata log: batch at offset " + std::to_string(h->base_offset()) + ": " +
-                      a.error());
-        }
-        ++records;
-      }
-      ++st.working.version;
-      from = h->last_offset() + 1;
-      rest = rest.subspan(h->size_bytes());
-    }
+  auto log = quorum::storage_log::open(std::move(opened).value(), _node, config.voters);
+  if (!log) return fail("metadata log: " + log.error());
+  st.log = std::move(log).value();
+  st.election_file = std::make_unique<quorum::quorum_state_file>(st.io, dir, config.voters);
+  auto election = st.election_file->read();
+  if (!election) return fail(election.error());
+  auto shard0 = _shards.shard(0).get_executor();
+  st.disk = std::make_unique<quorum::storage_disk>(shard0, *st.log, *st.election_file);
+  st.quorum = std::make_unique<quorum::quorum_service>(
+      shard0, std::move(config), _node, *st.log, *st.disk, peers, *election,
+      [this](const std::vector<quorum::entry>& entries) { apply_committed(entries); });
+  // Serve nothing before the image holds everything this node had in its log and names the
+  // active controller (a leader-change entry applied): a quorum of one gets there when its
+  // first epoch's leader-change entry is committed, a bigger one once it has a leader.
+  const model::offset end = st.log->end_offset();
+  log::info("cluster", "metadata: waiting for the controller quorum to commit offset {}",
+            end() - 1);
+  auto caught_up =
+      asio::co_spawn(_shards.shard(0), start_and_catch_up(this, end), asio::use_future);
+  if (auto r = caught_up.get(); !r) return fail(std::string("the controller quorum stopped"));
+  return {};
+}
+
+net::awaitable<result<void, quorum::errc>> metadata_store::start_and_catch_up(metadata_store* self,
+                                                                              model::offset end) {
+  auto& q = *self->_state->quorum;
+  q.start();
+  if (auto r = co_await q.wait_committed(end); !r) co_return r;
+  while (self->_state->committed.controller_id < model::node_id(0)) {
+    if (auto r = co_await q.wait_committed(q.node().high_watermark() + 1); !r) co_return r;
   }
-  log::info("cluster", "metadata: cluster {} node {}: replayed {} records, {} topics",
-            props.cluster_id, node(), records, st.working.topics.size());
-  store->_image.store(std::make_shared<const metadata_image>(st.working));
-  return store;
+  co_return result<void, quorum::errc>{};
 }
 
 void metadata_store::subscribe(std::function<void(image_ptr)> fn) {
@@ -314,68 +360,117 @@ void metadata_store::publish(image_ptr next) {
 }
 
 void metadata_store::close() {
-  std::lock_guard lock(_state->log_mu);
-  if (_state->closed) return;
-  _state->closed = true;
-  if (auto c = _state->log->close(); !c) {
+  state& st = *_state;
+  if (st.closed) return;
+  // The quorum stops on its shard (a leader resigns first, so a successor is elected at once);
+  // then nothing appends to the log any more.
+  auto stopped = asio::co_spawn(_shards.shard(0), stop_quorum(this), asio::use_future);
+  stopped.get();
+  if (auto c = st.log->storage().close(); !c) {
     log::error("cluster", "metadata log: close failed: {}", storage_message(c.error()));
   }
 }
 
+net::awaitable<void> metadata_store::stop_quorum(metadata_store* self) {
+  self->_state->closed = true;
+  co_await self->_state->quorum->stop();
+}
+
+quorum::quorum_service& metadata_store::quorum() {
+  return *_state->quorum;
+}
+
 // ---- commit -----------------------------------------------------------------------------------
+
+// Applies what the quorum committed, in log order, and publishes the result once per call.
+// On shard 0, inside the quorum service (before any append waiting on these entries resumes).
+void metadata_store::apply_committed(const std::vector<quorum::entry>& entries) {
+  state& st = *_state;
+  for (const auto& e : entries) {
+    std::span<const std::byte> batch(reinterpret_cast<const std::byte*>(e.payload.data()),
+                                     e.payload.size());
+    if (e.kind == quorum::entry_kind::leader_change) {
+      // The quorum's leader is the active controller.
+      if (auto lc = quorum::read_leader_change(batch)) st.committed.controller_id = lc->leader_id;
+      continue;
+    }
+    auto records = read_metadata_batch(batch);
+    // A committed batch that does not apply is a bug or a corrupt log: the node must not serve
+    // an image that differs from its peers'.
+    VLTAVA_ASSERT(records.has_value(), "a committed metadata batch decodes");
+    for (const auto& r : *records) {
+      auto a = apply_record(st.committed, st.committed_ids, r);
+      VLTAVA_ASSERT(a.has_value(), "a committed metadata record applies");
+    }
+    ++st.committed.version;
+  }
+  if (st.working_epoch != st.quorum->node().epoch() ||
+      st.quorum->node().current_role() != quorum::role::leader) {
+    st.working = st.committed;
+    st.ids = st.committed_ids;
+  }
+  publish(std::make_shared<const metadata_image>(st.committed));
+}
 
 namespace {
 
-// Waits (off the shard thread) until everything appended to `log` is durable; resumes on `ctx`.
-net::awaitable<storage::sresult<model::offset>> await_durable(storage::log& log,
-                                                              asio::io_context& ctx) {
-  using result_t = storage::sresult<model::offset>;
-  auto initiate = [&log, &ctx](auto handler) {
-    auto h = std::make_shared<decltype(handler)>(std::move(handler));
-    log.flush([h, &ctx](result_t r) {
-      asio::post(ctx, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-    });
-  };
-  co_return co_await asio::async_initiate<decltype(net::use_awaitable), void(result_t)>(
-      std::move(initiate), net::use_awaitable);
+// Why this node cannot decide a metadata change now.
+op_result not_controller_answer(const quorum::quorum_service& q) {
+  if (q.failed()) {
+    return op_result::failure(error_code::kafka_storage_error,
+                              "The metadata log failed on this node.");
+  }
+  return op_result::failure(error_code::not_controller, "This node is not the active controller.");
 }
 
 }  // namespace
 
-// Appends `records` as one batch, waits until durable, makes `next` the working and published
-// image. Runs on shard 0. On failure nothing is published and the store refuses later writes.
+// On shard 0, before a mutation reads the working image: this node must be the active
+// controller, and the working image must hold everything the quorum had before this epoch.
+net::awaitable<op_result> metadata_store::controller_ready() {
+  state& st = *_state;
+  auto not_controller = [&st] { return not_controller_answer(*st.quorum); };
+  if (st.closed) co_return not_controller();
+  const auto& node = st.quorum->node();
+  if (node.current_role() != quorum::role::leader) co_return not_controller();
+  if (st.working_epoch == node.epoch()) co_return op_result{};
+  const auto epoch = node.epoch();
+  if (auto r = co_await st.quorum->wait_committed(st.log->end_offset()); !r) {
+    co_return not_controller();
+  }
+  if (node.current_role() != quorum::role::leader || node.epoch() != epoch) {
+    co_return not_controller();
+  }
+  st.working = st.committed;
+  st.ids = st.committed_ids;
+  st.working_epoch = epoch;
+  co_return op_result{};
+}
+
+// Appends `records` as one batch through the quorum and resumes once it is committed (and
+// applied: the published image then holds it). `next` and `ids` become the working state at
+// once, so the mutations after this one see it. On shard 0.
 net::awaitable<op_result> metadata_store::commit(std::vector<metadata_record>& records,
-                                                 metadata_image& next) {
+                                                 metadata_image& next, topic_id_index& ids) {
   state& st = *_state;
   if (records.empty()) co_return op_result{};
-  model::offset last;
-  {
-    std::lock_guard lock(st.log_mu);
-    if (st.closed || st.failed) {
-      co_return op_result::failure(error_code::kafka_storage_error,
-                                   "the metadata log is closed or failed");
-    }
-    std::vector<std::byte> batch = build_metadata_batch(records, st.io.now_ms());
-    auto appended = st.log->append(batch);
-    if (!appended) {
-      st.failed = true;
-      log::error("cluster", "metadata log: append failed: {}", storage_message(appended.error()));
-      co_return op_result::failure(error_code::kafka_storage_error, "metadata log append failed");
-    }
-    last = appended->last_offset;
+  quorum::batch b;
+  auto bytes = build_metadata_batch(records, st.io.now_ms());
+  b.payload.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  b.record_count = static_cast<uint32_t>(records.size());
+  st.working = std::move(next);
+  st.ids = std::move(ids);
+  std::vector<quorum::batch> one;
+  one.push_back(std::move(b));
+  auto appended = co_await st.quorum->append(std::move(one));
+  if (!appended) {
+    // Not committed here (it may still commit under the next leader): start again from what
+    // is known to be committed.
+    st.working = st.committed;
+    st.ids = st.committed_ids;
+    st.working_epoch.reset();
+    co_return not_controller_answer(*st.quorum);
   }
-  ++next.version;
-  st.working = next;
-  auto durable = co_await await_durable(*st.log, _shards.shard(0));
-  if (!durable || *durable <= last) {
-    st.failed = true;
-    log::error(
-        "cluster", "metadata log: fsync failed: {}",
-        durable ? std::string("durable end below the append") : storage_message(durable.error()));
-    co_return op_result::failure(error_code::kafka_storage_error, "metadata log sync failed");
-  }
-  st.log->set_high_watermark(*durable);
-  publish(std::make_shared<const metadata_image>(std::move(next)));
   co_return op_result{};
 }
 
@@ -389,6 +484,11 @@ net::awaitable<producer_id_result> metadata_store::allocate_producer_id() {
 
 net::awaitable<producer_id_result> metadata_store::allocate_producer_id_on_shard0() {
   state& st = *_state;
+  if (auto ready = co_await controller_ready(); !ready.ok()) {
+    producer_id_result out;
+    static_cast<op_result&>(out) = ready;
+    co_return out;
+  }
   producer_id_result out;
   if (st.producer_ids_next >= st.producer_ids_end) {
     metadata_image next = st.working;
@@ -406,7 +506,7 @@ net::awaitable<producer_id_result> metadata_store::allocate_producer_id_on_shard
     auto a = apply_record(next, ids, r);
     VLTAVA_ASSERT(a.has_value(), "a block above the previous one applies");
     std::vector<metadata_record> records{metadata_record(r)};
-    auto c = co_await commit(records, next);
+    auto c = co_await commit(records, next, ids);
     if (!c.ok()) {
       static_cast<op_result&>(out) = c;
       co_return out;
@@ -642,6 +742,11 @@ net::awaitable<std::vector<topic_result>> metadata_store::create_topics(
 net::awaitable<std::vector<topic_result>> metadata_store::create_topics_on_shard0(
     std::vector<create_topic_request> reqs, validate_only v) {
   state& st = *_state;
+  if (auto ready = co_await controller_ready(); !ready.ok()) {
+    std::vector<topic_result> all(reqs.size());
+    for (auto& r : all) static_cast<op_result&>(r) = ready;
+    co_return all;
+  }
   metadata_image next = st.working;
   topic_id_index ids = st.ids;
   config::config_set broker = effective_broker_config(_static_config, next);
@@ -686,10 +791,8 @@ net::awaitable<std::vector<topic_result>> metadata_store::create_topics_on_shard
     created.push_back(i);
   }
   if (v == validate_only::yes || all.empty()) co_return results;
-  auto c = co_await commit(all, next);
-  if (c.ok()) {
-    st.ids = std::move(ids);
-  } else {
+  auto c = co_await commit(all, next, ids);
+  if (!c.ok()) {
     for (size_t i : created) static_cast<op_result&>(results[i]) = c;
   }
   co_return results;
@@ -716,6 +819,9 @@ net::awaitable<std::vector<op_result>> metadata_store::delete_topics(
 net::awaitable<std::vector<op_result>> metadata_store::delete_topics_on_shard0(
     std::vector<std::string> names) {
   state& st = *_state;
+  if (auto ready = co_await controller_ready(); !ready.ok()) {
+    co_return std::vector<op_result>(names.size(), ready);
+  }
   std::vector<op_result> results(names.size());
   if (!_static_config.get(config::broker_keys::delete_topic_enable)) {
     for (auto& r : results) {
@@ -741,10 +847,8 @@ net::awaitable<std::vector<op_result>> metadata_store::delete_topics_on_shard0(
     records.emplace_back(r);
     deleted.push_back(i);
   }
-  auto c = co_await commit(records, next);
-  if (c.ok()) {
-    st.ids = std::move(ids);
-  } else {
+  auto c = co_await commit(records, next, ids);
+  if (!c.ok()) {
     for (size_t i : deleted) results[i] = c;
   }
   co_return results;
@@ -770,6 +874,7 @@ net::awaitable<op_result> metadata_store::create_partitions_on_shard0(
     std::string topic, int32_t total,
     std::optional<std::vector<std::vector<model::node_id>>> assignments, validate_only v) {
   state& st = *_state;
+  if (auto ready = co_await controller_ready(); !ready.ok()) co_return ready;
   metadata_image next = st.working;
   topic_id_index ids = st.ids;
   const topic_info* t = next.find_topic(topic);
@@ -818,7 +923,7 @@ net::awaitable<op_result> metadata_store::create_partitions_on_shard0(
     auto a = apply_record(next, ids, r);
     VLTAVA_ASSERT(a.has_value(), "a planned partition applies");
   }
-  co_return co_await commit(records, next);
+  co_return co_await commit(records, next, ids);
 }
 
 net::awaitable<op_result> metadata_store::alter_topic_configs(std::string topic,
@@ -833,6 +938,7 @@ net::awaitable<op_result> metadata_store::alter_topic_configs(std::string topic,
 net::awaitable<op_result> metadata_store::alter_topic_configs_on_shard0(
     std::string topic, std::vector<config_change> changes, alter_mode mode, validate_only v) {
   state& st = *_state;
+  if (auto ready = co_await controller_ready(); !ready.ok()) co_return ready;
   metadata_image next = st.working;
   topic_id_index ids = st.ids;
   const topic_info* t = next.find_topic(topic);
@@ -864,7 +970,7 @@ net::awaitable<op_result> metadata_store::commit_overrides(metadata_image next, 
     auto a = apply_record(next, ids, r);
     VLTAVA_ASSERT(a.has_value(), "a config record of a known resource applies");
   }
-  co_return co_await commit(records, next);
+  co_return co_await commit(records, next, ids);
 }
 
 net::awaitable<op_result> metadata_store::alter_broker_configs(std::string resource_name,
@@ -879,6 +985,7 @@ net::awaitable<op_result> metadata_store::alter_broker_configs(std::string resou
 net::awaitable<op_result> metadata_store::alter_broker_configs_on_shard0(
     std::string name, std::vector<config_change> changes, alter_mode mode, validate_only v) {
   state& st = *_state;
+  if (auto ready = co_await controller_ready(); !ready.ok()) co_return ready;
   if (!name.empty()) {
     int32_t id = -1;
     try {

@@ -1,14 +1,18 @@
 #pragma once
 
 // The node's metadata store: topics (names, ids, partitions, config overrides) and dynamic
-// broker configs, kept in an append-only metadata log of records
-// (docs/formats/metadata-log.md) and applied to the immutable metadata_image every shard
-// reads. Today one node owns the log; with the controller quorum the same log is replicated
-// by Raft and the mutations below become controller requests, unchanged for their callers.
+// broker configs, kept in the KRaft metadata log `__cluster_metadata` of records
+// (docs/formats/metadata-log.md), replicated by the controller quorum (src/quorum), and
+// applied to the immutable metadata_image every shard reads as the quorum commits them. A
+// single node is a quorum of one: the same path.
+//
+// Mutations are the active controller's decisions: on the quorum's leader they validate
+// against the working image, append one batch through the quorum and resume once it is
+// committed; elsewhere they answer NOT_CONTROLLER.
 //
 // Threading: image() and the mutations may be called from any shard. Mutations run on shard 0
-// one after another (validation and the log append are never interleaved), wait for the
-// fdatasync off the shard thread, publish the new image, and resume on the caller's shard.
+// one after another (validation and the append are never interleaved), the quorum runs there
+// too, and the caller resumes on its own shard.
 
 #include <atomic>
 #include <cstdint>
@@ -31,9 +35,13 @@
 #include "storage/file_io.h"
 #include "storage/flusher.h"
 
-namespace vltava::storage {
-class log;
-}
+namespace vltava::quorum {
+class quorum_service;
+class quorum_transport;
+struct quorum_config;
+struct entry;
+enum class errc : int16_t;
+}  // namespace vltava::quorum
 
 namespace vltava::cluster {
 
@@ -87,12 +95,16 @@ class metadata_store {
 
   // Opens (creating) the node's metadata under data_dir: <data_dir>/meta.properties (cluster.id
   // and node.id, generated on first start; a different node.id is refused) and the metadata
-  // log <data_dir>/__cluster_metadata-0/, replayed into the first image. Blocking: call at
-  // start-up, before the shards serve requests. io, flusher and shards must outlive the store.
+  // log <data_dir>/__cluster_metadata-0/ with its quorum-state file, starts the quorum on
+  // shard 0 (its voters and timeouts from broker_config's KRaft configs) and returns once
+  // everything the log held is committed and applied. Blocking: call at start-up, with the
+  // shards running, before they serve requests. io, flusher, shards and `peers` (the network
+  // to the other voters; none for a quorum of one) must outlive the store.
   static result<std::unique_ptr<metadata_store>, std::string> open(
       storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards,
       std::string data_dir, model::node_id node, std::vector<broker_endpoint> advertised,
-      std::optional<std::string> rack, const config::config_set& broker_config);
+      std::optional<std::string> rack, const config::config_set& broker_config,
+      quorum::quorum_transport* peers = nullptr);
   ~metadata_store();
   metadata_store(const metadata_store&) = delete;
   metadata_store& operator=(const metadata_store&) = delete;
@@ -133,6 +145,9 @@ class metadata_store {
   void close();
 
   const std::string& data_dir() const { return _data_dir; }
+  // The controller quorum this node takes part in (on shard 0 only): the Kafka handlers of
+  // Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch (of __cluster_metadata) and DescribeQuorum.
+  quorum::quorum_service& quorum();
   model::node_id node_id() const { return _node; }
   const config::config_set& static_config() const { return _static_config; }
 
@@ -141,9 +156,18 @@ class metadata_store {
  private:
   metadata_store(net::shard_pool& shards, std::string data_dir, model::node_id node,
                  const config::config_set& broker_config);
+  result<void, std::string> open_quorum(storage::flusher& flusher, quorum::quorum_config config,
+                                        quorum::quorum_transport& peers);
+  static net::awaitable<result<void, quorum::errc>> start_and_catch_up(metadata_store* self,
+                                                                       model::offset end);
+  static net::awaitable<void> stop_quorum(metadata_store* self);
   void publish(image_ptr next);
-  // Appends `records` as one batch, waits until durable, publishes `next`. On shard 0.
-  net::awaitable<op_result> commit(std::vector<metadata_record>& records, metadata_image& next);
+  void apply_committed(const std::vector<quorum::entry>& entries);
+  net::awaitable<op_result> controller_ready();
+  // Appends `records` as one batch through the quorum and resumes once committed; `next` and
+  // `ids` are the working state meanwhile. On shard 0.
+  net::awaitable<op_result> commit(std::vector<metadata_record>& records, metadata_image& next,
+                                   topic_id_index& ids);
   // Both AlterConfigs paths end here: the config records turning `before` into `after` for one
   // resource, applied to `next` and committed (nothing when validating only).
   using override_map = std::map<std::string, std::string, std::less<>>;

@@ -78,6 +78,8 @@ class quorum_service {
   net::awaitable<result<void, errc>> wait_committed(model::offset end);
 
   const raft_node& node() const { return _node; }
+  // The log or the election state could not be written: this node left the quorum.
+  bool failed() const { return _failed; }
   quorum_description describe() const { return _node.describe(); }
 
  private:
