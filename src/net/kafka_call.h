@@ -32,6 +32,8 @@ struct decoded_response {
   decoded_response& operator=(const decoded_response&) = delete;
 };
 
+// `request` is read when the call starts: co_await the call at once (as a full expression), or
+// keep the request alive until it completes.
 template <typename Api>
 awaitable<result<decoded_response<typename Api::response_type>, call_errc>> call(
     kafka_client& client, const typename Api::request_type& request, int16_t version,
