@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "model/record_batch_header.h"
+#include "quorum/io/control_batch.h"
 #include "quorum/net/rpc.h"
 
 namespace vltava::quorum::rpc {
@@ -55,12 +56,7 @@ result<std::vector<entry>, std::string> entries_of(std::span<const std::byte> re
                                             header->base_offset.value(), next.value() - 1)));
     }
     next = header->last_offset() + 1;
-    entry e;
-    e.offset = header->base_offset;
-    e.epoch = header->partition_leader_epoch;
-    e.kind = header->is_control() ? entry_kind::leader_change : entry_kind::data;
-    e.payload.assign(reinterpret_cast<const char*>(batch.data()), batch.size());
-    out.push_back(std::move(e));
+    out.push_back(entry_of_batch(batch, *header));  // as the disk side reads it back
     at += batch.size();
   }
   return out;

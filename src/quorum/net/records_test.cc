@@ -18,6 +18,27 @@ TEST(records, entries_round_trip_with_their_offsets_epochs_and_kinds) {
   EXPECT_EQ(*back, entries);
 }
 
+TEST(records, an_entry_spans_its_batch_offsets) {
+  auto back = entries_of(records_of({batch_entry(10, 1, 5), batch_entry(15, 1, 1)}));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->at(0).record_count, 5u);
+  EXPECT_EQ(back->at(0).next_offset(), model::offset(15));
+  EXPECT_EQ(back->at(1).record_count, 1u);
+}
+
+TEST(records, only_a_leader_change_control_batch_is_a_leader_change) {
+  model::end_txn_marker_batch marker;
+  marker.producer = model::producer_id(5);
+  marker.epoch = model::producer_epoch(0);
+  marker.partition_leader_epoch = model::leader_epoch(1);
+  auto bytes = model::build_end_txn_marker(marker);
+  auto back = entries_of(bytes);
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back->at(0).kind, entry_kind::data);
+  EXPECT_EQ(entries_of(records_of({batch_entry(0, 1, 1, batch_kind::control)}))->at(0).kind,
+            entry_kind::leader_change);
+}
+
 TEST(records, empty_records_are_no_entries) {
   auto back = entries_of({});
   ASSERT_TRUE(back);

@@ -76,9 +76,11 @@ using inbound = result<peer_request, KafkaResponse>;
 // Each entry's payload is one whole record batch v2; concatenated in order. The header's base
 // offset and partitionLeaderEpoch are set from the entry (they lie outside the CRC).
 std::vector<std::byte> records_of(const std::vector<entry>& entries);
-// Splits Records into batches, each checked whole (length, magic, CRC), contiguous in offsets:
-// offset = base offset, epoch = partitionLeaderEpoch, kind = leader_change for a control
-// batch, payload = the batch. Malformed input is an error naming the batch, never a crash.
+// Splits Records into batches, each checked whole (length, magic, CRC), contiguous in offsets,
+// each the entry the disk side reads back for it (quorum/io entry_of_batch: offset = base
+// offset, epoch = partitionLeaderEpoch, record_count = lastOffsetDelta + 1, kind =
+// leader_change for a LeaderChangeMessage control batch, payload = the batch). Malformed input
+// is an error naming the batch, never a crash.
 result<std::vector<entry>, std::string> entries_of(std::span<const std::byte> records);
 
 // --- Requesting side ----------------------------------------------------------------------

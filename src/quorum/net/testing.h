@@ -12,15 +12,28 @@
 #include "model/record_batch_builder.h"
 #include "protocol/reader.h"
 #include "protocol/writer.h"
+#include "quorum/io/control_batch.h"
 #include "quorum/log.h"
 
 namespace vltava::quorum::rpc::testing {
 
 enum class batch_kind : bool { data, control };
 
-// One batch of `records` records at `offset` in `epoch`, as the log holds it.
+// One batch of `records` records at `offset` in `epoch`, as the log holds it; a control batch
+// is KRaft's LeaderChangeMessage (one record).
 inline entry batch_entry(int64_t offset, int32_t epoch, int records,
                          batch_kind kind = batch_kind::data) {
+  if (kind == batch_kind::control) {
+    auto bytes =
+        build_leader_change_batch({model::node_id(1),
+                                   {model::node_id(1), model::node_id(2), model::node_id(3)},
+                                   {model::node_id(1), model::node_id(2)}},
+                                  model::timestamp_ms(1700000000000));
+    model::set_base_offset(bytes, model::offset(offset));
+    model::set_partition_leader_epoch(bytes, model::leader_epoch(epoch));
+    return entry{model::offset(offset), model::leader_epoch(epoch), entry_kind::leader_change,
+                 std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()), 1};
+  }
   model::batch_options o;
   o.base_offset = model::offset(offset);
   o.partition_leader_epoch = model::leader_epoch(epoch);
@@ -32,18 +45,9 @@ inline entry batch_entry(int64_t offset, int32_t epoch, int records,
   }
   auto bytes = b.build();
   EXPECT_TRUE(bytes);
-  if (kind == batch_kind::control) {
-    auto h = model::parse_header(*bytes);
-    EXPECT_TRUE(h);
-    h->attributes |= model::batch_attribute::control;
-    model::write_header(*bytes, *h);
-  }
-  entry e;
-  e.offset = model::offset(offset);
-  e.epoch = model::leader_epoch(epoch);
-  e.kind = kind == batch_kind::control ? entry_kind::leader_change : entry_kind::data;
-  e.payload.assign(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-  return e;
+  return entry{model::offset(offset), model::leader_epoch(epoch), entry_kind::data,
+               std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size()),
+               static_cast<uint32_t>(records)};
 }
 
 // Encodes `value` at `version` and decodes it again; views of the decoded struct point into
