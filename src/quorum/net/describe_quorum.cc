@@ -40,7 +40,7 @@ protocol::describe_quorum::replica_state voter_state(const replica_state& v,
 response describe_quorum(const protocol::describe_quorum_request& r, const quorum_description& d,
                          model::node_id self, std::chrono::milliseconds unix_ms_at_zero) {
   if (!detail::names_only_the_metadata_partition(r)) return unknown_partitions(r);
-  response out = detail::metadata_partition_response<response>([](auto&) {});
+  response out = detail::for_metadata_partition<response>([](auto&) {});
   out.error_message = std::nullopt;
   auto& p = out.topics[0].partitions[0];
   if (d.leader_id != self) {

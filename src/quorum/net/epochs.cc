@@ -19,17 +19,6 @@ result<message, std::string> epoch_response(const Kafka& r, correlation_id c, co
                            detail::leader_if_any(q.leader_id)}};
 }
 
-template <typename Kafka, typename Quorum>
-Kafka epoch_response(const Quorum& r) {
-  if (detail::is_top_level(r.error))
-    return detail::top_level_error<Kafka>(detail::to_kafka(r.error));
-  return detail::metadata_partition_response<Kafka>([&r](auto& p) {
-    p.error_code = detail::to_kafka(r.error);
-    p.leader_id = detail::leader_or_none(r.leader_id);
-    p.leader_epoch = r.epoch;
-  });
-}
-
 // The checks both requests get before the node sees them; the cluster id the node sees.
 template <typename Response, typename Request>
 result<std::string, Response> check_epoch_request(const Request& r, const local_quorum& local) {
@@ -51,23 +40,19 @@ result<std::string, Response> check_epoch_request(const Request& r, const local_
 
 protocol::begin_quorum_epoch_request to_kafka(const begin_quorum_epoch_request& r,
                                               model::node_id to, int16_t) {
-  protocol::begin_quorum_epoch_request k;
+  auto k = detail::for_metadata_partition<protocol::begin_quorum_epoch_request>([](auto&) {});
   k.cluster_id = r.cluster_id;
   k.voter_id = to.value();
-  auto& p = k.topics.emplace_back().partitions.emplace_back();
-  k.topics[0].topic_name = std::string(metadata_topic);
-  p.partition_index = model::partition_id(metadata_partition);
+  auto& p = k.topics[0].partitions[0];
   p.leader_id = r.leader_id;
   p.leader_epoch = r.epoch;
   return k;
 }
 
 protocol::end_quorum_epoch_request to_kafka(const end_quorum_epoch_request& r, int16_t) {
-  protocol::end_quorum_epoch_request k;
+  auto k = detail::for_metadata_partition<protocol::end_quorum_epoch_request>([](auto&) {});
   k.cluster_id = r.cluster_id;
-  auto& p = k.topics.emplace_back().partitions.emplace_back();
-  k.topics[0].topic_name = std::string(metadata_topic);
-  p.partition_index = model::partition_id(metadata_partition);
+  auto& p = k.topics[0].partitions[0];
   p.leader_id = r.leader_id;
   p.leader_epoch = r.epoch;
   // v0 names them PreferredSuccessors, v1 PreferredCandidates (with directory ids, unknown
@@ -122,11 +107,11 @@ inbound<protocol::end_quorum_epoch_response> from_kafka(const protocol::end_quor
 }
 
 protocol::begin_quorum_epoch_response to_kafka(const begin_quorum_epoch_response& r) {
-  return epoch_response<protocol::begin_quorum_epoch_response>(r);
+  return detail::node_response<protocol::begin_quorum_epoch_response>(r, [](auto&) {});
 }
 
 protocol::end_quorum_epoch_response to_kafka(const end_quorum_epoch_response& r) {
-  return epoch_response<protocol::end_quorum_epoch_response>(r);
+  return detail::node_response<protocol::end_quorum_epoch_response>(r, [](auto&) {});
 }
 
 }  // namespace vltava::quorum::rpc

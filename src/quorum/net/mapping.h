@@ -64,16 +64,34 @@ auto the_metadata_partition(const Response& r)
   return &r.topics[0].partitions[0];
 }
 
-// A response naming __cluster_metadata-0 alone, with the partition's fields filled by `fill`.
-template <typename Response, typename Fill>
-Response metadata_partition_response(Fill fill) {
-  Response out;
+// A request or response naming __cluster_metadata-0 alone (Vote, BeginQuorumEpoch,
+// EndQuorumEpoch and DescribeQuorum share the shape), the partition's fields filled by `fill`.
+template <typename Message, typename Fill>
+Message for_metadata_partition(Fill fill) {
+  Message out;
   out.topics.emplace_back();
   out.topics[0].topic_name = std::string(metadata_topic);
   out.topics[0].partitions.emplace_back();
   out.topics[0].partitions[0].partition_index = model::partition_id(metadata_partition);
   fill(out.topics[0].partitions[0]);
   return out;
+}
+
+// The node's answer as Kafka's response: at the top level for the errors Kafka puts there,
+// else the partition's error, leader and epoch; `more` fills the API's other fields.
+template <typename Kafka, typename Quorum, typename More>
+Kafka node_response(const Quorum& r, More more) {
+  if (is_top_level(r.error)) {
+    Kafka out;
+    out.error_code = to_kafka(r.error);
+    return out;
+  }
+  return for_metadata_partition<Kafka>([&r, &more](auto& p) {
+    p.error_code = to_kafka(r.error);
+    p.leader_id = leader_or_none(r.leader_id);
+    p.leader_epoch = r.epoch;
+    more(p);
+  });
 }
 
 // The immediate answer to a request the node never sees: top level, or the partition's with
@@ -86,7 +104,7 @@ Response top_level_error(protocol::error_code e) {
 }
 template <typename Response>
 Response partition_error(protocol::error_code e) {
-  return metadata_partition_response<Response>([e](auto& p) {
+  return for_metadata_partition<Response>([e](auto& p) {
     p.error_code = e;
     p.leader_id = model::node_id(-1);
     p.leader_epoch = model::leader_epoch(-1);

@@ -9,12 +9,10 @@ namespace vltava::quorum::rpc {
 protocol::vote_request to_kafka(const vote_request& r, model::node_id to, int16_t version) {
   // Below v2 a pre-vote would be read as a real vote: never send one there.
   VLTAVA_ASSERT(!r.pre_vote || version >= 2, "a pre-vote needs Vote v2");
-  protocol::vote_request k;
+  auto k = detail::for_metadata_partition<protocol::vote_request>([](auto&) {});
   k.cluster_id = r.cluster_id;
   k.voter_id = to.value();
-  auto& p = k.topics.emplace_back().partitions.emplace_back();
-  k.topics[0].topic_name = std::string(metadata_topic);
-  p.partition_index = model::partition_id(metadata_partition);
+  auto& p = k.topics[0].partitions[0];
   p.replica_epoch = r.epoch.value();
   p.replica_id = r.candidate_id;
   p.last_offset_epoch = r.last_offset_epoch.value();
@@ -58,15 +56,8 @@ inbound<protocol::vote_response> from_kafka(const protocol::vote_request& r, int
 }
 
 protocol::vote_response to_kafka(const vote_response& r) {
-  using response = protocol::vote_response;
-  if (detail::is_top_level(r.error))
-    return detail::top_level_error<response>(detail::to_kafka(r.error));
-  return detail::metadata_partition_response<response>([&r](auto& p) {
-    p.error_code = detail::to_kafka(r.error);
-    p.leader_id = detail::leader_or_none(r.leader_id);
-    p.leader_epoch = r.epoch;
-    p.vote_granted = r.vote_granted;
-  });
+  return detail::node_response<protocol::vote_response>(
+      r, [&r](auto& p) { p.vote_granted = r.vote_granted; });
 }
 
 }  // namespace vltava::quorum::rpc
