@@ -1,6 +1,5 @@
-// End to end: two in-process peers over real sockets. One is a net::server answering with the
-// answering-side mapping (a scripted node behind it), the other sends with rpc::send over a
-// kafka_client.
+// End to end: two in-process peers over real sockets. One is a net::server answering with
+// rpc::answer (a scripted node behind it), the other sends with rpc::send over a kafka_client.
 
 #include "quorum/net/send.h"
 
@@ -8,6 +7,7 @@
 
 #include "net/server.h"
 #include "protocol/framing.h"
+#include "quorum/net/answer.h"
 #include "quorum/net/testing.h"
 
 namespace vltava::quorum::rpc {
@@ -36,6 +36,15 @@ fetch_response serve(const fetch_request& r) {
   return out;
 }
 
+// The scripted node behind rpc::answer.
+net::awaitable<result<message, errc>> scripted_node(model::node_id, message m) {
+  if (const auto* v = std::get_if<vote_request>(&m.body))
+    co_return message{m.correlation, decide(*v)};
+  if (const auto* f = std::get_if<fetch_request>(&m.body))
+    co_return message{m.correlation, serve(*f)};
+  co_return fail(errc::invalid_request);
+}
+
 template <typename Response>
 net::handler_result reply(const protocol::request_header& h, const Response& body) {
   protocol::writer w;
@@ -54,30 +63,24 @@ std::optional<typename Api::request_type> decode(const protocol::request_header&
   return request;
 }
 
-net::handler_result answer(const protocol::request_header& h, std::span<const std::byte> frame) {
-  const correlation_id c(h.correlation_id);
-  if (h.api_key == protocol::vote_api::key) {
-    auto request = decode<protocol::vote_api>(h, frame);
-    if (!request) return net::handler_result{std::nullopt, true};
-    auto in = from_kafka(*request, h.api_version, c, answering);
-    if (!in) return reply(h, in.error());
-    return reply(h, to_kafka(decide(std::get<vote_request>(in->request.body))));
-  }
-  if (h.api_key == protocol::fetch_api::key) {
-    auto request = decode<protocol::fetch_api>(h, frame);
-    if (!request) return net::handler_result{std::nullopt, true};
-    auto in = from_kafka(*request, h.api_version, c, answering);
-    if (!in) return reply(h, in.error());
-    fetch_answer a = to_kafka(serve(std::get<fetch_request>(in->request.body)), h.api_version);
-    return reply(h, a.body);
-  }
-  return net::handler_result{std::nullopt, true};
-}
-
 net::awaitable<net::handler_result> handle(const net::connection_info&, net::frame_bytes frame) {
-  auto header = protocol::parse_request_header(frame);
-  if (!header) co_return net::handler_result{std::nullopt, true};
-  co_return answer(*header, frame);
+  auto h = protocol::parse_request_header(frame);
+  if (!h) co_return net::handler_result{std::nullopt, true};
+  const correlation_id c(h->correlation_id);
+  if (h->api_key == protocol::vote_api::key) {
+    auto request = decode<protocol::vote_api>(*h, frame);
+    if (!request) co_return net::handler_result{std::nullopt, true};
+    co_return reply(
+        *h, co_await answer(std::move(*request), h->api_version, c, answering, scripted_node));
+  }
+  if (h->api_key == protocol::fetch_api::key) {
+    auto request = decode<protocol::fetch_api>(*h, frame);
+    if (!request) co_return net::handler_result{std::nullopt, true};
+    fetch_answer a =
+        co_await answer(std::move(*request), h->api_version, c, answering, scripted_node);
+    co_return reply(*h, a.body);
+  }
+  co_return net::handler_result{std::nullopt, true};
 }
 
 template <typename T>
