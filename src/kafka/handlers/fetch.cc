@@ -5,6 +5,7 @@
 
 #include "cluster/partition_manager.h"
 #include "kafka/handlers/fetch_session.h"
+#include "kafka/handlers/quorum_apis.h"
 #include "net/shard_calls.h"
 
 namespace vltava::kafka {
@@ -297,6 +298,9 @@ net::awaitable<net::handler_result> handle_fetch(request_context& ctx,
   protocol::reader r(body, ctx.header.body_offset);
   if (auto d = request.decode(r, ctx.version()); !d) {
     co_return refuse_malformed(ctx, protocol::fetch_api::name, d.error());
+  }
+  if (is_metadata_fetch(request, ctx.version())) {
+    co_return co_await serve_metadata_fetch(ctx, std::move(request));
   }
   fetch_outcome outcome = co_await serve_fetch(ctx, request);
   co_return net::handler_result{encode_fetch_response(ctx, outcome)};

@@ -83,10 +83,11 @@ constexpr handler make_handler(int16_t min_version = Api::min_version,
 
 // Every handler the broker has, sorted by API key (handlers.cc gathers the groups below).
 std::span<const handler> all_handlers();
-std::span<const handler> data_handlers();   // produce, fetch, offsets (data_handlers.cc)
-std::span<const handler> admin_handlers();  // metadata, topics, configs (admin_handlers.cc)
-std::span<const handler> group_handlers();  // group coordinator APIs (group_handlers.cc)
-std::span<const handler> txn_handlers();    // transaction APIs (txn_handlers.cc)
+std::span<const handler> data_handlers();    // produce, fetch, offsets (data_handlers.cc)
+std::span<const handler> admin_handlers();   // metadata, topics, configs (admin_handlers.cc)
+std::span<const handler> group_handlers();   // group coordinator APIs (group_handlers.cc)
+std::span<const handler> txn_handlers();     // transaction APIs (txn_handlers.cc)
+std::span<const handler> quorum_handlers();  // KRaft's quorum RPCs (quorum_handlers.cc)
 const handler* find_handler(int16_t key);
 
 }  // namespace vltava::kafka

@@ -13,6 +13,7 @@ std::vector<handler> gather() {
   for (const auto& h : admin_handlers()) all.push_back(h);
   for (const auto& h : group_handlers()) all.push_back(h);
   for (const auto& h : txn_handlers()) all.push_back(h);
+  for (const auto& h : quorum_handlers()) all.push_back(h);
   std::sort(all.begin(), all.end(),
             [](const handler& a, const handler& b) { return a.key < b.key; });
   for (size_t i = 1; i < all.size(); ++i) {
