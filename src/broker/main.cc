@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "broker/serve.h"
+#include "broker/storage_command.h"
 #include "broker/version.h"
 #include "cli/cli.h"
 
@@ -18,6 +19,7 @@ void usage(std::FILE* out) {
                "commands:\n"
                "  serve      run a node (broker and controller) on embedded defaults:\n"
                "             Kafka listener 127.0.0.1:9092, data in ./vltava-data\n"
+               "  storage    random-uuid | format: a cluster's shared id in each data directory\n"
                "  version    print the version\n"
                "  topic, produce, consume, group, cluster, config, perf\n"
                "             the operator's CLI (`vltava help` lists every command)\n"
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
   }
   std::string_view command = argv[1];
   if (command == "serve") return vltava::broker::serve(argc - 1, argv + 1);
+  if (command == "storage") return vltava::broker::storage_command(argc - 1, argv + 1);
   if (command == "version" || command == "--version") {
     std::printf("vltava %s\n", vltava::broker::version);
     return 0;

@@ -24,6 +24,7 @@
 #include "net/listener_address.h"
 #include "net/server.h"
 #include "net/shard_pool.h"
+#include "quorum/net/transport.h"
 #include "storage/file_io.h"
 #include "storage/flusher.h"
 
@@ -80,7 +81,8 @@ std::optional<std::string> read_file(const std::string& path) {
 // The endpoints clients are told to use: advertised.listeners, else the listeners themselves
 // (with the port actually bound, for port 0, and this host's name for an empty host).
 result<std::vector<cluster::broker_endpoint>, std::string> advertised_endpoints(
-    const config::config_set& c, const std::vector<net::listener_address>& bound) {
+    const config::config_set& c, const std::vector<net::listener_address>& bound,
+    const std::string& controller_listener) {
   std::vector<cluster::broker_endpoint> out;
   auto advertised = c.get(config::broker_keys::advertised_listeners);
   if (advertised && !advertised->empty()) {
@@ -92,6 +94,7 @@ result<std::vector<cluster::broker_endpoint>, std::string> advertised_endpoints(
     return out;
   }
   for (const auto& a : bound) {
+    if (a.name == controller_listener) continue;  // for the quorum, never told to clients
     std::string host = a.host;
     if (host.empty()) {
       char name[256] = {};
@@ -101,6 +104,21 @@ result<std::vector<cluster::broker_endpoint>, std::string> advertised_endpoints(
     out.push_back({a.name, host, a.port});
   }
   return out;
+}
+
+// The network to the other voters of a static quorum; none for a quorum of one.
+std::unique_ptr<quorum::rpc::kafka_transport> quorum_peers(net::shard_pool& shards,
+                                                           const config::kraft_config& k) {
+  if (k.voters.size() <= 1) return nullptr;
+  std::vector<quorum::rpc::peer_address> peers;
+  for (const auto& v : k.voters) {
+    if (v.id != k.node) peers.push_back({v.id, v.address.host, v.address.port});
+  }
+  quorum::rpc::transport_options o;
+  o.client.client_id = "vltava-quorum-" + std::to_string(k.node());
+  o.client.retry_backoff = k.timeouts.retry_backoff;
+  o.request_timeout = k.timeouts.request;
+  return std::make_unique<quorum::rpc::kafka_transport>(shards.shard(0).get_executor(), peers, o);
 }
 
 // Catches SIGTERM/SIGINT from construction on (a signal arriving during start-up is kept
@@ -174,11 +192,10 @@ int serve(int argc, char** argv) {
     std::cerr << "vltava serve: " << kraft.error() << "\n";
     return exit_config_error;
   }
-  if (kraft->mode != config::quorum_mode::standalone) {
-    // Only a quorum of one is served until the quorum has its network layer (issue 15).
-    std::cerr << "vltava serve: a controller quorum of several nodes is not served by this "
-                 "build yet; leave controller.quorum.voters and "
-                 "controller.quorum.bootstrap.servers empty for a single node\n";
+  if (kraft->mode == config::quorum_mode::bootstrap || !kraft->controller || !kraft->broker) {
+    // Observers (broker-only nodes) and the dynamic quorum (KIP-853) come next (issue 15).
+    std::cerr << "vltava serve: this build serves nodes that are both broker and controller, "
+                 "with a static controller.quorum.voters (or none, for a single node)\n";
     return exit_config_error;
   }
   std::vector<net::listener_address> listeners;
@@ -188,9 +205,10 @@ int serve(int argc, char** argv) {
       std::cerr << "vltava serve: listeners: " << a.error() << "\n";
       return exit_config_error;
     }
-    if (a->name != "PLAINTEXT") {
+    if (a->name != "PLAINTEXT" && a->name != kraft->controller_listener) {
       std::cerr << "vltava serve: listener " << text
-                << ": only PLAINTEXT listeners are supported for now (TLS and SASL come later)\n";
+                << ": only PLAINTEXT and the controller listener are supported for now (TLS and "
+                   "SASL come later)\n";
       return exit_config_error;
     }
     listeners.push_back(*a);
@@ -204,21 +222,27 @@ int serve(int argc, char** argv) {
   const model::node_id node(cfg.get(config::broker_keys::node_id));
 
   kafka::broker_services* services_ptr = nullptr;
-  net::server server(shards, net::server_limits::from(cfg),
-                     [&services_ptr](const net::connection_info& c, net::frame_bytes f) {
-                       return kafka::dispatch(*services_ptr, c, std::move(f));
-                     });
+  auto dispatch = [&services_ptr](const net::connection_info& c, net::frame_bytes f) {
+    return kafka::dispatch(*services_ptr, c, std::move(f));
+  };
+  // Clients' listeners open once this node has caught up with the metadata; the controller
+  // listener before that, so the other voters reach this node's quorum while it waits.
+  net::server server(shards, net::server_limits::from(cfg), dispatch);
+  net::server controller_server(shards, net::server_limits::from(cfg), dispatch);
   server.set_router([&services_ptr](std::span<const std::byte> frame) {
     return kafka::owner_shard(services_ptr->partitions, frame);
   });
+  size_t client_listeners = 0, controller_listeners = 0;
   for (auto& l : listeners) {
-    if (auto r = server.listen(l); !r) {
+    const bool for_quorum = l.name == kraft->controller_listener;
+    net::server& on = for_quorum ? controller_server : server;
+    if (auto r = on.listen(l); !r) {
       log::error("broker", "{}", r.error());
       return exit_start_error;
     }
+    l.port = on.bound_port(for_quorum ? controller_listeners++ : client_listeners++);
   }
-  for (size_t i = 0; i < listeners.size(); ++i) listeners[i].port = server.bound_port(i);
-  auto advertised = advertised_endpoints(cfg, listeners);
+  auto advertised = advertised_endpoints(cfg, listeners, kraft->controller_listener);
   if (!advertised) {
     std::cerr << "vltava serve: " << advertised.error() << "\n";
     return exit_config_error;
@@ -226,14 +250,23 @@ int serve(int argc, char** argv) {
   std::optional<std::string> rack = cfg.get(config::broker_keys::broker_rack);
 
   shards.start();
-  auto store =
-      cluster::metadata_store::open(io, flusher, shards, dirs[0], node, *advertised, rack, cfg);
+  // The other voters, reached on their controller listeners (destroyed after the shards stop).
+  auto peers = quorum_peers(shards, *kraft);
+  auto store = cluster::metadata_store::start(io, flusher, shards, dirs[0], node, *advertised, rack,
+                                              cfg, peers.get());
   if (!store) {
     log::error("broker", "cannot open the metadata in {}: {}", dirs[0], store.error());
     shards.stop();
     return exit_start_error;
   }
   cluster::partition_manager partitions(shards, io, flusher, dirs[0], cfg);
+  kafka::broker_services services{node, cfg, shards, **store, partitions, nullptr, nullptr};
+  services_ptr = &services;
+  controller_server.start();
+  if (auto caught_up = (*store)->wait_caught_up(); !caught_up) {
+    log::error("broker", "{}", caught_up.error());
+    return exit_start_error;
+  }
   partitions.apply_image_and_wait((*store)->image());
   (*store)->subscribe([&partitions](cluster::image_ptr image) { partitions.apply_image(image); });
 
@@ -246,9 +279,8 @@ int serve(int argc, char** argv) {
   // here; those caught mid-commit by a crash get their markers again from its tick.
   coord::txn_coordinator txns(shards, partitions, **store, &groups, coord::txn_config::from(cfg));
   txns.start();
-
-  kafka::broker_services services{node, cfg, shards, **store, partitions, &groups, &txns};
-  services_ptr = &services;
+  services.groups = &groups;
+  services.txns = &txns;
   server.start();
   std::vector<std::string> names;
   for (const auto& l : listeners) {
@@ -265,7 +297,8 @@ int serve(int argc, char** argv) {
   txns.stop();
   groups.stop();
   partitions.stop();
-  (*store)->close();
+  (*store)->close();  // a leader resigns first, so the other voters elect at once
+  controller_server.shutdown(shutdown_grace);
   flusher.drain();
   shards.stop();
   shards.join();

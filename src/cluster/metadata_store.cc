@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <future>
 #include <limits>
 #include <mutex>
 #include <set>
 
 #include "base/log.h"
+#include "cluster/meta_properties.h"
 #include "cluster/topic_name.h"
 #include "config/broker_configs.h"
 #include "config/kraft_config.h"
@@ -28,7 +30,6 @@ using protocol::error_code;
 namespace {
 
 constexpr std::string_view metadata_topic = "__cluster_metadata";
-constexpr size_t meta_properties_bytes_max = 64 * 1024;
 
 // The metadata log keeps everything (no retention) until snapshots exist; small segments keep
 // a future snapshot's cleanup cheap.
@@ -43,73 +44,6 @@ storage::log_config metadata_log_config() {
 
 std::string storage_message(const storage::storage_error& e) {
   return std::string(storage::describe(e.code)) + ": " + e.message;
-}
-
-// meta.properties as Kafka writes it for a KRaft node: version 1, cluster.id, node.id.
-struct meta_properties {
-  std::string cluster_id;
-  int32_t node_id = -1;
-};
-
-result<std::optional<meta_properties>, std::string> read_meta_properties(storage::file_io& io,
-                                                                         const std::string& path) {
-  auto exists = io.exists(path);
-  if (!exists) return fail(storage_message(exists.error()));
-  if (!*exists) return std::optional<meta_properties>{};
-  auto bytes = storage::read_small_file(io, path, meta_properties_bytes_max);
-  if (!bytes) return fail(storage_message(bytes.error()));
-  std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-  auto props = config::parse_properties(text);
-  if (!props)
-    return fail(path + ":" + std::to_string(props.error().line) + ": " + props.error().message);
-  meta_properties m;
-  for (const auto& p : *props) {
-    if (p.key == "cluster.id") m.cluster_id = p.value;
-    if (p.key == "node.id") {
-      try {
-        m.node_id = std::stoi(p.value);
-      } catch (const std::exception&) {
-        return fail(path + ": node.id is not a number: " + p.value);
-      }
-    }
-    if (p.key == "version" && p.value != "1") {
-      return fail(path + ": unsupported version " + p.value + " (expected 1)");
-    }
-  }
-  if (m.cluster_id.empty() || m.node_id < 0) return fail(path + ": cluster.id or node.id missing");
-  return std::optional<meta_properties>(m);
-}
-
-result<void, std::string> write_meta_properties(storage::file_io& io, const std::string& dir,
-                                                const meta_properties& m) {
-  std::string text = "#\n# Written by Vltava on first start; do not edit.\nversion=1\n";
-  text += "cluster.id=" + m.cluster_id + "\nnode.id=" + std::to_string(m.node_id) + "\n";
-  std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(text.data()), text.size());
-  if (auto w = storage::write_file_atomic(io, dir, "meta.properties", bytes); !w) {
-    return fail(storage_message(w.error()));
-  }
-  return {};
-}
-
-// meta.properties as found, or written on first start with a new cluster id; a node.id other
-// than the configured one is refused.
-result<meta_properties, std::string> load_or_create_meta_properties(storage::file_io& io,
-                                                                    const std::string& dir,
-                                                                    model::node_id node) {
-  auto meta = read_meta_properties(io, dir + "/meta.properties");
-  if (!meta) return fail(meta.error());
-  if (*meta) {
-    if ((*meta)->node_id != node()) {
-      return fail(dir + "/meta.properties: stored node.id " + std::to_string((*meta)->node_id) +
-                  " does not match the configured node.id " + std::to_string(node()));
-    }
-    return **meta;
-  }
-  meta_properties props;
-  props.cluster_id = uuid_to_string(random_uuid());
-  props.node_id = node();
-  if (auto w = write_meta_properties(io, dir, props); !w) return fail(w.error());
-  return props;
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -258,6 +192,8 @@ struct metadata_store::state {
   // The quorum epoch `working` was last rebuilt in (a new leader first catches up).
   std::optional<model::leader_epoch> working_epoch;
   bool closed = false;
+  // Set once the image holds everything the log had at start (start_and_catch_up).
+  std::future<result<void, quorum::errc>> caught_up;
   // This node's current producer id block: ids in [next, end) are free to hand out.
   int64_t producer_ids_next = 0;
   int64_t producer_ids_end = 0;
@@ -275,11 +211,25 @@ result<std::unique_ptr<metadata_store>, std::string> metadata_store::open(
     storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards, std::string data_dir,
     model::node_id node, std::vector<broker_endpoint> advertised, std::optional<std::string> rack,
     const config::config_set& broker_config, quorum::quorum_transport* peers) {
+  auto store = start(io, flusher, shards, std::move(data_dir), node, std::move(advertised),
+                     std::move(rack), broker_config, peers);
+  if (!store) return fail(store.error());
+  if (auto r = (*store)->wait_caught_up(); !r) return fail(r.error());
+  return store;
+}
+
+result<std::unique_ptr<metadata_store>, std::string> metadata_store::start(
+    storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards, std::string data_dir,
+    model::node_id node, std::vector<broker_endpoint> advertised, std::optional<std::string> rack,
+    const config::config_set& broker_config, quorum::quorum_transport* peers) {
   if (auto m = io.mkdir(data_dir); !m) return fail(storage_message(m.error()));
-  auto props = load_or_create_meta_properties(io, data_dir, node);
-  if (!props) return fail(props.error());
   auto kraft = config::kraft_config_from(broker_config);
   if (!kraft) return fail(kraft.error());
+  // A single node makes up its cluster id; the nodes of a bigger cluster must share one, so
+  // they are formatted with it first (`vltava storage format`), as Kafka's are.
+  auto props = load_or_create_meta_properties(
+      io, data_dir, node, kraft->voters.size() > 1 ? unformatted::refuse : unformatted::create);
+  if (!props) return fail(props.error());
   auto quorum_config = quorum::quorum_config_from(*kraft, props->cluster_id);
   if (quorum_config.voters.size() > 1 && peers == nullptr) {
     return fail("a controller quorum of several voters needs a network to reach them");
@@ -296,9 +246,15 @@ result<std::unique_ptr<metadata_store>, std::string> metadata_store::open(
       !r) {
     return fail(r.error());
   }
-  log::info("cluster", "metadata: cluster {} node {}: {} topics committed at start",
-            props->cluster_id, node(), store->image()->topics.size());
   return store;
+}
+
+result<void, std::string> metadata_store::wait_caught_up() {
+  auto r = _state->caught_up.get();
+  if (!r) return fail(std::string("the controller quorum stopped before this node caught up"));
+  log::info("cluster", "metadata: cluster {} node {}: caught up, {} topics", image()->cluster_id,
+            _node(), image()->topics.size());
+  return {};
 }
 
 result<void, std::string> metadata_store::open_quorum(storage::flusher& flusher,
@@ -331,9 +287,7 @@ result<void, std::string> metadata_store::open_quorum(storage::flusher& flusher,
   const model::offset end = st.log->end_offset();
   log::info("cluster", "metadata: waiting for the controller quorum to commit offset {}",
             end() - 1);
-  auto caught_up =
-      asio::co_spawn(_shards.shard(0), start_and_catch_up(this, end), asio::use_future);
-  if (auto r = caught_up.get(); !r) return fail(std::string("the controller quorum stopped"));
+  st.caught_up = asio::co_spawn(_shards.shard(0), start_and_catch_up(this, end), asio::use_future);
   return {};
 }
 

@@ -105,6 +105,15 @@ class metadata_store {
       std::string data_dir, model::node_id node, std::vector<broker_endpoint> advertised,
       std::optional<std::string> rack, const config::config_set& broker_config,
       quorum::quorum_transport* peers = nullptr);
+  // open() in two steps, for a node whose peers must reach its quorum before it has caught up
+  // (its controller listener serves while it waits): start() opens and starts the quorum,
+  // wait_caught_up() blocks until the image holds what the log had.
+  static result<std::unique_ptr<metadata_store>, std::string> start(
+      storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards,
+      std::string data_dir, model::node_id node, std::vector<broker_endpoint> advertised,
+      std::optional<std::string> rack, const config::config_set& broker_config,
+      quorum::quorum_transport* peers = nullptr);
+  result<void, std::string> wait_caught_up();
   ~metadata_store();
   metadata_store(const metadata_store&) = delete;
   metadata_store& operator=(const metadata_store&) = delete;
