@@ -1,0 +1,114 @@
+"""Clusters of real `vltava serve` processes for the cluster tests: N combined nodes (broker and
+controller) on 127.0.0.2 ... 127.0.0.N+1, a static controller quorum, one shared cluster id
+written by `vltava storage format`. Processes are started and reaped by tests/chaos/harness.py
+(process groups, reaped however the test ends)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "chaos"))
+import harness  # noqa: E402
+
+START_TIMEOUT_S = 60
+
+
+class KraftNode:
+    def __init__(self, binary, node_id, run_dir, voters):
+        self.binary = binary
+        self.id = node_id
+        self.host = "127.0.0.%d" % (node_id + 1)
+        self.port = harness.free_port(self.host)
+        self.controller_port = harness.free_port(self.host)
+        self.address = "%s:%d" % (self.host, self.port)
+        self.dir = os.path.join(run_dir, "node-%d" % node_id)
+        self.log_path = os.path.join(run_dir, "node-%d.log" % node_id)
+        self.voters = voters
+        self.proc = None
+
+    def sets(self):
+        return ["node.id=%d" % self.id, "log.dir=%s" % self.dir,
+                "listeners=PLAINTEXT://%s,CONTROLLER://%s:%d" % (
+                    self.address, self.host, self.controller_port),
+                "controller.quorum.voters=%s" % self.voters,
+                # Shorter than Kafka's defaults, so elections in the tests take a second.
+                "controller.quorum.election.timeout.ms=500",
+                "controller.quorum.fetch.timeout.ms=1000"]
+
+    def args(self):
+        return [a for kv in self.sets() for a in ("--set", kv)]
+
+    def format(self, cluster_id):
+        subprocess.run([self.binary, "storage", "format", "--cluster-id", cluster_id] + self.args(),
+                       check=True, capture_output=True, env=dict(os.environ,
+                                                                 ASAN_OPTIONS="detect_leaks=0"))
+
+    def spawn(self):
+        assert self.proc is None
+        self.proc = harness.spawn([self.binary, "serve"] + self.args(), self.log_path)
+
+    def wait_serving(self):
+        deadline = time.time() + START_TIMEOUT_S
+        while not harness.answers_api_versions(self.host, self.port):
+            code = self.proc.poll()
+            assert code is None, "node %d exited %d; log:\n%s" % (self.id, code, self.log_tail())
+            assert time.time() < deadline, "node %d not serving; log:\n%s" % (
+                self.id, self.log_tail())
+            time.sleep(0.05)
+
+    def kill9(self):
+        harness.reap(self.proc, signal.SIGKILL)
+        self.proc = None
+
+    def stop(self):
+        if self.proc is None:
+            return 0
+        harness.signal_group(self.proc, signal.SIGTERM)
+        try:
+            code = self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            code = None
+        harness.reap(self.proc)
+        self.proc = None
+        return code
+
+    def log_tail(self, n=3000):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-n:].decode(errors="replace")
+        except OSError:
+            return "(no log)"
+
+
+class KraftCluster:
+    def __init__(self, binary, size, run_dir):
+        self.nodes = []
+        ids = range(1, size + 1)
+        draft = [KraftNode(binary, i, run_dir, "") for i in ids]
+        voters = ",".join("%d@%s:%d" % (n.id, n.host, n.controller_port) for n in draft)
+        for n in draft:
+            n.voters = voters
+        self.nodes = draft
+        cluster_id = subprocess.run([binary, "storage", "random-uuid"], check=True,
+                                    capture_output=True, text=True).stdout.strip()
+        for n in self.nodes:
+            n.format(cluster_id)
+        self.cluster_id = cluster_id
+
+    def node(self, node_id):
+        return self.nodes[node_id - 1]
+
+    def start(self):
+        # All at once: a node serves clients only once the quorum (a majority) has a leader.
+        for n in self.nodes:
+            n.spawn()
+        for n in self.nodes:
+            n.wait_serving()
+
+    def running(self):
+        return [n for n in self.nodes if n.proc is not None]
+
+    def stop(self):
+        return {n.id: n.stop() for n in self.nodes}
