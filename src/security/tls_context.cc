@@ -39,8 +39,9 @@ std::optional<std::string> read_text_file(const std::string& path) {
 }
 
 // The PEM text of a store: its file, or its inline value(s), exactly one of them.
-result<std::string, std::string> store_text(const std::optional<std::string>& location,
+result<std::string, std::string> store_text(std::optional<std::string> location,
                                             std::string inline_text, std::string_view what) {
+  if (location && location->empty()) location.reset();  // a listener override unsetting it
   if (location && !inline_text.empty()) {
     return fail(std::string(what) + ": set the .location or the inline PEM, not both");
   }
