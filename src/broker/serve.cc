@@ -25,6 +25,7 @@
 #include "net/server.h"
 #include "net/shard_pool.h"
 #include "quorum/net/transport.h"
+#include "security/credential_store.h"
 #include "security/listener_security.h"
 #include "storage/file_io.h"
 #include "storage/flusher.h"
@@ -201,9 +202,16 @@ int serve(int argc, char** argv) {
   }
   std::vector<net::listener_address> listeners;
   std::vector<std::shared_ptr<const security::listener_security>> listener_security;
+  auto credentials = security::memory_credential_store::from_config(
+      cfg.get(config::broker_keys::vltava_scram_users));
+  if (!credentials) {
+    std::cerr << "vltava serve: " << credentials.error() << "\n";
+    return exit_config_error;
+  }
   for (const auto& text : cfg.get(config::broker_keys::listeners)) {
     auto a = net::parse_listener(text);
-    auto sec = a ? security::make_listener_security(*loaded, a->name) : fail(a.error());
+    auto sec =
+        a ? security::make_listener_security(*loaded, a->name, *credentials) : fail(a.error());
     if (!sec) {
       std::cerr << "vltava serve: listeners: " << sec.error() << "\n";
       return exit_config_error;

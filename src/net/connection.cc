@@ -26,7 +26,9 @@ connection::connection(tcp::socket socket, connection_info info,
       _shared(std::move(shared)),
       _writer_wake(_socket.get_executor()),
       _reader_wake(_socket.get_executor()),
-      _first(std::move(first)) {
+      _first(std::move(first)),
+      _authentication_deadline(std::chrono::steady_clock::now() +
+                               _shared->limits.authentication_timeout) {
   if (!_first.empty()) _route_checks_left = 0;  // moved once: stay
   if (_tls_context) {
     _tls.emplace(_socket, *_tls_context);
@@ -39,6 +41,9 @@ awaitable<void> connection::run() {
   if (_tls && !co_await tls_handshake()) {
     close_socket();
     co_return;
+  }
+  if (authenticating()) {
+    asio::co_spawn(_socket.get_executor(), authentication_watchdog(self), asio::detached);
   }
   co_await (read_loop() && write_loop());
   if (!_move_to) co_return;
@@ -56,6 +61,7 @@ void connection::drop_first() {
 
 std::optional<unsigned> connection::move_target(const frame_bytes& frame) {
   if (_route_checks_left <= 0 || !_shared->router) return std::nullopt;
+  if (_info.session && !_info.session->authenticated()) return std::nullopt;  // SASL frames
   auto to = _shared->router(frame);
   if (!to) {
     --_route_checks_left;
@@ -74,12 +80,13 @@ awaitable<void> connection::wait_until_answered() {
 
 awaitable<bool> connection::tls_handshake() {
   asio::steady_timer deadline(_socket.get_executor());
-  deadline.expires_after(_shared->limits.handshake_timeout);
+  deadline.expires_at(_authentication_deadline);
   auto r = co_await (_tls->async_handshake(asio::ssl::stream_base::server, as_tuple) ||
                      deadline.async_wait(as_tuple));
   std::string why;
   if (r.index() == 1) {
-    why = "not done within " + std::to_string(_shared->limits.handshake_timeout.count()) + " ms";
+    why =
+        "not done within " + std::to_string(_shared->limits.authentication_timeout.count()) + " ms";
   } else if (auto [ec] = std::get<0>(r); ec) {
     why = ec.message();
   } else if (auto ok = _info.session->on_tls_established(
@@ -92,6 +99,16 @@ awaitable<bool> connection::tls_handshake() {
   log::info("net", "closing connection {} from {} on {}: TLS handshake failed: {}", _info.id,
             _info.peer, _info.listener, why);
   co_return false;
+}
+
+awaitable<void> connection::authentication_watchdog(std::shared_ptr<connection> self) {
+  asio::steady_timer deadline(_socket.get_executor());
+  deadline.expires_at(_authentication_deadline);
+  co_await deadline.async_wait(as_tuple);
+  if (!authenticating() || _aborted) co_return;
+  log::info("net", "closing connection {} from {} on {}: not authenticated within {} ms", _info.id,
+            _info.peer, _info.listener, _shared->limits.authentication_timeout.count());
+  self->abort();
 }
 
 void connection::hand_over() {
@@ -146,6 +163,16 @@ awaitable<std::tuple<asio::error_code, size_t>> connection::read_exact(asio::mut
   co_return co_await asio::async_read(_socket, buf, as_tuple);
 }
 
+bool connection::authenticating() const {
+  return _info.session && !_info.session->authenticated();
+}
+
+size_t connection::max_frame_bytes() const {
+  const size_t most = _shared->limits.request_max_bytes;
+  return authenticating() ? std::min(most, _info.session->max_frame_bytes_before_authentication())
+                          : most;
+}
+
 awaitable<bool> connection::read_with_timeout(asio::mutable_buffer buf, asio::steady_timer& idle) {
   const auto& limits = _shared->limits;
   if (limits.idle_timeout.count() <= 0) {
@@ -173,11 +200,11 @@ awaitable<void> connection::read_loop() {
     std::array<std::byte, 4> prefix;
     if (!co_await read_with_timeout(asio::buffer(prefix), idle)) break;
     int32_t size = bytes::load_be<int32_t>(prefix.data());
-    if (size <= 0 || static_cast<size_t>(size) > limits.request_max_bytes) {
-      log::warn("net",
-                "closing connection {} from {}: request size {} is outside 1..{} "
-                "(socket.request.max.bytes)",
-                _info.id, _info.peer, size, limits.request_max_bytes);
+    if (size <= 0 || static_cast<size_t>(size) > max_frame_bytes()) {
+      log::warn("net", "closing connection {} from {}: request size {} is outside 1..{} ({})",
+                _info.id, _info.peer, size, max_frame_bytes(),
+                authenticating() ? "sasl.server.max.receive.size before authentication"
+                                 : "socket.request.max.bytes");
       _aborted = true;
       break;
     }

@@ -44,6 +44,10 @@ class connection : public std::enable_shared_from_this<connection> {
   awaitable<std::tuple<asio::error_code, size_t>> read_exact(asio::mutable_buffer buf);
   awaitable<bool> send_tls(const response& r);
   awaitable<bool> write_tls(frame_bytes& out);
+  bool authenticating() const;  // a SASL exchange is due or under way
+  // Closes the connection when its SASL exchange is not done by the deadline.
+  awaitable<void> authentication_watchdog(std::shared_ptr<connection> self);
+  size_t max_frame_bytes() const;  // smaller before authentication
   awaitable<void> read_loop();
   // Reads exactly `buf`; false on error, end of stream or connections.max.idle.ms (`idle`).
   awaitable<bool> read_with_timeout(asio::mutable_buffer buf, asio::steady_timer& idle);
@@ -78,6 +82,8 @@ class connection : public std::enable_shared_from_this<connection> {
   int _route_checks_left = 16;
   std::optional<unsigned> _move_to;
   frame_bytes _first;  // the frame that decided the move; served first on the new shard
+  // The TLS handshake and the SASL exchange must both be done by then.
+  std::chrono::steady_clock::time_point _authentication_deadline;
 };
 
 }  // namespace vltava::net

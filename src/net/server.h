@@ -42,10 +42,10 @@ struct server_limits {
   // -1 = the OS default.
   int32_t send_buffer_bytes = config::broker_keys::socket_send_buffer_bytes.default_value();
   int32_t receive_buffer_bytes = config::broker_keys::socket_receive_buffer_bytes.default_value();
-  // A TLS handshake not done by then closes the connection: a client that connects and goes
-  // silent (or sends half a handshake) holds nothing for long. Kafka bounds it only by
-  // connections.max.idle.ms (10 minutes).
-  std::chrono::milliseconds handshake_timeout{10'000};
+  // A TLS handshake and SASL exchange not done by then close the connection: a client that
+  // connects and goes silent (or stops half way) holds nothing for long. Kafka bounds them
+  // only by connections.max.idle.ms (10 minutes).
+  std::chrono::milliseconds authentication_timeout{10'000};
 
   static server_limits from(const config::config_set& broker_config);
   bool operator==(const server_limits&) const = default;
