@@ -19,7 +19,7 @@ inline constexpr std::array<std::string_view, 6> compressions = {
     "uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"};
 
 inline constexpr std::array<std::string_view, 3> ssl_client_auths = {"none", "requested",
-                                                                   "required"};
+                                                                     "required"};
 inline constexpr std::array<std::string_view, 2> tls_versions = {"TLSv1.2", "TLSv1.3"};
 inline constexpr std::array<std::string_view, 3> store_types = {"JKS", "PKCS12", "PEM"};
 
