@@ -20,6 +20,62 @@ void log_failure(const net::connection_info& c, std::string_view why) {
             c.peer, c.listener, why);
 }
 
+// Decodes the request and serves it with `Serve`, which also says whether to close after.
+template <typename Api,
+          net::handler_result (*Serve)(request_context&, const typename Api::request_type&)>
+net::awaitable<net::handler_result> decoded(request_context& ctx, std::span<const std::byte> body) {
+  typename Api::request_type request;
+  protocol::reader r(body, ctx.header.body_offset);
+  if (auto d = request.decode(r, ctx.version()); !d) {
+    co_return refuse_malformed(ctx, Api::name, d.error());
+  }
+  co_return Serve(ctx, request);
+}
+
+net::handler_result handshake(request_context& ctx,
+                              const protocol::sasl_handshake_request& request) {
+  using api = protocol::sasl_handshake_api;
+  api::response_type response;
+  session* s = ctx.connection.session.get();
+  if (s == nullptr || s->stage() != session::sasl_stage::handshake ||
+      !security::uses_sasl(s->listener().protocol)) {
+    response.error_code = protocol::error_code::illegal_sasl_state;
+    // Mid-exchange this is a protocol violation; elsewhere merely a request out of place.
+    return answer<api>(ctx, response, s != nullptr && !s->authenticated());
+  }
+  response.mechanisms = s->listener().sasl.mechanisms;
+  if (!s->begin_sasl(request.mechanism, ctx.version())) {
+    log_failure(ctx.connection, "mechanism " + request.mechanism + " is not enabled");
+    response.error_code = protocol::error_code::unsupported_sasl_mechanism;
+    return answer<api>(ctx, response, true);
+  }
+  response.error_code = protocol::error_code::none;
+  return answer<api>(ctx, response, false);
+}
+
+net::handler_result authenticate(request_context& ctx,
+                                 const protocol::sasl_authenticate_request& request) {
+  using api = protocol::sasl_authenticate_api;
+  api::response_type response;
+  session* s = ctx.connection.session.get();
+  if (s == nullptr || s->stage() != session::sasl_stage::kafka_requests) {
+    response.error_code = protocol::error_code::illegal_sasl_state;
+    response.error_message = "SaslAuthenticate is not expected now";
+    return answer<api>(ctx, response, s != nullptr && !s->authenticated());
+  }
+  security::sasl_step step = s->sasl_token(request.auth_bytes);
+  if (step.result == security::sasl_step::outcome::failed) {
+    log_failure(ctx.connection, step.error);
+    response.error_code = protocol::error_code::sasl_authentication_failed;
+    response.error_message = step.error;
+    return answer<api>(ctx, response, true);
+  }
+  response.error_code = protocol::error_code::none;
+  response.auth_bytes = std::move(step.reply);
+  response.session_lifetime_ms = 0;  // no re-authentication (connections.max.reauth.ms)
+  return answer<api>(ctx, response, false);
+}
+
 }  // namespace
 
 bool allowed_before_authentication(int16_t api_key) {
@@ -29,56 +85,12 @@ bool allowed_before_authentication(int16_t api_key) {
 
 net::awaitable<net::handler_result> serve_sasl_handshake(request_context& ctx,
                                                          std::span<const std::byte> body) {
-  using api = protocol::sasl_handshake_api;
-  api::request_type request;
-  protocol::reader r(body, ctx.header.body_offset);
-  if (auto d = request.decode(r, ctx.version()); !d) {
-    co_return refuse_malformed(ctx, api::name, d.error());
-  }
-  api::response_type response;
-  session* s = ctx.connection.session.get();
-  if (s == nullptr || s->stage() != session::sasl_stage::handshake ||
-      !security::uses_sasl(s->listener().protocol)) {
-    response.error_code = protocol::error_code::illegal_sasl_state;
-    // Mid-exchange this is a protocol violation; elsewhere merely a request out of place.
-    co_return answer<api>(ctx, response, s != nullptr && !s->authenticated());
-  }
-  response.mechanisms = s->listener().sasl.mechanisms;
-  if (!s->begin_sasl(request.mechanism, ctx.version())) {
-    log_failure(ctx.connection, "mechanism " + request.mechanism + " is not enabled");
-    response.error_code = protocol::error_code::unsupported_sasl_mechanism;
-    co_return answer<api>(ctx, response, true);
-  }
-  response.error_code = protocol::error_code::none;
-  co_return answer<api>(ctx, response, false);
+  return decoded<protocol::sasl_handshake_api, &handshake>(ctx, body);
 }
 
 net::awaitable<net::handler_result> serve_sasl_authenticate(request_context& ctx,
                                                             std::span<const std::byte> body) {
-  using api = protocol::sasl_authenticate_api;
-  api::request_type request;
-  protocol::reader r(body, ctx.header.body_offset);
-  if (auto d = request.decode(r, ctx.version()); !d) {
-    co_return refuse_malformed(ctx, api::name, d.error());
-  }
-  api::response_type response;
-  session* s = ctx.connection.session.get();
-  if (s == nullptr || s->stage() != session::sasl_stage::kafka_requests) {
-    response.error_code = protocol::error_code::illegal_sasl_state;
-    response.error_message = "SaslAuthenticate is not expected now";
-    co_return answer<api>(ctx, response, s != nullptr && !s->authenticated());
-  }
-  security::sasl_step step = s->sasl_token(request.auth_bytes);
-  if (step.result == security::sasl_step::outcome::failed) {
-    log_failure(ctx.connection, step.error);
-    response.error_code = protocol::error_code::sasl_authentication_failed;
-    response.error_message = step.error;
-    co_return answer<api>(ctx, response, true);
-  }
-  response.error_code = protocol::error_code::none;
-  response.auth_bytes = std::move(step.reply);
-  response.session_lifetime_ms = 0;  // no re-authentication (connections.max.reauth.ms)
-  co_return answer<api>(ctx, response, false);
+  return decoded<protocol::sasl_authenticate_api, &authenticate>(ctx, body);
 }
 
 net::handler_result serve_sasl_token(const net::connection_info& connection,
