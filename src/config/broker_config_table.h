@@ -227,6 +227,18 @@ inline constexpr config_def defs[] = {
     {.name = "ssl.principal.mapping.rules", .kind = string, .default_value = "DEFAULT",
      .doc = "Rules from a client certificate's subject to a principal name: "
             "RULE:pattern/replacement/[LU], ..., DEFAULT (the whole subject)."},
+    {.name = "ssl.protocol", .kind = string, .default_value = "TLSv1.3",
+     .ignored_because = "OpenSSL negotiates the highest of ssl.enabled.protocols",
+     .doc = "Kafka's TLS protocol of the SSL context; ignored by Vltava."},
+    {.name = "ssl.endpoint.identification.algorithm", .kind = string, .default_value = "https",
+     .ignored_because = "brokers do not connect to each other over TLS yet",
+     .doc = "How a broker checks the host name of a broker it connects to; ignored for now."},
+    {.name = "ssl.keystore.password", .kind = string, .default_value = std::nullopt,
+     .ignored_because = "a PEM store has no store password (ssl.key.password protects the key)",
+     .doc = "The password of a JKS or PKCS12 key store; ignored by Vltava (PEM only)."},
+    {.name = "ssl.truststore.password", .kind = string, .default_value = std::nullopt,
+     .ignored_because = "a PEM trust store has no password",
+     .doc = "The password of a JKS or PKCS12 trust store; ignored by Vltava (PEM only)."},
     {.name = "sasl.enabled.mechanisms", .kind = list, .default_value = "GSSAPI",
      .doc = "The SASL mechanisms SASL listeners offer; Vltava serves PLAIN, SCRAM-SHA-256 and "
             "SCRAM-SHA-512."},
