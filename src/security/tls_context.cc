@@ -179,7 +179,11 @@ std::string subject_of(X509* certificate) {
 }
 
 result<tls_settings, std::string> tls_settings_from(const config::config_set& c) {
-  if (c.get(keys::ssl_keystore_type) != "PEM" || c.get(keys::ssl_truststore_type) != "PEM") {
+  // Kafka's store types default to JKS: a listener without a trust store need not change it.
+  const bool has_truststore = c.get(keys::ssl_truststore_location).value_or("") != "" ||
+                              c.get(keys::ssl_truststore_certificates).has_value();
+  if (c.get(keys::ssl_keystore_type) != "PEM" ||
+      (has_truststore && c.get(keys::ssl_truststore_type) != "PEM")) {
     return fail(
         "ssl.keystore.type and ssl.truststore.type must be PEM (KIP-651): Vltava reads "
         "no JKS or PKCS12 stores");

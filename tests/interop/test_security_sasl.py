@@ -42,7 +42,7 @@ def sasl_broker(pki):
     sets = ["sasl.enabled.mechanisms=" + ",".join(MECHANISMS),
             "listener.name.plainonly.sasl.enabled.mechanisms=PLAIN",
             "vltava.scram.users=SCRAM-SHA-256:bob:bob-secret,SCRAM-SHA-512:carol:carol-secret",
-            "ssl.keystore.type=PEM", "ssl.truststore.type=PEM",
+            "ssl.keystore.type=PEM",
             "ssl.keystore.location=" + pki.keystore]
     for listener in LISTENERS:
         sets.append("listener.name.%s.plain.sasl.jaas.config=%s" % (listener.lower(), PLAIN_JAAS))
