@@ -25,6 +25,8 @@
 #include "net/server.h"
 #include "net/shard_pool.h"
 #include "quorum/net/transport.h"
+#include "security/credential_store.h"
+#include "security/listener_security.h"
 #include "storage/file_io.h"
 #include "storage/flusher.h"
 
@@ -199,19 +201,29 @@ int serve(int argc, char** argv) {
     return exit_config_error;
   }
   std::vector<net::listener_address> listeners;
+  std::vector<std::shared_ptr<const security::listener_security>> listener_security;
+  auto credentials = security::memory_credential_store::from_config(
+      cfg.get(config::broker_keys::vltava_scram_users));
+  if (!credentials) {
+    std::cerr << "vltava serve: " << credentials.error() << "\n";
+    return exit_config_error;
+  }
   for (const auto& text : cfg.get(config::broker_keys::listeners)) {
     auto a = net::parse_listener(text);
-    if (!a) {
-      std::cerr << "vltava serve: listeners: " << a.error() << "\n";
+    auto sec =
+        a ? security::make_listener_security(*loaded, a->name, *credentials) : fail(a.error());
+    if (!sec) {
+      std::cerr << "vltava serve: listeners: " << sec.error() << "\n";
       return exit_config_error;
     }
-    if (a->name != "PLAINTEXT" && a->name != kraft->controller_listener) {
+    if (a->name == kraft->controller_listener && *sec) {
       std::cerr << "vltava serve: listener " << text
-                << ": only PLAINTEXT and the controller listener are supported for now (TLS and "
-                   "SASL come later)\n";
+                << ": the controller listener is PLAINTEXT for now (the quorum's own "
+                   "connections speak no TLS or SASL yet)\n";
       return exit_config_error;
     }
     listeners.push_back(*a);
+    listener_security.push_back(*sec);
   }
 
   raise_open_file_limit();
@@ -233,14 +245,14 @@ int serve(int argc, char** argv) {
     return kafka::owner_shard(services_ptr->partitions, frame);
   });
   size_t client_listeners = 0, controller_listeners = 0;
-  for (auto& l : listeners) {
-    const bool for_quorum = l.name == kraft->controller_listener;
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    const bool for_quorum = listeners[i].name == kraft->controller_listener;
     net::server& on = for_quorum ? controller_server : server;
-    if (auto r = on.listen(l); !r) {
+    if (auto r = on.listen(listeners[i], listener_security[i]); !r) {
       log::error("broker", "{}", r.error());
       return exit_start_error;
     }
-    l.port = on.bound_port(for_quorum ? controller_listeners++ : client_listeners++);
+    listeners[i].port = on.bound_port(for_quorum ? controller_listeners++ : client_listeners++);
   }
   auto advertised = advertised_endpoints(cfg, listeners, kraft->controller_listener);
   if (!advertised) {

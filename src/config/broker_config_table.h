@@ -18,6 +18,11 @@ inline constexpr std::array<std::string_view, 2> timestamp_types = {"CreateTime"
 inline constexpr std::array<std::string_view, 6> compressions = {
     "uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"};
 
+inline constexpr std::array<std::string_view, 3> ssl_client_auths = {"none", "requested",
+                                                                     "required"};
+inline constexpr std::array<std::string_view, 2> tls_versions = {"TLSv1.2", "TLSv1.3"};
+inline constexpr std::array<std::string_view, 3> store_types = {"JKS", "PKCS12", "PEM"};
+
 inline constexpr std::string_view shard_per_core =
     "Vltava runs one event loop per core instead of network and I/O thread pools";
 
@@ -190,6 +195,59 @@ inline constexpr config_def defs[] = {
      .doc = "The most client connections the broker accepts at once."},
     {.name = "max.connections.per.ip", .kind = int32, .default_value = "2147483647", .min = 0,
      .doc = "The most client connections the broker accepts from one address."},
+    // Security: TLS (KIP-651 PEM stores) and SASL. Each may be set per listener as
+    // listener.name.<name>.<config> (sasl.jaas.config only that way, with the mechanism:
+    // listener.name.<name>.<mechanism>.sasl.jaas.config).
+    {.name = "ssl.keystore.type", .kind = string, .default_value = "JKS", .choices = store_types,
+     .doc = "The format of the key store; Vltava reads PEM only (KIP-651)."},
+    {.name = "ssl.keystore.location", .kind = string, .default_value = std::nullopt,
+     .doc = "A PEM file holding the broker's private key and its certificate chain."},
+    {.name = "ssl.keystore.certificate.chain", .kind = string, .default_value = std::nullopt,
+     .doc = "The broker's certificate chain in PEM, inline (instead of ssl.keystore.location)."},
+    {.name = "ssl.keystore.key", .kind = string, .default_value = std::nullopt,
+     .doc = "The broker's private key in PEM, inline (instead of ssl.keystore.location)."},
+    {.name = "ssl.key.password", .kind = string, .default_value = std::nullopt,
+     .doc = "The password of an encrypted private key."},
+    {.name = "ssl.truststore.type", .kind = string, .default_value = "JKS",
+     .choices = store_types,
+     .doc = "The format of the trust store; Vltava reads PEM only (KIP-651)."},
+    {.name = "ssl.truststore.location", .kind = string, .default_value = std::nullopt,
+     .doc = "A PEM file of the CA certificates client certificates are checked against."},
+    {.name = "ssl.truststore.certificates", .kind = string, .default_value = std::nullopt,
+     .doc = "The trusted CA certificates in PEM, inline (instead of ssl.truststore.location)."},
+    {.name = "ssl.client.auth", .kind = string, .default_value = "none",
+     .choices = ssl_client_auths,
+     .doc = "Whether clients must (required), may (requested) or do not (none) present a "
+            "certificate."},
+    {.name = "ssl.enabled.protocols", .kind = list, .default_value = "TLSv1.2,TLSv1.3",
+     .choices = tls_versions, .doc = "The TLS versions the broker accepts."},
+    {.name = "ssl.cipher.suites", .kind = list, .default_value = "",
+     .doc = "The cipher suites the broker accepts (OpenSSL or IANA names); empty: OpenSSL's "
+            "defaults."},
+    {.name = "ssl.principal.mapping.rules", .kind = string, .default_value = "DEFAULT",
+     .doc = "Rules from a client certificate's subject to a principal name: "
+            "RULE:pattern/replacement/[LU], ..., DEFAULT (the whole subject)."},
+    {.name = "ssl.protocol", .kind = string, .default_value = "TLSv1.3",
+     .ignored_because = "OpenSSL negotiates the highest of ssl.enabled.protocols",
+     .doc = "Kafka's TLS protocol of the SSL context; ignored by Vltava."},
+    {.name = "ssl.endpoint.identification.algorithm", .kind = string, .default_value = "https",
+     .ignored_because = "brokers do not connect to each other over TLS yet",
+     .doc = "How a broker checks the host name of a broker it connects to; ignored for now."},
+    {.name = "ssl.keystore.password", .kind = string, .default_value = std::nullopt,
+     .ignored_because = "a PEM store has no store password (ssl.key.password protects the key)",
+     .doc = "The password of a JKS or PKCS12 key store; ignored by Vltava (PEM only)."},
+    {.name = "ssl.truststore.password", .kind = string, .default_value = std::nullopt,
+     .ignored_because = "a PEM trust store has no password",
+     .doc = "The password of a JKS or PKCS12 trust store; ignored by Vltava (PEM only)."},
+    {.name = "sasl.enabled.mechanisms", .kind = list, .default_value = "GSSAPI",
+     .doc = "The SASL mechanisms SASL listeners offer; Vltava serves PLAIN, SCRAM-SHA-256 and "
+            "SCRAM-SHA-512."},
+    {.name = "sasl.server.max.receive.size", .kind = int32, .default_value = "524288", .min = 1,
+     .doc = "The largest request a connection may send before it is authenticated, in bytes."},
+    // Temporary, until the metadata log carries SCRAM credentials (issue 18).
+    {.name = "vltava.scram.users", .kind = list, .default_value = "",
+     .doc = "SCRAM users to create at start, as MECHANISM:user:password, comma-separated "
+            "(temporary: for tests until SCRAM credentials live in the metadata log)."},
     // Consumer groups.
     {.name = "offsets.topic.num.partitions", .kind = int32, .default_value = "50", .min = 1,
      .doc = "The number of partitions of __consumer_offsets."},

@@ -1,8 +1,10 @@
 #include "config/broker_configs.h"
 
 #include <array>
+#include <cctype>
 #include <limits>
 
+#include "base/assert.h"
 #include "config/broker_config_table.h"
 #include "config/properties.h"
 
@@ -11,8 +13,43 @@ namespace {
 
 using broker_table::defs;
 
+constexpr std::string_view listener_prefix = "listener.name.";
+constexpr std::string_view jaas_suffix = ".sasl.jaas.config";
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// listener.name.<name>.<config>: a security config of the table, checked as that config, or
+// listener.name.<name>.<mechanism>.sasl.jaas.config, kept as text.
+result<void, std::string> apply_listener_override(loaded_broker_config& cfg, std::string_view key,
+                                                  std::string_view value, std::string_view where) {
+  std::string_view rest = key.substr(listener_prefix.size());
+  size_t dot = rest.find('.');
+  std::string_view suffix = dot == std::string_view::npos ? "" : rest.substr(dot + 1);
+  std::string normalized = std::string(listener_prefix) + lower(rest.substr(0, dot)) + ".";
+  const bool jaas = suffix.ends_with(jaas_suffix) && suffix.size() > jaas_suffix.size() &&
+                    suffix.find('.') == suffix.size() - jaas_suffix.size();
+  if (jaas) {
+    cfg.listener_overrides[normalized + lower(suffix)] = std::string(value);
+    return {};
+  }
+  const config_def* def = cfg.values.find(suffix);
+  if (dot == 0 || def == nullptr || !(suffix.starts_with("ssl.") || suffix.starts_with("sasl."))) {
+    return fail(std::string(where) + ": " + std::string(key) +
+                " is not a per-listener config (listener.name.<name>.ssl.*, .sasl.* or "
+                ".<mechanism>.sasl.jaas.config)");
+  }
+  if (auto v = parse_value(*def, value); !v) return fail(std::string(where) + ": " + v.error());
+  cfg.listener_overrides[normalized + std::string(suffix)] = std::string(value);
+  return {};
+}
+
 result<void, std::string> apply(loaded_broker_config& cfg, std::string_view key,
                                 std::string_view value, std::string_view where) {
+  if (key.starts_with(listener_prefix)) return apply_listener_override(cfg, key, value, where);
   auto r = cfg.values.set(key, value, config_source::static_broker_config);
   if (!r) return fail(std::string(where) + ": " + r.error());
   const config_def* def = cfg.values.find(key);
@@ -32,7 +69,7 @@ std::span<const config_def> broker_config_defs() {
 result<loaded_broker_config, std::string> load_broker_config(
     std::string_view properties_text, std::string_view properties_name,
     std::span<const std::string> overrides) {
-  loaded_broker_config cfg{config_set(defs), {}};
+  loaded_broker_config cfg{config_set(defs), {}, {}};
   auto props = parse_properties(properties_text);
   if (!props) {
     return fail(std::string(properties_name) + ":" + std::to_string(props.error().line) + ": " +
@@ -59,6 +96,28 @@ result<loaded_broker_config, std::string> load_broker_config(
     }
   }
   return cfg;
+}
+
+config_set listener_config(const loaded_broker_config& cfg, std::string_view listener_name) {
+  config_set out = cfg.values;
+  const std::string prefix = std::string(listener_prefix) + lower(listener_name) + ".";
+  for (auto it = cfg.listener_overrides.lower_bound(prefix);
+       it != cfg.listener_overrides.end() && it->first.starts_with(prefix); ++it) {
+    std::string_view name = std::string_view(it->first).substr(prefix.size());
+    if (out.find(name) == nullptr) continue;  // a JAAS config: listener_override()
+    auto r = out.set(name, it->second, config_source::static_broker_config);
+    VLTAVA_ASSERT(r.has_value(), "a listener override was checked when it was loaded");
+  }
+  return out;
+}
+
+std::optional<std::string> listener_override(const loaded_broker_config& cfg,
+                                             std::string_view listener_name,
+                                             std::string_view suffix) {
+  auto it = cfg.listener_overrides.find(std::string(listener_prefix) + lower(listener_name) + "." +
+                                        lower(suffix));
+  if (it == cfg.listener_overrides.end()) return std::nullopt;
+  return it->second;
 }
 
 int64_t effective_retention_ms(const config_set& b) {

@@ -5,6 +5,8 @@
 // The table is broker_config_table.h; code reads it through the typed keys below.
 
 #include <limits>
+#include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -83,6 +85,28 @@ inline constexpr auto socket_send_buffer_bytes = declare<int32_t>("socket.send.b
 inline constexpr auto socket_receive_buffer_bytes = declare<int32_t>("socket.receive.buffer.bytes");
 inline constexpr auto connections_max_idle_ms = declare<int64_t>("connections.max.idle.ms");
 inline constexpr auto max_connections = declare<int32_t>("max.connections");
+// Security (each may be overridden per listener: listener_config()).
+inline constexpr auto ssl_keystore_type = declare<std::string>("ssl.keystore.type");
+inline constexpr auto ssl_keystore_location =
+    declare<optional<std::string>>("ssl.keystore.location");
+inline constexpr auto ssl_keystore_certificate_chain =
+    declare<optional<std::string>>("ssl.keystore.certificate.chain");
+inline constexpr auto ssl_keystore_key = declare<optional<std::string>>("ssl.keystore.key");
+inline constexpr auto ssl_key_password = declare<optional<std::string>>("ssl.key.password");
+inline constexpr auto ssl_truststore_type = declare<std::string>("ssl.truststore.type");
+inline constexpr auto ssl_truststore_location =
+    declare<optional<std::string>>("ssl.truststore.location");
+inline constexpr auto ssl_truststore_certificates =
+    declare<optional<std::string>>("ssl.truststore.certificates");
+inline constexpr auto ssl_client_auth = declare<std::string>("ssl.client.auth");
+inline constexpr auto ssl_enabled_protocols = declare<string_list>("ssl.enabled.protocols");
+inline constexpr auto ssl_cipher_suites = declare<string_list>("ssl.cipher.suites");
+inline constexpr auto ssl_principal_mapping_rules =
+    declare<std::string>("ssl.principal.mapping.rules");
+inline constexpr auto sasl_enabled_mechanisms = declare<string_list>("sasl.enabled.mechanisms");
+inline constexpr auto sasl_server_max_receive_size =
+    declare<int32_t>("sasl.server.max.receive.size");
+inline constexpr auto vltava_scram_users = declare<string_list>("vltava.scram.users");
 // Consumer groups.
 inline constexpr auto offsets_topic_num_partitions =
     declare<int32_t>("offsets.topic.num.partitions");
@@ -119,13 +143,27 @@ inline constexpr auto transaction_partition_verification_enable =
 // `--set key=value` overrides, in that order. Unknown keys and invalid values are errors
 // that say which key, file line or override is wrong. Keys Kafka has but Vltava does not need
 // are accepted; each adds a line to `notices`.
+//
+// Kafka's per-listener overrides, `listener.name.<name>.<config>` for the security configs
+// (and `listener.name.<name>.<mechanism>.sasl.jaas.config`), are kept apart by their full key,
+// with the listener name lower-cased; listener_config() applies them.
 struct loaded_broker_config {
   config_set values;
   std::vector<std::string> notices;
+  std::map<std::string, std::string, std::less<>> listener_overrides;
 };
 result<loaded_broker_config, std::string> load_broker_config(
     std::string_view properties_text, std::string_view properties_name,
     std::span<const std::string> overrides);
+
+// The broker configs as a listener sees them: `values` with that listener's
+// listener.name.<name>.* overrides applied.
+config_set listener_config(const loaded_broker_config& cfg, std::string_view listener_name);
+// The value of `listener.name.<name>.<suffix>` for a name-only override (the JAAS config of a
+// mechanism: suffix "plain.sasl.jaas.config"); nullopt when not set.
+std::optional<std::string> listener_override(const loaded_broker_config& cfg,
+                                             std::string_view listener_name,
+                                             std::string_view suffix);
 
 // Kafka derives some values from several keys (log.retention.ms over .minutes over .hours).
 // The unit steps are constexpr so the topic table derives its defaults with the same rule.

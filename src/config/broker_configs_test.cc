@@ -35,6 +35,28 @@ TEST(BrokerConfig, FileThenOverrides) {
   EXPECT_EQ(cfg->values.source("num.partitions"), config_source::static_broker_config);
 }
 
+TEST(BrokerConfig, ListenerOverridesApplyToTheirListenerOnly) {
+  std::vector<std::string> sets = {
+      "ssl.client.auth=none", "listener.name.INTERNAL.ssl.client.auth=required",
+      "listener.name.sasl_ssl.PLAIN.sasl.jaas.config=PlainLoginModule required;"};
+  auto cfg = load_broker_config("", "none", sets);
+  ASSERT_TRUE(cfg) << cfg.error();
+  EXPECT_EQ(cfg->values.get_string("ssl.client.auth"), "none");
+  EXPECT_EQ(listener_config(*cfg, "INTERNAL").get_string("ssl.client.auth"), "required");
+  EXPECT_EQ(listener_config(*cfg, "EXTERNAL").get_string("ssl.client.auth"), "none");
+  EXPECT_EQ(listener_override(*cfg, "SASL_SSL", "plain.sasl.jaas.config"),
+            "PlainLoginModule required;");
+  EXPECT_EQ(listener_override(*cfg, "SASL_SSL", "scram-sha-256.sasl.jaas.config"), std::nullopt);
+}
+
+TEST(BrokerConfig, ListenerOverridesAreChecked) {
+  for (std::string bad : {"listener.name.x.num.partitions=3",
+                          "listener.name.x.ssl.client.auth=sometimes", "listener.name.x=1"}) {
+    std::vector<std::string> sets = {bad};
+    EXPECT_FALSE(load_broker_config("", "none", sets)) << bad;
+  }
+}
+
 TEST(BrokerConfig, RetentionPrecedenceIsKafkas) {
   std::vector<std::string> sets = {"log.retention.hours=1", "log.retention.minutes=2",
                                    "log.retention.ms=3"};

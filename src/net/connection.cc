@@ -1,10 +1,13 @@
 #include "net/connection.h"
 
 #include <sys/sendfile.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
+#include "base/assert.h"
 #include "base/log.h"
 #include "bytes/endian.h"
 
@@ -15,18 +18,33 @@ constexpr auto as_tuple = asio::experimental::as_tuple(use_awaitable);
 }  // namespace
 
 connection::connection(tcp::socket socket, connection_info info,
-                       std::shared_ptr<server::shared_state> shared, frame_bytes first)
+                       std::shared_ptr<server::shared_state> shared, frame_bytes first,
+                       std::shared_ptr<tls_context> tls)
     : _socket(std::move(socket)),
+      _tls_context(std::move(tls)),
       _info(std::move(info)),
       _shared(std::move(shared)),
       _writer_wake(_socket.get_executor()),
       _reader_wake(_socket.get_executor()),
-      _first(std::move(first)) {
+      _first(std::move(first)),
+      _authentication_deadline(std::chrono::steady_clock::now() +
+                               _shared->limits.authentication_timeout) {
   if (!_first.empty()) _route_checks_left = 0;  // moved once: stay
+  if (_tls_context) {
+    _tls.emplace(_socket, *_tls_context);
+    _route_checks_left = 0;  // pinned to this shard (see the constructor's comment)
+  }
 }
 
 awaitable<void> connection::run() {
   auto self = shared_from_this();
+  if (_tls && !co_await tls_handshake()) {
+    close_socket();
+    co_return;
+  }
+  if (authenticating()) {
+    asio::co_spawn(_socket.get_executor(), authentication_watchdog(self), asio::detached);
+  }
   co_await (read_loop() && write_loop());
   if (!_move_to) co_return;
   if (!_aborted) {
@@ -43,6 +61,7 @@ void connection::drop_first() {
 
 std::optional<unsigned> connection::move_target(const frame_bytes& frame) {
   if (_route_checks_left <= 0 || !_shared->router) return std::nullopt;
+  if (_info.session && !_info.session->authenticated()) return std::nullopt;  // SASL frames
   auto to = _shared->router(frame);
   if (!to) {
     --_route_checks_left;
@@ -59,7 +78,41 @@ awaitable<void> connection::wait_until_answered() {
   while ((!_pending.empty() || _writing) && !_aborted) co_await wait(_reader_wake);
 }
 
+awaitable<bool> connection::tls_handshake() {
+  asio::steady_timer deadline(_socket.get_executor());
+  deadline.expires_at(_authentication_deadline);
+  auto r = co_await (_tls->async_handshake(asio::ssl::stream_base::server, as_tuple) ||
+                     deadline.async_wait(as_tuple));
+  std::string why;
+  if (r.index() == 1) {
+    why =
+        "not done within " + std::to_string(_shared->limits.authentication_timeout.count()) + " ms";
+  } else if (auto [ec] = std::get<0>(r); ec) {
+    why = ec.message();
+  } else if (auto ok = _info.session->on_tls_established(
+                 SSL_get0_peer_certificate(_tls->native_handle()));
+             !ok) {
+    why = ok.error();
+  } else {
+    co_return true;
+  }
+  log::info("net", "closing connection {} from {} on {}: TLS handshake failed: {}", _info.id,
+            _info.peer, _info.listener, why);
+  co_return false;
+}
+
+awaitable<void> connection::authentication_watchdog(std::shared_ptr<connection> self) {
+  asio::steady_timer deadline(_socket.get_executor());
+  deadline.expires_at(_authentication_deadline);
+  co_await deadline.async_wait(as_tuple);
+  if (!authenticating() || _aborted) co_return;
+  log::info("net", "closing connection {} from {} on {}: not authenticated within {} ms", _info.id,
+            _info.peer, _info.listener, _shared->limits.authentication_timeout.count());
+  self->abort();
+}
+
 void connection::hand_over() {
+  VLTAVA_ASSERT(!_tls, "a TLS connection stays on its shard");
   asio::error_code ec;
   const auto protocol = _socket.local_endpoint(ec).protocol();
   // No operation is outstanding (both loops ended), so release() cancels nothing.
@@ -105,14 +158,29 @@ awaitable<void> connection::wait(asio::steady_timer& t) {
   co_await t.async_wait(as_tuple);  // woken by cancel()
 }
 
+awaitable<std::tuple<asio::error_code, size_t>> connection::read_exact(asio::mutable_buffer buf) {
+  if (_tls) co_return co_await asio::async_read(*_tls, buf, as_tuple);
+  co_return co_await asio::async_read(_socket, buf, as_tuple);
+}
+
+bool connection::authenticating() const {
+  return _info.session && !_info.session->authenticated();
+}
+
+size_t connection::max_frame_bytes() const {
+  const size_t most = _shared->limits.request_max_bytes;
+  return authenticating() ? std::min(most, _info.session->max_frame_bytes_before_authentication())
+                          : most;
+}
+
 awaitable<bool> connection::read_with_timeout(asio::mutable_buffer buf, asio::steady_timer& idle) {
   const auto& limits = _shared->limits;
   if (limits.idle_timeout.count() <= 0) {
-    auto [ec, n] = co_await asio::async_read(_socket, buf, as_tuple);
+    auto [ec, n] = co_await read_exact(buf);
     co_return !ec;
   }
   idle.expires_after(limits.idle_timeout);
-  auto r = co_await (asio::async_read(_socket, buf, as_tuple) || idle.async_wait(as_tuple));
+  auto r = co_await (read_exact(buf) || idle.async_wait(as_tuple));
   if (r.index() == 1) {
     log::info("net", "closing idle connection {} from {} (connections.max.idle.ms={})", _info.id,
               _info.peer, limits.idle_timeout.count());
@@ -132,11 +200,11 @@ awaitable<void> connection::read_loop() {
     std::array<std::byte, 4> prefix;
     if (!co_await read_with_timeout(asio::buffer(prefix), idle)) break;
     int32_t size = bytes::load_be<int32_t>(prefix.data());
-    if (size <= 0 || static_cast<size_t>(size) > limits.request_max_bytes) {
-      log::warn("net",
-                "closing connection {} from {}: request size {} is outside 1..{} "
-                "(socket.request.max.bytes)",
-                _info.id, _info.peer, size, limits.request_max_bytes);
+    if (size <= 0 || static_cast<size_t>(size) > max_frame_bytes()) {
+      log::warn("net", "closing connection {} from {}: request size {} is outside 1..{} ({})",
+                _info.id, _info.peer, size, max_frame_bytes(),
+                authenticating() ? "sasl.server.max.receive.size before authentication"
+                                 : "socket.request.max.bytes");
       _aborted = true;
       break;
     }
@@ -222,6 +290,7 @@ awaitable<void> connection::write_loop() {
 }
 
 awaitable<bool> connection::send(const response& r) {
+  if (_tls) co_return co_await send_tls(r);
   std::array<std::byte, 4> prefix;
   bytes::store_be<int32_t>(prefix.data(), static_cast<int32_t>(r.size_bytes()));
   std::vector<asio::const_buffer> run{asio::buffer(prefix)};
@@ -266,6 +335,56 @@ awaitable<bool> connection::send_file(const file_range& f) {
     }
   }
   co_return true;
+}
+
+}  // namespace vltava::net
+
+namespace vltava::net {
+
+// Under TLS the bytes must pass through OpenSSL, so sendfile cannot be used: file ranges are
+// read into the buffer (pread, from the page cache like sendfile) and the response goes out in
+// writes of up to tls_flush_bytes, which OpenSSL cuts into 16 KiB records. This kernel offers no
+// kTLS (no "tls" ULP), and Asio's TLS engine works through a memory BIO pair, which kTLS
+// cannot use either.
+awaitable<bool> connection::send_tls(const response& r) {
+  constexpr size_t tls_flush_bytes = 256 * 1024;
+  frame_bytes out;
+  out.reserve(std::min(r.size_bytes() + 4, tls_flush_bytes));
+  out.resize(4);
+  bytes::store_be<int32_t>(out.data(), static_cast<int32_t>(r.size_bytes()));
+  for (const auto& part : r.parts) {
+    if (const auto* bytes = std::get_if<std::vector<std::byte>>(&part)) {
+      out.insert(out.end(), bytes->begin(), bytes->end());
+    } else {
+      const auto& f = std::get<file_range>(part);
+      off_t at = f.position;
+      size_t left = f.length;
+      while (left > 0) {
+        if (out.size() >= tls_flush_bytes && !co_await write_tls(out)) co_return false;
+        const size_t had = out.size();
+        const size_t want = std::min(left, tls_flush_bytes - had);
+        out.resize(had + want);
+        ssize_t n = ::pread(f.fd, out.data() + had, want, at);
+        out.resize(had + static_cast<size_t>(std::max<ssize_t>(n, 0)));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          log::warn("net", "closing connection {} from {}: reading a file range failed ({})",
+                    _info.id, _info.peer, n == 0 ? "file ended early" : std::strerror(errno));
+          co_return false;
+        }
+        at += n;
+        left -= static_cast<size_t>(n);
+      }
+    }
+    if (out.size() >= tls_flush_bytes && !co_await write_tls(out)) co_return false;
+  }
+  co_return out.empty() || co_await write_tls(out);
+}
+
+awaitable<bool> connection::write_tls(frame_bytes& out) {
+  auto [ec, n] = co_await asio::async_write(*_tls, asio::buffer(out), as_tuple);
+  out.clear();
+  co_return !ec;
 }
 
 }  // namespace vltava::net

@@ -6,19 +6,24 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "net/asio.h"
 #include "net/server.h"
+#include "net/tls.h"
 
 namespace vltava::net {
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
   // `first`, when not empty, is a request frame read on the shard the connection moved from:
-  // it is served before anything else is read.
+  // it is served before anything else is read. With `tls`, the connection starts with a TLS
+  // handshake and never moves to another shard: its TLS state (OpenSSL's SSL object and the
+  // bytes it has read ahead) is bound to this connection object and cannot follow the socket,
+  // so its requests for other shards' partitions take the hop there and back instead.
   connection(tcp::socket socket, connection_info info, std::shared_ptr<server::shared_state> shared,
-             frame_bytes first = {});
+             frame_bytes first = {}, std::shared_ptr<tls_context> tls = nullptr);
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
@@ -35,6 +40,14 @@ class connection : public std::enable_shared_from_this<connection> {
     std::optional<handler_result> result;
   };
 
+  awaitable<bool> tls_handshake();
+  awaitable<std::tuple<asio::error_code, size_t>> read_exact(asio::mutable_buffer buf);
+  awaitable<bool> send_tls(const response& r);
+  awaitable<bool> write_tls(frame_bytes& out);
+  bool authenticating() const;  // a SASL exchange is due or under way
+  // Closes the connection when its SASL exchange is not done by the deadline.
+  awaitable<void> authentication_watchdog(std::shared_ptr<connection> self);
+  size_t max_frame_bytes() const;  // smaller before authentication
   awaitable<void> read_loop();
   // Reads exactly `buf`; false on error, end of stream or connections.max.idle.ms (`idle`).
   awaitable<bool> read_with_timeout(asio::mutable_buffer buf, asio::steady_timer& idle);
@@ -53,6 +66,8 @@ class connection : public std::enable_shared_from_this<connection> {
   void close_socket();
 
   tcp::socket _socket;
+  std::shared_ptr<tls_context> _tls_context;  // keeps the context alive as long as _tls
+  std::optional<tls_stream> _tls;             // over _socket; empty on plaintext
   connection_info _info;
   std::shared_ptr<server::shared_state> _shared;
   std::deque<std::shared_ptr<slot>> _pending;  // in request order
@@ -67,6 +82,8 @@ class connection : public std::enable_shared_from_this<connection> {
   int _route_checks_left = 16;
   std::optional<unsigned> _move_to;
   frame_bytes _first;  // the frame that decided the move; served first on the new shard
+  // The TLS handshake and the SASL exchange must both be done by then.
+  std::chrono::steady_clock::time_point _authentication_deadline;
 };
 
 }  // namespace vltava::net

@@ -96,7 +96,8 @@ server::server(shard_pool& shards, server_limits limits, request_handler handler
 
 server::~server() = default;
 
-result<void, std::string> server::listen(const listener_address& address) {
+result<void, std::string> server::listen(
+    const listener_address& address, std::shared_ptr<const security::listener_security> security) {
   asio::error_code ec;
   auto ip = address.host.empty() ? asio::ip::address(asio::ip::address_v6::any())
                                  : asio::ip::make_address(address.host, ec);
@@ -120,7 +121,12 @@ result<void, std::string> server::listen(const listener_address& address) {
     return fail("cannot listen on " + address.name + "://" + address.host + ":" +
                 std::to_string(address.port) + ": " + ec.message());
   }
-  _listeners.push_back({address, std::move(acceptor)});
+  std::shared_ptr<tls_context> tls;
+  if (security && security->tls) {
+    SSL_CTX_up_ref(security->tls.get());  // Asio's context frees its reference
+    tls = std::make_shared<tls_context>(security->tls.get());
+  }
+  _listeners.push_back({address, std::move(acceptor), std::move(security), std::move(tls)});
   return {};
 }
 
@@ -166,8 +172,10 @@ awaitable<void> server::accept_loop(size_t index) {
     if (limits.receive_buffer_bytes > 0) {
       socket.set_option(asio::socket_base::receive_buffer_size(limits.receive_buffer_bytes), ec);
     }
-    connection_info info{_shared->next_id++, peer_name(socket), l.address.name, shard};
-    auto conn = std::make_shared<connection>(std::move(socket), std::move(info), _shared);
+    connection_info info{_shared->next_id++, peer_name(socket), l.address.name, shard,
+                         l.security ? std::make_shared<security::session>(l.security) : nullptr};
+    auto conn = std::make_shared<connection>(std::move(socket), std::move(info), _shared,
+                                             frame_bytes{}, l.tls);
     // Registration and the connection's whole life happen on its own shard.
     asio::co_spawn(_shards.shard(shard), run_connection(conn, _registry[shard], _shared),
                    asio::detached);

@@ -23,6 +23,9 @@
 #include "net/listener_address.h"
 #include "net/response.h"
 #include "net/shard_pool.h"
+#include "net/tls.h"
+#include "security/listener_security.h"
+#include "security/session.h"
 
 namespace vltava::net {
 
@@ -39,6 +42,10 @@ struct server_limits {
   // -1 = the OS default.
   int32_t send_buffer_bytes = config::broker_keys::socket_send_buffer_bytes.default_value();
   int32_t receive_buffer_bytes = config::broker_keys::socket_receive_buffer_bytes.default_value();
+  // A TLS handshake and SASL exchange not done by then close the connection: a client that
+  // connects and goes silent (or stops half way) holds nothing for long. Kafka bounds them
+  // only by connections.max.idle.ms (10 minutes).
+  std::chrono::milliseconds authentication_timeout{10'000};
 
   static server_limits from(const config::config_set& broker_config);
   bool operator==(const server_limits&) const = default;
@@ -49,6 +56,9 @@ struct connection_info {
   std::string peer;  // "address:port"
   std::string listener;
   unsigned shard = 0;
+  // Set on every listener that is not PLAINTEXT: whether the connection has authenticated,
+  // and as whom.
+  std::shared_ptr<security::session> session;
 };
 
 // A request frame (size prefix removed) as read from the socket: allocated without
@@ -75,8 +85,11 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Binds and listens (port 0 picks a free port). Call before start().
-  result<void, std::string> listen(const listener_address& address);
+  // Binds and listens (port 0 picks a free port). Call before start(). `security` is null for
+  // a PLAINTEXT listener; with a TLS context its connections speak TLS.
+  result<void, std::string> listen(
+      const listener_address& address,
+      std::shared_ptr<const security::listener_security> security = nullptr);
   uint16_t bound_port(size_t listener_index) const;
   void start();
 
@@ -115,6 +128,8 @@ class server {
   struct listener {
     listener_address address;
     std::unique_ptr<tcp::acceptor> acceptor;
+    std::shared_ptr<const security::listener_security> security;
+    std::shared_ptr<tls_context> tls;  // SSL and SASL_SSL
   };
   std::vector<listener> _listeners;
   std::atomic<unsigned> _next_shard{0};

@@ -1,6 +1,7 @@
 #include "kafka/server/dispatcher.h"
 
 #include "base/log.h"
+#include "kafka/handlers/sasl.h"
 #include "kafka/server/handler.h"
 #include "protocol/framing.h"
 
@@ -36,10 +37,21 @@ net::handler_result refuse_malformed(const request_context& ctx, std::string_vie
 net::awaitable<net::handler_result> dispatch(broker_services& services,
                                              const net::connection_info& connection,
                                              net::frame_bytes frame) {
+  const security::session* session = connection.session.get();
+  const bool authenticating = session != nullptr && !session->authenticated();
+  if (authenticating && session->stage() == security::session::sasl_stage::raw_tokens) {
+    co_return serve_sasl_token(connection, frame);
+  }
   auto header = protocol::parse_request_header(frame);
   if (!header) {
     log::warn("kafka", "closing connection {} from {}: unreadable request header: {}",
               connection.id, connection.peer, header.error().to_string());
+    co_return close_connection();
+  }
+  if (authenticating && !allowed_before_authentication(header->api_key)) {
+    // Kafka's IllegalSaslStateException: nothing but the exchange before authentication.
+    log::info("kafka", "closing connection {} from {} on {}: API key {} before SASL authentication",
+              connection.id, connection.peer, connection.listener, header->api_key);
     co_return close_connection();
   }
   const handler* h = find_handler(header->api_key);

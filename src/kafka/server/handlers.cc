@@ -2,13 +2,21 @@
 #include <vector>
 
 #include "kafka/handlers/api_versions.h"
+#include "kafka/handlers/sasl.h"
 #include "kafka/server/handler.h"
+#include "protocol/generated/sasl_authenticate.h"
+#include "protocol/generated/sasl_handshake.h"
 
 namespace vltava::kafka {
 namespace {
 
 std::vector<handler> gather() {
-  std::vector<handler> all{make_handler<protocol::api_versions_api, &serve_api_versions>()};
+  std::vector<handler> all{
+      make_handler<protocol::api_versions_api, &serve_api_versions>(),
+      handler{protocol::sasl_handshake_api::key, protocol::sasl_handshake_api::name, 0, 1,
+              &serve_sasl_handshake},
+      handler{protocol::sasl_authenticate_api::key, protocol::sasl_authenticate_api::name, 0, 2,
+              &serve_sasl_authenticate}};
   for (const auto& h : data_handlers()) all.push_back(h);
   for (const auto& h : admin_handlers()) all.push_back(h);
   for (const auto& h : group_handlers()) all.push_back(h);
