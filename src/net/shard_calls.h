@@ -82,7 +82,10 @@ awaitable<std::vector<T>> on_shards(shard_pool& pool, const std::vector<unsigned
 // Runs fn() on shard `shard` and resumes the caller on its own executor with the result.
 template <typename T>
 awaitable<T> on_shard(shard_pool& pool, unsigned shard, std::function<awaitable<T>()> fn) {
-  auto results = co_await on_shards<T>(pool, {shard}, [&fn](size_t) { return fn(); });
+  // Not `{shard}` inside the co_await: g++ 12 miscompiles an initializer list there ("array
+  // used as initializer").
+  const std::vector<unsigned> one(1, shard);
+  auto results = co_await on_shards<T>(pool, one, [&fn](size_t) { return fn(); });
   co_return std::move(results[0]);
 }
 

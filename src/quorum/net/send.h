@@ -16,7 +16,7 @@
 namespace vltava::quorum::rpc {
 
 struct send_options {
-  versions versions;
+  rpc::versions versions;
   fetch_limits fetch;
 };
 
