@@ -205,7 +205,11 @@ metadata_store::metadata_store(net::shard_pool& shards, std::string data_dir, mo
                                const config::config_set& broker_config)
     : _shards(shards), _data_dir(std::move(data_dir)), _node(node), _static_config(broker_config) {}
 
-metadata_store::~metadata_store() = default;
+metadata_store::~metadata_store() {
+  // Dropped without close() while the shards still run: the quorum's tick would resume into
+  // freed memory, so it stops first. (With the shards stopped nothing of it resumes.)
+  if (_state && _state->quorum && !_state->closed && !_shards.shard(0).stopped()) close();
+}
 
 result<std::unique_ptr<metadata_store>, std::string> metadata_store::open(
     storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards, std::string data_dir,
