@@ -49,15 +49,30 @@ struct broker_endpoint {
   uint16_t port = 0;
 };
 
+// A registered broker (RegisterBrokerRecord, then BrokerRegistrationChangeRecords). Only
+// unfenced brokers are live: told to clients, given partitions, led by.
 struct broker_info {
   model::node_id id;
   std::vector<broker_endpoint> endpoints;  // advertised
   std::optional<std::string> rack;
+  // The offset of its registration record: a registration from an older process of the same
+  // node id carries an older epoch and is stale.
+  int64_t epoch = 0;
+  protocol::uuid incarnation_id;  // the registering process, random per start
+  // Fenced from registration until it has caught up with the metadata log, and again when its
+  // heartbeats stop for broker.session.timeout.ms or it shuts down.
+  bool fenced = true;
+  bool in_controlled_shutdown = false;
+
+  bool live() const { return !fenced; }
 };
 
 class metadata_image {
  public:
   int64_t version = 0;  // increases with every applied change
+  // The offset of the last metadata log record applied (-1: none); a broker reports it in its
+  // heartbeats, and the controller unfences it once it reaches the broker's registration.
+  int64_t offset = -1;
   std::string cluster_id;
   model::node_id controller_id{-1};
   std::vector<broker_info> brokers;
@@ -87,6 +102,18 @@ class metadata_image {
       if (b.id == id) return &b;
     }
     return nullptr;
+  }
+  // Registered and not fenced: the brokers clients are told about and partitions are led by.
+  bool is_live(model::node_id id) const {
+    const broker_info* b = find_broker(id);
+    return b != nullptr && b->live();
+  }
+  std::vector<const broker_info*> live_brokers() const {
+    std::vector<const broker_info*> out;
+    for (const auto& b : brokers) {
+      if (b.live()) out.push_back(&b);
+    }
+    return out;
   }
 };
 

@@ -243,7 +243,9 @@ result<std::unique_ptr<metadata_store>, std::string> metadata_store::start(
   store->_state = std::make_unique<state>(io);
   state& st = *store->_state;
   st.committed.cluster_id = props->cluster_id;
-  st.committed.brokers.push_back(broker_info{node, std::move(advertised), std::move(rack)});
+  broker_info self{node, std::move(advertised), std::move(rack)};
+  self.fenced = false;
+  st.committed.brokers.push_back(std::move(self));
   st.working = st.committed;
   store->_image.store(std::make_shared<const metadata_image>(st.committed));
   if (auto r = store->open_quorum(flusher, std::move(quorum_config), peers ? *peers : st.alone);
