@@ -47,6 +47,7 @@ struct broker_endpoint {
   std::string listener;  // listener name, e.g. PLAINTEXT
   std::string host;
   uint16_t port = 0;
+  int16_t security_protocol = 0;  // Kafka's id: 0 PLAINTEXT, 1 SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL
 };
 
 // A registered broker (RegisterBrokerRecord, then BrokerRegistrationChangeRecords). Only
@@ -77,12 +78,14 @@ class metadata_image {
   model::node_id controller_id{-1};
   std::vector<broker_info> brokers;
   std::map<std::string, topic_info, std::less<>> topics;
-  // Dynamic broker configs (IncrementalAlterConfigs on the BROKER resource), by key.
-  std::map<std::string, std::string, std::less<>> broker_config_overrides;
+  using override_map = std::map<std::string, std::string, std::less<>>;
+  // Each node's dynamic broker configs (IncrementalAlterConfigs on the BROKER resource named by
+  // its id), by node, then key.
+  std::map<model::node_id, override_map> node_config_overrides;
   // Dynamic cluster-wide defaults (the BROKER resource with an empty name): below this node's
   // own dynamic configs, above the static ones. DescribeConfigs source
   // DYNAMIC_DEFAULT_BROKER_CONFIG.
-  std::map<std::string, std::string, std::less<>> cluster_config_overrides;
+  override_map cluster_config_overrides;
   // Producer ids below this were handed out in blocks (MetadataProducerIdsRecord); the next
   // block starts here.
   int64_t next_producer_id = 0;
@@ -102,6 +105,11 @@ class metadata_image {
       if (b.id == id) return &b;
     }
     return nullptr;
+  }
+  const override_map& broker_config_overrides(model::node_id node) const {
+    static const override_map none;
+    auto it = node_config_overrides.find(node);
+    return it == node_config_overrides.end() ? none : it->second;
   }
   // Registered and not fenced: the brokers clients are told about and partitions are led by.
   bool is_live(model::node_id id) const {

@@ -1,5 +1,7 @@
 #include "cluster/metadata_records.h"
 
+#include <algorithm>
+#include <charconv>
 #include <random>
 
 #include "base/assert.h"
@@ -24,9 +26,17 @@ constexpr metadata_record_type type_of() {
     return metadata_record_type::config;
   } else if constexpr (std::is_same_v<T, protocol::metadata_remove_topic_record>) {
     return metadata_record_type::remove_topic;
-  } else {
-    static_assert(std::is_same_v<T, protocol::metadata_producer_ids_record>);
+  } else if constexpr (std::is_same_v<T, protocol::metadata_producer_ids_record>) {
     return metadata_record_type::producer_ids;
+  } else if constexpr (std::is_same_v<T, protocol::metadata_register_broker_record>) {
+    return metadata_record_type::register_broker;
+  } else if constexpr (std::is_same_v<T, protocol::metadata_broker_registration_change_record>) {
+    return metadata_record_type::broker_registration_change;
+  } else if constexpr (std::is_same_v<T, protocol::metadata_unregister_broker_record>) {
+    return metadata_record_type::unregister_broker;
+  } else {
+    static_assert(std::is_same_v<T, protocol::metadata_partition_change_record>);
+    return metadata_record_type::partition_change;
   }
 }
 
@@ -104,14 +114,90 @@ result<void, std::string> apply_config(metadata_image& image,
   if (r.resource_type == resource_type_broker) {
     if (r.resource_name.empty()) {
       set_or_erase(image.cluster_config_overrides, r);
-    } else if (image.brokers.empty() ||
-               r.resource_name == std::to_string(image.brokers.front().id())) {
-      set_or_erase(image.broker_config_overrides, r);
+      return {};
     }
-    // Another node's dynamic configs are not this node's business.
+    int32_t node = 0;
+    auto [end, ec] =
+        std::from_chars(r.resource_name.data(), r.resource_name.data() + r.resource_name.size(), node);
+    if (ec != std::errc{} || end != r.resource_name.data() + r.resource_name.size() || node < 0) {
+      return fail("config of broker '" + r.resource_name + "', which is no node id");
+    }
+    auto& overrides = image.node_config_overrides[model::node_id(node)];
+    set_or_erase(overrides, r);
+    if (overrides.empty()) image.node_config_overrides.erase(model::node_id(node));
     return {};
   }
   return fail("config record of unknown resource type " + std::to_string(r.resource_type));
+}
+
+std::vector<broker_endpoint> endpoints_of(const protocol::metadata_register_broker_record& r) {
+  std::vector<broker_endpoint> out;
+  for (const auto& e : r.endpoints) {
+    out.push_back(broker_endpoint{e.name, e.host, e.port, e.security_protocol});
+  }
+  return out;
+}
+
+result<void, std::string> apply_register_broker(metadata_image& image,
+                                                const protocol::metadata_register_broker_record& r) {
+  if (r.broker_id < model::node_id(0)) return fail("registration of negative broker id");
+  broker_info b;
+  b.id = r.broker_id;
+  b.endpoints = endpoints_of(r);
+  b.rack = r.rack;
+  b.epoch = r.broker_epoch;
+  b.incarnation_id = r.incarnation_id;
+  b.fenced = r.fenced;
+  // A new registration of a broker id replaces the old one (a restarted process).
+  auto it = std::find_if(image.brokers.begin(), image.brokers.end(),
+                         [&](const broker_info& x) { return x.id == b.id; });
+  if (it != image.brokers.end()) {
+    if (b.epoch <= it->epoch) {
+      return fail("registration of broker " + std::to_string(b.id()) + " with epoch " +
+                  std::to_string(b.epoch) + " after epoch " + std::to_string(it->epoch));
+    }
+    *it = std::move(b);
+    return {};
+  }
+  image.brokers.push_back(std::move(b));
+  std::sort(image.brokers.begin(), image.brokers.end(),
+            [](const broker_info& x, const broker_info& y) { return x.id < y.id; });
+  return {};
+}
+
+broker_info* registered(metadata_image& image, model::node_id id, int64_t epoch) {
+  for (auto& b : image.brokers) {
+    if (b.id == id && b.epoch == epoch) return &b;
+  }
+  return nullptr;
+}
+
+void apply_flag(bool& flag, int8_t change) {
+  if (change > 0) flag = true;
+  if (change < 0) flag = false;
+}
+
+result<void, std::string> apply_partition_change(
+    metadata_image& image, const topic_id_index& ids,
+    const protocol::metadata_partition_change_record& r) {
+  auto id = ids.find(r.topic_id);
+  if (id == ids.end()) return fail("change of a partition of unknown " + describe_topic(r.topic_id));
+  topic_info& t = image.topics.at(id->second);
+  if (r.partition_index() < 0 || r.partition_index() >= t.partition_count ||
+      static_cast<size_t>(r.partition_index()) >= t.partitions.size()) {
+    return fail("topic " + t.name + ": change of unknown partition " +
+                std::to_string(r.partition_index()));
+  }
+  partition_assignment& p = t.partitions[static_cast<size_t>(r.partition_index())];
+  if (r.partition_epoch <= p.partition_epoch || r.leader_epoch() < p.leader_epoch()) {
+    return fail("topic " + t.name + " partition " + std::to_string(r.partition_index()) +
+                ": a change to epochs older than the partition's");
+  }
+  p.isr = r.isr_nodes;
+  p.leader = r.leader_id;
+  p.leader_epoch = r.leader_epoch;
+  p.partition_epoch = r.partition_epoch;
+  return {};
 }
 
 }  // namespace
@@ -146,6 +232,15 @@ result<metadata_record, std::string> decode_record_value(std::span<const std::by
       return decode_body<protocol::metadata_remove_topic_record>(r, h.record_version);
     case metadata_record_type::producer_ids:
       return decode_body<protocol::metadata_producer_ids_record>(r, h.record_version);
+    case metadata_record_type::register_broker:
+      return decode_body<protocol::metadata_register_broker_record>(r, h.record_version);
+    case metadata_record_type::broker_registration_change:
+      return decode_body<protocol::metadata_broker_registration_change_record>(r,
+                                                                               h.record_version);
+    case metadata_record_type::unregister_broker:
+      return decode_body<protocol::metadata_unregister_broker_record>(r, h.record_version);
+    case metadata_record_type::partition_change:
+      return decode_body<protocol::metadata_partition_change_record>(r, h.record_version);
   }
   return fail("unknown record type " + std::to_string(h.record_type) +
               " (written by a newer Vltava?)");
@@ -207,6 +302,30 @@ result<void, std::string> apply_record(metadata_image& image, topic_id_index& id
     }
     image.next_producer_id = p->next_producer_id;
     return {};
+  }
+  if (const auto* b = std::get_if<protocol::metadata_register_broker_record>(&r)) {
+    return apply_register_broker(image, *b);
+  }
+  if (const auto* c = std::get_if<protocol::metadata_broker_registration_change_record>(&r)) {
+    broker_info* b = registered(image, c->broker_id, c->broker_epoch);
+    if (b == nullptr) {
+      return fail("change of broker " + std::to_string(c->broker_id()) + " epoch " +
+                  std::to_string(c->broker_epoch) + ", which is not registered");
+    }
+    apply_flag(b->fenced, c->fenced);
+    apply_flag(b->in_controlled_shutdown, c->in_controlled_shutdown);
+    return {};
+  }
+  if (const auto* u = std::get_if<protocol::metadata_unregister_broker_record>(&r)) {
+    if (registered(image, u->broker_id, u->broker_epoch) == nullptr) {
+      return fail("removal of broker " + std::to_string(u->broker_id()) + " epoch " +
+                  std::to_string(u->broker_epoch) + ", which is not registered");
+    }
+    std::erase_if(image.brokers, [&](const broker_info& b) { return b.id == u->broker_id; });
+    return {};
+  }
+  if (const auto* c = std::get_if<protocol::metadata_partition_change_record>(&r)) {
+    return apply_partition_change(image, ids, *c);
   }
   const auto& rm = std::get<protocol::metadata_remove_topic_record>(r);
   auto id = ids.find(rm.topic_id);

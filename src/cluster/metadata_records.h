@@ -15,11 +15,15 @@
 
 #include "base/result.h"
 #include "cluster/metadata_image.h"
+#include "protocol/generated/metadata_broker_registration_change_record.h"
 #include "protocol/generated/metadata_config_record.h"
+#include "protocol/generated/metadata_partition_change_record.h"
 #include "protocol/generated/metadata_partition_record.h"
 #include "protocol/generated/metadata_producer_ids_record.h"
+#include "protocol/generated/metadata_register_broker_record.h"
 #include "protocol/generated/metadata_remove_topic_record.h"
 #include "protocol/generated/metadata_topic_record.h"
+#include "protocol/generated/metadata_unregister_broker_record.h"
 #include "protocol/wire.h"
 
 namespace vltava::cluster {
@@ -39,12 +43,19 @@ enum class metadata_record_type : int16_t {
   config = 3,
   remove_topic = 4,
   producer_ids = 5,
+  register_broker = 6,
+  broker_registration_change = 7,
+  unregister_broker = 8,
+  partition_change = 9,
 };
 
 using metadata_record =
     std::variant<protocol::metadata_topic_record, protocol::metadata_partition_record,
                  protocol::metadata_config_record, protocol::metadata_remove_topic_record,
-                 protocol::metadata_producer_ids_record>;
+                 protocol::metadata_producer_ids_record, protocol::metadata_register_broker_record,
+                 protocol::metadata_broker_registration_change_record,
+                 protocol::metadata_unregister_broker_record,
+                 protocol::metadata_partition_change_record>;
 
 std::vector<std::byte> encode_record_value(const metadata_record& r);
 // Refuses unknown record types and versions (a newer Vltava wrote them) and trailing bytes.

@@ -8,7 +8,10 @@
 #include <set>
 
 #include "base/log.h"
+#include "cluster/leader_election.h"
 #include "cluster/meta_properties.h"
+#include "cluster/metadata_store_state.h"
+#include "cluster/replica_placement.h"
 #include "cluster/topic_name.h"
 #include "config/broker_configs.h"
 #include "config/kraft_config.h"
@@ -165,41 +168,6 @@ std::vector<std::pair<std::string, std::string>> as_pairs(const override_map& m)
 
 // ---- state ------------------------------------------------------------------------------------
 
-// A quorum of one never calls its peers; a transport that is never used.
-class no_peers final : public quorum::quorum_transport {
- public:
-  net::awaitable<result<quorum::message, std::string>> call(model::node_id,
-                                                            quorum::message) override {
-    co_return fail(std::string("a quorum of one has no peers"));
-  }
-};
-
-struct metadata_store::state {
-  storage::file_io& io;
-  std::unique_ptr<quorum::storage_log> log;
-  std::unique_ptr<quorum::quorum_state_file> election_file;
-  std::unique_ptr<quorum::storage_disk> disk;
-  no_peers alone;
-  std::unique_ptr<quorum::quorum_service> quorum;
-  // What the quorum committed, applied in log order: the image every shard reads.
-  metadata_image committed;
-  topic_id_index committed_ids;
-  // Shard 0's working image while this node is the active controller: everything committed
-  // plus its own appends not committed yet. Validation runs against it, so a mutation sees
-  // the ones appended before it. Reset to `committed` when an append fails.
-  metadata_image working;
-  topic_id_index ids;
-  // The quorum epoch `working` was last rebuilt in (a new leader first catches up).
-  std::optional<model::leader_epoch> working_epoch;
-  bool closed = false;
-  // Set once the image holds everything the log had at start (start_and_catch_up).
-  std::future<result<void, quorum::errc>> caught_up;
-  // This node's current producer id block: ids in [next, end) are free to hand out.
-  int64_t producer_ids_next = 0;
-  int64_t producer_ids_end = 0;
-
-  explicit state(storage::file_io& i) : io(i) {}
-};
 
 metadata_store::metadata_store(net::shard_pool& shards, std::string data_dir, model::node_id node,
                                const config::config_set& broker_config)
@@ -213,10 +181,9 @@ metadata_store::~metadata_store() {
 
 result<std::unique_ptr<metadata_store>, std::string> metadata_store::open(
     storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards, std::string data_dir,
-    model::node_id node, std::vector<broker_endpoint> advertised, std::optional<std::string> rack,
-    const config::config_set& broker_config, quorum::quorum_transport* peers) {
-  auto store = start(io, flusher, shards, std::move(data_dir), node, std::move(advertised),
-                     std::move(rack), broker_config, peers);
+    model::node_id node, const config::config_set& broker_config,
+    quorum::quorum_transport* peers) {
+  auto store = start(io, flusher, shards, std::move(data_dir), node, broker_config, peers);
   if (!store) return fail(store.error());
   if (auto r = (*store)->wait_caught_up(); !r) return fail(r.error());
   return store;
@@ -224,8 +191,8 @@ result<std::unique_ptr<metadata_store>, std::string> metadata_store::open(
 
 result<std::unique_ptr<metadata_store>, std::string> metadata_store::start(
     storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards, std::string data_dir,
-    model::node_id node, std::vector<broker_endpoint> advertised, std::optional<std::string> rack,
-    const config::config_set& broker_config, quorum::quorum_transport* peers) {
+    model::node_id node, const config::config_set& broker_config,
+    quorum::quorum_transport* peers) {
   if (auto m = io.mkdir(data_dir); !m) return fail(storage_message(m.error()));
   auto kraft = config::kraft_config_from(broker_config);
   if (!kraft) return fail(kraft.error());
@@ -242,10 +209,8 @@ result<std::unique_ptr<metadata_store>, std::string> metadata_store::start(
   std::unique_ptr<metadata_store> store(new metadata_store(shards, data_dir, node, broker_config));
   store->_state = std::make_unique<state>(io);
   state& st = *store->_state;
+  st.session_timeout = kraft->timeouts.broker_session;
   st.committed.cluster_id = props->cluster_id;
-  broker_info self{node, std::move(advertised), std::move(rack)};
-  self.fenced = false;
-  st.committed.brokers.push_back(std::move(self));
   st.working = st.committed;
   store->_image.store(std::make_shared<const metadata_image>(st.committed));
   if (auto r = store->open_quorum(flusher, std::move(quorum_config), peers ? *peers : st.alone);
@@ -294,6 +259,9 @@ result<void, std::string> metadata_store::open_quorum(storage::flusher& flusher,
   log::info("cluster", "metadata: waiting for the controller quorum to commit offset {}",
             end() - 1);
   st.caught_up = asio::co_spawn(_shards.shard(0), start_and_catch_up(this, end), asio::use_future);
+  st.session_timer = std::make_unique<asio::steady_timer>(shard0);
+  st.session_loop_running = true;
+  asio::co_spawn(shard0, session_loop(this), asio::detached);
   return {};
 }
 
@@ -332,8 +300,16 @@ void metadata_store::close() {
 }
 
 net::awaitable<void> metadata_store::stop_quorum(metadata_store* self) {
-  self->_state->closed = true;
-  co_await self->_state->quorum->stop();
+  state& st = *self->_state;
+  st.closed = true;
+  st.session_timer->cancel();
+  co_await st.quorum->stop();
+  // The session loop may be inside a commit the stop just answered; it ends on its next turn.
+  asio::steady_timer poll(co_await asio::this_coro::executor);
+  while (st.session_loop_running) {
+    poll.expires_after(std::chrono::milliseconds(1));
+    co_await poll.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
 }
 
 quorum::quorum_service& metadata_store::quorum() {
@@ -349,6 +325,7 @@ void metadata_store::apply_committed(const std::vector<quorum::entry>& entries) 
   for (const auto& e : entries) {
     std::span<const std::byte> batch(reinterpret_cast<const std::byte*>(e.payload.data()),
                                      e.payload.size());
+    st.committed.offset = e.next_offset()() - 1;
     if (e.kind == quorum::entry_kind::leader_change) {
       // The quorum's leader is the active controller.
       if (auto lc = quorum::read_leader_change(batch)) st.committed.controller_id = lc->leader_id;
@@ -404,6 +381,9 @@ net::awaitable<op_result> metadata_store::controller_ready() {
   st.working = st.committed;
   st.ids = st.committed_ids;
   st.working_epoch = epoch;
+  // A new active controller knows nothing of the brokers' heartbeats: every session starts now.
+  st.last_contact.clear();
+  st.sessions_since = std::chrono::steady_clock::now();
   co_return op_result{};
 }
 
@@ -487,7 +467,9 @@ net::awaitable<producer_id_result> metadata_store::allocate_producer_id_on_shard
 config::config_set effective_broker_config(const config::config_set& static_config,
                                            const metadata_image& image) {
   config::config_set out = static_config;
-  for (const auto* layer : {&image.cluster_config_overrides, &image.broker_config_overrides}) {
+  const model::node_id self(static_config.get(config::broker_keys::node_id));
+  for (const auto* layer :
+       {&image.cluster_config_overrides, &image.broker_config_overrides(self)}) {
     for (const auto& [k, v] : *layer) {
       // Written only after validation; a value that no longer parses (a newer bound) keeps
       // the static one.
@@ -526,11 +508,18 @@ namespace {
 struct planner {
   const metadata_image& image;
   const config::config_set& broker;  // effective
-  model::node_id node;
 
-  // The replicas of new partitions: one live broker (this node) per partition.
+  // Brokers that may take new replicas: live and not shutting down.
+  std::vector<placement_broker> placeable() const {
+    std::vector<placement_broker> out;
+    for (const auto& b : image.brokers) {
+      if (b.live() && !b.in_controlled_shutdown) out.push_back({b.id, b.rack});
+    }
+    return out;
+  }
+
   op_result check_replication(int32_t rf) const {
-    auto live = static_cast<int32_t>(image.brokers.size());
+    auto live = static_cast<int32_t>(placeable().size());
     if (rf > live) {
       return op_result::failure(error_code::invalid_replication_factor,
                                 "Unable to replicate the partition " + std::to_string(rf) +
@@ -539,6 +528,11 @@ struct planner {
                                     std::to_string(live) + " broker(s) are registered.");
     }
     return {};
+  }
+
+  // The replicas of `count` new partitions, spread over the live brokers.
+  std::vector<std::vector<model::node_id>> place(int32_t count, int32_t rf) const {
+    return place_replicas(placeable(), count, rf);
   }
 
   op_result check_manual(const std::vector<model::node_id>& replicas,
@@ -562,6 +556,12 @@ struct planner {
                                       std::to_string(sorted[i]()) + " more than once.");
       }
     }
+    if (std::none_of(replicas.begin(), replicas.end(),
+                     [&](model::node_id id) { return image.is_live(id); })) {
+      return op_result::failure(error_code::invalid_replica_assignment,
+                                "All brokers specified in the manual partition assignment are "
+                                "fenced or in controlled shutdown.");
+    }
     if (rf && sorted.size() != *rf) {
       return op_result::failure(
           error_code::invalid_replica_assignment,
@@ -579,7 +579,11 @@ struct planner {
     p.topic_id = topic;
     p.partition_index = model::partition_id(index);
     p.replica_nodes = replicas;
-    p.isr_nodes = std::move(replicas);
+    // In sync from the start: the replicas that are live (Kafka's rule); the first leads.
+    for (model::node_id id : replicas) {
+      if (image.is_live(id)) p.isr_nodes.push_back(id);
+    }
+    VLTAVA_ASSERT(!p.isr_nodes.empty(), "placement or check_manual chose a live replica");
     p.leader_id = p.isr_nodes.front();
     p.leader_epoch = model::leader_epoch(0);
     p.partition_epoch = 0;
@@ -639,7 +643,7 @@ struct planner {
                        : req.replication_factor;
       if (auto c = check_replication(static_cast<int32_t>(rf)); !c.ok()) return fail(c);
       if (n > static_cast<int64_t>(metadata_store::records_per_op_max)) return too_large();
-      parts.assign(static_cast<size_t>(n), std::vector<model::node_id>{node});
+      parts = place(static_cast<int32_t>(n), static_cast<int32_t>(rf));
     }
     std::vector<std::pair<std::string, std::string>> overrides;
     std::vector<std::string> nulls;
@@ -710,7 +714,7 @@ net::awaitable<std::vector<topic_result>> metadata_store::create_topics_on_shard
   metadata_image next = st.working;
   topic_id_index ids = st.ids;
   config::config_set broker = effective_broker_config(_static_config, next);
-  planner plan{next, broker, _node};
+  planner plan{next, broker};
   std::vector<topic_result> results(reqs.size());
   std::vector<metadata_record> all;
   std::vector<size_t> created;
@@ -864,16 +868,21 @@ net::awaitable<op_result> metadata_store::create_partitions_on_shard0(
             std::to_string(assignments->size()) + " assignment(s) were specified.");
   }
   config::config_set broker = effective_broker_config(_static_config, next);
-  planner plan{next, broker, _node};
+  planner plan{next, broker};
   size_t rf = t->replication_factor > 0 ? static_cast<size_t>(t->replication_factor) : 1;
+  if (!assignments) {
+    if (auto c = plan.check_replication(static_cast<int32_t>(rf)); !c.ok()) co_return c;
+  }
+  auto placed = assignments ? std::vector<std::vector<model::node_id>>{}
+                            : plan.place(static_cast<int32_t>(additional), static_cast<int32_t>(rf));
   std::vector<metadata_record> records;
   for (int64_t i = 0; i < additional; ++i) {
-    std::vector<model::node_id> replicas{_node};
+    std::vector<model::node_id> replicas;
     if (assignments) {
       replicas = (*assignments)[static_cast<size_t>(i)];
       if (auto c = plan.check_manual(replicas, rf); !c.ok()) co_return c;
-    } else if (auto c = plan.check_replication(static_cast<int32_t>(rf)); !c.ok()) {
-      co_return c;
+    } else {
+      replicas = std::move(placed[static_cast<size_t>(i)]);
     }
     records.emplace_back(
         plan.partition(t->id, static_cast<int32_t>(have + i), std::move(replicas)));
@@ -946,6 +955,7 @@ net::awaitable<op_result> metadata_store::alter_broker_configs_on_shard0(
     std::string name, std::vector<config_change> changes, alter_mode mode, validate_only v) {
   state& st = *_state;
   if (auto ready = co_await controller_ready(); !ready.ok()) co_return ready;
+  model::node_id node = _node;
   if (!name.empty()) {
     int32_t id = -1;
     try {
@@ -956,16 +966,18 @@ net::awaitable<op_result> metadata_store::alter_broker_configs_on_shard0(
       co_return op_result::failure(error_code::invalid_request,
                                    "Node id must be an integer, but it is: " + name);
     }
-    if (id != _node()) {
-      co_return op_result::failure(
-          error_code::invalid_request,
-          "Unexpected broker id, expected " + std::to_string(_node()) + ", but received " + name);
+    // Another broker's configs arrive here forwarded by it (this node is the controller).
+    if (model::node_id(id) != _node && !st.working.find_broker(model::node_id(id))) {
+      co_return op_result::failure(error_code::invalid_request,
+                                   "Unexpected broker id, expected " + std::to_string(_node()) +
+                                       " or a registered broker, but received " + name);
     }
+    node = model::node_id(id);
   }
   metadata_image next = st.working;
   topic_id_index ids = st.ids;
-  const override_map& current_map =
-      name.empty() ? next.cluster_config_overrides : next.broker_config_overrides;
+  const override_map current_map = name.empty() ? next.cluster_config_overrides
+                                                : next.broker_config_overrides(node);
   config::config_set broker = effective_broker_config(_static_config, next);
   auto after = apply_changes(current_map, changes, mode, broker);
   if (!after) co_return after.error();

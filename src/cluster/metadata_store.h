@@ -88,6 +88,32 @@ struct producer_id_result : op_result {
   model::producer_id id{-1};
 };
 
+// BrokerRegistration as the controller sees it.
+struct broker_registration_request {
+  model::node_id id{-1};
+  std::string cluster_id;
+  protocol::uuid incarnation_id;
+  std::vector<broker_endpoint> endpoints;
+  std::optional<std::string> rack;
+};
+struct broker_registration_result : op_result {
+  int64_t broker_epoch = -1;
+};
+
+// BrokerHeartbeat as the controller sees it.
+struct broker_heartbeat_request {
+  model::node_id id{-1};
+  int64_t broker_epoch = -1;
+  int64_t metadata_offset = -1;  // the last metadata record the broker applied
+  bool want_fence = false;
+  bool want_shut_down = false;
+};
+struct broker_heartbeat_result : op_result {
+  bool caught_up = false;
+  bool fenced = true;
+  bool shut_down = false;
+};
+
 class metadata_store {
  public:
   // Records per mutation (one log batch), as Kafka's controller bounds one operation.
@@ -102,16 +128,14 @@ class metadata_store {
   // to the other voters; none for a quorum of one) must outlive the store.
   static result<std::unique_ptr<metadata_store>, std::string> open(
       storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards,
-      std::string data_dir, model::node_id node, std::vector<broker_endpoint> advertised,
-      std::optional<std::string> rack, const config::config_set& broker_config,
+      std::string data_dir, model::node_id node, const config::config_set& broker_config,
       quorum::quorum_transport* peers = nullptr);
   // open() in two steps, for a node whose peers must reach its quorum before it has caught up
   // (its controller listener serves while it waits): start() opens and starts the quorum,
   // wait_caught_up() blocks until the image holds what the log had.
   static result<std::unique_ptr<metadata_store>, std::string> start(
       storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards,
-      std::string data_dir, model::node_id node, std::vector<broker_endpoint> advertised,
-      std::optional<std::string> rack, const config::config_set& broker_config,
+      std::string data_dir, model::node_id node, const config::config_set& broker_config,
       quorum::quorum_transport* peers = nullptr);
   result<void, std::string> wait_caught_up();
   ~metadata_store();
@@ -142,6 +166,15 @@ class metadata_store {
   net::awaitable<op_result> alter_broker_configs(std::string resource_name,
                                                  std::vector<config_change> changes,
                                                  alter_mode mode, validate_only v);
+
+  // The active controller's side of the brokers' lifecycle (Kafka's ClusterControlManager):
+  // a registration is a record (the broker starts fenced; its epoch is the record's offset);
+  // a heartbeat keeps its session, unfences it once it has applied the metadata up to its
+  // registration, and moves its leaderships away when it wants to shut down. A broker whose
+  // heartbeats stop for broker.session.timeout.ms is fenced by the controller's own timer.
+  net::awaitable<broker_registration_result> register_broker(broker_registration_request req);
+  net::awaitable<broker_heartbeat_result> broker_heartbeat(broker_heartbeat_request req);
+  net::awaitable<op_result> unregister_broker(model::node_id id);
 
   // A producer id never handed out before, on this node or any other, before or after a
   // restart: taken from a block of producer_id_block_size ids recorded durably in the metadata
@@ -198,6 +231,18 @@ class metadata_store {
                                                            std::vector<config_change> changes,
                                                            alter_mode mode, validate_only v);
   net::awaitable<producer_id_result> allocate_producer_id_on_shard0();
+  net::awaitable<broker_registration_result> register_broker_on_shard0(
+      broker_registration_request req);
+  net::awaitable<broker_heartbeat_result> broker_heartbeat_on_shard0(broker_heartbeat_request req);
+  net::awaitable<op_result> unregister_broker_on_shard0(model::node_id id);
+  // Fences the live brokers whose sessions expired; on shard 0, while this node is the active
+  // controller, every few hundred milliseconds until close().
+  static net::awaitable<void> session_loop(metadata_store* self);
+  net::awaitable<void> fence_expired_sessions();
+  // A broker leaves (fence, controlled shutdown, unregistration): the change record of its
+  // registration (when any) and Kafka's leader elections, committed as one batch.
+  net::awaitable<op_result> commit_leaving(model::node_id id,
+                                           protocol::metadata_broker_registration_change_record change);
 
   net::shard_pool& _shards;
   std::string _data_dir;

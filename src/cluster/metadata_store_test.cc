@@ -1,3 +1,4 @@
+#include "cluster/self_registration.h"
 #include "cluster/metadata_store.h"
 
 #include <gtest/gtest.h>
@@ -32,14 +33,15 @@ class store_fixture {
                          std::vector<std::string> overrides = {})
       : _config(broker_config(std::move(overrides))), _flusher(io), _shards(2) {
     _shards.start();
-    auto s = metadata_store::open(io, _flusher, _shards, dir, model::node_id(1),
-                                  {broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}}, std::nullopt,
-                                  _config);
+    auto s = metadata_store::open(io, _flusher, _shards, dir, model::node_id(1), _config);
     if (!s) {
       _error = s.error();
       return;
     }
     _store = std::move(s).value();
+    auto registered = testing::register_and_unfence(
+        *_store, _shards, model::node_id(1), {broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}});
+    if (!registered.ok()) _error = "registration: " + registered.message.value_or("?");
   }
   ~store_fixture() {
     _shards.stop();
@@ -104,8 +106,7 @@ TEST(metadata_store, a_different_node_id_is_refused) {
   storage::flusher flusher(io);
   net::shard_pool shards(1);
   auto cfg = broker_config();
-  auto s = metadata_store::open(io, flusher, shards, dir.path(), model::node_id(2), {},
-                                std::nullopt, cfg);
+  auto s = metadata_store::open(io, flusher, shards, dir.path(), model::node_id(2), cfg);
   ASSERT_FALSE(s.has_value());
   EXPECT_NE(s.error().find("node.id"), std::string::npos);
 }
@@ -248,7 +249,7 @@ TEST(metadata_store, every_change_survives_a_restart) {
   EXPECT_EQ(a->config_overrides.at("cleanup.policy"), "delete,compact");
   EXPECT_EQ(img->find_topic("b"), nullptr);
   EXPECT_NE(img->find_topic("c"), nullptr);
-  EXPECT_EQ(img->broker_config_overrides.at("log.retention.ms"), "5000");
+  EXPECT_EQ(img->broker_config_overrides(model::node_id(1)).at("log.retention.ms"), "5000");
   EXPECT_EQ(img->cluster_config_overrides.at("log.segment.bytes"), "1048576");
   auto broker = effective_broker_config(f.store().static_config(), *img);
   EXPECT_EQ(broker.get_int("log.retention.ms"), 5000);
@@ -349,11 +350,11 @@ TEST(metadata_store, broker_config_operations) {
   EXPECT_EQ(alter("1", {{"log.retention.ms", config_op::set, "abc"}}).error,
             error_code::invalid_request);
   EXPECT_TRUE(alter("1", {{"log.retention.ms", config_op::set, "7"}}, validate_only::yes).ok());
-  EXPECT_TRUE(f.store().image()->broker_config_overrides.empty());
+  EXPECT_TRUE(f.store().image()->broker_config_overrides(model::node_id(1)).empty());
   EXPECT_TRUE(alter("1", {{"log.cleanup.policy", config_op::append, "compact"}}).ok());
-  EXPECT_EQ(f.store().image()->broker_config_overrides.at("log.cleanup.policy"), "delete,compact");
+  EXPECT_EQ(f.store().image()->broker_config_overrides(model::node_id(1)).at("log.cleanup.policy"), "delete,compact");
   EXPECT_TRUE(alter("1", {{"log.cleanup.policy", config_op::del, {}}}).ok());
-  EXPECT_TRUE(f.store().image()->broker_config_overrides.empty());
+  EXPECT_TRUE(f.store().image()->broker_config_overrides(model::node_id(1)).empty());
   f.store().close();
 }
 

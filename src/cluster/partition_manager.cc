@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "base/log.h"
+#include "cluster/metadata_store.h"
 #include "config/topic_configs.h"
 #include "net/shard_calls.h"
 
@@ -27,16 +28,6 @@ uint64_t stable_hash(const protocol::uuid& id, int32_t p) {
 
 std::string partition_dir(const std::string& data_dir, const std::string& topic, int32_t p) {
   return data_dir + "/" + topic + "-" + std::to_string(p);
-}
-
-// The broker config with the image's dynamic broker overrides applied on top.
-config::config_set effective_broker_config(const config::config_set& base,
-                                           const metadata_image& image) {
-  config::config_set out = base;
-  for (const auto& [k, v] : image.broker_config_overrides) {
-    (void)out.set(k, v, config::config_source::dynamic_broker_config);  // invalid: keep base
-  }
-  return out;
 }
 
 partition_settings topic_settings(const config::config_set& broker, const topic_info& t) {

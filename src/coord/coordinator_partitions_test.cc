@@ -1,3 +1,4 @@
+#include "cluster/self_registration.h"
 #include "coord/coordinator_partitions.h"
 
 #include <gtest/gtest.h>
@@ -54,10 +55,13 @@ net::awaitable<cluster::append_outcome> append_to(cluster::partition_manager* pm
 class coordinator_partitions_test : public ::testing::Test {
  protected:
   coordinator_partitions_test() {
-    auto s = cluster::metadata_store::open(
-        node.io, node.flusher, node.shards, node.dir() + "/meta", model::node_id(1),
-        {cluster::broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}}, std::nullopt, node.broker);
+    auto s = cluster::metadata_store::open(node.io, node.flusher, node.shards,
+                                           node.dir() + "/meta", model::node_id(1), node.broker);
     EXPECT_TRUE(s.has_value()) << (s ? "" : s.error());
+    EXPECT_TRUE(cluster::testing::register_and_unfence(
+                    **s, node.shards, model::node_id(1),
+                    {cluster::broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}})
+                    .ok());
     store = std::move(s).value();
     node.manager->apply_image_and_wait(store->image());
     store->subscribe([this](cluster::image_ptr img) { node.manager->apply_image(img); });

@@ -56,8 +56,9 @@ void add_broker_layers(const config::config_set& static_config,
     const config::config_def* def = static_config.find(name);
     if (!def) continue;
     if (!dynamic_default_only) {
-      if (auto it = image.broker_config_overrides.find(name);
-          it != image.broker_config_overrides.end()) {
+      const auto& own = image.broker_config_overrides(
+          model::node_id(static_config.get(config::broker_keys::node_id)));
+      if (auto it = own.find(name); it != own.end()) {
         out.push_back({std::string(name), it->second, src::dynamic_broker});
       }
     }

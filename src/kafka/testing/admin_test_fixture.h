@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/self_registration.h"
 #include "cluster/metadata_store.h"
 #include "cluster/partition_manager.h"
 #include "config/broker_configs.h"
@@ -24,10 +25,13 @@ class admin_fixture {
   explicit admin_fixture(std::vector<std::string> overrides = {})
       : _config(load(std::move(overrides))), _flusher(_io), _shards(2) {
     _shards.start();
-    auto s = cluster::metadata_store::open(
-        _io, _flusher, _shards, _dir.path(), model::node_id(1),
-        {cluster::broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}}, std::string("rack-a"), _config);
+    auto s = cluster::metadata_store::open(_io, _flusher, _shards, _dir.path(),
+                                           model::node_id(1), _config);
     EXPECT_TRUE(s.has_value()) << (s ? "" : s.error());
+    EXPECT_TRUE(cluster::testing::register_and_unfence(
+                    **s, _shards, model::node_id(1),
+                    {cluster::broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}}, "rack-a")
+                    .ok());
     _store = std::move(s).value();
     _partitions =
         std::make_unique<cluster::partition_manager>(_shards, _io, _flusher, _dir.path(), _config);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/self_registration.h"
 #include "cluster/metadata_store.h"
 #include "cluster/partition_manager.h"
 #include "config/broker_configs.h"
@@ -36,10 +37,13 @@ class coordinator_node {
         _flusher(_io),
         _shards(2) {
     _shards.start();
-    auto s = cluster::metadata_store::open(
-        _io, _flusher, _shards, _dir.path(), model::node_id(1),
-        {cluster::broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}}, std::nullopt, _config);
+    auto s = cluster::metadata_store::open(_io, _flusher, _shards, _dir.path(),
+                                           model::node_id(1), _config);
     EXPECT_TRUE(s.has_value()) << (s ? "" : s.error());
+    EXPECT_TRUE(cluster::testing::register_and_unfence(
+                    **s, _shards, model::node_id(1),
+                    {cluster::broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}})
+                    .ok());
     _store = std::move(s).value();
     _partitions =
         std::make_unique<cluster::partition_manager>(_shards, _io, _flusher, _dir.path(), _config);

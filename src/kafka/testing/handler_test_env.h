@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "cluster/self_registration.h"
 #include "cluster/metadata_store.h"
 #include "cluster/test_node.h"
 #include "kafka/server/handler.h"
@@ -81,10 +82,13 @@ class handler_env {
 
  private:
   static std::unique_ptr<cluster::metadata_store> open_store(cluster::testing::test_node& n) {
-    auto s = cluster::metadata_store::open(
-        n.io, n.flusher, n.shards, n.dir(), model::node_id(1),
-        {cluster::broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}}, std::nullopt, n.broker);
+    auto s = cluster::metadata_store::open(n.io, n.flusher, n.shards, n.dir(), model::node_id(1),
+                                           n.broker);
     VLTAVA_ASSERT(s.has_value(), "handler_env: the metadata store opens on a fresh directory");
+    auto registered = cluster::testing::register_and_unfence(
+        **s, n.shards, model::node_id(1),
+        {cluster::broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}});
+    VLTAVA_ASSERT(registered.ok(), "handler_env: the node registers with its own controller");
     return std::move(s).value();
   }
 
