@@ -13,6 +13,8 @@
 
 #include "base/log.h"
 #include "broker/version.h"
+#include "cluster/broker_lifecycle.h"
+#include "cluster/controller_channel.h"
 #include "cluster/metadata_store.h"
 #include "cluster/partition_manager.h"
 #include "config/broker_configs.h"
@@ -38,6 +40,7 @@ namespace po = boost::program_options;
 constexpr int exit_config_error = 2;
 constexpr int exit_start_error = 1;
 constexpr auto shutdown_grace = std::chrono::seconds(30);
+constexpr auto controlled_shutdown_timeout = std::chrono::seconds(10);
 
 struct options {
   std::string config_file;
@@ -121,6 +124,38 @@ std::unique_ptr<quorum::rpc::kafka_transport> quorum_peers(net::shard_pool& shar
   o.client.retry_backoff = k.timeouts.retry_backoff;
   o.request_timeout = k.timeouts.request;
   return std::make_unique<quorum::rpc::kafka_transport>(shards.shard(0).get_executor(), peers, o);
+}
+
+// The active controller, for the broker lifecycle and forwarded requests; none for a quorum of
+// one (this node is always its own controller then).
+std::unique_ptr<cluster::controller_channel> controller_link(net::shard_pool& shards,
+                                                             const config::kraft_config& k,
+                                                             const cluster::metadata_store* store) {
+  if (k.voters.size() <= 1) return nullptr;
+  std::vector<cluster::controller_address> voters;
+  for (const auto& v : k.voters) voters.push_back({v.id, v.address.host, v.address.port});
+  net::client_options o;
+  o.client_id = "vltava-broker-" + std::to_string(k.node());
+  o.retry_backoff = k.timeouts.retry_backoff;
+  o.request_timeout = k.timeouts.request;
+  return std::make_unique<cluster::controller_channel>(
+      shards.shard(0).get_executor(), std::move(voters),
+      [store] { return store->image()->controller_id; }, o);
+}
+
+// Kafka's security protocol id of a listener (listener.security.protocol.map, else its name).
+int16_t security_protocol_id(const config::config_set& c, const std::string& listener) {
+  std::string protocol = listener;
+  for (const auto& entry : c.get(config::broker_keys::listener_security_protocol_map)) {
+    auto colon = entry.find(':');
+    if (colon != std::string::npos && entry.substr(0, colon) == listener) {
+      protocol = entry.substr(colon + 1);
+    }
+  }
+  if (protocol == "SSL") return 1;
+  if (protocol == "SASL_PLAINTEXT") return 2;
+  if (protocol == "SASL_SSL") return 3;
+  return 0;
 }
 
 // Catches SIGTERM/SIGINT from construction on (a signal arriving during start-up is kept
@@ -264,8 +299,8 @@ int serve(int argc, char** argv) {
   shards.start();
   // The other voters, reached on their controller listeners (destroyed after the shards stop).
   auto peers = quorum_peers(shards, *kraft);
-  auto store = cluster::metadata_store::start(io, flusher, shards, dirs[0], node, *advertised, rack,
-                                              cfg, peers.get());
+  auto store = cluster::metadata_store::start(io, flusher, shards, dirs[0], node, cfg, peers.get());
+  for (auto& e : *advertised) e.security_protocol = security_protocol_id(cfg, e.listener);
   if (!store) {
     log::error("broker", "cannot open the metadata in {}: {}", dirs[0], store.error());
     shards.stop();
@@ -293,6 +328,16 @@ int serve(int argc, char** argv) {
   txns.start();
   services.groups = &groups;
   services.txns = &txns;
+
+  // Registered with the controller and unfenced before clients are let in, as Kafka's brokers.
+  auto controller = controller_link(shards, *kraft, store->get());
+  cluster::lifecycle_options lifecycle_opts{
+      node, *advertised, rack, kraft->timeouts.broker_heartbeat, std::chrono::milliseconds(50)};
+  cluster::broker_lifecycle lifecycle(shards, **store, controller.get(), lifecycle_opts);
+  lifecycle.start();
+  while (!lifecycle.wait_unfenced(std::chrono::seconds(10))) {
+    log::info("broker", "waiting for the controller to unfence this broker");
+  }
   server.start();
   std::vector<std::string> names;
   for (const auto& l : listeners) {
@@ -302,6 +347,8 @@ int serve(int argc, char** argv) {
             node(), shards.size(), join(names), dirs[0]);
 
   stop.wait();
+  // The controller moves this broker's leaderships away first, then lets it go.
+  lifecycle.shut_down(controlled_shutdown_timeout);
   // Members waiting in JoinGroup/SyncGroup would hold the drain for a rebalance timeout: they
   // are told to find the coordinator again, while final offset commits are still served.
   groups.stop_waiters();

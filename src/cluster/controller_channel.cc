@@ -34,8 +34,8 @@ net::awaitable<result<net::response_frame, channel_errc>> controller_channel::fo
     std::vector<std::byte> body, std::chrono::milliseconds timeout) {
   net::kafka_client* client = current();
   if (client == nullptr) co_return fail(channel_errc::no_controller);
-  auto r = co_await client->call(api_key, api_version, request_header_version, std::move(body),
-                                 timeout);
+  auto r =
+      co_await client->call(api_key, api_version, request_header_version, std::move(body), timeout);
   if (!r) co_return fail(channel_errc::call_failed);
   co_return std::move(r).value();
 }

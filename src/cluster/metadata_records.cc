@@ -117,8 +117,8 @@ result<void, std::string> apply_config(metadata_image& image,
       return {};
     }
     int32_t node = 0;
-    auto [end, ec] =
-        std::from_chars(r.resource_name.data(), r.resource_name.data() + r.resource_name.size(), node);
+    auto [end, ec] = std::from_chars(r.resource_name.data(),
+                                     r.resource_name.data() + r.resource_name.size(), node);
     if (ec != std::errc{} || end != r.resource_name.data() + r.resource_name.size() || node < 0) {
       return fail("config of broker '" + r.resource_name + "', which is no node id");
     }
@@ -138,8 +138,8 @@ std::vector<broker_endpoint> endpoints_of(const protocol::metadata_register_brok
   return out;
 }
 
-result<void, std::string> apply_register_broker(metadata_image& image,
-                                                const protocol::metadata_register_broker_record& r) {
+result<void, std::string> apply_register_broker(
+    metadata_image& image, const protocol::metadata_register_broker_record& r) {
   if (r.broker_id < model::node_id(0)) return fail("registration of negative broker id");
   broker_info b;
   b.id = r.broker_id;
@@ -181,7 +181,8 @@ result<void, std::string> apply_partition_change(
     metadata_image& image, const topic_id_index& ids,
     const protocol::metadata_partition_change_record& r) {
   auto id = ids.find(r.topic_id);
-  if (id == ids.end()) return fail("change of a partition of unknown " + describe_topic(r.topic_id));
+  if (id == ids.end())
+    return fail("change of a partition of unknown " + describe_topic(r.topic_id));
   topic_info& t = image.topics.at(id->second);
   if (r.partition_index() < 0 || r.partition_index() >= t.partition_count ||
       static_cast<size_t>(r.partition_index()) >= t.partitions.size()) {
@@ -235,8 +236,7 @@ result<metadata_record, std::string> decode_record_value(std::span<const std::by
     case metadata_record_type::register_broker:
       return decode_body<protocol::metadata_register_broker_record>(r, h.record_version);
     case metadata_record_type::broker_registration_change:
-      return decode_body<protocol::metadata_broker_registration_change_record>(r,
-                                                                               h.record_version);
+      return decode_body<protocol::metadata_broker_registration_change_record>(r, h.record_version);
     case metadata_record_type::unregister_broker:
       return decode_body<protocol::metadata_unregister_broker_record>(r, h.record_version);
     case metadata_record_type::partition_change:

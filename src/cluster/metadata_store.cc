@@ -168,7 +168,6 @@ std::vector<std::pair<std::string, std::string>> as_pairs(const override_map& m)
 
 // ---- state ------------------------------------------------------------------------------------
 
-
 metadata_store::metadata_store(net::shard_pool& shards, std::string data_dir, model::node_id node,
                                const config::config_set& broker_config)
     : _shards(shards), _data_dir(std::move(data_dir)), _node(node), _static_config(broker_config) {}
@@ -181,8 +180,7 @@ metadata_store::~metadata_store() {
 
 result<std::unique_ptr<metadata_store>, std::string> metadata_store::open(
     storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards, std::string data_dir,
-    model::node_id node, const config::config_set& broker_config,
-    quorum::quorum_transport* peers) {
+    model::node_id node, const config::config_set& broker_config, quorum::quorum_transport* peers) {
   auto store = start(io, flusher, shards, std::move(data_dir), node, broker_config, peers);
   if (!store) return fail(store.error());
   if (auto r = (*store)->wait_caught_up(); !r) return fail(r.error());
@@ -191,8 +189,7 @@ result<std::unique_ptr<metadata_store>, std::string> metadata_store::open(
 
 result<std::unique_ptr<metadata_store>, std::string> metadata_store::start(
     storage::file_io& io, storage::flusher& flusher, net::shard_pool& shards, std::string data_dir,
-    model::node_id node, const config::config_set& broker_config,
-    quorum::quorum_transport* peers) {
+    model::node_id node, const config::config_set& broker_config, quorum::quorum_transport* peers) {
   if (auto m = io.mkdir(data_dir); !m) return fail(storage_message(m.error()));
   auto kraft = config::kraft_config_from(broker_config);
   if (!kraft) return fail(kraft.error());
@@ -873,8 +870,9 @@ net::awaitable<op_result> metadata_store::create_partitions_on_shard0(
   if (!assignments) {
     if (auto c = plan.check_replication(static_cast<int32_t>(rf)); !c.ok()) co_return c;
   }
-  auto placed = assignments ? std::vector<std::vector<model::node_id>>{}
-                            : plan.place(static_cast<int32_t>(additional), static_cast<int32_t>(rf));
+  auto placed = assignments
+                    ? std::vector<std::vector<model::node_id>>{}
+                    : plan.place(static_cast<int32_t>(additional), static_cast<int32_t>(rf));
   std::vector<metadata_record> records;
   for (int64_t i = 0; i < additional; ++i) {
     std::vector<model::node_id> replicas;
@@ -976,8 +974,8 @@ net::awaitable<op_result> metadata_store::alter_broker_configs_on_shard0(
   }
   metadata_image next = st.working;
   topic_id_index ids = st.ids;
-  const override_map current_map = name.empty() ? next.cluster_config_overrides
-                                                : next.broker_config_overrides(node);
+  const override_map current_map =
+      name.empty() ? next.cluster_config_overrides : next.broker_config_overrides(node);
   config::config_set broker = effective_broker_config(_static_config, next);
   auto after = apply_changes(current_map, changes, mode, broker);
   if (!after) co_return after.error();

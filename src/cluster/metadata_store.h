@@ -241,8 +241,8 @@ class metadata_store {
   net::awaitable<void> fence_expired_sessions();
   // A broker leaves (fence, controlled shutdown, unregistration): the change record of its
   // registration (when any) and Kafka's leader elections, committed as one batch.
-  net::awaitable<op_result> commit_leaving(model::node_id id,
-                                           protocol::metadata_broker_registration_change_record change);
+  net::awaitable<op_result> commit_leaving(
+      model::node_id id, protocol::metadata_broker_registration_change_record change);
 
   net::shard_pool& _shards;
   std::string _data_dir;

@@ -73,8 +73,8 @@ net::awaitable<broker_registration_result> metadata_store::register_broker_on_sh
   if (auto ready = co_await controller_ready(); !ready.ok()) co_return failed<result_t>(ready);
   if (req.cluster_id != st.working.cluster_id) {
     co_return failed<result_t>(op_result::failure(
-        error_code::inconsistent_cluster_id, "Expected cluster ID " + st.working.cluster_id +
-                                                 ", but got cluster ID " + req.cluster_id));
+        error_code::inconsistent_cluster_id,
+        "Expected cluster ID " + st.working.cluster_id + ", but got cluster ID " + req.cluster_id));
   }
   if (req.id < model::node_id(0)) {
     co_return failed<result_t>(
@@ -89,14 +89,13 @@ net::awaitable<broker_registration_result> metadata_store::register_broker_on_sh
   }
   if (existing != nullptr) {
     auto contact = st.last_contact.find(req.id);
-    if (contact != st.last_contact.end() &&
-        clock::now() - contact->second < st.session_timeout) {
+    if (contact != st.last_contact.end() && clock::now() - contact->second < st.session_timeout) {
       // Another process with this id is alive (or was, within the session timeout): two
       // brokers must never share an id. A restarted process retries until the old session ends.
-      co_return failed<result_t>(op_result::failure(
-          error_code::duplicate_broker_registration,
-          "Another broker is registered with that broker id " + std::to_string(req.id()) +
-              " and its session has not expired."));
+      co_return failed<result_t>(
+          op_result::failure(error_code::duplicate_broker_registration,
+                             "Another broker is registered with that broker id " +
+                                 std::to_string(req.id()) + " and its session has not expired."));
     }
   }
   protocol::metadata_register_broker_record r;

@@ -1,4 +1,3 @@
-#include "cluster/self_registration.h"
 #include "cluster/metadata_store.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +10,7 @@
 #include <future>
 #include <sstream>
 
+#include "cluster/metadata_store_fixture.h"
 #include "config/broker_configs.h"
 #include "storage/fault_io.h"
 #include "storage/test_util.h"
@@ -19,62 +19,9 @@ namespace vltava::cluster {
 namespace {
 
 using protocol::error_code;
-
-config::config_set broker_config(std::vector<std::string> overrides = {}) {
-  auto loaded = config::load_broker_config("", "test", overrides);
-  EXPECT_TRUE(loaded.has_value());
-  return std::move(loaded).value().values;
-}
-
-// A node's metadata store over a real directory, with its shards running.
-class store_fixture {
- public:
-  explicit store_fixture(const std::string& dir, storage::file_io& io,
-                         std::vector<std::string> overrides = {})
-      : _config(broker_config(std::move(overrides))), _flusher(io), _shards(2) {
-    _shards.start();
-    auto s = metadata_store::open(io, _flusher, _shards, dir, model::node_id(1), _config);
-    if (!s) {
-      _error = s.error();
-      return;
-    }
-    _store = std::move(s).value();
-    auto registered = testing::register_and_unfence(
-        *_store, _shards, model::node_id(1), {broker_endpoint{"PLAINTEXT", "127.0.0.1", 9092}});
-    if (!registered.ok()) _error = "registration: " + registered.message.value_or("?");
-  }
-  ~store_fixture() {
-    _shards.stop();
-    _shards.join();
-  }
-
-  metadata_store& store() { return *_store; }
-  bool ok() const { return _store != nullptr; }
-  const std::string& error() const { return _error; }
-
-  // Runs `fn` (returning an awaitable) on shard 1 and waits for its result.
-  template <typename Fn>
-  auto run(Fn fn) {
-    return asio::co_spawn(_shards.shard(1), std::move(fn), asio::use_future).get();
-  }
-
- private:
-  config::config_set _config;
-  storage::flusher _flusher;
-  net::shard_pool _shards;
-  std::unique_ptr<metadata_store> _store;
-  std::string _error;
-};
-
-create_topic_request topic(
-    std::string name, int32_t partitions = -1,
-    std::vector<std::pair<std::string, std::optional<std::string>>> cfg = {}) {
-  create_topic_request r;
-  r.name = std::move(name);
-  r.num_partitions = partitions;
-  r.configs = std::move(cfg);
-  return r;
-}
+using testing::broker_config;
+using testing::store_fixture;
+using testing::topic;
 
 TEST(metadata_store, first_start_writes_meta_properties_and_an_empty_image) {
   storage::testing::temp_dir dir;
@@ -352,7 +299,8 @@ TEST(metadata_store, broker_config_operations) {
   EXPECT_TRUE(alter("1", {{"log.retention.ms", config_op::set, "7"}}, validate_only::yes).ok());
   EXPECT_TRUE(f.store().image()->broker_config_overrides(model::node_id(1)).empty());
   EXPECT_TRUE(alter("1", {{"log.cleanup.policy", config_op::append, "compact"}}).ok());
-  EXPECT_EQ(f.store().image()->broker_config_overrides(model::node_id(1)).at("log.cleanup.policy"), "delete,compact");
+  EXPECT_EQ(f.store().image()->broker_config_overrides(model::node_id(1)).at("log.cleanup.policy"),
+            "delete,compact");
   EXPECT_TRUE(alter("1", {{"log.cleanup.policy", config_op::del, {}}}).ok());
   EXPECT_TRUE(f.store().image()->broker_config_overrides(model::node_id(1)).empty());
   f.store().close();

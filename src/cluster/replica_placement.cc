@@ -34,9 +34,9 @@ uint32_t random_start() {
 std::vector<std::vector<model::node_id>> place_replicas(std::vector<placement_broker> brokers,
                                                         int32_t count, int32_t replication_factor,
                                                         std::optional<uint32_t> start) {
-  VLTAVA_ASSERT(replication_factor >= 1 &&
-                    static_cast<size_t>(replication_factor) <= brokers.size(),
-                "the replication factor was checked against the live brokers");
+  VLTAVA_ASSERT(
+      replication_factor >= 1 && static_cast<size_t>(replication_factor) <= brokers.size(),
+      "the replication factor was checked against the live brokers");
   const std::vector<model::node_id> order = rack_alternated(std::move(brokers));
   const size_t n = order.size();
   const size_t first_start = start.value_or(random_start()) % n;

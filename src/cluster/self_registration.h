@@ -27,7 +27,8 @@ inline net::awaitable<op_result> register_and_unfence_here(metadata_store& store
   hb.metadata_offset = store.image()->offset;
   auto beat = co_await store.broker_heartbeat(hb);
   if (!beat.ok()) co_return beat;
-  if (beat.fenced) co_return op_result::failure(protocol::error_code::unknown_server_error, "fenced");
+  if (beat.fenced)
+    co_return op_result::failure(protocol::error_code::unknown_server_error, "fenced");
   co_return op_result{};
 }
 

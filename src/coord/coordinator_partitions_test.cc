@@ -1,4 +1,3 @@
-#include "cluster/self_registration.h"
 #include "coord/coordinator_partitions.h"
 
 #include <gtest/gtest.h>
@@ -6,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "cluster/self_registration.h"
 #include "cluster/test_node.h"
 #include "coord/coordinator_batch.h"
 #include "coord/group_key.h"
@@ -55,8 +55,8 @@ net::awaitable<cluster::append_outcome> append_to(cluster::partition_manager* pm
 class coordinator_partitions_test : public ::testing::Test {
  protected:
   coordinator_partitions_test() {
-    auto s = cluster::metadata_store::open(node.io, node.flusher, node.shards,
-                                           node.dir() + "/meta", model::node_id(1), node.broker);
+    auto s = cluster::metadata_store::open(node.io, node.flusher, node.shards, node.dir() + "/meta",
+                                           model::node_id(1), node.broker);
     EXPECT_TRUE(s.has_value()) << (s ? "" : s.error());
     EXPECT_TRUE(cluster::testing::register_and_unfence(
                     **s, node.shards, model::node_id(1),

@@ -85,7 +85,8 @@ TEST_F(incremental_alter, broker_configs_persist_and_validate_only_does_not) {
   EXPECT_EQ(r.responses.at(0).error_code, error_code::none);
   EXPECT_EQ(r.responses.at(1).error_code, error_code::none);
   EXPECT_EQ(f.store().image()->cluster_config_overrides.at("log.retention.ms"), "9");
-  EXPECT_EQ(f.store().image()->broker_config_overrides(model::node_id(1)).at("log.segment.bytes"), "99999");
+  EXPECT_EQ(f.store().image()->broker_config_overrides(model::node_id(1)).at("log.segment.bytes"),
+            "99999");
 }
 
 TEST_F(incremental_alter, legacy_alter_configs_replaces_the_override_set) {

@@ -67,8 +67,8 @@ TEST(init_producer_id, blocks_are_durable_and_never_reused_after_restart) {
     net::shard_pool shards(2);
     shards.start();
     {
-      auto s = cluster::metadata_store::open(io, flusher, shards, dir.path(), model::node_id(1),
-                                             cfg);
+      auto s =
+          cluster::metadata_store::open(io, flusher, shards, dir.path(), model::node_id(1), cfg);
       ASSERT_TRUE(s.has_value()) << s.error();
       auto& store = **s;
       EXPECT_EQ(store.image()->next_producer_id, round * 2000);

@@ -1,19 +1,23 @@
-// The controller quorum's handlers (KRaft), with every version the codec parses: the mapping
-// (quorum/net/rpc.h) implements each of them.
+// The controller's handlers (KRaft), with every version the codec parses: the quorum's RPCs
+// (the mapping in quorum/net/rpc.h implements each version) and the brokers' lifecycle.
 
 #include <array>
 
+#include "kafka/handlers/broker_lifecycle_apis.h"
 #include "kafka/handlers/quorum_apis.h"
 #include "kafka/server/handler.h"
 
 namespace vltava::kafka {
 
 std::span<const handler> quorum_handlers() {
-  static const std::array<handler, 4> handlers = {
+  static const std::array<handler, 7> handlers = {
       make_handler<protocol::vote_api, &serve_vote>(),
       make_handler<protocol::begin_quorum_epoch_api, &serve_begin_quorum_epoch>(),
       make_handler<protocol::end_quorum_epoch_api, &serve_end_quorum_epoch>(),
       make_handler<protocol::describe_quorum_api, &serve_describe_quorum>(),
+      make_handler<protocol::broker_registration_api, &serve_broker_registration>(),
+      make_handler<protocol::broker_heartbeat_api, &serve_broker_heartbeat>(),
+      make_handler<protocol::unregister_broker_api, &serve_unregister_broker>(),
   };
   return handlers;
 }

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "cluster/self_registration.h"
 #include "cluster/metadata_store.h"
 #include "cluster/partition_manager.h"
+#include "cluster/self_registration.h"
 #include "config/broker_configs.h"
 #include "coord/group_coordinator.h"
 #include "coord/txn_coordinator.h"
@@ -37,8 +37,8 @@ class coordinator_node {
         _flusher(_io),
         _shards(2) {
     _shards.start();
-    auto s = cluster::metadata_store::open(_io, _flusher, _shards, _dir.path(),
-                                           model::node_id(1), _config);
+    auto s = cluster::metadata_store::open(_io, _flusher, _shards, _dir.path(), model::node_id(1),
+                                           _config);
     EXPECT_TRUE(s.has_value()) << (s ? "" : s.error());
     EXPECT_TRUE(cluster::testing::register_and_unfence(
                     **s, _shards, model::node_id(1),

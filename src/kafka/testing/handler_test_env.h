@@ -10,8 +10,8 @@
 
 #include <algorithm>
 
-#include "cluster/self_registration.h"
 #include "cluster/metadata_store.h"
+#include "cluster/self_registration.h"
 #include "cluster/test_node.h"
 #include "kafka/server/handler.h"
 #include "protocol/api_table.h"

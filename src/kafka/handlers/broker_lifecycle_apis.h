@@ -1,0 +1,24 @@
+#pragma once
+
+// The controller's side of the brokers' lifecycle RPCs: BrokerRegistration, BrokerHeartbeat
+// and UnregisterBroker, answered by the metadata store's active controller
+// (cluster/metadata_store.h). A node that is not the active controller answers NOT_CONTROLLER;
+// the broker asks the next controller its image names.
+
+#include <optional>
+
+#include "kafka/server/handler.h"
+#include "protocol/generated/broker_heartbeat.h"
+#include "protocol/generated/broker_registration.h"
+#include "protocol/generated/unregister_broker.h"
+
+namespace vltava::kafka {
+
+net::awaitable<std::optional<protocol::broker_registration_response>> serve_broker_registration(
+    request_context& ctx, const protocol::broker_registration_request& request);
+net::awaitable<std::optional<protocol::broker_heartbeat_response>> serve_broker_heartbeat(
+    request_context& ctx, const protocol::broker_heartbeat_request& request);
+net::awaitable<std::optional<protocol::unregister_broker_response>> serve_unregister_broker(
+    request_context& ctx, const protocol::unregister_broker_request& request);
+
+}  // namespace vltava::kafka
