@@ -102,13 +102,22 @@ void print_quorum_status(const quorum_status& q) {
 
 void print_quorum_replication(const std::vector<replica_row>& rows,
                               const protocol::describe_quorum_response& r) {
-  std::vector<std::vector<std::string>> table{
-      {"NODE", "STATUS", "ENDPOINT", "LOG-END-OFFSET", "LAG", "LAST-FETCH", "LAST-CAUGHT-UP"}};
+  // DescribeQuorum v2 names each node's endpoints; older versions (and a leader that leaves
+  // the list empty) do not, and the column is left out.
+  const bool endpoints = !r.nodes.empty();
+  std::vector<std::vector<std::string>> table{{"NODE", "STATUS"}};
+  if (endpoints) table[0].push_back("ENDPOINT");
+  for (const char* h : {"LOG-END-OFFSET", "LAG", "LAST-FETCH", "LAST-CAUGHT-UP"}) {
+    table[0].push_back(h);
+  }
   for (const auto& row : rows) {
-    table.push_back({std::to_string(row.id), std::string(role_name(row.role)),
-                     endpoint_of(r, row.id), std::to_string(row.log_end_offset),
-                     std::to_string(row.lag), ago_text(row.last_fetch_ago_ms),
-                     ago_text(row.last_caught_up_ago_ms)});
+    std::vector<std::string> line{std::to_string(row.id), std::string(role_name(row.role))};
+    if (endpoints) line.push_back(endpoint_of(r, row.id));
+    line.push_back(std::to_string(row.log_end_offset));
+    line.push_back(std::to_string(row.lag));
+    line.push_back(ago_text(row.last_fetch_ago_ms));
+    line.push_back(ago_text(row.last_caught_up_ago_ms));
+    table.push_back(std::move(line));
   }
   print_table(table);
 }
