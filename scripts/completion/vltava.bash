@@ -24,7 +24,7 @@ _vltava() {
     case "$noun" in
       topic) COMPREPLY=($(compgen -W "create list describe delete alter-config add-partitions" -- "$cur")) ;;
       group) COMPREPLY=($(compgen -W "list describe reset-offsets delete" -- "$cur")) ;;
-      cluster) COMPREPLY=($(compgen -W "info" -- "$cur")) ;;
+      cluster) COMPREPLY=($(compgen -W "info quorum" -- "$cur")) ;;
       config) COMPREPLY=($(compgen -W "get set" -- "$cur")) ;;
       perf) COMPREPLY=($(compgen -W "produce consume" -- "$cur")) ;;
       produce | consume)
@@ -46,6 +46,7 @@ _vltava() {
     "group describe") opts="--offsets-only" ;;
     "group reset-offsets") opts="-t --topic --to-earliest --to-latest --to-offset --to-datetime --shift-by --execute" ;;
     "cluster info") opts="--json" ;;
+    "cluster quorum") opts="--status --replication --json" ;;
     "config get") opts="--all topic broker" ;;
     "config set") opts="--delete topic broker" ;;
     "perf produce") opts="-n --records -s --record-size --rate --acks -z --compression --linger-ms --batch-size --json -q --quiet" ;;

@@ -8,6 +8,7 @@
 #include "cli/histogram.h"
 #include "cli/offset_spec.h"
 #include "cli/perf.h"
+#include "cli/quorum_report.h"
 
 namespace vltava::cli {
 namespace {
@@ -226,6 +227,73 @@ TEST(perf_report, summary_and_progress) {
   EXPECT_NE(line.find("95,120 rec/s"), std::string::npos) << line;
   EXPECT_NE(line.find("9.51 MB/s"), std::string::npos) << line;
   EXPECT_NE(line.find("p99 1.00 ms"), std::string::npos) << line;
+}
+
+// Three voters, leader 1 at offset 100: 2 trails by 10, 3 is caught up; one observer at 40.
+quorum_status three_voters() {
+  quorum_status q;
+  q.leader_id = 1;
+  q.leader_epoch = 7;
+  q.high_watermark = 95;
+  q.voters = {{3, 100, 9'000, 9'000}, {1, 100, -1, 9'500}, {2, 90, 8'000, 6'000}};
+  q.observers = {{4, 40, 7'000, -1}};
+  return q;
+}
+
+TEST(quorum_report, rows_put_the_leader_first_and_measure_lag_from_its_log_end) {
+  auto rows = replication_rows(three_voters(), 10'000);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].id, 1);
+  EXPECT_EQ(rows[0].role, replica_role::leader);
+  EXPECT_EQ(rows[0].lag, 0);
+  EXPECT_FALSE(rows[0].last_fetch_ago_ms);  // the leader does not fetch from itself
+  EXPECT_EQ(rows[0].last_caught_up_ago_ms, 500);
+  EXPECT_EQ(rows[1].id, 2);
+  EXPECT_EQ(rows[1].lag, 10);
+  EXPECT_EQ(rows[1].last_fetch_ago_ms, 2'000);
+  EXPECT_EQ(rows[1].last_caught_up_ago_ms, 4'000);
+  EXPECT_EQ(rows[2].id, 3);
+  EXPECT_EQ(rows[2].lag, 0);
+  EXPECT_EQ(rows[3].role, replica_role::observer);
+  EXPECT_EQ(rows[3].lag, 60);
+  EXPECT_FALSE(rows[3].last_caught_up_ago_ms);
+  EXPECT_EQ(role_name(rows[3].role), "Observer");
+}
+
+TEST(quorum_report, a_timestamp_from_a_clock_ahead_of_ours_is_zero_ms_ago) {
+  auto rows = replication_rows(three_voters(), 5'000);
+  EXPECT_EQ(rows[1].last_fetch_ago_ms, 0);
+}
+
+TEST(quorum_report, summary_names_the_largest_lag_and_its_catch_up_delay) {
+  auto s = summarize(three_voters());
+  EXPECT_EQ(s.max_follower_lag, 10);
+  EXPECT_EQ(s.max_follower_lag_time_ms, 3'500);
+}
+
+TEST(quorum_report, without_catch_up_times_the_lag_time_is_unknown) {
+  auto q = three_voters();
+  for (auto& v : q.voters) v.last_caught_up_ms = -1;  // what DescribeQuorum v0 carries
+  EXPECT_FALSE(summarize(q).max_follower_lag_time_ms);
+  EXPECT_EQ(replication_rows(q, 10'000)[1].lag, 10);
+}
+
+TEST(quorum_report, a_leader_missing_from_the_voters_measures_lag_from_the_high_watermark) {
+  auto q = three_voters();
+  std::erase_if(q.voters, [](const replica_status& r) { return r.id == 1; });
+  auto rows = replication_rows(q, 10'000);
+  EXPECT_EQ(rows[0].id, 2);
+  EXPECT_EQ(rows[0].lag, 5);
+  EXPECT_EQ(summarize(q).max_follower_lag, 5);
+}
+
+TEST(quorum_report, a_quorum_of_one_has_no_lag) {
+  quorum_status q;
+  q.leader_id = 1;
+  q.voters = {{1, 12, -1, -1}};
+  auto s = summarize(q);
+  EXPECT_EQ(s.max_follower_lag, 0);
+  EXPECT_EQ(s.max_follower_lag_time_ms, 0);
 }
 
 }  // namespace

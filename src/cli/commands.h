@@ -27,6 +27,7 @@ int group_describe(const args_t& args);
 int group_reset_offsets(const args_t& args);
 int group_delete(const args_t& args);
 int cluster_info(const args_t& args);
+int cluster_quorum(const args_t& args);
 int config_get(const args_t& args);
 int config_set(const args_t& args);
 int perf_produce(const args_t& args);

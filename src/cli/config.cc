@@ -1,4 +1,4 @@
-// `vltava config get|set`, `vltava cluster info`, and the config helpers `topic` shares.
+// `vltava config get|set`, and the config helpers `topic` shares.
 
 #include <fmt/format.h>
 
@@ -200,44 +200,6 @@ int config_set(const args_t& args) {
   c.metadata();
   alter_configs(c, target.type, target.name, sets, deletes);
   std::printf("updated %s %s\n", type_name(target.type), target.name.c_str());
-  return 0;
-}
-
-int cluster_info(const args_t& args) {
-  command_line cl({"cluster info", "[options]",
-                   "Show the cluster id, the controller and the brokers.",
-                   "vltava cluster info -b 127.0.0.1:9092"});
-  cl.options().add_options()("json", po::bool_switch(), "print JSON");
-  auto vm = cl.parse(args);
-  if (!vm) return 0;
-  client c(cl.common());
-  auto md = c.metadata();
-  char* id = rd_kafka_clusterid(c.get(), cl.common().timeout_ms);
-  std::string cluster_id = id ? id : "";
-  if (id) rd_kafka_mem_free(c.get(), id);
-  int32_t controller = rd_kafka_controllerid(c.get(), cl.common().timeout_ms);
-  if ((*vm)["json"].as<bool>()) {
-    std::string out = "{\"cluster_id\":";
-    append_json_string(cluster_id, out);
-    out += fmt::format(",\"controller\":{},\"topics\":{},\"brokers\":[", controller, md->topic_cnt);
-    for (int i = 0; i < md->broker_cnt; ++i) {
-      if (i) out += ',';
-      out += fmt::format("{{\"id\":{},\"host\":", md->brokers[i].id);
-      append_json_string(md->brokers[i].host, out);
-      out += fmt::format(",\"port\":{}}}", md->brokers[i].port);
-    }
-    std::printf("%s]}\n", out.c_str());
-    return 0;
-  }
-  std::printf("cluster id:  %s\ncontroller:  %d\ntopics:      %d\n\n",
-              cluster_id.empty() ? "(none)" : cluster_id.c_str(), controller, md->topic_cnt);
-  std::vector<std::vector<std::string>> rows{{"BROKER", "ADDRESS", ""}};
-  for (int i = 0; i < md->broker_cnt; ++i) {
-    const auto& b = md->brokers[i];
-    rows.push_back({std::to_string(b.id), fmt::format("{}:{}", b.host, b.port),
-                    b.id == controller ? "controller" : ""});
-  }
-  print_table(rows);
   return 0;
 }
 

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/table.h"
+#include "cli/wire_requests.h"
 
 namespace vltava::cli {
 
@@ -42,10 +45,54 @@ int report_topic_results(const rd_kafka_topic_result_t** results, size_t count,
   return to_int(worst);
 }
 
-std::string join_ints(const int32_t* v, int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) {
-    fmt::format_to(std::back_inserter(out), "{}{}", i ? "," : "", v[i]);
+std::string join_ints(const std::vector<int32_t>& v) {
+  return v.empty() ? "-" : fmt::format("{}", fmt::join(v, ","));
+}
+
+// One partition as `topic describe` prints it (kafka-topics.sh --describe's fields).
+struct partition_row {
+  int32_t id = 0;
+  int32_t leader = -1;
+  std::optional<int32_t> leader_epoch;  // nullopt: librdkafka's metadata does not carry it
+  std::vector<int32_t> replicas;
+  std::vector<int32_t> isr;
+  std::optional<std::vector<int32_t>> offline;  // nullopt: not carried either
+};
+
+std::vector<partition_row> rows_of(const rd_kafka_metadata_topic_t& t) {
+  std::vector<partition_row> rows;
+  for (int i = 0; i < t.partition_cnt; ++i) {
+    const auto& p = t.partitions[i];
+    rows.push_back({p.id, p.leader, std::nullopt,
+                    std::vector<int32_t>(p.replicas, p.replicas + p.replica_cnt),
+                    std::vector<int32_t>(p.isrs, p.isrs + p.isr_cnt), std::nullopt});
+  }
+  return rows;
+}
+
+std::vector<int32_t> ids_of(const std::vector<model::node_id>& nodes) {
+  std::vector<int32_t> out;
+  for (auto n : nodes) out.push_back(n.value());
+  return out;
+}
+
+// Partitions of `topics` from Metadata v7+ sent directly (leader epochs and offline replicas,
+// which librdkafka 2.0 drops); nullopt when the connection must be secured or the broker's
+// Metadata is older than v7, and the caller falls back to librdkafka's metadata.
+std::optional<std::map<std::string, std::vector<partition_row>>> rows_from_wire(
+    const common_options& common, const args_t& topics) {
+  if (wants_security(common)) return std::nullopt;
+  wire_client c = wire_client::open_any(common);
+  auto md = wire_metadata(c, topics);
+  if (!md) return std::nullopt;
+  std::map<std::string, std::vector<partition_row>> out;
+  for (const auto& t : md->body.topics) {
+    if (t.error_code != protocol::error_code::none || !t.name) continue;
+    auto& rows = out[*t.name];
+    for (const auto& p : t.partitions) {
+      rows.push_back({p.partition_index.value(), p.leader_id.value(), p.leader_epoch.value(),
+                      ids_of(p.replica_nodes), ids_of(p.isr_nodes), ids_of(p.offline_replicas)});
+    }
   }
   return out;
 }
@@ -172,8 +219,8 @@ int topic_list(const args_t& args) {
 
 int topic_describe(const args_t& args) {
   command_line cl({"topic describe", "TOPIC... [options]",
-                   "Show partitions (leader, replicas, in-sync replicas, offsets) and the "
-                   "topic's configs with their source.",
+                   "Show partitions (leader, leader epoch, replicas, in-sync replicas, offline "
+                   "replicas, offsets) and the topic's configs with their source.",
                    "vltava topic describe orders --all-configs"});
   cl.options().add_options()                                            //
       ("all-configs,a", po::bool_switch(), "show default configs too")  //
@@ -186,19 +233,21 @@ int topic_describe(const args_t& args) {
   if (topics.empty()) cl.usage_error("name at least one topic");
   client c(cl.common());
   auto md = c.metadata();
+  for (const auto& name : topics) find_topic(*md, name);  // exit 4 before any output
+  auto wire = rows_from_wire(cl.common(), topics);
   for (size_t n = 0; n < topics.size(); ++n) {
     const auto& t = find_topic(*md, topics[n]);
+    auto parts = wire && wire->contains(t.topic) ? (*wire)[t.topic] : rows_of(t);
+    std::sort(parts.begin(), parts.end(), [](auto& a, auto& b) { return a.id < b.id; });
     if (n) std::printf("\n");
-    std::printf("topic %s: %d partitions\n\n", t.topic, t.partition_cnt);
+    std::printf("topic %s: %zu partitions\n\n", t.topic, parts.size());
     std::vector<std::vector<std::string>> rows{
-        {"PARTITION", "LEADER", "REPLICAS", "ISR", "LOW", "HIGH"}};
-    std::vector<const rd_kafka_metadata_partition_t*> parts;
-    for (int i = 0; i < t.partition_cnt; ++i) parts.push_back(&t.partitions[i]);
-    std::sort(parts.begin(), parts.end(), [](auto* a, auto* b) { return a->id < b->id; });
-    for (auto* p : parts) {
-      auto [low, high] = c.watermarks(t.topic, p->id);
-      rows.push_back({std::to_string(p->id), std::to_string(p->leader),
-                      join_ints(p->replicas, p->replica_cnt), join_ints(p->isrs, p->isr_cnt),
+        {"PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OFFLINE", "LOW", "HIGH"}};
+    for (const auto& p : parts) {
+      auto [low, high] = c.watermarks(t.topic, p.id);
+      rows.push_back({std::to_string(p.id), p.leader >= 0 ? std::to_string(p.leader) : "none",
+                      p.leader_epoch ? std::to_string(*p.leader_epoch) : "?", join_ints(p.replicas),
+                      join_ints(p.isr), p.offline ? join_ints(*p.offline) : "?",
                       std::to_string(low), std::to_string(high)});
     }
     print_table(rows);

@@ -29,6 +29,10 @@ def test_topic_produce_consume_lifecycle(vltava, name):
 
     described = vltava.ok("topic", "describe", name).stdout
     assert "topic %s: 3 partitions" % name in described
+    header = described.splitlines()[2].split()
+    assert header[:6] == ["PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OFFLINE"]
+    first = described.splitlines()[3].split()
+    assert first[0] == "0" and first[2] != "?" and int(first[2]) >= 0 and first[5] == "-"
     assert "retention.ms" in described and "DYNAMIC_TOPIC_CONFIG" in described
 
     vltava.ok("topic", "alter-config", name, "--set", "cleanup.policy=compact")
@@ -45,6 +49,19 @@ def test_topic_produce_consume_lifecycle(vltava, name):
     assert "cluster id:" in vltava.ok("cluster", "info").stdout
     info = json.loads(vltava.ok("cluster", "info", "--json").stdout)
     assert info["brokers"] and info["controller"] == info["brokers"][0]["id"]
+    assert info["brokers"][0]["fenced"] is False  # DescribeCluster v2
+    assert info["topics"] >= 1
+
+    # A single node is a quorum of one: it leads, nobody lags.
+    quorum = json.loads(vltava.ok("cluster", "quorum", "--json").stdout)
+    assert quorum["leader_id"] == info["controller"] and quorum["leader_epoch"] >= 1
+    assert [(r["id"], r["status"], r["lag"]) for r in quorum["replicas"]] == [
+        (info["controller"], "Leader", 0)]
+    status = vltava.ok("cluster", "quorum", "--status").stdout
+    assert "LeaderId:" in status and "HighWatermark:" in status and "LAG" not in status
+    assert "LAST-FETCH" in vltava.ok("cluster", "quorum", "--replication").stdout
+    p = vltava.run("cluster", "quorum", "-X", "security.protocol=ssl")
+    assert p.returncode == USAGE and "PLAINTEXT" in p.stderr
 
     assert "deleted topic %s" % name in vltava.ok("topic", "delete", name).stdout
     deadline = time.time() + 10
@@ -85,7 +102,8 @@ def test_errors_say_what_to_do(vltava, name):
 def test_every_command_has_help_with_an_example(vltava):
     commands = [["topic", v] for v in ("create", "list", "describe", "delete", "alter-config",
                                        "add-partitions")]
-    commands += [["produce"], ["consume"], ["cluster", "info"], ["config", "get"],
+    commands += [["produce"], ["consume"], ["cluster", "info"], ["cluster", "quorum"],
+                 ["config", "get"],
                  ["config", "set"], ["perf", "produce"], ["perf", "consume"]]
     commands += [["group", v] for v in ("list", "describe", "reset-offsets", "delete")]
     for c in commands:

@@ -27,6 +27,9 @@ class KraftNode:
         self.log_path = os.path.join(run_dir, "node-%d.log" % node_id)
         self.voters = voters
         self.proc = None
+        # Command words put before the binary (test_partition.py runs each node under its own
+        # group id with setpriv, so firewall rules can tell its packets apart).
+        self.launcher = []
 
     def sets(self):
         return ["node.id=%d" % self.id, "log.dir=%s" % self.dir,
@@ -47,7 +50,8 @@ class KraftNode:
 
     def spawn(self):
         assert self.proc is None
-        self.proc = harness.spawn([self.binary, "serve"] + self.args(), self.log_path)
+        self.proc = harness.spawn(self.launcher + [self.binary, "serve"] + self.args(),
+                                  self.log_path)
 
     def wait_serving(self):
         deadline = time.time() + START_TIMEOUT_S

@@ -1,0 +1,303 @@
+"""A network partition of the KRaft quorum with real processes: three combined nodes on
+127.0.0.2-4; firewall rules (nftables, table `inet vltava_test`) cut the active controller off
+from the other two voters in both directions. The two elect a new controller, which takes a
+CreateTopics; after the heal the old controller rejoins as a follower and every node serves the
+same Metadata (topics, partitions, leaders, leader epochs, replicas, ISR, offline replicas).
+
+Why the rules match the sender's group id and not only addresses: vltava does not bind its
+outgoing connections, so every connection between nodes leaves from 127.0.0.1 (the loopback
+route's source) and only its destination names a node. Each node runs under its own group id
+(setpriv; the user stays root, so file access is unchanged), and a rule drops a packet when its
+socket belongs to one side of the cut and its destination address is the other side: the pair
+(node N's packets, 127.0.0.M) and (node M's packets, 127.0.0.N). The test's own requests (group
+0) pass, so every node stays observable during the cut. Nothing leaves 127.0.0.0/8.
+
+Needs root, nft and setpriv; skipped with the reason otherwise. Every wait is a condition with a
+deadline, never a fixed sleep."""
+
+import hashlib
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import time
+
+import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+
+import kraft
+
+WAIT_S = 60
+TABLE = "vltava_test"
+GROUP_BASE = 61000  # node N runs under group id GROUP_BASE + N
+METADATA_TOPIC = b"__cluster_metadata"
+NOT_LEADER_OR_FOLLOWER = 6
+
+
+# --- A minimal Kafka client: DescribeQuorum v0 and Metadata v7, sent to one node directly ---
+
+def _request(address, api_key, version, body, flexible):
+    host, port = address.rsplit(":", 1)
+    assert host.startswith("127."), "test traffic stays on the loopback range"
+    client_id = b"partition-test"
+    header = struct.pack(">hhih", api_key, version, 7, len(client_id)) + client_id
+    if flexible:
+        header += b"\x00"  # no tagged fields
+    frame = header + body
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(struct.pack(">i", len(frame)) + frame)
+        size = struct.unpack(">i", _recv_exact(s, 4))[0]
+        data = _recv_exact(s, size)
+    r = _Reader(data)
+    assert r.int32() == 7
+    if flexible:
+        r.tagged()
+    return r
+
+
+def _recv_exact(s, n):
+    out = b""
+    while len(out) < n:
+        chunk = s.recv(n - len(out))
+        if not chunk:
+            raise OSError("connection closed")
+        out += chunk
+    return out
+
+
+class _Reader:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def take(self, fmt):
+        v = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return v[0]
+
+    def int16(self):
+        return self.take(">h")
+
+    def int32(self):
+        return self.take(">i")
+
+    def int64(self):
+        return self.take(">q")
+
+    def uvarint(self):
+        shift = value = 0
+        while True:
+            b = self.data[self.pos]
+            self.pos += 1
+            value |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return value
+            shift += 7
+
+    def string(self):
+        n = self.int16()
+        if n < 0:
+            return None
+        self.pos += n
+        return self.data[self.pos - n:self.pos].decode()
+
+    def compact_string(self):
+        n = self.uvarint() - 1
+        self.pos += max(n, 0)
+        return self.data[self.pos - n:self.pos].decode() if n >= 0 else None
+
+    def tagged(self):
+        for _ in range(self.uvarint()):
+            self.uvarint()
+            self.pos += self.uvarint()
+
+    def array(self, element):
+        return [element() for _ in range(self.int32())]
+
+    def compact_array(self, element):
+        return [element() for _ in range(self.uvarint() - 1)]
+
+
+def describe_quorum(address):
+    """DescribeQuorum v0 of __cluster_metadata-0 from one node: (error, leader, epoch, hw,
+    {voter: log end offset}); error 6 (NOT_LEADER_OR_FOLLOWER) from a node that does not lead."""
+    body = (b"\x02" + bytes([len(METADATA_TOPIC) + 1]) + METADATA_TOPIC +
+            b"\x02" + struct.pack(">i", 0) + b"\x00" + b"\x00" + b"\x00")
+    r = _request(address, 55, 0, body, flexible=True)
+    top_error = r.int16()
+    assert top_error == 0, "DescribeQuorum error %d from %s" % (top_error, address)
+    topics = r.uvarint() - 1
+    assert topics == 1
+    r.compact_string()
+    assert r.uvarint() - 1 == 1
+    r.int32()
+    error, leader, epoch, hw = r.int16(), r.int32(), r.int32(), r.int64()
+
+    def replica():
+        rid, leo = r.int32(), r.int64()
+        r.tagged()
+        return rid, leo
+    voters = dict(r.compact_array(replica))
+    return error, leader, epoch, hw, voters
+
+
+def metadata(address):
+    """Metadata v7 for every topic from one node: (brokers, controller id, topics)."""
+    r = _request(address, 3, 7, struct.pack(">i", -1) + b"\x00", flexible=False)
+    r.int32()  # throttle
+
+    def broker():
+        return r.int32(), r.string(), r.int32(), r.string()
+    brokers = r.array(broker)
+    r.string()  # cluster id
+    controller = r.int32()
+
+    def ints():
+        return sorted(r.array(r.int32))
+
+    def partition():
+        return (r.int16(), r.int32(), r.int32(), r.int32(), ints(), ints(), ints())
+
+    def topic():
+        error, name, internal = r.int16(), r.string(), r.take(">?")
+        return name, error, internal, sorted(r.array(partition), key=lambda p: p[1])
+    topics = sorted(r.array(topic))
+    return sorted(brokers), controller, topics
+
+
+def digest(address, with_brokers):
+    """A digest of what the node serves: per topic its partitions' leader, leader epoch,
+    replicas, ISR and offline replicas; brokers too once every node lists them all."""
+    brokers, _, topics = metadata(address)
+    what = repr((brokers if with_brokers else None, topics)).encode()
+    return hashlib.sha256(what).hexdigest(), {t[0] for t in topics}
+
+
+# --- Conditions with deadlines ---
+
+def wait_for(what, check, timeout_s=WAIT_S):
+    deadline = time.time() + timeout_s
+    last = None
+    while time.time() < deadline:
+        try:
+            last = check()
+        except OSError as e:  # a node mid-election or cut off: ask again
+            last = e
+        else:
+            if last:
+                return last
+        time.sleep(0.1)
+    raise AssertionError("timed out after %ds waiting for %s (last: %r)" % (timeout_s, what, last))
+
+
+def leader_among(nodes):
+    """(leader id, epoch, voters' log end offsets) as the node that leads says, if one does."""
+    for n in nodes:
+        error, leader, epoch, hw, voters = describe_quorum(n.address)
+        if error == 0 and leader == n.id:
+            return leader, epoch, hw, voters
+    return None
+
+
+def agreed_digest(nodes, with_brokers, must_have):
+    def same():
+        got = [digest(n.address, with_brokers) for n in nodes]
+        if len({d for d, _ in got}) == 1 and must_have <= got[0][1]:
+            return got[0]
+        return None
+    return wait_for("nodes %s to serve identical Metadata with %s" % (
+        [n.id for n in nodes], sorted(must_have)), same)
+
+
+def create_topic(node, name, partitions):
+    admin = AdminClient({"bootstrap.servers": node.address})
+    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(15)
+
+
+# --- The firewall ---
+
+def nft(script):
+    subprocess.run(["nft", "-f", "-"], input=script, text=True, check=True, capture_output=True)
+
+
+def delete_table():
+    subprocess.run(["nft", "delete", "table", "inet", TABLE], capture_output=True)
+
+
+def cut(node, others):
+    """Drops every packet between `node` and each of `others`, both ways (see the docstring)."""
+    theirs = ", ".join(o.host for o in others)
+    their_groups = ", ".join(str(GROUP_BASE + o.id) for o in others)
+    nft("""table inet %(t)s {
+  chain out {
+    type filter hook output priority filter; policy accept;
+    oifname "lo" meta skgid %(g)d ip daddr { %(theirs)s } drop
+    oifname "lo" meta skgid { %(groups)s } ip daddr %(host)s drop
+  }
+}
+""" % {"t": TABLE, "g": GROUP_BASE + node.id, "theirs": theirs, "groups": their_groups,
+       "host": node.host})
+
+
+@pytest.fixture
+def firewall():
+    if os.geteuid() != 0:
+        pytest.skip("nftables rules need root")
+    for tool in ("nft", "setpriv"):
+        if shutil.which(tool) is None:
+            pytest.skip("%s is missing (scripts/deps installs nftables)" % tool)
+    delete_table()  # a table left by a killed run
+    probe = subprocess.run(["nft", "add", "table", "inet", TABLE], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip("nft cannot add a table here: %s" % probe.stderr.strip())
+    delete_table()
+    try:
+        yield
+    finally:
+        delete_table()
+
+
+@pytest.fixture
+def grouped_three(firewall, binary, tmp_path):
+    kraft.harness.install_teardown()
+    c = kraft.KraftCluster(binary, 3, str(tmp_path))
+    for n in c.nodes:
+        n.launcher = ["setpriv", "--regid", str(GROUP_BASE + n.id), "--clear-groups"]
+    c.start()
+    try:
+        yield c
+    finally:
+        delete_table()  # before stopping: a cut-off node could not resign cleanly
+        codes = c.stop()
+    assert all(code == 0 for code in codes.values()), codes
+
+
+def test_a_cut_off_controller_is_replaced_and_rejoins_as_follower(grouped_three):
+    nodes = grouped_three.nodes
+    old, old_epoch, _, _ = wait_for("a quorum leader", lambda: leader_among(nodes))
+    create_topic(grouped_three.node(old), "before", 3)
+    agreed_digest(nodes, False, {"before"})
+
+    others = [n for n in nodes if n.id != old]
+    cut(grouped_three.node(old), others)
+    new, new_epoch, _, _ = wait_for("the other two voters to elect a new leader", lambda: (
+        lambda q: q if q and q[0] != old else None)(leader_among(others)))
+    assert new_epoch > old_epoch
+    # The other survivor follows it and names it as the controller in its Metadata.
+    follower = next(n for n in others if n.id != new)
+    wait_for("node %d to follow node %d" % (follower.id, new), lambda: (
+        describe_quorum(follower.address)[0] == NOT_LEADER_OR_FOLLOWER and
+        metadata(follower.address)[1] == new))
+    create_topic(grouped_three.node(new), "during", 4)
+    agreed_digest(others, False, {"before", "during"})
+    # The cut-off node cannot have learnt of it.
+    assert "during" not in digest(grouped_three.node(old).address, False)[1]
+
+    delete_table()
+    wait_for("node %d to catch up as a follower" % old, lambda: (
+        lambda q: q if q and q[0] != old and q[3].get(old, -1) >= q[2] else None)(
+            leader_among(nodes)))
+    assert describe_quorum(grouped_three.node(old).address)[0] == NOT_LEADER_OR_FOLLOWER
+    # Broker lists join the digest once every node serves all three brokers (registration).
+    with_brokers = all(len(metadata(n.address)[0]) == 3 for n in nodes)
+    agreed_digest(nodes, with_brokers, {"before", "during"})
