@@ -40,7 +40,6 @@ namespace po = boost::program_options;
 constexpr int exit_config_error = 2;
 constexpr int exit_start_error = 1;
 constexpr auto shutdown_grace = std::chrono::seconds(30);
-constexpr auto controlled_shutdown_timeout = std::chrono::seconds(10);
 
 struct options {
   std::string config_file;
@@ -334,6 +333,8 @@ int serve(int argc, char** argv) {
   cluster::lifecycle_options lifecycle_opts{
       node, *advertised, rack, kraft->timeouts.broker_heartbeat, std::chrono::milliseconds(50)};
   cluster::broker_lifecycle lifecycle(shards, **store, controller.get(), lifecycle_opts);
+  services.controller = controller.get();
+  (*store)->set_controller_channel(controller.get());
   lifecycle.start();
   while (!lifecycle.wait_unfenced(std::chrono::seconds(10))) {
     log::info("broker", "waiting for the controller to unfence this broker");
@@ -348,7 +349,9 @@ int serve(int argc, char** argv) {
 
   stop.wait();
   // The controller moves this broker's leaderships away first, then lets it go.
-  lifecycle.shut_down(controlled_shutdown_timeout);
+  // Bounded by the session timeout: by then the controller would have fenced it anyway (a
+  // quorum that lost its majority cannot answer at all).
+  lifecycle.shut_down(kraft->timeouts.broker_session);
   // Members waiting in JoinGroup/SyncGroup would hold the drain for a rebalance timeout: they
   // are told to find the coordinator again, while final offset commits are still served.
   groups.stop_waiters();

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "cluster/controller_channel.h"
 #include "cluster/leader_election.h"
 #include "cluster/meta_properties.h"
 #include "cluster/metadata_store_state.h"
@@ -18,6 +19,7 @@
 #include "config/properties.h"
 #include "config/topic_configs.h"
 #include "net/shard_calls.h"
+#include "protocol/generated/allocate_producer_ids.h"
 #include "quorum/config_from.h"
 #include "quorum/io/control_batch.h"
 #include "quorum/io/quorum_state_file.h"
@@ -421,41 +423,97 @@ net::awaitable<producer_id_result> metadata_store::allocate_producer_id() {
 
 net::awaitable<producer_id_result> metadata_store::allocate_producer_id_on_shard0() {
   state& st = *_state;
-  if (auto ready = co_await controller_ready(); !ready.ok()) {
-    producer_id_result out;
-    static_cast<op_result&>(out) = ready;
-    co_return out;
-  }
   producer_id_result out;
   if (st.producer_ids_next >= st.producer_ids_end) {
-    metadata_image next = st.working;
-    const int64_t first = next.next_producer_id;
-    if (first > std::numeric_limits<int64_t>::max() - producer_id_block_size) {
-      out.error = error_code::unknown_server_error;
-      out.message = "producer ids exhausted";
-      co_return out;
-    }
-    protocol::metadata_producer_ids_record r;
-    r.broker_id = _node;
-    r.broker_epoch = 0;
-    r.next_producer_id = first + producer_id_block_size;
-    topic_id_index ids = st.ids;
-    auto a = apply_record(next, ids, r);
-    VLTAVA_ASSERT(a.has_value(), "a block above the previous one applies");
-    std::vector<metadata_record> records{metadata_record(r)};
-    auto c = co_await commit(records, next, ids);
-    if (!c.ok()) {
-      static_cast<op_result&>(out) = c;
+    // A new block: decided here when this node is the active controller, else asked of the
+    // controller (AllocateProducerIds), either way recorded in the metadata log first.
+    auto block = co_await take_producer_id_block();
+    if (!block.ok()) {
+      static_cast<op_result&>(out) = block;
       co_return out;
     }
     // Another allocation may have refilled the block while this one waited for the fsync;
     // the newer block wins and the rest of the older one is simply never used.
-    if (st.producer_ids_next >= st.producer_ids_end || st.producer_ids_end < first) {
-      st.producer_ids_next = first;
-      st.producer_ids_end = first + producer_id_block_size;
+    if (st.producer_ids_next >= st.producer_ids_end || st.producer_ids_end < block.first) {
+      st.producer_ids_next = block.first;
+      st.producer_ids_end = block.first + block.length;
     }
   }
   out.id = model::producer_id(st.producer_ids_next++);
+  co_return out;
+}
+
+net::awaitable<producer_id_block> metadata_store::take_producer_id_block() {
+  const broker_info* self = image()->find_broker(_node);
+  const int64_t epoch = self ? self->epoch : -1;
+  if (_channel != nullptr && image()->controller_id != _node) {
+    protocol::allocate_producer_ids_request req;
+    req.broker_id = _node;
+    req.broker_epoch = epoch;
+    auto r = co_await _channel->call<protocol::allocate_producer_ids_api>(req, 0);
+    producer_id_block out;
+    if (!r) {
+      static_cast<op_result&>(out) = op_result::failure(
+          error_code::coordinator_load_in_progress, "The controller did not answer; retry.");
+      co_return out;
+    }
+    out.error = r->body.error_code;
+    out.first = r->body.producer_id_start;
+    out.length = r->body.producer_id_len;
+    if (out.ok() && (out.length <= 0 || out.first < 0)) {
+      static_cast<op_result&>(out) =
+          op_result::failure(error_code::unknown_server_error, "an empty producer id block");
+    }
+    co_return out;
+  }
+  co_return co_await allocate_producer_id_block_on_shard0(_node, epoch);
+}
+
+net::awaitable<producer_id_block> metadata_store::allocate_producer_id_block(
+    model::node_id broker, int64_t broker_epoch) {
+  auto task = net::on_shard<producer_id_block>(_shards, 0, [this, broker, broker_epoch] {
+    return allocate_producer_id_block_on_shard0(broker, broker_epoch);
+  });
+  co_return co_await std::move(task);
+}
+
+net::awaitable<producer_id_block> metadata_store::allocate_producer_id_block_on_shard0(
+    model::node_id broker, int64_t broker_epoch) {
+  state& st = *_state;
+  producer_id_block out;
+  if (auto ready = co_await controller_ready(); !ready.ok()) {
+    static_cast<op_result&>(out) = ready;
+    co_return out;
+  }
+  const broker_info* b = st.working.find_broker(broker);
+  if (b == nullptr || b->epoch != broker_epoch) {
+    static_cast<op_result&>(out) =
+        op_result::failure(error_code::stale_broker_epoch,
+                           "Broker " + std::to_string(broker()) + " is not registered with epoch " +
+                               std::to_string(broker_epoch) + ".");
+    co_return out;
+  }
+  metadata_image next = st.working;
+  const int64_t first = next.next_producer_id;
+  if (first > std::numeric_limits<int64_t>::max() - producer_id_block_size) {
+    static_cast<op_result&>(out) =
+        op_result::failure(error_code::unknown_server_error, "producer ids exhausted");
+    co_return out;
+  }
+  protocol::metadata_producer_ids_record r;
+  r.broker_id = broker;
+  r.broker_epoch = broker_epoch;
+  r.next_producer_id = first + producer_id_block_size;
+  topic_id_index ids = st.ids;
+  auto a = apply_record(next, ids, r);
+  VLTAVA_ASSERT(a.has_value(), "a block above the previous one applies");
+  std::vector<metadata_record> records{metadata_record(r)};
+  if (auto c = co_await commit(records, next, ids); !c.ok()) {
+    static_cast<op_result&>(out) = c;
+    co_return out;
+  }
+  out.first = first;
+  out.length = producer_id_block_size;
   co_return out;
 }
 

@@ -45,6 +45,8 @@ enum class errc : int16_t;
 
 namespace vltava::cluster {
 
+class controller_channel;
+
 // The outcome of one mutation on one resource: Kafka's error code and, on failure, a message
 // for the client (Kafka's wording where clients or operators match on it).
 struct op_result {
@@ -86,6 +88,11 @@ enum class validate_only : bool { no = false, yes = true };
 
 struct producer_id_result : op_result {
   model::producer_id id{-1};
+};
+// A block of producer ids [first, first + length) recorded for one broker.
+struct producer_id_block : op_result {
+  int64_t first = -1;
+  int32_t length = 0;
 };
 
 // BrokerRegistration as the controller sees it.
@@ -180,7 +187,13 @@ class metadata_store {
   // restart: taken from a block of producer_id_block_size ids recorded durably in the metadata
   // log before any id of it is used.
   net::awaitable<producer_id_result> allocate_producer_id();
-  static constexpr int64_t producer_id_block_size = 1000;
+  static constexpr int32_t producer_id_block_size = 1000;
+  // The active controller's side (AllocateProducerIds): a new block for a registered broker.
+  net::awaitable<producer_id_block> allocate_producer_id_block(model::node_id broker,
+                                                               int64_t broker_epoch);
+  // The other controllers, reached for producer id blocks when this node is not the active
+  // controller; none for a quorum of one. Set at start-up, before requests are served.
+  void set_controller_channel(controller_channel* channel) { _channel = channel; }
 
   // Clean shutdown: syncs and closes the log. Blocking; call when no mutation runs (after the
   // shards stopped). Mutations afterwards fail with KAFKA_STORAGE_ERROR.
@@ -231,6 +244,9 @@ class metadata_store {
                                                            std::vector<config_change> changes,
                                                            alter_mode mode, validate_only v);
   net::awaitable<producer_id_result> allocate_producer_id_on_shard0();
+  net::awaitable<producer_id_block> take_producer_id_block();
+  net::awaitable<producer_id_block> allocate_producer_id_block_on_shard0(model::node_id broker,
+                                                                         int64_t broker_epoch);
   net::awaitable<broker_registration_result> register_broker_on_shard0(
       broker_registration_request req);
   net::awaitable<broker_heartbeat_result> broker_heartbeat_on_shard0(broker_heartbeat_request req);
@@ -251,6 +267,7 @@ class metadata_store {
   std::atomic<image_ptr> _image;
   std::unique_ptr<state> _state;
   std::vector<std::function<void(image_ptr)>> _subscribers;  // shard 0 only
+  controller_channel* _channel = nullptr;
 };
 
 // The broker's effective configuration: the static configuration with the dynamic overrides

@@ -38,7 +38,9 @@ class KraftNode:
                 "controller.quorum.voters=%s" % self.voters,
                 # Shorter than Kafka's defaults, so elections in the tests take a second.
                 "controller.quorum.election.timeout.ms=500",
-                "controller.quorum.fetch.timeout.ms=1000"]
+                "controller.quorum.fetch.timeout.ms=1000",
+                # A killed broker's id is free again (and a silent one fenced) within 3 s.
+                "broker.session.timeout.ms=3000", "broker.heartbeat.interval.ms=500"]
 
     def args(self):
         return [a for kv in self.sets() for a in ("--set", kv)]

@@ -15,11 +15,8 @@ socket belongs to one side of the cut and its destination address is the other s
 Needs root, nft and setpriv; skipped with the reason otherwise. Every wait is a condition with a
 deadline, never a fixed sleep."""
 
-import hashlib
 import os
 import shutil
-import socket
-import struct
 import subprocess
 import time
 
@@ -27,150 +24,12 @@ import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import kraft
+from wire import describe_quorum, digest, metadata
 
 WAIT_S = 60
 TABLE = "vltava_test"
 GROUP_BASE = 61000  # node N runs under group id GROUP_BASE + N
-METADATA_TOPIC = b"__cluster_metadata"
 NOT_LEADER_OR_FOLLOWER = 6
-
-
-# --- A minimal Kafka client: DescribeQuorum v0 and Metadata v7, sent to one node directly ---
-
-def _request(address, api_key, version, body, flexible):
-    host, port = address.rsplit(":", 1)
-    assert host.startswith("127."), "test traffic stays on the loopback range"
-    client_id = b"partition-test"
-    header = struct.pack(">hhih", api_key, version, 7, len(client_id)) + client_id
-    if flexible:
-        header += b"\x00"  # no tagged fields
-    frame = header + body
-    with socket.create_connection((host, int(port)), timeout=5) as s:
-        s.sendall(struct.pack(">i", len(frame)) + frame)
-        size = struct.unpack(">i", _recv_exact(s, 4))[0]
-        data = _recv_exact(s, size)
-    r = _Reader(data)
-    assert r.int32() == 7
-    if flexible:
-        r.tagged()
-    return r
-
-
-def _recv_exact(s, n):
-    out = b""
-    while len(out) < n:
-        chunk = s.recv(n - len(out))
-        if not chunk:
-            raise OSError("connection closed")
-        out += chunk
-    return out
-
-
-class _Reader:
-    def __init__(self, data):
-        self.data, self.pos = data, 0
-
-    def take(self, fmt):
-        v = struct.unpack_from(fmt, self.data, self.pos)
-        self.pos += struct.calcsize(fmt)
-        return v[0]
-
-    def int16(self):
-        return self.take(">h")
-
-    def int32(self):
-        return self.take(">i")
-
-    def int64(self):
-        return self.take(">q")
-
-    def uvarint(self):
-        shift = value = 0
-        while True:
-            b = self.data[self.pos]
-            self.pos += 1
-            value |= (b & 0x7F) << shift
-            if not b & 0x80:
-                return value
-            shift += 7
-
-    def string(self):
-        n = self.int16()
-        if n < 0:
-            return None
-        self.pos += n
-        return self.data[self.pos - n:self.pos].decode()
-
-    def compact_string(self):
-        n = self.uvarint() - 1
-        self.pos += max(n, 0)
-        return self.data[self.pos - n:self.pos].decode() if n >= 0 else None
-
-    def tagged(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            self.pos += self.uvarint()
-
-    def array(self, element):
-        return [element() for _ in range(self.int32())]
-
-    def compact_array(self, element):
-        return [element() for _ in range(self.uvarint() - 1)]
-
-
-def describe_quorum(address):
-    """DescribeQuorum v0 of __cluster_metadata-0 from one node: (error, leader, epoch, hw,
-    {voter: log end offset}); error 6 (NOT_LEADER_OR_FOLLOWER) from a node that does not lead."""
-    body = (b"\x02" + bytes([len(METADATA_TOPIC) + 1]) + METADATA_TOPIC +
-            b"\x02" + struct.pack(">i", 0) + b"\x00" + b"\x00" + b"\x00")
-    r = _request(address, 55, 0, body, flexible=True)
-    top_error = r.int16()
-    assert top_error == 0, "DescribeQuorum error %d from %s" % (top_error, address)
-    topics = r.uvarint() - 1
-    assert topics == 1
-    r.compact_string()
-    assert r.uvarint() - 1 == 1
-    r.int32()
-    error, leader, epoch, hw = r.int16(), r.int32(), r.int32(), r.int64()
-
-    def replica():
-        rid, leo = r.int32(), r.int64()
-        r.tagged()
-        return rid, leo
-    voters = dict(r.compact_array(replica))
-    return error, leader, epoch, hw, voters
-
-
-def metadata(address):
-    """Metadata v7 for every topic from one node: (brokers, controller id, topics)."""
-    r = _request(address, 3, 7, struct.pack(">i", -1) + b"\x00", flexible=False)
-    r.int32()  # throttle
-
-    def broker():
-        return r.int32(), r.string(), r.int32(), r.string()
-    brokers = r.array(broker)
-    r.string()  # cluster id
-    controller = r.int32()
-
-    def ints():
-        return sorted(r.array(r.int32))
-
-    def partition():
-        return (r.int16(), r.int32(), r.int32(), r.int32(), ints(), ints(), ints())
-
-    def topic():
-        error, name, internal = r.int16(), r.string(), r.take(">?")
-        return name, error, internal, sorted(r.array(partition), key=lambda p: p[1])
-    topics = sorted(r.array(topic))
-    return sorted(brokers), controller, topics
-
-
-def digest(address, with_brokers):
-    """A digest of what the node serves: per topic its partitions' leader, leader epoch,
-    replicas, ISR and offline replicas; brokers too once every node lists them all."""
-    brokers, _, topics = metadata(address)
-    what = repr((brokers if with_brokers else None, topics)).encode()
-    return hashlib.sha256(what).hexdigest(), {t[0] for t in topics}
 
 
 # --- Conditions with deadlines ---

@@ -10,6 +10,7 @@
 #include "net/shard_pool.h"
 
 namespace vltava::cluster {
+class controller_channel;
 class metadata_store;
 class partition_manager;
 }  // namespace vltava::cluster
@@ -33,6 +34,9 @@ struct broker_services {
   // The transaction coordinator; null likewise (transactional APIs answer
   // COORDINATOR_NOT_AVAILABLE).
   coord::txn_coordinator* txns = nullptr;
+  // The active controller, when it may be another node (on shard 0): requests only the
+  // controller decides are forwarded there (server/forwarding.h). Null on a quorum of one.
+  cluster::controller_channel* controller = nullptr;
 };
 
 }  // namespace vltava::kafka

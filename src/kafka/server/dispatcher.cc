@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "kafka/handlers/sasl.h"
+#include "kafka/server/forwarding.h"
 #include "kafka/server/handler.h"
 #include "protocol/framing.h"
 
@@ -81,6 +82,7 @@ net::awaitable<net::handler_result> dispatch(broker_services& services,
   std::span<std::byte> writable = std::span(frame).subspan(header->body_offset);
   request_context ctx{connection, *header, services, writable};
   std::span<const std::byte> body = writable;
+  if (must_forward(services, header->api_key)) co_return co_await forward_to_controller(ctx, body);
   co_return co_await h->fn(ctx, body);
 }
 

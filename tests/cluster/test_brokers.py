@@ -1,0 +1,160 @@
+"""Brokers of a three-node cluster (combined nodes on 127.0.0.2-4): each registers with the
+active controller and every node lists all three; a topic's partitions spread over them; an
+admin request sent to a node that is not the controller is forwarded to it; librdkafka
+(confluent-kafka) and kafka-python, bootstrapped from one node, produce to and consume from a
+12-partition topic whose leaders live on all three; a broker killed with kill -9 is fenced and
+its partitions have no leader until it returns. Every wait is a condition with a deadline."""
+
+import collections
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+from kafka import KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KpTopicPartition
+
+from wire import create_topic_v0, metadata
+
+WAIT_S = 30
+
+
+def wait_for(what, check, timeout_s=WAIT_S):
+    deadline = time.time() + timeout_s
+    last = None
+    while time.time() < deadline:
+        try:
+            last = check()
+        except OSError as e:
+            last = e
+        else:
+            if last:
+                return last
+        time.sleep(0.1)
+    raise AssertionError("timed out after %ds waiting for %s (last: %r)" % (timeout_s, what, last))
+
+
+def brokers_of(node):
+    brokers, _, _ = metadata(node.address)
+    return {b[0]: "%s:%d" % (b[1], b[2]) for b in brokers}
+
+
+def leaders_of(node, topic):
+    """{partition: leader} of `topic` as the node's Metadata says."""
+    _, _, topics = metadata(node.address)
+    for name, error, _, partitions in topics:
+        if name == topic and error == 0:
+            return {p[1]: p[2] for p in partitions}
+    return None
+
+
+def controller_of(node):
+    return metadata(node.address)[1]
+
+
+def test_every_node_lists_every_registered_broker(three):
+    nodes = three.running()
+    expected = {n.id: n.address for n in nodes}
+    for n in nodes:
+        wait_for("node %d to list all three brokers" % n.id, lambda n=n: brokers_of(n) == expected)
+    # librdkafka sees them too, and the controller among them.
+    md = AdminClient({"bootstrap.servers": nodes[0].address}).list_topics(timeout=10)
+    assert {b.id: "%s:%d" % (b.host, b.port) for b in md.brokers.values()} == expected
+    assert md.controller_id in expected
+
+
+def test_create_topics_sent_to_a_follower_is_forwarded_to_the_controller(three):
+    nodes = three.running()
+    controller = wait_for("a controller", lambda: (lambda c: c if c > 0 else None)(
+        controller_of(nodes[0])))
+    follower = next(n for n in nodes if n.id != controller)
+    assert create_topic_v0(follower.address, "forwarded", 3, 1) == 0
+    # Known to every node once committed; asking again is TOPIC_ALREADY_EXISTS (36), decided
+    # by the controller as well.
+    for n in nodes:
+        wait_for("node %d to know the topic" % n.id,
+                 lambda n=n: leaders_of(n, "forwarded") is not None)
+    assert create_topic_v0(follower.address, "forwarded", 3, 1) == 36
+    # A replication factor above the brokers there are: INVALID_REPLICATION_FACTOR (38).
+    assert create_topic_v0(follower.address, "too-many-copies", 1, 4) == 38
+
+
+def test_partitions_spread_and_two_clients_produce_and_consume_from_one_bootstrap(three):
+    nodes = three.running()
+    wait_for("three live brokers", lambda: len(brokers_of(nodes[0])) == 3)
+    bootstrap = nodes[1].address
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic("spread", 12, 1)])["spread"].result(15)
+    leaders = wait_for("leaders of every partition",
+                       lambda: (lambda m: m if m and len(m) == 12 else None)(
+                           leaders_of(nodes[0], "spread")))
+    per_broker = collections.Counter(leaders.values())
+    assert per_broker == {1: 4, 2: 4, 3: 4}, leaders
+
+    # librdkafka: 600 keyed messages, every one acknowledged.
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5})
+    acked = []
+    for i in range(600):
+        producer.produce("spread", key=b"k%d" % i, value=b"v%d" % i,
+                         on_delivery=lambda err, msg: acked.append((err, msg.partition())))
+    assert producer.flush(30) == 0
+    assert all(err is None for err, _ in acked) and len(acked) == 600
+    assert len({p for _, p in acked}) == 12  # every broker took some
+
+    # kafka-python: 300 more, to explicit partitions.
+    kp = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    futures = [kp.send("spread", key=b"p%d" % i, value=b"w%d" % i, partition=i % 12)
+               for i in range(300)]
+    for f in futures:
+        f.get(timeout=30)
+    kp.close()
+
+    # Both read all 900 back, every partition from its own leader.
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "spread-readers",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.assign([TopicPartition("spread", p, 0) for p in range(12)])
+    seen = set()
+    deadline = time.time() + WAIT_S
+    while len(seen) < 900 and time.time() < deadline:
+        m = consumer.poll(0.5)
+        if m is not None and m.error() is None:
+            seen.add(m.value())
+    consumer.close()
+    assert len(seen) == 900
+
+    kc = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                       enable_auto_commit=False, consumer_timeout_ms=10000)
+    kc.assign([KpTopicPartition("spread", p) for p in range(12)])
+    kc.seek_to_beginning()
+    values = {m.value for m in kc}
+    kc.close()
+    assert values == seen
+
+
+def test_a_killed_broker_is_fenced_and_leads_again_when_it_returns(three):
+    nodes = three.running()
+    wait_for("three live brokers", lambda: len(brokers_of(nodes[0])) == 3)
+    controller = wait_for("a controller", lambda: (lambda c: c if c > 0 else None)(
+        controller_of(nodes[0])))
+    victim = next(n for n in nodes if n.id != controller)
+    witness = next(n for n in nodes if n.id == controller)
+    admin = AdminClient({"bootstrap.servers": witness.address})
+    admin.create_topics([NewTopic("fenced", 6, 1)])["fenced"].result(15)
+    before = wait_for("leaders of every partition",
+                      lambda: (lambda m: m if m and len(m) == 6 else None)(
+                          leaders_of(witness, "fenced")))
+    led = {p for p, leader in before.items() if leader == victim.id}
+    assert led, before
+
+    victim.kill9()
+    # broker.session.timeout.ms is 3 s in these tests: then it is fenced, gone from the
+    # brokers clients are told about, and its partitions have no leader (their only replica).
+    wait_for("the victim to be fenced", lambda: victim.id not in brokers_of(witness))
+    now = leaders_of(witness, "fenced")
+    assert all(now[p] == -1 for p in led), now
+    assert all(now[p] == before[p] for p in before if p not in led), now
+
+    victim.spawn()
+    victim.wait_serving()
+    wait_for("the victim to lead its partitions again",
+             lambda: all(leaders_of(witness, "fenced")[p] == victim.id for p in led))
+    assert victim.id in brokers_of(witness)
