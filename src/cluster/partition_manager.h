@@ -40,7 +40,8 @@ class partition_manager {
   unsigned shard_of(const protocol::uuid& topic_id, model::partition_id p) const;
 
   // Applies a new metadata image on every shard: opens/creates the logs of partitions now in
-  // it, closes and deletes the directories of topics gone from it, applies changed topic
+  // it that this node is a replica of, closes (keeping the log) those it no longer is a replica
+  // of, closes and deletes the directories of topics gone from it, applies changed topic
   // configs. Images older than one applied already are ignored.
   void apply_image(image_ptr image);           // asynchronous; any thread
   void apply_image_and_wait(image_ptr image);  // blocks (start-up); not from a shard thread
