@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "cluster/metadata_store.h"
+#include "cluster/partition_leadership.h"
 #include "config/topic_configs.h"
 #include "net/shard_calls.h"
 
@@ -55,6 +56,7 @@ partition_manager::partition_manager(net::shard_pool& shards, storage::file_io& 
       _flusher(flusher),
       _data_dir(std::move(data_dir)),
       _broker_config(broker_config),
+      _node(broker_config.get(config::broker_keys::node_id)),
       _cleaner(broker_config.get(config::broker_keys::log_cleaner_enable),
                broker_config.get(config::broker_keys::log_cleaner_threads)) {
   for (unsigned i = 0; i < _shards.size(); ++i) {
@@ -128,6 +130,7 @@ void partition_manager::apply_on_shard(unsigned shard, const image_ptr& image) {
   auto& st = *_state[shard];
   if (st.stopped || image->version < st.applied_version) return;
   st.applied_version = image->version;
+  st.applied = image;
   const auto broker = effective_broker_config(_broker_config, *image);
   // Partitions of topics gone (or recreated under a new id) close and lose their directory.
   std::vector<std::pair<std::string, int32_t>> gone;
@@ -136,10 +139,20 @@ void partition_manager::apply_on_shard(unsigned shard, const image_ptr& image) {
     if (!t || t->id != part->topic_id() || key.second >= t->partition_count) gone.push_back(key);
   }
   for (const auto& [topic, p] : gone) close_partition(shard, topic, p, directory::remove);
+  // Partitions this node is no longer a replica of close but keep their log: Kafka deletes a
+  // replica's log only on StopReplica with deletion (a topic deleted, a reassignment done),
+  // which here is the topic leaving the image above. A replica that comes back reopens it.
+  std::vector<std::pair<std::string, int32_t>> dropped;
+  for (const auto& [key, part] : st.partitions) {
+    const topic_info* t = image->find_topic(key.first);
+    if (!is_replica(assignment_of(*t, key.second, _node), _node)) dropped.push_back(key);
+  }
+  for (const auto& [topic, p] : dropped) close_partition(shard, topic, p, directory::keep);
   for (const auto& [name, t] : image->topics) {
     std::optional<partition_settings> settings;
     for (int32_t p = 0; p < t.partition_count; ++p) {
       if (shard_of(t.id, model::partition_id(p)) != shard) continue;
+      if (!is_replica(assignment_of(t, p, _node), _node)) continue;
       if (!settings) settings = topic_settings(broker, t);
       auto it = st.partitions.find(std::pair<std::string_view, int32_t>(name, p));
       if (it == st.partitions.end()) {
@@ -202,6 +215,16 @@ std::shared_ptr<partition> partition_manager::find_shared(std::string_view topic
   auto& parts = _state[this_shard("partition_manager::find runs on a shard")]->partitions;
   auto it = parts.find(std::pair<std::string_view, int32_t>(topic, p()));
   return it == parts.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<partition> partition_manager::find_leader(std::string_view topic,
+                                                          model::partition_id p) {
+  const auto& st = *_state[this_shard("partition_manager::find_leader runs on a shard")];
+  if (!st.applied) return nullptr;
+  const topic_info* t = st.applied->find_topic(topic);
+  if (route_partition(t, p(), _node).error != protocol::error_code::none) return nullptr;
+  auto it = st.partitions.find(std::pair<std::string_view, int32_t>(topic, p()));
+  return it == st.partitions.end() ? nullptr : it->second;
 }
 
 std::vector<std::pair<std::string, std::shared_ptr<partition>>> partition_manager::hosted_here() {

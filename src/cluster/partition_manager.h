@@ -1,10 +1,11 @@
 #pragma once
 
-// Hosts the partitions of the metadata image on their owning shards: opens and creates logs,
-// closes and deletes those of deleted topics, applies changed topic configs, runs each log's
-// housekeeping and compaction (log_cleaner.h), and offers the image the partitions were opened from
-// (so a handler that finds a topic in it finds the partition on its shard). Shard routing: a stable
-// hash of topic id and partition index.
+// Hosts the partitions of the metadata image this node is a replica of (node.id in the broker
+// config; partition_leadership.h) on their owning shards: opens and creates logs, closes (and
+// keeps) those it stops being a replica of, closes and deletes those of deleted topics, applies
+// changed topic configs, runs each log's housekeeping and compaction (log_cleaner.h), and offers
+// the image the partitions were opened from (so a handler that finds a topic in it finds the
+// partition on its shard). Shard routing: a stable hash of topic id and partition index.
 
 #include <map>
 #include <memory>
@@ -39,7 +40,8 @@ class partition_manager {
   unsigned shard_of(const protocol::uuid& topic_id, model::partition_id p) const;
 
   // Applies a new metadata image on every shard: opens/creates the logs of partitions now in
-  // it, closes and deletes the directories of topics gone from it, applies changed topic
+  // it that this node is a replica of, closes (keeping the log) those it no longer is a replica
+  // of, closes and deletes the directories of topics gone from it, applies changed topic
   // configs. Images older than one applied already are ignored.
   void apply_image(image_ptr image);           // asynchronous; any thread
   void apply_image_and_wait(image_ptr image);  // blocks (start-up); not from a shard thread
@@ -51,10 +53,16 @@ class partition_manager {
   // On the owning shard only: the partition, or nullptr if not (yet) hosted.
   partition* find(std::string_view topic, model::partition_id p);
   std::shared_ptr<partition> find_shared(std::string_view topic, model::partition_id p);
+  // On the owning shard: the partition when this node also leads it in the image this shard
+  // applied, else nullptr. The data path's lookup (Produce, client Fetch, ListOffsets, ...):
+  // a follower's log is hosted but answers none of them (NOT_LEADER_OR_FOLLOWER).
+  std::shared_ptr<partition> find_leader(std::string_view topic, model::partition_id p);
   // On a shard: every partition that shard hosts (DescribeLogDirs).
   std::vector<std::pair<std::string, std::shared_ptr<partition>>> hosted_here();
 
   const std::string& data_dir() const { return _data_dir; }
+  // This node (the broker config's node.id): whose replicas are hosted, who leads what.
+  model::node_id node_id() const { return _node; }
   net::shard_pool& shards() { return _shards; }
 
   // Clean shutdown: closes every log (clean-shutdown marker); blocks; not from a shard thread.
@@ -79,6 +87,7 @@ class partition_manager {
   struct shard_state {
     std::map<std::pair<std::string, int32_t>, std::shared_ptr<partition>, key_less> partitions;
     int64_t applied_version = -1;
+    image_ptr applied;  // the image of applied_version
     bool stopped = false;
     std::unique_ptr<asio::steady_timer> housekeeping;
     asio::io_context* context = nullptr;  // this shard's
@@ -106,6 +115,7 @@ class partition_manager {
   storage::flusher& _flusher;
   std::string _data_dir;
   const config::config_set& _broker_config;
+  model::node_id _node;
   log_cleaner _cleaner;
   std::vector<std::shared_ptr<shard_state>> _state;  // [shard], each touched on its shard only
   mutable std::mutex _image_mu;

@@ -54,6 +54,62 @@ TEST(PartitionManager, DeletedTopicLosesItsDirectory) {
   EXPECT_TRUE(std::filesystem::exists(node.dir() + "/a-1"));
 }
 
+// Node 1 of three brokers: it hosts the partitions it is a replica of, leader or not.
+TEST(PartitionManager, HostsOnlyThePartitionsThisNodeIsAReplicaOf) {
+  test_node node;
+  auto img = std::const_pointer_cast<metadata_image>(node.image({{"a", 4}, {"plain", 1}}));
+  testing::add_three_brokers(*img);
+  testing::assign(*img, "a", 0, {1, 2}, 1);
+  testing::assign(*img, "a", 1, {2, 1}, 2);   // follower here
+  testing::assign(*img, "a", 2, {2, 3}, 2);   // not a replica
+  testing::assign(*img, "a", 3, {1, 3}, -1);  // no leader, still a replica
+  node.manager->apply_image_and_wait(img);
+  EXPECT_TRUE(node.on_owner("a", 0, [](partition* x) { return x != nullptr; }));
+  EXPECT_TRUE(node.on_owner("a", 1, [](partition* x) { return x != nullptr; }));
+  EXPECT_FALSE(node.on_owner("a", 2, [](partition* x) { return x != nullptr; }));
+  EXPECT_FALSE(std::filesystem::exists(node.dir() + "/a-2"));
+  EXPECT_TRUE(node.on_owner("a", 3, [](partition* x) { return x != nullptr; }));
+  // No assignments (a hand-built image): this node holds it.
+  EXPECT_TRUE(node.on_owner("plain", 0, [](partition* x) { return x != nullptr; }));
+  // The data path finds only what this node leads.
+  auto leads = [&node](const std::string& t, int32_t p) {
+    return node.call(node.owner(t, p), [&node, &t, p] {
+      return node.manager->find_leader(t, model::partition_id(p)) != nullptr;
+    });
+  };
+  EXPECT_TRUE(leads("a", 0));
+  EXPECT_FALSE(leads("a", 1));
+  EXPECT_FALSE(leads("a", 2));
+  EXPECT_FALSE(leads("a", 3));
+  EXPECT_TRUE(leads("plain", 0));
+}
+
+TEST(PartitionManager, APartitionMovedAwayClosesAndKeepsItsLog) {
+  test_node node;
+  auto first = std::const_pointer_cast<metadata_image>(node.image({{"a", 2}}));
+  testing::add_three_brokers(*first);
+  testing::assign(*first, "a", 0, {1, 2}, 1);
+  node.manager->apply_image_and_wait(first);
+  ASSERT_EQ(node.append("a", 0, batch(2, now_ms()), acks_mode::all).error,
+            protocol::error_code::none);
+  auto moved = std::const_pointer_cast<metadata_image>(node.image({{"a", 2}}));
+  testing::add_three_brokers(*moved);
+  testing::assign(*moved, "a", 0, {2, 3}, 2);
+  node.manager->apply_image_and_wait(moved);
+  EXPECT_FALSE(node.on_owner("a", 0, [](partition* x) { return x != nullptr; }));
+  EXPECT_TRUE(node.on_owner("a", 1, [](partition* x) { return x != nullptr; }));
+  EXPECT_TRUE(std::filesystem::is_directory(node.dir() + "/a-0"));
+  // Back as a replica: the kept log reopens with its records.
+  auto back = std::const_pointer_cast<metadata_image>(node.image({{"a", 2}}));
+  testing::add_three_brokers(*back);
+  testing::assign(*back, "a", 0, {2, 1}, 2);
+  node.manager->apply_image_and_wait(back);
+  EXPECT_EQ(
+      node.on_owner("a", 0,
+                    [](partition* x) { return x ? x->log().log_end_offset() : model::offset(-1); }),
+      model::offset(2));
+}
+
 TEST(PartitionManager, AsyncApplyPublishesOnceEveryShardApplied) {
   test_node node;
   auto img = node.image({{"t", 4}});

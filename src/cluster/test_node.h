@@ -133,6 +133,35 @@ class test_node {
   std::unique_ptr<partition_manager> manager;
 };
 
+// A three-broker cluster around a test node (node.id 1 by default): brokers 1 and 2 live, 3
+// fenced; assign() places a partition.
+inline void add_three_brokers(metadata_image& img) {
+  for (int32_t id = 1; id <= 3; ++id) {
+    broker_info b;
+    b.id = model::node_id(id);
+    b.endpoints.push_back({"PLAINTEXT", "broker" + std::to_string(id), uint16_t(9090 + id)});
+    b.fenced = id == 3;
+    img.brokers.push_back(std::move(b));
+  }
+}
+// Gives every partition of `topic` the single-node default first when it has none.
+inline void assign(metadata_image& img, const std::string& topic, int32_t p,
+                   std::vector<int32_t> replicas, int32_t leader, int32_t epoch = 0) {
+  auto& t = img.topics.at(topic);
+  if (t.partitions.empty()) {
+    partition_assignment a;
+    a.replicas = a.isr = {model::node_id(1)};
+    a.leader = model::node_id(1);
+    t.partitions.assign(static_cast<size_t>(t.partition_count), a);
+  }
+  auto& a = t.partitions.at(static_cast<size_t>(p));
+  a.replicas.clear();
+  for (int32_t r : replicas) a.replicas.emplace_back(r);
+  a.isr = a.replicas;
+  a.leader = model::node_id(leader);
+  a.leader_epoch = model::leader_epoch(epoch);
+}
+
 // A batch of `n` records "k<i>"/"v<i>" with timestamps ts0, ts0+1, ...
 inline std::vector<std::byte> batch(int n, int64_t ts0,
                                     model::compression codec = model::compression::none) {

@@ -1,6 +1,7 @@
 #include "coord/coordinator_partitions.h"
 
 #include "base/log.h"
+#include "cluster/partition_leadership.h"
 #include "coord/group_key.h"
 
 namespace vltava::coord {
@@ -107,10 +108,27 @@ net::awaitable<std::optional<key_owner>> internal_topic::locate(std::string_view
 std::vector<model::partition_id> internal_topic::hosted_on(unsigned shard) const {
   std::vector<model::partition_id> out;
   auto image = _partitions.image();
-  const cluster::topic_info* t = image ? image->find_topic(_spec.name) : nullptr;
+  if (!image) return out;
+  for (const auto& [p, lead] : leadership_on(*image, shard)) {
+    if (lead.led) out.push_back(p);
+  }
+  return out;
+}
+
+cluster::image_ptr internal_topic::image() const {
+  return _partitions.image();
+}
+
+std::vector<std::pair<model::partition_id, image_leadership>> internal_topic::leadership_on(
+    const cluster::metadata_image& image, unsigned shard) const {
+  std::vector<std::pair<model::partition_id, image_leadership>> out;
+  const cluster::topic_info* t = image.find_topic(_spec.name);
   if (!t) return out;
+  const model::node_id self = _partitions.node_id();
   for (model::partition_id p(0); p() < t->partition_count; ++p) {
-    if (_partitions.shard_of(t->id, p) == shard) out.push_back(p);
+    if (_partitions.shard_of(t->id, p) != shard) continue;
+    const auto route = cluster::route_partition(t, p(), self);
+    out.emplace_back(p, image_leadership{route.error == error_code::none, route.leader_epoch});
   }
   return out;
 }

@@ -6,10 +6,14 @@
 // each partition's state on the shard that owns the partition, rebuilding that state from the
 // partition's records, running a request on the owner shard, and each shard's tick.
 //
-// Leadership is two calls, the ones a cluster will make: gained(p) rebuilds p's state from its
-// records (requests meanwhile answer COORDINATOR_LOAD_IN_PROGRESS); lost(p) drops it (waiters
-// and later requests answer NOT_COORDINATOR). A single node leads every partition it hosts:
-// start() gains the hosted ones and a request for a partition never seen gains it.
+// Leadership is two calls: gained(p) rebuilds p's state from its records (requests meanwhile
+// answer COORDINATOR_LOAD_IN_PROGRESS); lost(p) drops it (waiters and later requests answer
+// NOT_COORDINATOR). The metadata image drives them: each shard follows the image the partition
+// manager published (at start, at every tick and before each request) and, for every partition
+// it owns whose leadership the image changed since the last one it followed, gains it when
+// this node now leads it (or leads it in a new leader epoch) and loses it otherwise. Explicit
+// calls (tests, an operator) hold until the image changes that partition's leadership again.
+// A single node leads every partition: it gains them all.
 //
 // A partition's state object lives as long as this object (lost() empties it in place): a
 // request suspended on an append keeps a valid pointer and finds it emptied (log null).
@@ -57,15 +61,23 @@ struct key_owner {
   unsigned shard = 0;
 };
 
-// Whether this node coordinates a partition. `unknown`: never said; the single-node rule then
-// gains it at first use.
+// Whether this node coordinates a partition. `unknown`: never said (not led).
 enum class leadership { unknown, leader, not_leader };
+
+// What an image says of this node and one partition of the topic.
+struct image_leadership {
+  bool led = false;
+  model::leader_epoch epoch{-1};
+  bool operator==(const image_leadership&) const = default;
+};
 
 // What every coordinator keeps per partition; a coordinator's state derives from it.
 struct coordinated_partition {
   model::partition_id id;
   std::shared_ptr<cluster::partition> log;  // set while the state is loaded
   leadership led = leadership::unknown;
+  // What the last image this shard followed said (nullopt: none yet).
+  std::optional<image_leadership> image_said;
 };
 
 // A coordinator's records read back, handed out one by one.
@@ -107,8 +119,14 @@ class internal_topic {
   // that skipped FindCoordinator (or raced its creation) would otherwise get NOT_COORDINATOR
   // until it exists. nullopt when it cannot be.
   net::awaitable<std::optional<key_owner>> locate(std::string_view key);
-  // The topic's partitions this node hosts on `shard`.
+  // The topic's partitions owned by `shard` that this node leads in the published image.
   std::vector<model::partition_id> hosted_on(unsigned shard) const;
+  // The image the partition manager published (its partitions are open), nullptr before one.
+  cluster::image_ptr image() const;
+  // This node's leadership of each of the topic's partitions owned by `shard`, per `image`
+  // (none while the topic is not in it).
+  std::vector<std::pair<model::partition_id, image_leadership>> leadership_on(
+      const cluster::metadata_image& image, unsigned shard) const;
   std::shared_ptr<cluster::partition> find(model::partition_id p) const;
   // The shard owning `p`, or nullopt while the topic does not exist.
   std::optional<unsigned> shard_of(model::partition_id p) const;
@@ -213,14 +231,13 @@ class coordinator_partitions {
       error = error_code::not_coordinator;
       return nullptr;
     }
+    follow_image(shard_id);
     Partition& ps = slot(shard_id, p);
-    if (ps.led == leadership::not_leader) {
+    if (ps.led != leadership::leader) {  // led elsewhere, by nobody, or not in the image yet
       error = error_code::not_coordinator;
       return nullptr;
     }
-    if (ps.led == leadership::unknown) {
-      error = gained(shard_id, p);  // single node: hosting a partition is leading it
-    } else if (!ps.log || ps.log != _topic.find(p)) {
+    if (!ps.log || ps.log != _topic.find(p)) {
       if (ps.log) forget(ps);
       error = load(shard_id, ps);
     }
@@ -265,6 +282,7 @@ class coordinator_partitions {
   void start() {
     net::run_on_every_shard_and_wait(_pool, [this](unsigned s) {
       _shards[s]->timer = std::make_unique<asio::steady_timer>(_pool.shard(s));
+      follow_image(s);
       access_hosted(s);
       // The loop counts as work until it has left (tick_loop's end_work): stop() must not
       // return, and the coordinator go, while the loop can still resume on its timer.
@@ -284,6 +302,7 @@ class coordinator_partitions {
   struct shard {
     // Never erased (see the header comment); emptied in place by lost().
     std::map<model::partition_id, std::unique_ptr<Partition>> partitions;
+    int64_t image_version = -1;  // of the last image followed
     std::unique_ptr<asio::steady_timer> timer;
     bool stopped = false;
     size_t running = 0;
@@ -297,6 +316,27 @@ class coordinator_partitions {
       ps->id = p;
     }
     return *ps;
+  }
+  // On shard `shard_id`: gains and loses its partitions as the newest published image says,
+  // for those whose leadership (or leader epoch) changed since the image followed last.
+  void follow_image(unsigned shard_id) {
+    shard& s = *_shards[shard_id];
+    cluster::image_ptr image = _topic.image();
+    if (s.stopped || !image || image->version == s.image_version) return;
+    s.image_version = image->version;
+    for (const auto& [p, now] : _topic.leadership_on(*image, shard_id)) {
+      Partition& ps = slot(shard_id, p);
+      if (ps.image_said == now) continue;
+      ps.image_said = now;
+      if (now.led) {
+        // COORDINATOR_LOAD_IN_PROGRESS (log not open) is retried by the next request.
+        (void)gained(shard_id, p);
+      } else if (ps.led == leadership::leader) {
+        lost(shard_id, p);
+      } else {
+        ps.led = leadership::not_leader;
+      }
+    }
   }
   void forget(Partition& ps) {
     _calls.drop(ps);
@@ -335,6 +375,7 @@ class coordinator_partitions {
       std::error_code ec;
       co_await s.timer->async_wait(asio::redirect_error(net::use_awaitable, ec));
       if (s.stopped) break;
+      self->follow_image(shard_id);
       self->begin_work(shard_id);
       co_await self->_calls.tick(shard_id);
       self->end_work(shard_id);

@@ -138,9 +138,59 @@ TEST_F(coordinator_partitions_test, a_key_maps_to_its_partition_once_the_topic_e
 }
 
 TEST_F(coordinator_partitions_test, a_request_creates_the_topic_and_loads_its_partition) {
-  EXPECT_EQ(get("k").error, error_code::none);  // created, gained at first use, empty
+  EXPECT_EQ(get("k").error, error_code::none);  // created, gained with the new image, empty
+  // The shard gained every partition it owns in the image that brought the topic, once.
+  const int loaded = replays;
+  EXPECT_GE(loaded, 1);
   EXPECT_EQ(get("k").value, "");
-  EXPECT_EQ(replays, 1);
+  EXPECT_EQ(replays, loaded);
+}
+
+// Node 1 of a cluster: the coordinator follows the images the partition manager publishes,
+// losing a partition led by broker 2 and gaining it back (reloaded) when it leads it again.
+TEST_F(coordinator_partitions_test, follows_leadership_in_the_image) {
+  ASSERT_EQ(ensure_topic(), error_code::none);
+  put("k", "v");
+  toy->start();
+  ASSERT_EQ(get("k").value, "v");
+  const model::partition_id p = *toy->topic().partition_of("k");
+  int64_t version = store->image()->version + 100;
+  // `leader` of p (epoch `epoch`); this node leads the others.
+  auto publish = [&](int32_t leader, int32_t epoch) {
+    auto img = std::make_shared<cluster::metadata_image>(*store->image());
+    img->version = ++version;
+    cluster::testing::add_three_brokers(*img);
+    img->brokers.erase(img->brokers.end() - 3);  // the store registered node 1 already
+    for (int32_t i = 0; i < toy_partitions; ++i) {
+      cluster::testing::assign(*img, std::string(toy_topic), i, {1, 2}, 1, 0);
+    }
+    cluster::testing::assign(*img, std::string(toy_topic), p(), {2, 1}, leader, epoch);
+    node.manager->apply_image_and_wait(img);
+  };
+  const int drops_before = drops, replays_before = replays;
+  publish(2, 1);
+  EXPECT_EQ(get("k").error, error_code::not_coordinator);
+  EXPECT_EQ(drops, drops_before + 1);
+  for (int i = 0; i < 20; ++i) {  // the others stay, not reloaded
+    std::string other = "other-" + std::to_string(i);
+    if (toy->topic().partition_of(other) == p) continue;
+    EXPECT_EQ(get(other).error, error_code::none) << other;
+  }
+  EXPECT_EQ(replays, replays_before);
+  put("k", "by-2");  // (the follower's log, as replication would fill it)
+  publish(-1, 1);
+  EXPECT_EQ(get("k").error, error_code::not_coordinator);
+  publish(1, 2);
+  const seen back = get("k");
+  EXPECT_EQ(back.error, error_code::none);
+  EXPECT_EQ(back.value, "by-2");
+  EXPECT_EQ(replays, replays_before + 1);
+  publish(1, 2);  // a new image, same leadership: nothing reloaded
+  EXPECT_EQ(get("k").value, "by-2");
+  EXPECT_EQ(replays, replays_before + 1);
+  publish(1, 3);  // a new leader epoch of this node: reloaded
+  EXPECT_EQ(get("k").value, "by-2");
+  EXPECT_EQ(replays, replays_before + 2);
 }
 
 TEST_F(coordinator_partitions_test, leadership_lost_and_gained_again) {

@@ -224,6 +224,11 @@ net::awaitable<error_code> txn_coordinator::ensure_topic() {
   return _coordinated->topic().ensure_created();
 }
 
+std::optional<model::partition_id> txn_coordinator::partition_of(
+    std::string_view transactional_id) const {
+  return _coordinated->topic().partition_of(transactional_id);
+}
+
 net::awaitable<error_code> txn_coordinator::partition_gained(model::partition_id p) {
   return _coordinated->gain(p);
 }
@@ -331,9 +336,11 @@ txn_coordinator::write_markers_on(txn_coordinator* self, const txn_value& v,
   const auto epoch = model::producer_epoch(v.producer_epoch);
   std::pair<bool, std::vector<marker_written>> out{true, {}};
   for (const auto& k : partitions) {
-    auto p = self->_partitions.find_shared(k.topic, k.partition);
+    auto p = self->_partitions.find_leader(k.topic, k.partition);
     if (!p) {
-      out.first = false;  // not open here (yet): the tick tries again
+      // Not open or not led here (yet): the tick tries again. (A partition led by another
+      // node needs WriteTxnMarkers to it, which the cluster will bring.)
+      out.first = false;
       continue;
     }
     auto o = p->write_marker_now(pid, epoch, result, p->leader_epoch()());

@@ -100,6 +100,8 @@ class txn_coordinator {
 
   // Creates __transaction_state (compacted) when missing. none or COORDINATOR_NOT_AVAILABLE.
   net::awaitable<error_code> ensure_topic();
+  // The partition coordinating `transactional_id`, or nullopt while the topic does not exist.
+  std::optional<model::partition_id> partition_of(std::string_view transactional_id) const;
 
   // Leadership of __transaction_state partition `p` (coordinator_partitions.h), from any
   // shard: gained rebuilds its transactional ids from its records (one left in Prepare* gets

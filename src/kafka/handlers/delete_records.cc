@@ -1,5 +1,6 @@
 #include "kafka/handlers/delete_records.h"
 
+#include "cluster/partition_leadership.h"
 #include "cluster/partition_manager.h"
 #include "kafka/server/shard_fanout.h"
 
@@ -52,8 +53,10 @@ net::awaitable<std::optional<protocol::delete_records_response>> serve_delete_re
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
       rp.low_watermark = -1;
-      if (!info || p.partition_index() < 0 || p.partition_index() >= info->partition_count) {
-        rp.error_code = error_code::unknown_topic_or_partition;
+      // Unknown: UNKNOWN_TOPIC_OR_PARTITION; led elsewhere or by nobody: NOT_LEADER_OR_FOLLOWER.
+      const auto route = cluster::route_partition(info, p.partition_index(), pm.node_id());
+      if (route.error != error_code::none) {
+        rp.error_code = route.error;
         continue;
       }
       items.push_back({info->name, info->id, p.partition_index(), p.offset});

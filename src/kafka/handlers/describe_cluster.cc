@@ -5,6 +5,23 @@
 
 namespace vltava::kafka {
 
+std::vector<protocol::describe_cluster_response::describe_cluster_broker> cluster_brokers(
+    const cluster::metadata_image& image, std::string_view listener, bool with_fenced) {
+  std::vector<protocol::describe_cluster_response::describe_cluster_broker> out;
+  for (const auto& b : image.brokers) {
+    if (!b.live() && !with_fenced) continue;
+    const cluster::broker_endpoint* e = endpoint_for(b, listener);
+    if (!e) continue;
+    auto& rb = out.emplace_back();
+    rb.broker_id = b.id;
+    rb.host = e->host;
+    rb.port = e->port;
+    rb.rack = b.rack;
+    rb.is_fenced = b.fenced;
+  }
+  return out;
+}
+
 net::awaitable<std::optional<protocol::describe_cluster_response>> serve_describe_cluster(
     request_context& ctx, const protocol::describe_cluster_request& request) {
   cluster::image_ptr image = ctx.services.metadata.image();
@@ -20,17 +37,9 @@ net::awaitable<std::optional<protocol::describe_cluster_response>> serve_describ
   response.endpoint_type = type;
   response.cluster_id = image->cluster_id;
   response.controller_id = image->controller_id();
-  for (const auto& b : image->brokers) {
-    const cluster::broker_endpoint* e = endpoint_for(b, ctx.connection.listener);
-    if (!e) continue;
-    protocol::describe_cluster_response::describe_cluster_broker out;
-    out.broker_id = b.id;
-    out.host = e->host;
-    out.port = e->port;
-    out.rack = b.rack;
-    out.is_fenced = false;
-    response.brokers.push_back(std::move(out));
-  }
+  // v2 (KIP-1073): the fenced brokers too, when asked.
+  response.brokers = cluster_brokers(*image, ctx.connection.listener,
+                                     ctx.version() >= 2 && request.include_fenced_brokers);
   if (request.include_cluster_authorized_operations) {
     response.cluster_authorized_operations = cluster_operations_all;
   }

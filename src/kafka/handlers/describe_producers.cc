@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cluster/partition_leadership.h"
 #include "cluster/partition_manager.h"
 #include "kafka/server/shard_fanout.h"
 
@@ -60,8 +61,10 @@ net::awaitable<std::optional<protocol::describe_producers_response>> serve_descr
       const model::partition_id index = t.partition_indexes[pi];
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = index;
-      if (!info || index() < 0 || index() >= info->partition_count) {
-        rp.error_code = error_code::unknown_topic_or_partition;
+      // Unknown: UNKNOWN_TOPIC_OR_PARTITION; led elsewhere or by nobody: NOT_LEADER_OR_FOLLOWER.
+      const auto route = cluster::route_partition(info, index(), pm.node_id());
+      if (route.error != error_code::none) {
+        rp.error_code = route.error;
         continue;
       }
       items.push_back({info->name, info->id, index()});

@@ -84,12 +84,13 @@ serve_describe_topic_partitions(request_context& ctx,
     for (int32_t i = start; i < upper; ++i) {
       const auto& p = parts[static_cast<size_t>(i)];
       response_partition rp;
-      rp.error_code = error_code::none;
+      rp.error_code = partition_error(p);
       rp.partition_index = model::partition_id(i);
       rp.leader_id = p.leader;
       rp.leader_epoch = p.leader_epoch;
       rp.replica_nodes = p.replicas;
       rp.isr_nodes = p.isr;
+      rp.offline_replicas = offline_replicas(*image, p);
       rp.eligible_leader_replicas = std::vector<int32_t>{};
       rp.last_known_elr = std::vector<int32_t>{};
       out.partitions.push_back(std::move(rp));

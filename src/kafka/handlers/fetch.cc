@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 
+#include "cluster/partition_leadership.h"
 #include "cluster/partition_manager.h"
 #include "kafka/handlers/fetch_session.h"
+#include "kafka/handlers/leader_hint.h"
 #include "kafka/handlers/quorum_apis.h"
 #include "net/shard_calls.h"
 
@@ -49,7 +51,7 @@ net::awaitable<std::vector<read_outcome>> read_on_shard(
   int64_t used = 0;
   for (size_t i = 0; i < mine.size(); ++i) {
     const fetch_want& w = wants[mine[i]];
-    auto part = pm.find_shared(w.tp.topic, w.tp.partition);
+    auto part = pm.find_leader(w.tp.topic, w.tp.partition);
     if (!part) {
       out[i].error = error_code::not_leader_or_follower;
       continue;
@@ -86,17 +88,22 @@ net::awaitable<std::vector<read_outcome>> read_on_shard(
 }
 
 // Resolves the request's topics (by name before v13, by id from v13) into wants.
+// A partition led elsewhere (or by nobody) is answered NOT_LEADER_OR_FOLLOWER and stays out of
+// the session's wants.
 void resolve(const protocol::fetch_request& req, int16_t v, const cluster::metadata_image* image,
-             std::vector<fetch_want>& wants, std::vector<unresolved>& errors) {
+             model::node_id self, std::vector<fetch_want>& wants, std::vector<unresolved>& errors) {
   const bool by_id = v >= 13;
   for (const auto& t : req.topics) {
     const cluster::topic_info* info = nullptr;
     if (image) info = by_id ? image->find_topic(t.topic_id) : image->find_topic(t.topic);
     for (const auto& p : t.partitions) {
-      if (!info || p.partition < 0 || p.partition >= info->partition_count) {
-        errors.push_back({t.topic, t.topic_id, p.partition,
-                          !info && by_id ? error_code::unknown_topic_id
-                                         : error_code::unknown_topic_or_partition});
+      if (!info && by_id) {
+        errors.push_back({t.topic, t.topic_id, p.partition, error_code::unknown_topic_id});
+        continue;
+      }
+      if (auto route = cluster::route_partition(info, p.partition, self);
+          route.error != error_code::none) {
+        errors.push_back({t.topic, t.topic_id, p.partition, route.error});
         continue;
       }
       fetch_want w;
@@ -159,6 +166,23 @@ partition_data partition_response(int32_t index, const read_outcome& r) {
   return d;
 }
 
+// KIP-951: each NOT_LEADER_OR_FOLLOWER answer names the current leader, and the response
+// carries that leader's endpoint on the client's listener (node_endpoints, v16+).
+void add_leader_hints(protocol::fetch_response& resp, const cluster::metadata_image& image,
+                      int16_t v, model::node_id self, std::string_view listener) {
+  for (auto& rt : resp.responses) {
+    const cluster::topic_info* info =
+        v >= 13 ? image.find_topic(rt.topic_id) : image.find_topic(rt.topic);
+    for (auto& d : rt.partitions) {
+      if (d.error_code != error_code::not_leader_or_follower) continue;
+      const auto route = cluster::route_partition(info, d.partition_index(), self);
+      d.current_leader.leader_id = route.leader;
+      d.current_leader.leader_epoch = route.leader_epoch;
+      add_leader_endpoint(resp.node_endpoints, image, route.leader, listener);
+    }
+  }
+}
+
 // Adds a partition to the response, grouping consecutive partitions of one topic.
 partition_data& add(protocol::fetch_response& resp, const std::string& topic,
                     const protocol::uuid& id, int16_t v, partition_data d) {
@@ -217,7 +241,7 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
 
   std::vector<fetch_want> requested;
   std::vector<unresolved> errors;
-  resolve(req, v, image.get(), requested, errors);
+  resolve(req, v, image.get(), pm.node_id(), requested, errors);
   auto& sessions = broker_fetch_sessions();
   session_view session =
       v >= 7 ? sessions.begin(req.session_id, req.session_epoch, std::move(requested),
@@ -289,6 +313,10 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
     add(out.response, e.topic, e.topic_id, v, partition_response(e.partition, r));
   }
   sessions.sent(session.session_id, sent);
+  // The newest image: leadership may have moved while the fetch waited.
+  if (auto now = pm.image()) {
+    add_leader_hints(out.response, *now, v, pm.node_id(), ctx.connection.listener);
+  }
   co_return out;
 }
 

@@ -1,8 +1,12 @@
 #include "kafka/handlers/find_coordinator.h"
 
 #include "cluster/metadata_store.h"
+#include "cluster/partition_leadership.h"
 #include "coord/group_coordinator.h"
+#include "coord/group_key.h"
 #include "coord/txn_coordinator.h"
+#include "coord/txn_records.h"
+#include "kafka/handlers/metadata.h"
 
 namespace vltava::kafka {
 
@@ -21,22 +25,18 @@ struct answer {
   int32_t port = -1;
 };
 
-// This node's endpoint on the listener the client came in through.
-answer this_node(const request_context& ctx) {
+// The coordinator of partition `p` of `topic`, on the listener the client came in through.
+answer leader_of(const request_context& ctx, std::string_view topic,
+                 std::optional<model::partition_id> p) {
   answer a;
+  a.error = error_code::coordinator_not_available;
   auto image = ctx.services.metadata.image();
-  const cluster::broker_info* b = image ? image->find_broker(ctx.services.node_id) : nullptr;
-  if (!b || b->endpoints.empty()) {
-    a.error = error_code::coordinator_not_available;
-    return a;
-  }
-  const cluster::broker_endpoint* e = &b->endpoints.front();
-  for (const auto& candidate : b->endpoints) {
-    if (candidate.listener == ctx.connection.listener) e = &candidate;
-  }
-  a.node = ctx.services.node_id;
-  a.host = e->host;
-  a.port = e->port;
+  if (!image) return a;
+  auto at = locate_coordinator(*image, topic, p, ctx.services.node_id, ctx.connection.listener);
+  a.error = at.error;
+  a.node = at.node;
+  a.host = std::move(at.host);
+  a.port = at.port;
   return a;
 }
 
@@ -57,7 +57,7 @@ net::awaitable<answer> find_one(request_context& ctx, int8_t key_type, std::stri
       a.error = e;
       co_return a;
     }
-    co_return this_node(ctx);
+    co_return leader_of(ctx, coord::transaction_topic, ctx.services.txns->partition_of(key));
   }
   if (key_type != key_type_group) {
     a.error = error_code::invalid_request;
@@ -77,10 +77,29 @@ net::awaitable<answer> find_one(request_context& ctx, int8_t key_type, std::stri
     a.error = e;
     co_return a;
   }
-  co_return this_node(ctx);
+  co_return leader_of(ctx, coord::offsets_topic, ctx.services.groups->partition_of(key));
 }
 
 }  // namespace
+
+coordinator_location locate_coordinator(const cluster::metadata_image& image,
+                                        std::string_view topic,
+                                        std::optional<model::partition_id> p, model::node_id self,
+                                        std::string_view listener) {
+  coordinator_location out;
+  const cluster::topic_info* t = image.find_topic(topic);
+  if (!t || !p || (*p)() < 0 || (*p)() >= t->partition_count) return out;
+  const model::node_id leader = cluster::assignment_of(*t, (*p)(), self).leader;
+  // Kafka answers COORDINATOR_NOT_AVAILABLE until the partition has a live leader.
+  if (leader() < 0 || !image.is_live(leader)) return out;
+  const cluster::broker_endpoint* e = endpoint_for(*image.find_broker(leader), listener);
+  if (!e) return out;
+  out.error = error_code::none;
+  out.node = leader;
+  out.host = e->host;
+  out.port = e->port;
+  return out;
+}
 
 net::awaitable<std::optional<protocol::find_coordinator_response>> serve_find_coordinator(
     request_context& ctx, const protocol::find_coordinator_request& request) {

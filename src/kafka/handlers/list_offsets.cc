@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cluster/partition_leadership.h"
 #include "cluster/partition_manager.h"
 #include "kafka/server/shard_fanout.h"
 #include "model/record.h"
@@ -116,6 +117,7 @@ net::awaitable<std::optional<protocol::list_offsets_response>> serve_list_offset
   protocol::list_offsets_response response;
   std::vector<item> items;
   std::vector<std::pair<size_t, size_t>> slots;  // (topic, partition) in the response
+  std::vector<model::leader_epoch> epochs;       // this node's leader epoch, per item
   for (size_t ti = 0; ti < request.topics.size(); ++ti) {
     const auto& t = request.topics[ti];
     auto& rt = response.topics.emplace_back();
@@ -125,14 +127,17 @@ net::awaitable<std::optional<protocol::list_offsets_response>> serve_list_offset
       const auto& p = t.partitions[pi];
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
-      if (!info || p.partition_index() < 0 || p.partition_index() >= info->partition_count) {
-        rp.error_code = error_code::unknown_topic_or_partition;
+      // Unknown: UNKNOWN_TOPIC_OR_PARTITION; led elsewhere or by nobody: NOT_LEADER_OR_FOLLOWER.
+      const auto route = cluster::route_partition(info, p.partition_index(), pm.node_id());
+      if (route.error != error_code::none) {
+        rp.error_code = route.error;
         continue;
       }
       // v2+ (KIP-98): READ_COMMITTED sees the latest offset as the last stable offset.
       items.push_back({info->name, info->id, p.partition_index(), p.timestamp,
                        ctx.version() >= 2 && request.isolation_level == 1});
       slots.emplace_back(ti, pi);
+      epochs.push_back(route.leader_epoch);
     }
   }
   auto answers = co_await for_each_partition<item, offset_answer>(
@@ -155,7 +160,7 @@ net::awaitable<std::optional<protocol::list_offsets_response>> serve_list_offset
     rp.offset = answers[i].offset;
     rp.timestamp = answers[i].timestamp;
     if (answers[i].error == error_code::none) {
-      rp.leader_epoch = model::leader_epoch(0);
+      rp.leader_epoch = epochs[i];
       if (answers[i].offset >= 0) rp.old_style_offsets.push_back(answers[i].offset);
     }
   }

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "cluster/metadata_store.h"
+#include "cluster/partition_leadership.h"
 #include "cluster/partition_manager.h"
 #include "cluster/topic_name.h"
 #include "config/broker_configs.h"
@@ -18,8 +19,10 @@ using response_partition = response_topic::metadata_response_partition;
 // partition); Kafka has no such limit, but a client asking for more is misbehaving.
 constexpr size_t auto_create_topics_max = 1000;
 
-response_topic describe(const cluster::topic_info& t, model::node_id node, int16_t version,
-                        bool include_operations) {
+}  // namespace
+
+response_topic describe_topic(const cluster::metadata_image& image, const cluster::topic_info& t,
+                              model::node_id node, int16_t version, bool include_operations) {
   response_topic out;
   out.error_code = error_code::none;
   out.name = t.name;
@@ -29,17 +32,20 @@ response_topic describe(const cluster::topic_info& t, model::node_id node, int16
   out.partitions.reserve(parts.size());
   for (size_t i = 0; i < parts.size(); ++i) {
     response_partition p;
-    p.error_code = error_code::none;
+    p.error_code = partition_error(parts[i]);
     p.partition_index = model::partition_id(static_cast<int32_t>(i));
     p.leader_id = parts[i].leader;
     p.leader_epoch = parts[i].leader_epoch;
     p.replica_nodes = parts[i].replicas;
     p.isr_nodes = parts[i].isr;
+    p.offline_replicas = offline_replicas(image, parts[i]);
     out.partitions.push_back(std::move(p));
   }
   if (version >= 8 && include_operations) out.topic_authorized_operations = topic_operations_all;
   return out;
 }
+
+namespace {
 
 response_topic error_topic(error_code e, std::optional<std::string> name, protocol::uuid id = {}) {
   response_topic out;
@@ -54,17 +60,20 @@ response_topic error_topic(error_code e, std::optional<std::string> name, protoc
 
 std::vector<cluster::partition_assignment> partitions_of(const cluster::topic_info& topic,
                                                          model::node_id node) {
-  if (static_cast<int32_t>(topic.partitions.size()) == topic.partition_count) {
-    return topic.partitions;
-  }
-  std::vector<cluster::partition_assignment> out(static_cast<size_t>(topic.partition_count));
-  for (auto& p : out) {
-    p.replicas = {node};
-    p.isr = {node};
-    p.leader = node;
-    p.leader_epoch = model::leader_epoch(0);
+  return cluster::assignments_of(topic, node);
+}
+
+std::vector<model::node_id> offline_replicas(const cluster::metadata_image& image,
+                                             const cluster::partition_assignment& a) {
+  std::vector<model::node_id> out;
+  for (model::node_id r : a.replicas) {
+    if (!image.is_live(r)) out.push_back(r);
   }
   return out;
+}
+
+error_code partition_error(const cluster::partition_assignment& a) {
+  return a.leader() < 0 ? error_code::leader_not_available : error_code::none;
 }
 
 const cluster::broker_endpoint* endpoint_for(const cluster::broker_info& broker,
@@ -73,6 +82,23 @@ const cluster::broker_endpoint* endpoint_for(const cluster::broker_info& broker,
     if (e.listener == listener) return &e;
   }
   return broker.endpoints.empty() ? nullptr : &broker.endpoints.front();
+}
+
+std::vector<protocol::metadata_response::metadata_response_broker> metadata_brokers(
+    const cluster::metadata_image& image, std::string_view listener) {
+  std::vector<protocol::metadata_response::metadata_response_broker> out;
+  // Only live brokers: a fenced one leads nothing and takes no requests (Kafka's metadata
+  // cache lists unfenced brokers only).
+  for (const cluster::broker_info* b : image.live_brokers()) {
+    const cluster::broker_endpoint* e = endpoint_for(*b, listener);
+    if (!e) continue;
+    auto& rb = out.emplace_back();
+    rb.node_id = b->id;
+    rb.host = e->host;
+    rb.port = e->port;
+    rb.rack = b->rack;
+  }
+  return out;
 }
 
 net::awaitable<void> sync_partitions(request_context& ctx) {
@@ -92,8 +118,8 @@ net::awaitable<std::optional<protocol::metadata_response>> serve_metadata(
   std::vector<response_topic> topics;
   if (all_topics) {
     for (const auto& [_, t] : image->topics) {
-      topics.push_back(
-          describe(t, ctx.services.node_id, version, request.include_topic_authorized_operations));
+      topics.push_back(describe_topic(*image, t, ctx.services.node_id, version,
+                                      request.include_topic_authorized_operations));
     }
   } else {
     // Missing topics keep their place in the response (request order): their slot is filled
@@ -110,15 +136,15 @@ net::awaitable<std::optional<protocol::metadata_response>> serve_metadata(
       if (rt.topic_id != protocol::uuid{} && version >= 12) {
         if (!seen_ids.insert(rt.topic_id.bytes).second) continue;
         const cluster::topic_info* t = image->find_topic(rt.topic_id);
-        topics.push_back(t ? describe(*t, ctx.services.node_id, version,
-                                      request.include_topic_authorized_operations)
+        topics.push_back(t ? describe_topic(*image, *t, ctx.services.node_id, version,
+                                            request.include_topic_authorized_operations)
                            : error_topic(error_code::unknown_topic_id, std::nullopt, rt.topic_id));
         continue;
       }
       if (!rt.name || !seen.insert(*rt.name).second) continue;
       if (const cluster::topic_info* t = image->find_topic(*rt.name)) {
-        topics.push_back(describe(*t, ctx.services.node_id, version,
-                                  request.include_topic_authorized_operations));
+        topics.push_back(describe_topic(*image, *t, ctx.services.node_id, version,
+                                        request.include_topic_authorized_operations));
       } else {
         missing.emplace_back(*rt.name, topics.size());
         topics.push_back(error_topic(error_code::unknown_topic_or_partition, *rt.name));
@@ -151,14 +177,14 @@ net::awaitable<std::optional<protocol::metadata_response>> serve_metadata(
         const auto& r = results[i];
         response_topic& out = topics[slots[i]];
         if (r.ok()) {
-          out = describe(r.topic, ctx.services.node_id, version,
-                         request.include_topic_authorized_operations);
+          out = describe_topic(*image, r.topic, ctx.services.node_id, version,
+                               request.include_topic_authorized_operations);
         } else if (r.error == error_code::topic_already_exists) {
           // Created by another request meanwhile: describe it from the newest image.
           image = ctx.services.metadata.image();
           const cluster::topic_info* t = image->find_topic(names[i]);
-          out = t ? describe(*t, ctx.services.node_id, version,
-                             request.include_topic_authorized_operations)
+          out = t ? describe_topic(*image, *t, ctx.services.node_id, version,
+                                   request.include_topic_authorized_operations)
                   : error_topic(error_code::leader_not_available, names[i]);
         } else {
           out = error_topic(r.error, names[i]);
@@ -169,16 +195,7 @@ net::awaitable<std::optional<protocol::metadata_response>> serve_metadata(
     }
   }
 
-  for (const auto& b : image->brokers) {
-    const cluster::broker_endpoint* e = endpoint_for(b, ctx.connection.listener);
-    if (!e) continue;
-    protocol::metadata_response::metadata_response_broker rb;
-    rb.node_id = b.id;
-    rb.host = e->host;
-    rb.port = e->port;
-    rb.rack = b.rack;
-    response.brokers.push_back(std::move(rb));
-  }
+  response.brokers = metadata_brokers(*image, ctx.connection.listener);
   response.cluster_id = image->cluster_id;
   response.controller_id = image->controller_id();
   response.topics = std::move(topics);

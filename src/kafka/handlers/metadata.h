@@ -17,9 +17,25 @@ namespace vltava::kafka {
 net::awaitable<std::optional<protocol::metadata_response>> serve_metadata(
     request_context& ctx, const protocol::metadata_request& request);
 
+// One topic as Metadata describes it: each partition's leader, epoch, replicas, isr and
+// offline replicas from its assignment, LEADER_NOT_AVAILABLE for one without a leader.
+protocol::metadata_response::metadata_response_topic describe_topic(
+    const cluster::metadata_image& image, const cluster::topic_info& t, model::node_id node,
+    int16_t version, bool include_operations);
+// The brokers Metadata lists: the live ones, with their endpoint on `listener`.
+std::vector<protocol::metadata_response::metadata_response_broker> metadata_brokers(
+    const cluster::metadata_image& image, std::string_view listener);
+
 // A topic's partitions; an image built without assignments gets `node` as leader of each.
 std::vector<cluster::partition_assignment> partitions_of(const cluster::topic_info& topic,
                                                          model::node_id node);
+
+// The replicas of `a` that are not live brokers (fenced or unregistered): offline_replicas.
+std::vector<model::node_id> offline_replicas(const cluster::metadata_image& image,
+                                             const cluster::partition_assignment& a);
+// A partition's own error in Metadata and DescribeTopicPartitions: LEADER_NOT_AVAILABLE while
+// it has no leader (-1), as Kafka answers; none otherwise.
+protocol::error_code partition_error(const cluster::partition_assignment& a);
 
 // The endpoint of `broker` for the listener a client connected to (the first endpoint when
 // none matches, e.g. in tests).

@@ -1,5 +1,6 @@
 #include "kafka/handlers/offset_for_leader_epoch.h"
 
+#include "cluster/partition_leadership.h"
 #include "cluster/partition_manager.h"
 #include "kafka/server/shard_fanout.h"
 
@@ -48,8 +49,10 @@ serve_offset_for_leader_epoch(request_context& ctx,
       const auto& p = t.partitions[pi];
       auto& rp = rt.partitions.emplace_back();
       rp.partition = p.partition;
-      if (!info || p.partition < 0 || p.partition >= info->partition_count) {
-        rp.error_code = error_code::unknown_topic_or_partition;
+      // Unknown: UNKNOWN_TOPIC_OR_PARTITION; led elsewhere or by nobody: NOT_LEADER_OR_FOLLOWER.
+      const auto route = cluster::route_partition(info, p.partition, pm.node_id());
+      if (route.error != error_code::none) {
+        rp.error_code = route.error;
         continue;
       }
       items.push_back({info->name, info->id, p.partition, p.leader_epoch});

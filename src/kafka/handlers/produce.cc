@@ -2,9 +2,11 @@
 
 #include <functional>
 
+#include "cluster/partition_leadership.h"
 #include "cluster/partition_manager.h"
 #include "config/broker_configs.h"
 #include "coord/txn_coordinator.h"
+#include "kafka/handlers/leader_hint.h"
 #include "model/topic_partition.h"
 #include "net/shard_calls.h"
 
@@ -136,10 +138,10 @@ net::awaitable<std::vector<cluster::append_outcome>> append_on_shard(
   std::vector<cluster::append_outcome> out(jobs.size());
   std::vector<std::shared_ptr<cluster::partition>> parts(jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) {
-    parts[i] = pm.find_shared(jobs[i]->tp.topic, jobs[i]->tp.partition);
+    parts[i] = pm.find_leader(jobs[i]->tp.topic, jobs[i]->tp.partition);
     if (!parts[i]) {
       out[i].error = error_code::not_leader_or_follower;
-      out[i].message = "partition not hosted here (yet)";
+      out[i].message = "partition not led here (or not hosted yet)";
       continue;
     }
     // The log rewrites offsets (and the producer epoch) in place: in the request frame itself
@@ -174,7 +176,7 @@ struct produce_plan {
 };
 
 produce_plan plan(const protocol::produce_request& request, const cluster::metadata_image* image,
-                  bool by_id) {
+                  bool by_id, model::node_id self) {
   const bool acks_valid = request.acks == 0 || request.acks == 1 || request.acks == -1;
   produce_plan out;
   for (size_t ti = 0; ti < request.topic_data.size(); ++ti) {
@@ -193,9 +195,9 @@ produce_plan plan(const protocol::produce_request& request, const cluster::metad
         rt.partition_responses.push_back(
             error_response(p.index, by_id ? error_code::unknown_topic_id
                                           : error_code::unknown_topic_or_partition));
-      } else if (p.index < 0 || p.index >= info->partition_count) {
-        rt.partition_responses.push_back(
-            error_response(p.index, error_code::unknown_topic_or_partition));
+      } else if (auto route = cluster::route_partition(info, p.index, self);
+                 route.error != error_code::none) {
+        rt.partition_responses.push_back(error_response(p.index, route.error));
       } else if (p.records.null || p.records.data.empty()) {
         rt.partition_responses.push_back(
             error_response(p.index, error_code::corrupt_message, "no records"));
@@ -207,6 +209,23 @@ produce_plan plan(const protocol::produce_request& request, const cluster::metad
     }
   }
   return out;
+}
+
+// KIP-951: each NOT_LEADER_OR_FOLLOWER answer names the current leader, and the response
+// carries that leader's endpoint on the client's listener.
+void add_leader_hints(protocol::produce_response& response, const cluster::metadata_image& image,
+                      bool by_id, model::node_id self, std::string_view listener) {
+  for (auto& rt : response.responses) {
+    const cluster::topic_info* info =
+        by_id ? image.find_topic(rt.topic_id) : image.find_topic(rt.name);
+    for (auto& rp : rt.partition_responses) {
+      if (rp.error_code != error_code::not_leader_or_follower) continue;
+      const auto route = cluster::route_partition(info, rp.index, self);
+      rp.current_leader.leader_id = route.leader;
+      rp.current_leader.leader_epoch = route.leader_epoch;
+      add_leader_endpoint(response.node_endpoints, image, route.leader, listener);
+    }
+  }
 }
 
 txn_verifier verifier_for(const request_context& ctx, const protocol::produce_request& request) {
@@ -226,7 +245,8 @@ net::awaitable<std::optional<protocol::produce_response>> serve_produce(
   auto& pm = ctx.services.partitions;
   const auto acks = static_cast<cluster::acks_mode>(request.acks);
   auto image = pm.image();
-  produce_plan planned = plan(request, image.get(), ctx.version() >= 13);
+  const bool by_id = ctx.version() >= 13;
+  produce_plan planned = plan(request, image.get(), by_id, pm.node_id());
   const std::vector<job>& jobs = planned.jobs;
 
   // Append on each owning shard concurrently, then answer each job's slot.
@@ -244,6 +264,10 @@ net::awaitable<std::optional<protocol::produce_response>> serve_produce(
     slot = to_response(slot.index, outcomes[i]);
   }
   if (request.acks == 0) co_return std::nullopt;
+  // The newest image: leadership may have moved while the batches were written.
+  if (auto now = pm.image()) {
+    add_leader_hints(planned.response, *now, by_id, pm.node_id(), ctx.connection.listener);
+  }
   co_return std::move(planned.response);
 }
 

@@ -25,14 +25,16 @@ net::awaitable<std::vector<R>> run_group(
   out.reserve(group.size());
   for (size_t i : group) {
     const Item& item = items[i];
-    out.push_back(fn(item, pm.find(item.topic, model::partition_id(item.partition))));
+    // Only a partition this node leads is handed over (partition_manager::find_leader).
+    out.push_back(fn(item, pm.find_leader(item.topic, model::partition_id(item.partition)).get()));
   }
   co_return out;
 }
 
 }  // namespace detail
 
-// Runs `fn(items[i], partition or nullptr)` on the shard owning each item and returns the
+// Runs `fn(items[i], partition or nullptr)` on the shard owning each item (nullptr: not hosted
+// or not led here: the caller answers NOT_LEADER_OR_FOLLOWER) and returns the
 // results in item order. Item has `topic`, `topic_id` and `partition` (int32).
 template <typename Item, typename R>
 net::awaitable<std::vector<R>> for_each_partition(
