@@ -446,15 +446,15 @@ net::awaitable<producer_id_result> metadata_store::allocate_producer_id_on_shard
 net::awaitable<producer_id_block> metadata_store::take_producer_id_block() {
   const broker_info* self = image()->find_broker(_node);
   const int64_t epoch = self ? self->epoch : -1;
-  if (_channel != nullptr && image()->controller_id != _node) {
+  if (controller_is_elsewhere()) {
     protocol::allocate_producer_ids_request req;
     req.broker_id = _node;
     req.broker_epoch = epoch;
     auto r = co_await _channel->call<protocol::allocate_producer_ids_api>(req, 0);
     producer_id_block out;
     if (!r) {
-      static_cast<op_result&>(out) = op_result::failure(
-          error_code::coordinator_load_in_progress, "The controller did not answer; retry.");
+      static_cast<op_result&>(out) = op_result::failure(error_code::coordinator_load_in_progress,
+                                                        "The controller did not answer; retry.");
       co_return out;
     }
     out.error = r->body.error_code;
@@ -469,8 +469,8 @@ net::awaitable<producer_id_block> metadata_store::take_producer_id_block() {
   co_return co_await allocate_producer_id_block_on_shard0(_node, epoch);
 }
 
-net::awaitable<producer_id_block> metadata_store::allocate_producer_id_block(
-    model::node_id broker, int64_t broker_epoch) {
+net::awaitable<producer_id_block> metadata_store::allocate_producer_id_block(model::node_id broker,
+                                                                             int64_t broker_epoch) {
   auto task = net::on_shard<producer_id_block>(_shards, 0, [this, broker, broker_epoch] {
     return allocate_producer_id_block_on_shard0(broker, broker_epoch);
   });
@@ -488,9 +488,9 @@ net::awaitable<producer_id_block> metadata_store::allocate_producer_id_block_on_
   const broker_info* b = st.working.find_broker(broker);
   if (b == nullptr || b->epoch != broker_epoch) {
     static_cast<op_result&>(out) =
-        op_result::failure(error_code::stale_broker_epoch,
-                           "Broker " + std::to_string(broker()) + " is not registered with epoch " +
-                               std::to_string(broker_epoch) + ".");
+        op_result::failure(error_code::stale_broker_epoch, "Broker " + std::to_string(broker()) +
+                                                               " is not registered with epoch " +
+                                                               std::to_string(broker_epoch) + ".");
     co_return out;
   }
   metadata_image next = st.working;
@@ -760,6 +760,7 @@ net::awaitable<std::vector<topic_result>> metadata_store::create_topics(
 
 net::awaitable<std::vector<topic_result>> metadata_store::create_topics_on_shard0(
     std::vector<create_topic_request> reqs, validate_only v) {
+  if (controller_is_elsewhere()) co_return co_await create_topics_remotely(std::move(reqs), v);
   state& st = *_state;
   if (auto ready = co_await controller_ready(); !ready.ok()) {
     std::vector<topic_result> all(reqs.size());

@@ -245,6 +245,10 @@ class metadata_store {
                                                            alter_mode mode, validate_only v);
   net::awaitable<producer_id_result> allocate_producer_id_on_shard0();
   net::awaitable<producer_id_block> take_producer_id_block();
+  // Another node is the active controller and this one has a channel to it.
+  bool controller_is_elsewhere() const;
+  net::awaitable<std::vector<topic_result>> create_topics_remotely(
+      std::vector<create_topic_request> reqs, validate_only v);
   net::awaitable<producer_id_block> allocate_producer_id_block_on_shard0(model::node_id broker,
                                                                          int64_t broker_epoch);
   net::awaitable<broker_registration_result> register_broker_on_shard0(

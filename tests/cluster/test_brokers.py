@@ -2,7 +2,8 @@
 active controller and every node lists all three; a topic's partitions spread over them; an
 admin request sent to a node that is not the controller is forwarded to it; librdkafka
 (confluent-kafka) and kafka-python, bootstrapped from one node, produce to and consume from a
-12-partition topic whose leaders live on all three; a broker killed with kill -9 is fenced and
+12-partition topic whose leaders live on all three; consumer groups and transactions work with
+their coordinators on other brokers than the one clients bootstrap from; a broker killed with kill -9 is fenced and
 its partitions have no leader until it returns. Every wait is a condition with a deadline."""
 
 import collections
@@ -13,7 +14,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KpTopicPartition
 
-from wire import create_topic_v0, metadata
+from wire import create_topic_v0, find_coordinator_v1, metadata
 
 WAIT_S = 30
 
@@ -91,7 +92,8 @@ def test_partitions_spread_and_two_clients_produce_and_consume_from_one_bootstra
     assert per_broker == {1: 4, 2: 4, 3: 4}, leaders
 
     # librdkafka: 600 keyed messages, every one acknowledged.
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5})
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
+                         "enable.idempotence": True})
     acked = []
     for i in range(600):
         producer.produce("spread", key=b"k%d" % i, value=b"v%d" % i,
@@ -158,3 +160,67 @@ def test_a_killed_broker_is_fenced_and_leads_again_when_it_returns(three):
     wait_for("the victim to lead its partitions again",
              lambda: all(leaders_of(witness, "fenced")[p] == victim.id for p in led))
     assert victim.id in brokers_of(witness)
+
+
+def coordinator_of(node, key, key_type):
+    def located():
+        error, coordinator = find_coordinator_v1(node.address, key, key_type)
+        return coordinator if error == 0 else None
+    return wait_for("the coordinator of %r" % key, located)
+
+
+def keys_on_other_brokers(node, prefix, key_type, count):
+    """`count` keys whose coordinators are distinct brokers other than `node`... or at least
+    not `node`, so every request to them crosses from the bootstrap broker."""
+    found = {}
+    for i in range(200):
+        key = "%s-%d" % (prefix, i)
+        c = coordinator_of(node, key, key_type)
+        if c != node.id and c not in found.values():
+            found[key] = c
+        if len(found) == count:
+            return found
+    raise AssertionError("no %d keys with coordinators away from node %d" % (count, node.id))
+
+
+def test_groups_with_coordinators_on_other_brokers(three):
+    nodes = three.running()
+    wait_for("three live brokers", lambda: len(brokers_of(nodes[0])) == 3)
+    bootstrap_node = nodes[0]
+    bootstrap = bootstrap_node.address
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic("grouped", 6, 1)])["grouped"].result(15)
+    wait_for("the topic", lambda: leaders_of(bootstrap_node, "grouped"))
+    groups = keys_on_other_brokers(bootstrap_node, "readers", 0, 2)
+    rdkafka_group, python_group = sorted(groups)
+
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for i in range(100):
+        producer.produce("grouped", key=b"%d" % i, value=b"v-%d" % i)
+    assert producer.flush(30) == 0
+    expected = {b"v-%d" % i for i in range(100)}
+
+    # A librdkafka group reads them all and commits its offsets at its coordinator.
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": rdkafka_group,
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe(["grouped"])
+    values = set()
+    deadline = time.time() + WAIT_S
+    while len(values) < 100 and time.time() < deadline:
+        m = consumer.poll(0.5)
+        if m is not None and m.error() is None:
+            values.add(m.value())
+    consumer.commit(asynchronous=False)
+    committed = consumer.committed([TopicPartition("grouped", p) for p in range(6)], timeout=10)
+    consumer.close()
+    assert values == expected
+    assert sum(tp.offset for tp in committed if tp.offset > 0) == 100
+
+    # A kafka-python group on another coordinator reads them too and commits.
+    kc = KafkaConsumer("grouped", bootstrap_servers=bootstrap, group_id=python_group,
+                       auto_offset_reset="earliest", enable_auto_commit=False,
+                       consumer_timeout_ms=10000)
+    seen = {m.value for m in kc}
+    kc.commit()
+    kc.close()
+    assert seen == expected

@@ -154,3 +154,16 @@ def create_topic_v0(address, name, partitions, replication_factor):
     results = r.array(lambda: (r.string(), r.int16()))
     assert len(results) == 1 and results[0][0] == name, results
     return results[0][1]
+
+
+def find_coordinator_v1(address, key, key_type=0):
+    """FindCoordinator v1 sent to this node: (error, coordinator node id); key_type 0 is a
+    group, 1 a transactional id."""
+    encoded = key.encode()
+    body = struct.pack(">h", len(encoded)) + encoded + struct.pack(">b", key_type)
+    r = _request(address, 10, 1, body, flexible=False)
+    r.int32()  # throttle
+    error = r.int16()
+    r.string()  # message
+    node = r.int32()
+    return error, node

@@ -47,11 +47,10 @@ net::awaitable<std::optional<protocol::unregister_broker_response>> serve_unregi
   co_return out;
 }
 
-net::awaitable<std::optional<protocol::allocate_producer_ids_response>>
-serve_allocate_producer_ids(request_context& ctx,
-                            const protocol::allocate_producer_ids_request& request) {
-  auto r =
-      co_await ctx.services.metadata.allocate_producer_id_block(request.broker_id, request.broker_epoch);
+net::awaitable<std::optional<protocol::allocate_producer_ids_response>> serve_allocate_producer_ids(
+    request_context& ctx, const protocol::allocate_producer_ids_request& request) {
+  auto r = co_await ctx.services.metadata.allocate_producer_id_block(request.broker_id,
+                                                                     request.broker_epoch);
   protocol::allocate_producer_ids_response out;
   out.error_code = r.error;
   out.producer_id_start = r.ok() ? r.first : -1;

@@ -1,9 +1,9 @@
 #pragma once
 
 // The controller's side of the brokers' lifecycle RPCs: BrokerRegistration, BrokerHeartbeat,
-// UnregisterBroker and AllocateProducerIds (a block of producer ids for a broker), answered by the metadata store's active controller
-// (cluster/metadata_store.h). A node that is not the active controller answers NOT_CONTROLLER;
-// the broker asks the next controller its image names.
+// UnregisterBroker and AllocateProducerIds (a block of producer ids for a broker), answered by the
+// metadata store's active controller (cluster/metadata_store.h). A node that is not the active
+// controller answers NOT_CONTROLLER; the broker asks the next controller its image names.
 
 #include <optional>
 
@@ -22,8 +22,7 @@ net::awaitable<std::optional<protocol::broker_heartbeat_response>> serve_broker_
 net::awaitable<std::optional<protocol::unregister_broker_response>> serve_unregister_broker(
     request_context& ctx, const protocol::unregister_broker_request& request);
 
-net::awaitable<std::optional<protocol::allocate_producer_ids_response>>
-serve_allocate_producer_ids(request_context& ctx,
-                            const protocol::allocate_producer_ids_request& request);
+net::awaitable<std::optional<protocol::allocate_producer_ids_response>> serve_allocate_producer_ids(
+    request_context& ctx, const protocol::allocate_producer_ids_request& request);
 
 }  // namespace vltava::kafka

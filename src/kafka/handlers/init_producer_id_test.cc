@@ -5,6 +5,7 @@
 #include <set>
 
 #include "cluster/metadata_store.h"
+#include "cluster/self_registration.h"
 #include "config/broker_configs.h"
 #include "kafka/testing/admin_test_fixture.h"
 #include "storage/test_util.h"
@@ -71,6 +72,8 @@ TEST(init_producer_id, blocks_are_durable_and_never_reused_after_restart) {
           cluster::metadata_store::open(io, flusher, shards, dir.path(), model::node_id(1), cfg);
       ASSERT_TRUE(s.has_value()) << s.error();
       auto& store = **s;
+      ASSERT_TRUE(
+          cluster::testing::register_and_unfence(store, shards, model::node_id(1), {}).ok());
       EXPECT_EQ(store.image()->next_producer_id, round * 2000);
       // More than one block: the second is allocated when the first runs out.
       for (int i = 0; i < 1001; ++i) {

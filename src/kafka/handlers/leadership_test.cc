@@ -101,7 +101,8 @@ TEST(Leadership, FetchAnswersNotLeaderWithTheCurrentLeader) {
   env.node.manager->apply_image_and_wait(cluster_image(env));
   auto b = batch(2, now_ms());
   env.call<protocol::produce_api>(10, produce_all(b));
-  auto r = env.call<protocol::fetch_api>(16, fetch_all(env.node.manager->image()->find_topic("t")->id));
+  auto r =
+      env.call<protocol::fetch_api>(16, fetch_all(env.node.manager->image()->find_topic("t")->id));
   ASSERT_EQ(r->responses.size(), 1u);
   std::map<int32_t, const protocol::fetch_response::fetchable_topic_response::partition_data*> by;
   for (const auto& d : r->responses[0].partitions) by[d.partition_index()] = &d;

@@ -64,13 +64,13 @@ net::awaitable<net::handler_result> forward_to_controller(request_context& ctx,
   const auto deadline = std::chrono::steady_clock::now() + forward_deadline;
   asio::steady_timer backoff(co_await asio::this_coro::executor);
   while (true) {
-    auto answer = co_await net::on_shard<std::optional<result<net::response_frame,
-                                                              cluster::channel_errc>>>(
-        s->shards, 0, [s, &f] { return send_on_shard0(s, &f); });
+    auto answer =
+        co_await net::on_shard<std::optional<result<net::response_frame, cluster::channel_errc>>>(
+            s->shards, 0, [s, &f] { return send_on_shard0(s, &f); });
     if (answer && *answer) {
       protocol::writer w;
-      protocol::write_response_header(
-          w, protocol::response_header_version(f.key, f.version), ctx.header.correlation_id);
+      protocol::write_response_header(w, protocol::response_header_version(f.key, f.version),
+                                      ctx.header.correlation_id);
       auto frame_body = (*answer)->body();
       w.write_raw(frame_body);
       net::response out;
