@@ -30,17 +30,17 @@ class KraftNode:
         # Command words put before the binary (test_partition.py runs each node under its own
         # group id with setpriv, so firewall rules can tell its packets apart).
         self.launcher = []
+        # Replaces the shortened test timeouts below (bench/cluster measures Kafka's defaults).
+        self.timeouts = ["controller.quorum.election.timeout.ms=500",
+                         "controller.quorum.fetch.timeout.ms=1000",
+                         # A killed broker's id is free again (and a silent one fenced) within 3 s.
+                         "broker.session.timeout.ms=3000", "broker.heartbeat.interval.ms=500"]
 
     def sets(self):
         return ["node.id=%d" % self.id, "log.dir=%s" % self.dir,
                 "listeners=PLAINTEXT://%s,CONTROLLER://%s:%d" % (
                     self.address, self.host, self.controller_port),
-                "controller.quorum.voters=%s" % self.voters,
-                # Shorter than Kafka's defaults, so elections in the tests take a second.
-                "controller.quorum.election.timeout.ms=500",
-                "controller.quorum.fetch.timeout.ms=1000",
-                # A killed broker's id is free again (and a silent one fenced) within 3 s.
-                "broker.session.timeout.ms=3000", "broker.heartbeat.interval.ms=500"]
+                "controller.quorum.voters=%s" % self.voters] + self.timeouts
 
     def args(self):
         return [a for kv in self.sets() for a in ("--set", kv)]
@@ -89,13 +89,15 @@ class KraftNode:
 
 
 class KraftCluster:
-    def __init__(self, binary, size, run_dir):
+    def __init__(self, binary, size, run_dir, timeouts=None):
         self.nodes = []
         ids = range(1, size + 1)
         draft = [KraftNode(binary, i, run_dir, "") for i in ids]
         voters = ",".join("%d@%s:%d" % (n.id, n.host, n.controller_port) for n in draft)
         for n in draft:
             n.voters = voters
+            if timeouts is not None:
+                n.timeouts = list(timeouts)
         self.nodes = draft
         cluster_id = subprocess.run([binary, "storage", "random-uuid"], check=True,
                                     capture_output=True, text=True).stdout.strip()
