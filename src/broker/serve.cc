@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "broker/version.h"
+#include "cluster/broker_channels.h"
 #include "cluster/broker_lifecycle.h"
 #include "cluster/controller_channel.h"
 #include "cluster/metadata_store.h"
@@ -306,7 +307,16 @@ int serve(int argc, char** argv) {
     return exit_start_error;
   }
   cluster::partition_manager partitions(shards, io, flusher, dirs[0], cfg);
+  // The other brokers, on their inter-broker listeners as the image has them (shard 0).
+  net::client_options broker_opts;
+  broker_opts.client_id = "vltava-broker-" + std::to_string(node());
+  broker_opts.retry_backoff = kraft->timeouts.retry_backoff;
+  broker_opts.request_timeout = kraft->timeouts.request;
+  cluster::broker_channels brokers(
+      shards, 0, [s = store->get()] { return s->image(); }, kraft->inter_broker_listener,
+      broker_opts);
   kafka::broker_services services{node, cfg, shards, **store, partitions, nullptr, nullptr};
+  services.brokers = &brokers;
   services_ptr = &services;
   controller_server.start();
   if (auto caught_up = (*store)->wait_caught_up(); !caught_up) {
@@ -324,6 +334,7 @@ int serve(int argc, char** argv) {
   // The transaction coordinator: transactions of the __transaction_state partitions hosted
   // here; those caught mid-commit by a crash get their markers again from its tick.
   coord::txn_coordinator txns(shards, partitions, **store, &groups, coord::txn_config::from(cfg));
+  txns.set_broker_channels(&brokers);
   txns.start();
   services.groups = &groups;
   services.txns = &txns;

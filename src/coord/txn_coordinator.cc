@@ -7,12 +7,15 @@
 #include <utility>
 
 #include "base/log.h"
+#include "cluster/broker_channels.h"
+#include "cluster/partition_leadership.h"
 #include "coord/coordinator_batch.h"
 #include "coord/group_coordinator.h"
 #include "coord/group_key.h"
 #include "model/record.h"
 #include "model/record_batch_header.h"
 #include "net/shard_calls.h"
+#include "protocol/generated/write_txn_markers.h"
 
 namespace vltava::coord {
 namespace {
@@ -88,6 +91,9 @@ struct txn_coordinator::entry {
   bool busy = false;        // a write or marker round is in flight: others wait their turn
   bool ending = false;      // busy writing Prepare*: the transaction is no longer open to writes
   int64_t retry_at_ms = 0;  // Prepare*: when the tick may write the markers again
+  // Prepare*: the partitions led by other brokers that answered this decision's
+  // WriteTxnMarkers (their markers are durable there); later rounds skip them.
+  std::set<model::topic_partition> markers_sent;
   // Requests waiting for `busy` to end (idle_entry); on the owner shard only.
   std::vector<std::weak_ptr<asio::steady_timer>> waiting;
 
@@ -187,6 +193,12 @@ struct txn_coordinator::marker_round {
   bool ok = true;  // every marker written (or not needed)
   std::vector<unsigned> shards;
   std::vector<std::vector<marker_written>> pending;  // [i]: written on shards[i], not durable
+};
+
+struct txn_coordinator::shard_markers {
+  bool ok = true;  // every marker written, or not needed (a newer epoch ended the transaction)
+  std::vector<marker_written> written;  // not durable yet
+  std::vector<error_code> errors;       // one per partition asked
 };
 
 txn_coordinator::txn_coordinator(net::shard_pool& shards, cluster::partition_manager& partitions,
@@ -291,12 +303,16 @@ net::awaitable<error_code> txn_coordinator::write_state(partition_state& ps, con
 }
 
 net::awaitable<txn_coordinator::marker_round> txn_coordinator::write_markers(
-    const txn_value& v, cluster::txn_result result) {
+    partition_state& ps, entry& e, cluster::txn_result result) {
   marker_round round;
+  const txn_value& v = e.v;
   auto image = _partitions.image();
-  // The partitions of each shard get their markers together and wait for one group commit.
+  const model::node_id self = _partitions.node_id();
+  // The partitions of each shard get their markers together and wait for one group commit;
+  // those led by other brokers go to them, one request per broker.
   std::vector<model::topic_partition> existing;
   std::vector<unsigned> shard_of;
+  std::map<model::node_id, std::vector<model::topic_partition>> remote;
   for (const auto& k : v.partitions) {
     const cluster::topic_info* t = image ? image->find_topic(k.topic) : nullptr;
     if (!t || k.partition() < 0 || k.partition() >= t->partition_count) {
@@ -305,45 +321,126 @@ net::awaitable<txn_coordinator::marker_round> txn_coordinator::write_markers(
                 v.producer_id, k.describe());
       continue;
     }
-    existing.push_back(k);
-    shard_of.push_back(_partitions.shard_of(t->id, k.partition));
+    const auto route = cluster::route_partition(t, k.partition(), self);
+    if (route.leader == self) {
+      existing.push_back(k);
+      shard_of.push_back(_partitions.shard_of(t->id, k.partition));
+    } else if (route.leader() < 0) {
+      round.ok = false;  // no leader yet: the tick tries again
+    } else if (!e.markers_sent.contains(k)) {
+      remote[route.leader].push_back(k);
+    }
   }
-  if (existing.empty()) co_return round;
-  net::shard_split split =
-      net::split_by_shard(existing.size(), [&shard_of](size_t i) { return shard_of[i]; });
-  std::vector<std::vector<model::topic_partition>> lists;
-  for (const auto& items : split.items) {
-    auto& l = lists.emplace_back();
-    for (size_t i : items) l.push_back(existing[i]);
+  if (!existing.empty()) {
+    net::shard_split split =
+        net::split_by_shard(existing.size(), [&shard_of](size_t i) { return shard_of[i]; });
+    std::vector<std::vector<model::topic_partition>> lists;
+    for (const auto& items : split.items) {
+      auto& l = lists.emplace_back();
+      for (size_t i : items) l.push_back(existing[i]);
+    }
+    round.shards = split.shards;
+    const auto pid = model::producer_id(v.producer_id);
+    const auto epoch = model::producer_epoch(v.producer_epoch);
+    auto per_shard = co_await net::on_shards<shard_markers>(
+        _shards, round.shards, [this, pid, epoch, result, &lists](size_t i) {
+          return write_markers_on(this, pid, epoch, result, lists[i]);
+        });
+    for (auto& m : per_shard) {
+      round.ok = round.ok && m.ok;
+      round.pending.push_back(std::move(m.written));
+    }
   }
-  round.shards = split.shards;
-  using shard_written = std::pair<bool, std::vector<marker_written>>;
-  auto per_shard = co_await net::on_shards<shard_written>(
-      _shards, round.shards,
-      [this, &v, result, &lists](size_t i) { return write_markers_on(this, v, result, lists[i]); });
-  for (auto& [ok, written] : per_shard) {
-    round.ok = round.ok && ok;
-    round.pending.push_back(std::move(written));
+  if (!remote.empty()) {
+    auto sent = send_markers(ps, e, result, remote);
+    if (!co_await std::move(sent)) round.ok = false;
   }
   co_return round;
 }
 
-net::awaitable<std::pair<bool, std::vector<txn_coordinator::marker_written>>>
-txn_coordinator::write_markers_on(txn_coordinator* self, const txn_value& v,
-                                  cluster::txn_result result,
-                                  const std::vector<model::topic_partition>& partitions) {
-  const auto pid = model::producer_id(v.producer_id);
-  const auto epoch = model::producer_epoch(v.producer_epoch);
-  std::pair<bool, std::vector<marker_written>> out{true, {}};
+namespace {
+
+// A partition's answer to WriteTxnMarkers that ends its part of the round: written, or never
+// to be (a newer epoch of the producer ended the transaction there, the topic is gone), as
+// the local path treats them.
+bool marker_settled(error_code e) {
+  return e == error_code::none || e == error_code::invalid_producer_epoch ||
+         e == error_code::unknown_topic_or_partition;
+}
+
+}  // namespace
+
+net::awaitable<bool> txn_coordinator::send_markers(
+    partition_state& ps, entry& e, cluster::txn_result result,
+    const std::map<model::node_id, std::vector<model::topic_partition>>& remote) {
+  if (!_channels) {
+    log::warn("coord", "transaction of {}: {} broker(s) lead its partitions, none reachable", e.id,
+              remote.size());
+    co_return false;
+  }
+  std::shared_ptr<cluster::partition> log = ps.log;
+  const int32_t coordinator_epoch = log ? log->leader_epoch()() : 0;
+  bool all = true;
+  for (const auto& [broker, partitions] : remote) {
+    protocol::write_txn_markers_request request;
+    auto& m = request.markers.emplace_back();
+    m.producer_id = model::producer_id(e.v.producer_id);
+    m.producer_epoch = model::producer_epoch(e.v.producer_epoch);
+    m.transaction_result = result == cluster::txn_result::commit;
+    m.coordinator_epoch = coordinator_epoch;
+    std::map<std::string, std::vector<model::partition_id>> by_topic;
+    for (const auto& k : partitions) by_topic[k.topic].push_back(k.partition);
+    for (auto& [name, indexes] : by_topic) {
+      auto& t = m.topics.emplace_back();
+      t.name = name;
+      t.partition_indexes = std::move(indexes);
+    }
+    auto call = _channels->call<protocol::write_txn_markers_api>(
+        broker, request, protocol::write_txn_markers_api::max_version);
+    auto answer = co_await std::move(call);
+    if (!answer) {
+      all = false;  // logged by the channel; the tick sends again
+      continue;
+    }
+    size_t settled = 0;
+    for (const auto& rm : answer->body.markers) {
+      if (rm.producer_id() != e.v.producer_id) continue;
+      for (const auto& rt : rm.topics) {
+        for (const auto& rp : rt.partitions) {
+          model::topic_partition k{rt.name, rp.partition_index};
+          if (std::find(partitions.begin(), partitions.end(), k) == partitions.end()) continue;
+          if (marker_settled(rp.error_code)) {
+            if (e.markers_sent.insert(k).second) ++settled;
+            if (rp.error_code != error_code::none) {
+              log::warn("coord", "{} on broker {}: marker skipped: {}", k.describe(), broker(),
+                        protocol::error_name(rp.error_code));
+            }
+          } else {
+            log::info("coord", "{} on broker {}: marker not written: {}; retried", k.describe(),
+                      broker(), protocol::error_name(rp.error_code));
+          }
+        }
+      }
+    }
+    if (settled < partitions.size()) all = false;
+  }
+  co_return all;
+}
+
+net::awaitable<txn_coordinator::shard_markers> txn_coordinator::write_markers_on(
+    txn_coordinator* self, model::producer_id pid, model::producer_epoch epoch,
+    cluster::txn_result result, const std::vector<model::topic_partition>& partitions) {
+  shard_markers out;
   for (const auto& k : partitions) {
     auto p = self->_partitions.find_leader(k.topic, k.partition);
     if (!p) {
-      // Not open or not led here (yet): the tick tries again. (A partition led by another
-      // node needs WriteTxnMarkers to it, which the cluster will bring.)
-      out.first = false;
+      // Not open or not led here (yet): the tick tries again.
+      out.ok = false;
+      out.errors.push_back(error_code::not_leader_or_follower);
       continue;
     }
     auto o = p->write_marker_now(pid, epoch, result, p->leader_epoch()());
+    out.errors.push_back(o.error);
     if (o.error == error_code::invalid_producer_epoch) {
       // A newer epoch of this producer ended the transaction here already.
       log::warn("coord", "{}: marker skipped: {}", k.describe(), o.message);
@@ -352,7 +449,7 @@ txn_coordinator::write_markers_on(txn_coordinator* self, const txn_value& v,
     if (o.error != error_code::none) {
       log::warn("coord", "{}: marker not written: {} {}", k.describe(),
                 protocol::error_name(o.error), o.message);
-      out.first = false;
+      out.ok = false;
       continue;
     }
     p->request_flush();
@@ -360,9 +457,53 @@ txn_coordinator::write_markers_on(txn_coordinator* self, const txn_value& v,
     if (k.topic == offsets_topic && self->_groups) {
       self->_groups->txn_marker_written(k.partition, pid, result);
     }
-    out.second.push_back({k, std::move(p), std::move(o)});
+    out.written.push_back({k, std::move(p), std::move(o)});
   }
   co_return out;
+}
+
+net::awaitable<std::vector<error_code>> txn_coordinator::write_markers_for(
+    model::producer_id producer, model::producer_epoch epoch, cluster::txn_result result,
+    std::vector<model::topic_partition> partitions) {
+  std::vector<error_code> out(partitions.size(), error_code::unknown_topic_or_partition);
+  auto image = _partitions.image();
+  std::vector<size_t> known;  // indices of the partitions that exist
+  std::vector<unsigned> shard_of;
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    const auto& k = partitions[i];
+    const cluster::topic_info* t = image ? image->find_topic(k.topic) : nullptr;
+    if (!t || k.partition() < 0 || k.partition() >= t->partition_count) continue;
+    known.push_back(i);
+    shard_of.push_back(_partitions.shard_of(t->id, k.partition));
+  }
+  if (known.empty()) co_return out;
+  net::shard_split split =
+      net::split_by_shard(known.size(), [&shard_of](size_t i) { return shard_of[i]; });
+  std::vector<std::vector<model::topic_partition>> lists;
+  for (const auto& items : split.items) {
+    auto& l = lists.emplace_back();
+    for (size_t i : items) l.push_back(partitions[known[i]]);
+  }
+  auto per_shard = co_await net::on_shards<std::vector<error_code>>(
+      _shards, split.shards, [this, producer, epoch, result, &lists](size_t i) {
+        return write_durable_markers_on(this, producer, epoch, result, lists[i]);
+      });
+  auto errors = split.gather(std::move(per_shard), known.size());
+  for (size_t i = 0; i < known.size(); ++i) out[known[i]] = errors[i];
+  co_return out;
+}
+
+net::awaitable<std::vector<error_code>> txn_coordinator::write_durable_markers_on(
+    txn_coordinator* self, model::producer_id producer, model::producer_epoch epoch,
+    cluster::txn_result result, const std::vector<model::topic_partition>& partitions) {
+  shard_markers m = co_await write_markers_on(self, producer, epoch, result, partitions);
+  std::vector<error_code> durable = co_await marker_errors_on(m.written);
+  // The written markers are, in order, the partitions whose write answered none.
+  size_t next = 0;
+  for (auto& e : m.errors) {
+    if (e == error_code::none && next < durable.size()) e = durable[next++];
+  }
+  co_return m.errors;
 }
 
 net::awaitable<bool> txn_coordinator::markers_durable(marker_round& round) {
@@ -375,17 +516,26 @@ net::awaitable<bool> txn_coordinator::markers_durable(marker_round& round) {
 }
 
 net::awaitable<int> txn_coordinator::markers_durable_on(std::vector<marker_written>& written) {
-  bool ok = true;
+  auto errors = co_await marker_errors_on(written);
+  for (error_code e : errors) {
+    if (e != error_code::none) co_return 0;
+  }
+  co_return 1;
+}
+
+net::awaitable<std::vector<error_code>> txn_coordinator::marker_errors_on(
+    std::vector<marker_written>& written) {
+  std::vector<error_code> out;
   for (auto& w : written) {
     auto task = w.partition->durable(std::move(w.outcome));
     cluster::append_outcome d = co_await std::move(task);
     if (d.error != error_code::none) {
       log::warn("coord", "{}: marker not durable: {}", w.key.describe(),
                 protocol::error_name(d.error));
-      ok = false;
     }
+    out.push_back(d.error);
   }
-  co_return ok ? 1 : 0;
+  co_return out;
 }
 
 void txn_coordinator::grant_partitions(const std::vector<model::topic_partition>& partitions,
@@ -411,7 +561,7 @@ void txn_coordinator::grant_partitions(const std::vector<model::topic_partition>
 
 net::awaitable<bool> txn_coordinator::complete(partition_state& ps, std::shared_ptr<entry> e) {
   VLTAVA_ASSERT(is_prepare(e->v.status), "only a prepared transaction completes");
-  auto round = co_await write_markers(e->v, decision_of(e->v.status));
+  auto round = co_await write_markers(ps, *e, decision_of(e->v.status));
   co_return co_await finish(ps, std::move(e), std::move(round));
 }
 
@@ -435,6 +585,7 @@ net::awaitable<bool> txn_coordinator::finish(partition_state& ps, std::shared_pt
     co_return false;
   }
   e->v = std::move(v);
+  e->markers_sent.clear();
   co_return true;
 }
 
@@ -451,6 +602,7 @@ net::awaitable<error_code> txn_coordinator::fence_and_abort(partition_state& ps,
   e->ending = false;
   if (w != error_code::none) co_return w;
   e->v = std::move(v);
+  e->markers_sent.clear();
   e->last_epoch = -1;
   auto done = complete(ps, e);
   co_return co_await std::move(done) ? error_code::none : error_code::concurrent_transactions;
@@ -711,13 +863,14 @@ net::awaitable<error_code> txn_coordinator::end_txn_on_owner(owner at, const std
     co_return w;
   }
   e->v = std::move(v);
+  e->markers_sent.clear();
   // The decision is durable: whatever happens to the markers now, the answer is yes (a
   // marker that cannot be written yet is retried by the tick, as after a crash). As
   // Kafka, the answer does not wait for the markers to reach the disk; unlike Kafka, it
   // waits for them to be written, so a client that commits and then reads sees its
   // transaction. The entry stays busy until Complete* is written: the producer's next
   // request waits for that (idle_entry) instead of bouncing off CONCURRENT_TRANSACTIONS.
-  auto round = co_await write_markers(e->v, result);
+  auto round = co_await write_markers(*ps, *e, result);
   _coordinated->begin_work(at.shard);
   asio::co_spawn(co_await asio::this_coro::executor,
                  finish_in_background(this, at.shard, ps, e, std::move(round)), asio::detached);

@@ -9,9 +9,12 @@
 // previous instance) → AddPartitionsToTxn / AddOffsetsToTxn (state Ongoing) → EndTxn: the
 // decision is written first (PrepareCommit/PrepareAbort), then a marker goes to every partition
 // of the transaction (partition::write_marker on its shard, group commit per shard), then
-// CompleteCommit/CompleteAbort. EndTxn answers once the Prepare record is durable and the
-// markers are written (not yet durable): a client that commits and then reads sees its
-// transaction. The rest (markers on disk, then Complete*) finishes in the background; the
+// CompleteCommit/CompleteAbort. A partition led by another broker gets its marker from that
+// broker: WriteTxnMarkers over the inter-broker channels (one request per broker and round),
+// answered once the marker is durable there; a partition that answered is not asked again in
+// later rounds, one whose leader is -1 waits for the next. EndTxn answers once the Prepare record
+// is durable and the markers are written (not yet durable): a client that commits and then reads
+// sees its transaction. The rest (markers on disk, then Complete*) finishes in the background; the
 // producer's next request on its transactional id waits for it rather than bouncing off
 // CONCURRENT_TRANSACTIONS as Kafka's would, which saves the client's retry backoff.
 //
@@ -23,6 +26,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +44,10 @@
 #include "net/asio.h"
 #include "net/shard_pool.h"
 #include "protocol/error_code.h"
+
+namespace vltava::cluster {
+class broker_channels;
+}
 
 namespace vltava::coord {
 
@@ -98,6 +106,18 @@ class txn_coordinator {
 
   const txn_config& config() const { return _config; }
 
+  // The other brokers, for the markers of partitions they lead; null (a single node, a test):
+  // such markers wait. Before start().
+  void set_broker_channels(cluster::broker_channels* channels) { _channels = channels; }
+
+  // WriteTxnMarkers from another broker's coordinator: `producer`'s marker on each of
+  // `partitions` this node leads, written exactly as this node's own markers are, and durable
+  // before the answer. One error per partition, in order: none, NOT_LEADER_OR_FOLLOWER (not
+  // led here), or the partition's refusal (INVALID_PRODUCER_EPOCH for a stale producer, ...).
+  net::awaitable<std::vector<error_code>> write_markers_for(
+      model::producer_id producer, model::producer_epoch epoch, cluster::txn_result result,
+      std::vector<model::topic_partition> partitions);
+
   // Creates __transaction_state (compacted) when missing. none or COORDINATOR_NOT_AVAILABLE.
   net::awaitable<error_code> ensure_topic();
   // The partition coordinating `transactional_id`, or nullopt while the topic does not exist.
@@ -148,6 +168,7 @@ class txn_coordinator {
   struct shard_state;
   struct marker_written;
   struct marker_round;
+  struct shard_markers;
   using entry_ref = std::pair<partition_state*, std::shared_ptr<entry>>;
 
  private:
@@ -191,15 +212,28 @@ class txn_coordinator {
   net::awaitable<bool> finish(partition_state& ps, std::shared_ptr<entry> e, marker_round round);
   // Ongoing → PrepareAbort with the epoch bumped → complete (a timeout or a new instance).
   net::awaitable<error_code> fence_and_abort(partition_state& ps, std::shared_ptr<entry> e);
-  // Appends the markers on each partition's shard and asks for their flush.
-  net::awaitable<marker_round> write_markers(const txn_value& v, cluster::txn_result result);
-  // On one shard: the markers of `v` for `partitions`, hosted there.
-  static net::awaitable<std::pair<bool, std::vector<marker_written>>> write_markers_on(
-      txn_coordinator* self, const txn_value& v, cluster::txn_result result,
-      const std::vector<model::topic_partition>& partitions);
+  // Appends the markers of `e`'s transaction on each local partition's shard and asks for their
+  // flush; sends those of partitions led elsewhere (send_markers).
+  net::awaitable<marker_round> write_markers(partition_state& ps, entry& e,
+                                             cluster::txn_result result);
+  // WriteTxnMarkers to each broker of `remote` (its partitions); true once all answered.
+  net::awaitable<bool> send_markers(
+      partition_state& ps, entry& e, cluster::txn_result result,
+      const std::map<model::node_id, std::vector<model::topic_partition>>& remote);
+  // On one shard: the markers of `producer` for `partitions`, hosted there.
+  static net::awaitable<shard_markers> write_markers_on(
+      txn_coordinator* self, model::producer_id producer, model::producer_epoch epoch,
+      cluster::txn_result result, const std::vector<model::topic_partition>& partitions);
+  // write_markers_for's part on one shard: written, then durable, one error per partition.
+  static net::awaitable<std::vector<error_code>> write_durable_markers_on(
+      txn_coordinator* self, model::producer_id producer, model::producer_epoch epoch,
+      cluster::txn_result result, const std::vector<model::topic_partition>& partitions);
   // Waits for the markers' group commits; false if any marker failed.
   net::awaitable<bool> markers_durable(marker_round& round);
   static net::awaitable<int> markers_durable_on(std::vector<marker_written>& written);
+  // The same, one error per marker of `written`.
+  static net::awaitable<std::vector<error_code>> marker_errors_on(
+      std::vector<marker_written>& written);
   // Tells the partitions just added to a transaction (partition::grant_txn), so their first
   // batch needs no verification round trip.
   void grant_partitions(const std::vector<model::topic_partition>& partitions,
@@ -215,6 +249,7 @@ class txn_coordinator {
   cluster::partition_manager& _partitions;
   cluster::metadata_store& _metadata;
   group_coordinator* _groups;
+  cluster::broker_channels* _channels = nullptr;
   txn_config _config;
   clock_fn _clock;
   std::vector<std::unique_ptr<shard_state>> _state;  // [shard]

@@ -224,3 +224,69 @@ def test_groups_with_coordinators_on_other_brokers(three):
     kc.commit()
     kc.close()
     assert seen == expected
+
+
+def test_transactions_with_the_coordinator_on_another_broker(three):
+    """The transaction coordinator lives on a broker other than the bootstrap one, and the
+    transaction's partitions are led by all three: partitions led away from the coordinator
+    are verified with AddPartitionsToTxn v4 (verify_only) and get their markers with
+    WriteTxnMarkers, both broker to broker."""
+    nodes = three.running()
+    wait_for("three live brokers", lambda: len(brokers_of(nodes[0])) == 3)
+    bootstrap_node = nodes[0]
+    bootstrap = bootstrap_node.address
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic("txn-spread", 6, 1)])["txn-spread"].result(15)
+    leaders = wait_for("leaders of every partition",
+                       lambda: (lambda m: m if m and len(m) == 6 and -1 not in m.values()
+                                else None)(leaders_of(bootstrap_node, "txn-spread")))
+    assert set(leaders.values()) == {1, 2, 3}, leaders
+    (txn_id, coordinator), = keys_on_other_brokers(bootstrap_node, "tx", 1, 1).items()
+    assert coordinator != bootstrap_node.id
+
+    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": txn_id,
+                         "acks": "all", "linger.ms": 5})
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    for i in range(100):
+        producer.produce("txn-spread", key=b"c%d" % i, value=b"committed-%d" % i,
+                         partition=i % 6)
+    producer.commit_transaction(30)
+    producer.begin_transaction()
+    for i in range(50):
+        producer.produce("txn-spread", key=b"a%d" % i, value=b"aborted-%d" % i, partition=i % 6)
+    producer.flush(30)
+    producer.abort_transaction(30)
+    expected = {b"committed-%d" % i for i in range(100)}
+
+    # read_committed: exactly the committed values, from every partition's own leader (the
+    # abort's markers must have reached all of them, or the LSO would hold the reader back).
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "txn-readers",
+                         "isolation.level": "read_committed",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                         "enable.partition.eof": True})
+    consumer.assign([TopicPartition("txn-spread", p, 0) for p in range(6)])
+    values = []
+    eof = set()
+    deadline = time.time() + WAIT_S
+    while len(eof) < 6 and time.time() < deadline:
+        m = consumer.poll(0.5)
+        if m is None:
+            continue
+        if m.error() is None:
+            values.append(m.value())
+            eof.discard(m.partition())
+        elif m.error().code() == -191:  # _PARTITION_EOF: read up to the last stable offset
+            eof.add(m.partition())
+    consumer.close()
+    assert len(eof) == 6, eof
+    assert sorted(values) == sorted(expected)
+
+    # kafka-python (read_uncommitted by default) sees the committed values among the rest.
+    kc = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                       enable_auto_commit=False, consumer_timeout_ms=10000)
+    kc.assign([KpTopicPartition("txn-spread", p) for p in range(6)])
+    kc.seek_to_beginning()
+    seen = {m.value for m in kc}
+    kc.close()
+    assert expected <= seen

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "cluster/broker_channels.h"
 #include "cluster/partition_leadership.h"
 #include "cluster/partition_manager.h"
 #include "config/broker_configs.h"
@@ -9,6 +10,7 @@
 #include "kafka/handlers/leader_hint.h"
 #include "model/topic_partition.h"
 #include "net/shard_calls.h"
+#include "protocol/generated/add_partitions_to_txn.h"
 
 namespace vltava::kafka {
 
@@ -70,7 +72,49 @@ std::optional<std::span<std::byte>> writable_part(std::span<std::byte> writable,
 struct txn_verifier {
   coord::txn_coordinator* coordinator = nullptr;  // null: verification is off
   const std::string* transactional_id = nullptr;  // null: the request names none
+  // The broker coordinating the transactional id (the leader of its __transaction_state
+  // partition): this node's coordinator is asked directly, another broker with
+  // AddPartitionsToTxn v4 (verify_only); -1 while it has no leader.
+  model::node_id coordinator_node{-1};
+  bool local = true;  // the coordinator is this node (or the topic does not exist yet)
+  cluster::broker_channels* brokers = nullptr;
 };
+
+// The broker-to-broker form of KIP-890: asks `v.coordinator_node` whether `tp` is in the
+// producer's ongoing transaction. Its answer for the partition, as verify_partition's; a
+// coordinator that cannot be reached is COORDINATOR_NOT_AVAILABLE (retriable), as Kafka's
+// AddPartitionsToTxnManager treats a lost connection.
+net::awaitable<error_code> verify_remotely(const txn_verifier& v, model::producer_id producer,
+                                           model::producer_epoch epoch,
+                                           const model::topic_partition& tp) {
+  if (v.coordinator_node() < 0 || !v.brokers) co_return error_code::coordinator_not_available;
+  protocol::add_partitions_to_txn_request request;
+  auto& t = request.transactions.emplace_back();
+  t.transactional_id = *v.transactional_id;
+  t.producer_id = producer;
+  t.producer_epoch = epoch;
+  t.verify_only = true;
+  auto& topic = t.topics.emplace_back();
+  topic.name = tp.topic;
+  topic.partitions.push_back(tp.partition());
+  auto call = v.brokers->call<protocol::add_partitions_to_txn_api>(v.coordinator_node, request, 4);
+  auto answer = co_await std::move(call);
+  if (!answer) co_return error_code::coordinator_not_available;
+  const auto& body = answer->body;
+  if (body.error_code != error_code::none) co_return body.error_code;
+  for (const auto& r : body.results_by_transaction) {
+    if (r.transactional_id != *v.transactional_id) continue;
+    for (const auto& rt : r.topic_results) {
+      if (rt.name != tp.topic) continue;
+      for (const auto& rp : rt.results_by_partition) {
+        if (rp.partition_index == tp.partition) {
+          co_return static_cast<error_code>(rp.partition_error_code);
+        }
+      }
+    }
+  }
+  co_return error_code::coordinator_not_available;  // not answered: asked again on retry
+}
 
 // The coordinator's refusals as a partition answers them. Retriable ones become
 // NOT_ENOUGH_REPLICAS, which every client retries (Kafka's mapping for clients that predate
@@ -108,9 +152,15 @@ net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, c
       continue;  // ask again: the transaction may be ongoing here by now
     }
     const auto& v = *next.verification;
-    auto ask = verifier.coordinator->verify_partition(*verifier.transactional_id, v.producer,
-                                                      v.epoch, j.tp);
-    const error_code answer = co_await std::move(ask);
+    error_code answer = error_code::none;
+    if (verifier.local) {
+      auto ask = verifier.coordinator->verify_partition(*verifier.transactional_id, v.producer,
+                                                        v.epoch, j.tp);
+      answer = co_await std::move(ask);
+    } else {
+      auto ask = verify_remotely(verifier, v.producer, v.epoch, j.tp);
+      answer = co_await std::move(ask);
+    }
     const auto verdict = answer == error_code::none
                              ? cluster::partition::coordinator_answer::confirmed
                              : cluster::partition::coordinator_answer::refused;
@@ -228,13 +278,22 @@ void add_leader_hints(protocol::produce_response& response, const cluster::metad
   }
 }
 
-txn_verifier verifier_for(const request_context& ctx, const protocol::produce_request& request) {
+txn_verifier verifier_for(const request_context& ctx, const protocol::produce_request& request,
+                          const cluster::metadata_image* image) {
   txn_verifier verifier;
   if (request.transactional_id) verifier.transactional_id = &*request.transactional_id;
   if (ctx.services.txns && ctx.services.broker_config.get(
                                config::broker_keys::transaction_partition_verification_enable)) {
     verifier.coordinator = ctx.services.txns;
   }
+  if (!verifier.coordinator || !verifier.transactional_id || !image) return verifier;
+  auto p = verifier.coordinator->partition_of(*verifier.transactional_id);
+  const cluster::topic_info* t = image->find_topic(coord::transaction_topic);
+  if (!p || !t) return verifier;  // the local coordinator answers (it has nothing yet)
+  const model::node_id self = ctx.services.partitions.node_id();
+  verifier.coordinator_node = cluster::route_partition(t, (*p)(), self).leader;
+  verifier.local = verifier.coordinator_node == self;
+  verifier.brokers = ctx.services.brokers;
   return verifier;
 }
 
@@ -253,7 +312,7 @@ net::awaitable<std::optional<protocol::produce_response>> serve_produce(
   const auto split = net::split_by_shard(jobs.size(), [&pm, &jobs](size_t i) {
     return pm.shard_of(jobs[i].topic_id, jobs[i].tp.partition);
   });
-  const txn_verifier verifier = verifier_for(ctx, request);
+  const txn_verifier verifier = verifier_for(ctx, request, image.get());
   auto per_shard = co_await net::on_shards<std::vector<cluster::append_outcome>>(
       pm.shards(), split.shards, [&pm, &jobs, &split, acks, &ctx, &verifier](size_t g) {
         return append_on_shard(pm, jobs, split.items[g], acks, ctx.writable_body, verifier);

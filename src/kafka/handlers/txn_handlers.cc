@@ -8,6 +8,7 @@
 #include "coord/group_key.h"
 #include "coord/txn_coordinator.h"
 #include "kafka/handlers/group_offsets.h"
+#include "kafka/handlers/write_txn_markers.h"
 
 namespace vltava::kafka {
 
@@ -60,11 +61,71 @@ net::awaitable<error_code> verify_offsets_in_txn(request_context& ctx,
   co_return error_code::none;
 }
 
+// One transaction of a broker's AddPartitionsToTxn (v4+): with verify_only (KIP-890, a
+// partition leader asking before it takes the first transactional batch of a producer), each
+// partition answers whether it is in the producer's ongoing transaction; without, they are
+// added as a client's v0-3 request adds them.
+net::awaitable<void> serve_broker_transaction(
+    request_context& ctx, const cluster::metadata_image* image,
+    const protocol::add_partitions_to_txn_request::add_partitions_to_txn_transaction& txn,
+    protocol::add_partitions_to_txn_response::add_partitions_to_txn_result& out) {
+  out.transactional_id = txn.transactional_id;
+  std::vector<model::topic_partition> partitions;
+  bool unknown = false;
+  for (const auto& t : txn.topics) {
+    const cluster::topic_info* info = image ? image->find_topic(t.name) : nullptr;
+    for (int32_t p : t.partitions) {
+      if (!info || p < 0 || p >= info->partition_count) unknown = true;
+      partitions.push_back({t.name, model::partition_id(p)});
+    }
+  }
+  std::vector<error_code> errors(partitions.size(), error_code::none);
+  if (unknown) {
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      const cluster::topic_info* info = image ? image->find_topic(partitions[i].topic) : nullptr;
+      const int32_t p = partitions[i].partition();
+      errors[i] = !info || p < 0 || p >= info->partition_count
+                      ? error_code::unknown_topic_or_partition
+                      : error_code::operation_not_attempted;
+    }
+  } else if (!ctx.services.txns) {
+    errors.assign(partitions.size(), error_code::coordinator_not_available);
+  } else if (txn.verify_only) {
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      auto task = ctx.services.txns->verify_partition(txn.transactional_id, txn.producer_id,
+                                                      txn.producer_epoch, partitions[i]);
+      errors[i] = co_await std::move(task);
+    }
+  } else if (!partitions.empty()) {
+    auto task = ctx.services.txns->add_partitions(txn.transactional_id, txn.producer_id,
+                                                  txn.producer_epoch, partitions);
+    errors.assign(partitions.size(), co_await std::move(task));
+  }
+  size_t i = 0;
+  for (const auto& t : txn.topics) {
+    auto& rt = out.topic_results.emplace_back();
+    rt.name = t.name;
+    for (int32_t p : t.partitions) {
+      auto& rp = rt.results_by_partition.emplace_back();
+      rp.partition_index = model::partition_id(p);
+      rp.partition_error_code = static_cast<int16_t>(errors[i++]);
+    }
+  }
+}
+
 }  // namespace
 
 net::awaitable<std::optional<protocol::add_partitions_to_txn_response>> serve_add_partitions_to_txn(
     request_context& ctx, const protocol::add_partitions_to_txn_request& request) {
   protocol::add_partitions_to_txn_response response;
+  if (ctx.version() >= 4) {
+    auto image = ctx.services.partitions.image();
+    for (const auto& txn : request.transactions) {
+      auto& out = response.results_by_transaction.emplace_back();
+      co_await serve_broker_transaction(ctx, image.get(), txn, out);
+    }
+    co_return response;
+  }
   auto image = ctx.services.partitions.image();
   std::vector<model::topic_partition> partitions;
   bool unknown = false;
@@ -257,13 +318,14 @@ net::awaitable<std::optional<protocol::list_transactions_response>> serve_list_t
 }
 
 std::span<const handler> txn_handlers() {
-  static const std::array<handler, 6> handlers = {
-      make_handler<protocol::add_partitions_to_txn_api, &serve_add_partitions_to_txn>(0, 3),
+  static const std::array<handler, 7> handlers = {
+      make_handler<protocol::add_partitions_to_txn_api, &serve_add_partitions_to_txn>(0, 5),
       make_handler<protocol::add_offsets_to_txn_api, &serve_add_offsets_to_txn>(0, 4),
       make_handler<protocol::end_txn_api, &serve_end_txn>(0, 4),
       make_handler<protocol::txn_offset_commit_api, &serve_txn_offset_commit>(0, 5),
       make_handler<protocol::describe_transactions_api, &serve_describe_transactions>(0, 0),
       make_handler<protocol::list_transactions_api, &serve_list_transactions>(0, 1),
+      make_handler<protocol::write_txn_markers_api, &serve_write_txn_markers>(0, 1),
   };
   return handlers;
 }

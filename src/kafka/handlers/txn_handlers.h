@@ -2,8 +2,10 @@
 
 // The transaction APIs a client sends to its transaction coordinator (coord/txn_coordinator.h)
 // and TxnOffsetCommit, which goes to the group coordinator:
-//   AddPartitionsToTxn (24) v0-3   the client versions; v4-5 are broker-to-broker (KIP-890
-//                                  verification, transaction version 2), not offered
+//   AddPartitionsToTxn (24) v0-5   v0-3 from clients; v4-5 from brokers, batching
+//                                  transactions, verify_only for KIP-890 verification of a
+//                                  partition led by another broker than the coordinator
+//   WriteTxnMarkers (27) v0-1      from another broker's coordinator (write_txn_markers.h)
 //   AddOffsetsToTxn (25) v0-4
 //   EndTxn (26) v0-4               v5 belongs to transaction version 2 (a new epoch per
 //                                  transaction), which this broker does not finalize

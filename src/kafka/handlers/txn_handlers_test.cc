@@ -16,6 +16,7 @@
 #include "coord/txn_records.h"
 #include "kafka/handlers/group_offsets.h"
 #include "kafka/handlers/init_producer_id.h"
+#include "kafka/handlers/write_txn_markers.h"
 #include "kafka/testing/coordinator_test_node.h"
 #include "model/record_batch_builder.h"
 #include "model/record_batch_header.h"
@@ -551,6 +552,98 @@ TEST(txn_verification, pipelined_batches_keep_their_order) {
     EXPECT_EQ(pr.error_code, error_code::none) << "batch " << seq;
     EXPECT_EQ(pr.base_offset, model::offset(seq));
   }
+}
+
+}  // namespace
+}  // namespace vltava::kafka
+
+namespace vltava::kafka {
+namespace {
+
+// WriteTxnMarkers, as another broker's coordinator sends it: the markers land on the
+// partitions led here and end the producer's transaction there; unknown ones are refused.
+TEST(write_txn_markers, markers_from_a_remote_coordinator_end_the_transaction_here) {
+  coordinator_node n;
+  pid_epoch p = one_record_on_each_of_two_partitions(n);
+  EXPECT_LT(offsets_of(n, "t", 0).lso, offsets_of(n, "t", 0).hwm);
+
+  protocol::write_txn_markers_request r;
+  auto& m = r.markers.emplace_back();
+  m.producer_id = model::producer_id(p.id);
+  m.producer_epoch = model::producer_epoch(p.epoch);
+  m.transaction_result = true;
+  m.coordinator_epoch = 0;
+  auto& t = m.topics.emplace_back();
+  t.name = "t";
+  t.partition_indexes = {model::partition_id(0), model::partition_id(1), model::partition_id(7)};
+  auto& gone = m.topics.emplace_back();
+  gone.name = "gone";
+  gone.partition_indexes = {model::partition_id(0)};
+  for (int16_t version : {0, 1}) {
+    auto resp = n.call<protocol::write_txn_markers_api>(r, version);
+    ASSERT_EQ(resp.markers.size(), 1u);
+    EXPECT_EQ(resp.markers[0].producer_id(), p.id);
+    ASSERT_EQ(resp.markers[0].topics.size(), 2u);
+    const auto& rt = resp.markers[0].topics[0];
+    ASSERT_EQ(rt.partitions.size(), 3u);
+    EXPECT_EQ(rt.partitions[0].error_code, error_code::none);
+    EXPECT_EQ(rt.partitions[1].error_code, error_code::none);
+    EXPECT_EQ(rt.partitions[2].error_code, error_code::unknown_topic_or_partition);
+    EXPECT_EQ(resp.markers[0].topics[1].partitions.at(0).error_code,
+              error_code::unknown_topic_or_partition);
+  }
+  for (int32_t part : {0, 1}) {
+    EXPECT_EQ(last_batch(n, "t", part), "commit");
+    EXPECT_EQ(offsets_of(n, "t", part).lso, offsets_of(n, "t", part).hwm);
+  }
+  // An older epoch of the producer is refused: the coordinator takes the partition as done.
+  m.producer_epoch = model::producer_epoch(p.epoch - 1);
+  if (p.epoch > 0) {
+    auto resp = n.call<protocol::write_txn_markers_api>(r, 1);
+    EXPECT_EQ(resp.markers[0].topics[0].partitions[0].error_code,
+              error_code::invalid_producer_epoch);
+  }
+}
+
+// AddPartitionsToTxn v4 with verify_only (KIP-890 between brokers): each partition answers
+// whether it is in the producer's ongoing transaction; nothing is added.
+TEST(add_partitions_to_txn_v4, verify_only_answers_per_partition_and_adds_nothing) {
+  coordinator_node n;
+  n.create_topic("t", 3);
+  pid_epoch p = init(n, "tx");
+  ASSERT_EQ(add_partitions(n, "tx", p, "t", {0}), error_code::none);
+  auto ask = [&n](pid_epoch who, bool verify_only, std::vector<int32_t> parts, int16_t version) {
+    protocol::add_partitions_to_txn_request r;
+    auto& txn = r.transactions.emplace_back();
+    txn.transactional_id = "tx";
+    txn.producer_id = model::producer_id(who.id);
+    txn.producer_epoch = model::producer_epoch(who.epoch);
+    txn.verify_only = verify_only;
+    auto& t = txn.topics.emplace_back();
+    t.name = "t";
+    t.partitions = std::move(parts);
+    auto resp = n.call<protocol::add_partitions_to_txn_api>(r, version);
+    EXPECT_EQ(resp.error_code, error_code::none);
+    std::vector<error_code> out;
+    for (const auto& rp :
+         resp.results_by_transaction.at(0).topic_results.at(0).results_by_partition) {
+      out.push_back(static_cast<error_code>(rp.partition_error_code));
+    }
+    return out;
+  };
+  for (int16_t version : {4, 5}) {
+    EXPECT_EQ(ask(p, true, {0, 1}, version),
+              (std::vector<error_code>{error_code::none, error_code::invalid_txn_state}));
+    EXPECT_EQ(ask({p.id, int16_t(p.epoch + 1)}, true, {0}, version),
+              std::vector<error_code>{error_code::producer_fenced});
+    EXPECT_EQ(ask(p, true, {9}, version),
+              std::vector<error_code>{error_code::unknown_topic_or_partition});
+  }
+  EXPECT_EQ(describe(n, "tx").topics.at(0).partitions.size(), 1u) << "verification adds nothing";
+  // Without verify_only, a broker's request adds, as a client's does.
+  EXPECT_EQ(ask(p, false, {1, 2}, 4),
+            (std::vector<error_code>{error_code::none, error_code::none}));
+  EXPECT_EQ(ask(p, true, {1, 2}, 4), (std::vector<error_code>{error_code::none, error_code::none}));
 }
 
 }  // namespace

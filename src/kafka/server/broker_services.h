@@ -10,6 +10,7 @@
 #include "net/shard_pool.h"
 
 namespace vltava::cluster {
+class broker_channels;
 class controller_channel;
 class metadata_store;
 class partition_manager;
@@ -37,6 +38,10 @@ struct broker_services {
   // The active controller, when it may be another node (on shard 0): requests only the
   // controller decides are forwarded there (server/forwarding.h). Null on a quorum of one.
   cluster::controller_channel* controller = nullptr;
+  // The other brokers (cluster/broker_channels.h): KIP-890 verification with a transaction
+  // coordinator on another broker. Null on a single node or in tests: such a coordinator is
+  // then unreachable (the partition answers a retriable error).
+  cluster::broker_channels* brokers = nullptr;
 };
 
 }  // namespace vltava::kafka
