@@ -110,6 +110,8 @@ void raft_node::tick(milliseconds now) {
       }
       return;
     case role::prospective:
+      maybe_fetch(now);
+      [[fallthrough]];
     case role::candidate:
       if (now < _deadline) return send_vote_requests(now);
       [[fallthrough]];
@@ -123,7 +125,7 @@ void raft_node::tick(milliseconds now) {
 void raft_node::on_flushed(model::offset end, milliseconds now) {
   _durable_end = std::max(_durable_end, std::min(end, _log.end_offset()));
   if (_role == role::leader) update_high_watermark(now);
-  if (_role == role::follower) maybe_fetch(now);
+  if (_role == role::follower || _role == role::prospective) maybe_fetch(now);
 }
 
 std::vector<output> raft_node::take_outputs() {

@@ -55,7 +55,12 @@ void raft_node::handle_end_epoch(model::node_id from, correlation_id c,
 }
 
 void raft_node::maybe_fetch(milliseconds now) {
-  if (_role != role::follower || !_state.leader_id || now < _next_fetch_at) return;
+  // A prospective still fetches from the leader it knows (unless that one resigned): if the
+  // leader answers, the stall was this node's or the network's, and it follows again (below).
+  const bool asks_leader =
+      _role == role::follower ||
+      (_role == role::prospective && !_leader_resigned && _state.leader_id != _self);
+  if (!asks_leader || !_state.leader_id || now < _next_fetch_at) return;
   if (has_pending(*_state.leader_id, request_kind::fetch)) return;  // one fetch at a time
   // The fetch offset acknowledges everything before it: ask only once all of it is durable.
   bool durable = _durable_end == _log.end_offset();
@@ -72,6 +77,12 @@ bool raft_node::leader_alive(milliseconds now) const {
 void raft_node::handle_fetch_response(const pending_request& p, const fetch_response& resp,
                                       milliseconds now) {
   if (observe_epoch(resp.epoch, resp.leader_id, now)) return;
+  if (_role == role::prospective && p.to == _state.leader_id && resp.error == errc::none) {
+    // The leader answers after all: follow it again (KIP-996), and fetch afresh from there
+    // (this response's entries are left to the next fetch, which starts at the same offset).
+    become_follower(_state.epoch, *_state.leader_id, now);
+    return;
+  }
   if (_role != role::follower || p.to != _state.leader_id) return;
   if (resp.error != errc::none) {
     _next_fetch_at = now + _config.retry_backoff;

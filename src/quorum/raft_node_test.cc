@@ -394,6 +394,43 @@ TEST(raft_node, pre_vote_is_refused_while_the_leader_is_alive_and_changes_nothin
   EXPECT_EQ(f.state(), before);
 }
 
+// A follower that stalled (its fetches timed out while the leader lived) asks for pre-votes,
+// which voters that still hear the leader refuse; meanwhile it keeps fetching from the leader it
+// knows, and when the leader answers it follows it again rather than asking forever and never
+// fetching (KIP-996).
+TEST(raft_node, a_prospective_whose_leader_answers_follows_it_again) {
+  fixture f({leader_epoch(5), std::nullopt, node_id(2)});
+  f.sent();
+  f.node.tick(milliseconds(5000));
+  ASSERT_EQ(f.node.current_role(), role::prospective);
+  for (auto& s : f.sent()) {
+    if (!std::holds_alternative<vote_request>(s.msg.body)) continue;
+    f.node.handle(
+        s.to, {s.msg.correlation, vote_response{errc::none, leader_epoch(5), node_id(2), false}},
+        milliseconds(5001));
+  }
+  EXPECT_EQ(f.node.current_role(), role::prospective);
+  f.node.tick(milliseconds(5001));
+  std::optional<correlation_id> fetch;
+  for (auto& s : f.sent()) {
+    if (s.to == node_id(2) && std::holds_alternative<fetch_request>(s.msg.body)) {
+      fetch = s.msg.correlation;
+    }
+  }
+  ASSERT_TRUE(fetch.has_value()) << "a prospective still fetches from the leader it knows";
+  f.node.handle(
+      node_id(2),
+      {*fetch, fetch_response{errc::none, leader_epoch(5), node_id(2), offset(0), {}, {}}},
+      milliseconds(5002));
+  EXPECT_EQ(f.node.current_role(), role::follower);
+  EXPECT_EQ(f.node.epoch(), leader_epoch(5));
+  bool fetches = false;
+  for (auto& s : f.sent()) {
+    fetches |= s.to == node_id(2) && std::holds_alternative<fetch_request>(s.msg.body);
+  }
+  EXPECT_TRUE(fetches);
+}
+
 TEST(raft_node, end_quorum_epoch_makes_the_first_successor_stand_at_once) {
   fixture f({leader_epoch(3), std::nullopt, node_id(2)});
   f.sent();
