@@ -120,3 +120,20 @@ class KraftCluster:
 
     def stop(self):
         return {n.id: n.stop() for n in self.nodes}
+
+
+def wait_for(what, check, timeout_s=30):
+    """`check()`'s first truthy value, asked every 100 ms until `timeout_s`; an OSError (a node
+    mid-election, restarting or cut off) counts as not yet."""
+    deadline = time.time() + timeout_s
+    last = None
+    while time.time() < deadline:
+        try:
+            last = check()
+        except OSError as e:
+            last = e
+        else:
+            if last:
+                return last
+        time.sleep(0.1)
+    raise AssertionError("timed out after %ds waiting for %s (last: %r)" % (timeout_s, what, last))

@@ -14,24 +14,14 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KpTopicPartition
 
+import kraft
 from wire import create_topic_v0, find_coordinator_v1, metadata
 
 WAIT_S = 30
 
 
 def wait_for(what, check, timeout_s=WAIT_S):
-    deadline = time.time() + timeout_s
-    last = None
-    while time.time() < deadline:
-        try:
-            last = check()
-        except OSError as e:
-            last = e
-        else:
-            if last:
-                return last
-        time.sleep(0.1)
-    raise AssertionError("timed out after %ds waiting for %s (last: %r)" % (timeout_s, what, last))
+    return kraft.wait_for(what, check, timeout_s)
 
 
 def brokers_of(node):

@@ -18,7 +18,6 @@ deadline, never a fixed sleep."""
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -35,18 +34,7 @@ NOT_LEADER_OR_FOLLOWER = 6
 # --- Conditions with deadlines ---
 
 def wait_for(what, check, timeout_s=WAIT_S):
-    deadline = time.time() + timeout_s
-    last = None
-    while time.time() < deadline:
-        try:
-            last = check()
-        except OSError as e:  # a node mid-election or cut off: ask again
-            last = e
-        else:
-            if last:
-                return last
-        time.sleep(0.1)
-    raise AssertionError("timed out after %ds waiting for %s (last: %r)" % (timeout_s, what, last))
+    return kraft.wait_for(what, check, timeout_s)
 
 
 def leader_among(nodes):
