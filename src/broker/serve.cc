@@ -1,5 +1,6 @@
 #include "broker/serve.h"
 
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -111,17 +112,42 @@ result<std::vector<cluster::broker_endpoint>, std::string> advertised_endpoints(
   return out;
 }
 
+// Where this node's connections to other nodes leave from: its own loopback address when every
+// listener is on that one address (several nodes on one machine, each on its own 127.0.0.N,
+// told apart by address pair as firewall rules between them need); else the route's choice.
+std::string loopback_source(const std::vector<net::listener_address>& listeners) {
+  if (listeners.empty()) return {};
+  asio::error_code e;
+  auto first = asio::ip::make_address(listeners.front().host, e);
+  if (e || !first.is_loopback()) return {};
+  for (const auto& l : listeners) {
+    if (l.host != listeners.front().host) return {};
+  }
+  return first.to_string();
+}
+
+// The options of every connection to another node (voter, controller or broker).
+net::client_options inter_node_options(const config::kraft_config& k, std::string_view role,
+                                       const std::string& source) {
+  net::client_options o;
+  o.client_id = fmt::format("vltava-{}-{}", role, k.node());
+  o.retry_backoff = k.timeouts.retry_backoff;
+  o.request_timeout = k.timeouts.request;
+  o.loopback_source = source;
+  return o;
+}
+
 // The network to the other voters of a static quorum; none for a quorum of one.
 std::unique_ptr<quorum::rpc::kafka_transport> quorum_peers(net::shard_pool& shards,
-                                                           const config::kraft_config& k) {
+                                                           const config::kraft_config& k,
+                                                           const std::string& source) {
   if (k.voters.size() <= 1) return nullptr;
   std::vector<quorum::rpc::peer_address> peers;
   for (const auto& v : k.voters) {
     if (v.id != k.node) peers.push_back({v.id, v.address.host, v.address.port});
   }
   quorum::rpc::transport_options o;
-  o.client.client_id = "vltava-quorum-" + std::to_string(k.node());
-  o.client.retry_backoff = k.timeouts.retry_backoff;
+  o.client = inter_node_options(k, "quorum", source);
   o.request_timeout = k.timeouts.request;
   return std::make_unique<quorum::rpc::kafka_transport>(shards.shard(0).get_executor(), peers, o);
 }
@@ -130,17 +156,14 @@ std::unique_ptr<quorum::rpc::kafka_transport> quorum_peers(net::shard_pool& shar
 // one (this node is always its own controller then).
 std::unique_ptr<cluster::controller_channel> controller_link(net::shard_pool& shards,
                                                              const config::kraft_config& k,
-                                                             const cluster::metadata_store* store) {
+                                                             const cluster::metadata_store* store,
+                                                             const std::string& source) {
   if (k.voters.size() <= 1) return nullptr;
   std::vector<cluster::controller_address> voters;
   for (const auto& v : k.voters) voters.push_back({v.id, v.address.host, v.address.port});
-  net::client_options o;
-  o.client_id = "vltava-broker-" + std::to_string(k.node());
-  o.retry_backoff = k.timeouts.retry_backoff;
-  o.request_timeout = k.timeouts.request;
   return std::make_unique<cluster::controller_channel>(
       shards.shard(0).get_executor(), std::move(voters),
-      [store] { return store->image()->controller_id; }, o);
+      [store] { return store->image()->controller_id; }, inter_node_options(k, "broker", source));
 }
 
 // Kafka's security protocol id of a listener (listener.security.protocol.map, else its name).
@@ -297,8 +320,9 @@ int serve(int argc, char** argv) {
   std::optional<std::string> rack = cfg.get(config::broker_keys::broker_rack);
 
   shards.start();
+  const std::string source = loopback_source(listeners);
   // The other voters, reached on their controller listeners (destroyed after the shards stop).
-  auto peers = quorum_peers(shards, *kraft);
+  auto peers = quorum_peers(shards, *kraft, source);
   auto store = cluster::metadata_store::start(io, flusher, shards, dirs[0], node, cfg, peers.get());
   for (auto& e : *advertised) e.security_protocol = security_protocol_id(cfg, e.listener);
   if (!store) {
@@ -308,13 +332,9 @@ int serve(int argc, char** argv) {
   }
   cluster::partition_manager partitions(shards, io, flusher, dirs[0], cfg);
   // The other brokers, on their inter-broker listeners as the image has them (shard 0).
-  net::client_options broker_opts;
-  broker_opts.client_id = "vltava-broker-" + std::to_string(node());
-  broker_opts.retry_backoff = kraft->timeouts.retry_backoff;
-  broker_opts.request_timeout = kraft->timeouts.request;
   cluster::broker_channels brokers(
       shards, 0, [s = store->get()] { return s->image(); }, kraft->inter_broker_listener,
-      broker_opts);
+      inter_node_options(*kraft, "broker", source));
   kafka::broker_services services{node, cfg, shards, **store, partitions, nullptr, nullptr};
   services.brokers = &brokers;
   services_ptr = &services;
@@ -340,7 +360,7 @@ int serve(int argc, char** argv) {
   services.txns = &txns;
 
   // Registered with the controller and unfenced before clients are let in, as Kafka's brokers.
-  auto controller = controller_link(shards, *kraft, store->get());
+  auto controller = controller_link(shards, *kraft, store->get(), source);
   cluster::lifecycle_options lifecycle_opts{
       node, *advertised, rack, kraft->timeouts.broker_heartbeat, std::chrono::milliseconds(50)};
   cluster::broker_lifecycle lifecycle(shards, **store, controller.get(), lifecycle_opts);

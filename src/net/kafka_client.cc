@@ -102,7 +102,19 @@ awaitable<void> wait_for_wake(asio::steady_timer& t) {
   co_await t.async_wait(as_tuple);  // woken by cancel()
 }
 
-// Resolves and connects within connect_timeout.
+// Opens the socket for `peer`, bound to the configured loopback source when the peer is on
+// loopback as well (any other peer is reached from the route's own source).
+bool open_for(const client_options& o, tcp::socket& socket, const tcp::endpoint& peer) {
+  asio::error_code e;
+  socket.open(peer.protocol(), e);
+  if (e || o.loopback_source.empty() || !peer.address().is_loopback()) return !e;
+  auto source = asio::ip::make_address(o.loopback_source, e);
+  if (e || !source.is_loopback() || source.is_v4() != peer.address().is_v4()) return true;
+  socket.bind(tcp::endpoint(source, 0), e);
+  return !e;
+}
+
+// Resolves and connects within connect_timeout, trying each resolved address in turn.
 awaitable<bool> connect(const state_ptr& s, tcp::socket& socket) {
   asio::steady_timer deadline(s->executor);
   deadline.expires_after(s->options.connect_timeout);
@@ -112,12 +124,18 @@ awaitable<bool> connect(const state_ptr& s, tcp::socket& socket) {
   if (resolved.index() == 1) co_return false;
   auto [resolve_error, endpoints] = std::get<0>(std::move(resolved));
   if (resolve_error) co_return false;
-  auto connected =
-      co_await (asio::async_connect(socket, endpoints, as_tuple) || deadline.async_wait(as_tuple));
-  if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) co_return false;
-  asio::error_code ignored;
-  socket.set_option(tcp::no_delay(true), ignored);
-  co_return true;
+  for (const auto& entry : endpoints) {
+    asio::error_code ignored;
+    socket.close(ignored);
+    if (!open_for(s->options, socket, entry.endpoint())) continue;
+    auto connected = co_await (socket.async_connect(entry.endpoint(), as_tuple) ||
+                               deadline.async_wait(as_tuple));
+    if (connected.index() == 1) co_return false;  // out of time
+    if (std::get<0>(std::get<0>(connected))) continue;
+    socket.set_option(tcp::no_delay(true), ignored);
+    co_return true;
+  }
+  co_return false;
 }
 
 // Writes the calls of the outbox in order until the connection drops.

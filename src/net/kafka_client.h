@@ -54,6 +54,10 @@ struct client_options {
   std::chrono::milliseconds request_timeout{2'000};
   // Calls queued or awaiting their response, at most.
   size_t max_in_flight = 64;
+  // A loopback address the connection leaves from when the peer is on loopback too (empty: the
+  // route's own source, 127.0.0.1). Several nodes on one machine, each on its own 127.0.0.N,
+  // are then told apart by address pair, as firewall rules between them need.
+  std::string loopback_source;
 };
 
 // A response frame (size prefix removed) and where its body starts, after the response header.

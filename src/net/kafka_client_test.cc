@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <future>
 #include <string>
 #include <thread>
 
@@ -279,11 +280,14 @@ class raw_peer {
         _thread([this, reply = std::move(reply)] { serve(reply); }) {}
   ~raw_peer() { _thread.join(); }
   uint16_t port() const { return _acceptor.local_endpoint().port(); }
+  // The address the client's connection came from, once accepted.
+  std::string source() { return _source.get_future().get(); }
 
  private:
   void serve(const std::vector<std::byte>& reply) {
     tcp::socket s(_ctx);
     _acceptor.accept(s);
+    _source.set_value(s.remote_endpoint().address().to_string());
     std::array<std::byte, 4> prefix;
     asio::read(s, asio::buffer(prefix));
     std::vector<std::byte> request(static_cast<size_t>(bytes::load_be<int32_t>(prefix.data())));
@@ -292,6 +296,7 @@ class raw_peer {
   }
   asio::io_context _ctx;
   tcp::acceptor _acceptor;
+  std::promise<std::string> _source;
   std::thread _thread;
 };
 
@@ -304,6 +309,27 @@ TEST_F(KafkaClientTest, PeerClosingMidResponseFailsTheCall) {
   auto r = run(_ctx, send(c, "x", milliseconds(5000)));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), call_errc::closed);
+}
+
+// Nodes on one machine, each on its own 127.0.0.N, connect from their own address.
+TEST_F(KafkaClientTest, ConnectsFromTheConfiguredLoopbackSource) {
+  std::vector<std::byte> empty(4);
+  raw_peer peer(empty);
+  _port = peer.port();
+  client_options o;
+  o.loopback_source = "127.0.0.9";
+  auto& c = client(o);
+  (void)run(_ctx, send(c, "x", milliseconds(5000)));  // only where it came from matters
+  EXPECT_EQ(peer.source(), "127.0.0.9");
+}
+
+TEST_F(KafkaClientTest, WithoutALoopbackSourceTheRouteChooses) {
+  std::vector<std::byte> empty(4);
+  raw_peer peer(empty);
+  _port = peer.port();
+  auto& c = client();
+  (void)run(_ctx, send(c, "x", milliseconds(5000)));  // only where it came from matters
+  EXPECT_EQ(peer.source(), "127.0.0.1");
 }
 
 awaitable<result<decoded_response<protocol::vote_response>, call_errc>> typed_vote(

@@ -27,9 +27,6 @@ class KraftNode:
         self.log_path = os.path.join(run_dir, "node-%d.log" % node_id)
         self.voters = voters
         self.proc = None
-        # Command words put before the binary (test_partition.py runs each node under its own
-        # group id with setpriv, so firewall rules can tell its packets apart).
-        self.launcher = []
         # Replaces the shortened test timeouts below (bench/cluster measures Kafka's defaults).
         self.timeouts = ["controller.quorum.election.timeout.ms=500",
                          "controller.quorum.fetch.timeout.ms=1000",
@@ -52,7 +49,7 @@ class KraftNode:
 
     def spawn(self):
         assert self.proc is None
-        self.proc = harness.spawn(self.launcher + [self.binary, "serve"] + self.args(),
+        self.proc = harness.spawn([self.binary, "serve"] + self.args(),
                                   self.log_path)
 
     def wait_serving(self):

@@ -4,15 +4,12 @@ from the other two voters in both directions. The two elect a new controller, wh
 CreateTopics; after the heal the old controller rejoins as a follower and every node serves the
 same Metadata (topics, partitions, leaders, leader epochs, replicas, ISR, offline replicas).
 
-Why the rules match the sender's group id and not only addresses: vltava does not bind its
-outgoing connections, so every connection between nodes leaves from 127.0.0.1 (the loopback
-route's source) and only its destination names a node. Each node runs under its own group id
-(setpriv; the user stays root, so file access is unchanged), and a rule drops a packet when its
-socket belongs to one side of the cut and its destination address is the other side: the pair
-(node N's packets, 127.0.0.M) and (node M's packets, 127.0.0.N). The test's own requests (group
-0) pass, so every node stays observable during the cut. Nothing leaves 127.0.0.0/8.
+The rules match address pairs: each node listens on its own 127.0.0.N and its connections to
+other nodes leave from that address too, so a packet from 127.0.0.N to 127.0.0.M belongs to the
+pair (N, M). The test's own requests leave from 127.0.0.1 and pass, so every node stays
+observable during the cut. Nothing leaves 127.0.0.0/8.
 
-Needs root, nft and setpriv; skipped with the reason otherwise. Every wait is a condition with a
+Needs root and nft; skipped with the reason otherwise. Every wait is a condition with a
 deadline, never a fixed sleep."""
 
 import os
@@ -27,7 +24,6 @@ from wire import describe_quorum, digest, metadata
 
 WAIT_S = 60
 TABLE = "vltava_test"
-GROUP_BASE = 61000  # node N runs under group id GROUP_BASE + N
 NOT_LEADER_OR_FOLLOWER = 6
 
 
@@ -72,27 +68,24 @@ def delete_table():
 
 
 def cut(node, others):
-    """Drops every packet between `node` and each of `others`, both ways (see the docstring)."""
+    """Drops every packet between `node` and each of `others`, both ways."""
     theirs = ", ".join(o.host for o in others)
-    their_groups = ", ".join(str(GROUP_BASE + o.id) for o in others)
     nft("""table inet %(t)s {
   chain out {
     type filter hook output priority filter; policy accept;
-    oifname "lo" meta skgid %(g)d ip daddr { %(theirs)s } drop
-    oifname "lo" meta skgid { %(groups)s } ip daddr %(host)s drop
+    oifname "lo" ip saddr %(host)s ip daddr { %(theirs)s } drop
+    oifname "lo" ip saddr { %(theirs)s } ip daddr %(host)s drop
   }
 }
-""" % {"t": TABLE, "g": GROUP_BASE + node.id, "theirs": theirs, "groups": their_groups,
-       "host": node.host})
+""" % {"t": TABLE, "host": node.host, "theirs": theirs})
 
 
 @pytest.fixture
 def firewall():
     if os.geteuid() != 0:
         pytest.skip("nftables rules need root")
-    for tool in ("nft", "setpriv"):
-        if shutil.which(tool) is None:
-            pytest.skip("%s is missing (scripts/deps installs nftables)" % tool)
+    if shutil.which("nft") is None:
+        pytest.skip("nft is missing (scripts/deps installs nftables)")
     delete_table()  # a table left by a killed run
     probe = subprocess.run(["nft", "add", "table", "inet", TABLE], capture_output=True, text=True)
     if probe.returncode != 0:
@@ -105,11 +98,9 @@ def firewall():
 
 
 @pytest.fixture
-def grouped_three(firewall, binary, tmp_path):
+def firewalled_three(firewall, binary, tmp_path):
     kraft.harness.install_teardown()
     c = kraft.KraftCluster(binary, 3, str(tmp_path))
-    for n in c.nodes:
-        n.launcher = ["setpriv", "--regid", str(GROUP_BASE + n.id), "--clear-groups"]
     c.start()
     try:
         yield c
@@ -119,14 +110,14 @@ def grouped_three(firewall, binary, tmp_path):
     assert all(code == 0 for code in codes.values()), codes
 
 
-def test_a_cut_off_controller_is_replaced_and_rejoins_as_follower(grouped_three):
-    nodes = grouped_three.nodes
+def test_a_cut_off_controller_is_replaced_and_rejoins_as_follower(firewalled_three):
+    nodes = firewalled_three.nodes
     old, old_epoch, _, _ = wait_for("a quorum leader", lambda: leader_among(nodes))
-    create_topic(grouped_three.node(old), "before", 3)
+    create_topic(firewalled_three.node(old), "before", 3)
     agreed_digest(nodes, False, {"before"})
 
     others = [n for n in nodes if n.id != old]
-    cut(grouped_three.node(old), others)
+    cut(firewalled_three.node(old), others)
     new, new_epoch, _, _ = wait_for("the other two voters to elect a new leader", lambda: (
         lambda q: q if q and q[0] != old else None)(leader_among(others)))
     assert new_epoch > old_epoch
@@ -135,16 +126,16 @@ def test_a_cut_off_controller_is_replaced_and_rejoins_as_follower(grouped_three)
     wait_for("node %d to follow node %d" % (follower.id, new), lambda: (
         describe_quorum(follower.address)[0] == NOT_LEADER_OR_FOLLOWER and
         metadata(follower.address)[1] == new))
-    create_topic(grouped_three.node(new), "during", 4)
+    create_topic(firewalled_three.node(new), "during", 4)
     agreed_digest(others, False, {"before", "during"})
     # The cut-off node cannot have learnt of it.
-    assert "during" not in digest(grouped_three.node(old).address, False)[1]
+    assert "during" not in digest(firewalled_three.node(old).address, False)[1]
 
     delete_table()
     wait_for("node %d to catch up as a follower" % old, lambda: (
         lambda q: q if q and q[0] != old and q[3].get(old, -1) >= q[2] else None)(
             leader_among(nodes)))
-    assert describe_quorum(grouped_three.node(old).address)[0] == NOT_LEADER_OR_FOLLOWER
+    assert describe_quorum(firewalled_three.node(old).address)[0] == NOT_LEADER_OR_FOLLOWER
     # Broker lists join the digest once every node serves all three brokers (registration).
     with_brokers = all(len(metadata(n.address)[0]) == 3 for n in nodes)
     agreed_digest(nodes, with_brokers, {"before", "during"})
