@@ -168,8 +168,10 @@ def check_order(verdict, writes, records):
                 last[w.process] = (w.seq, value)
 
 
-NEMESIS_ACTIONS = ("kill", "start", "pause", "resume", "lose-tail")
-HEALS = ("started", "resume")  # a node is back: from here on, acks=all writes should succeed
+NEMESIS_ACTIONS = ("kill", "start", "pause", "resume", "partition", "heal-partition",
+                   "lose-tail")
+# A node is back (or reachable again): from here on, acks=all writes should succeed.
+HEALS = ("started", "resume", "heal-partition")
 
 
 def nemesis_summary(events):

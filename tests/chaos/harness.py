@@ -1,5 +1,8 @@
-"""Processes of a chaos run: N `vltava serve` nodes on 127.0.0.1 ... 127.0.0.N, each with its own
-data directory and a free port, and the client workers; all torn down however the run ends.
+"""Processes of a chaos run: N `vltava serve` nodes on 127.0.0.2 ... 127.0.0.N+1, each with its own
+data directory and free ports, and the client workers; all torn down however the run ends. The
+clients connect from 127.0.0.1, which no node uses, so firewall rules between nodes (the
+nemesis' partitions, matching address pairs) never cut a client off. Several nodes form one
+KRaft cluster: every node is broker and controller, with a static quorum and one cluster id.
 
 Every child runs in its own process group (so a signal reaches whatever it starts too), is
 registered in `_groups` until reaped, and gets SIGKILL from the kernel if this process dies
@@ -21,7 +24,7 @@ import time
 
 START_TIMEOUT_S = 60  # an ASan node replays its logs after kill -9 before it answers
 STOP_TIMEOUT_S = 30
-NODES_MAX = 254  # one loopback address per node: 127.0.0.1 ... 127.0.0.254
+NODES_MAX = 253  # one loopback address per node: 127.0.0.2 ... 127.0.0.254
 
 _groups = set()  # process-group ids of live children
 _PR_SET_PDEATHSIG = 1
@@ -114,26 +117,49 @@ class Node:
         assert 1 <= index <= NODES_MAX
         self.binary = binary
         self.id = index
-        self.host = "127.0.0.%d" % index
+        self.host = "127.0.0.%d" % (index + 1)
         self.port = free_port(self.host)
+        self.controller_port = free_port(self.host)
         self.address = "%s:%d" % (self.host, self.port)
         self.dir = os.path.join(run_dir, "node-%d" % index)
         self.data_dir = os.path.join(self.dir, "data")
         self.log_path = os.path.join(self.dir, "vltava.log")
         self.extra_sets = list(extra_sets)
+        self.voters = None  # controller.quorum.voters when in a cluster of several
         self.proc = None
         self.paused = False
         os.makedirs(self.dir, exist_ok=True)
 
+    def sets(self):
+        sets = ["node.id=%d" % self.id, "log.dir=%s" % self.data_dir]
+        if self.voters is None:
+            sets.append("listeners=PLAINTEXT://%s" % self.address)
+        else:
+            sets += ["listeners=PLAINTEXT://%s,CONTROLLER://%s:%d" % (
+                self.address, self.host, self.controller_port),
+                "controller.quorum.voters=%s" % self.voters]
+        return sets + self.extra_sets
+
     def command(self):
-        sets = ["node.id=%d" % self.id, "listeners=PLAINTEXT://%s" % self.address,
-                "log.dir=%s" % self.data_dir] + self.extra_sets
-        return [self.binary, "serve"] + [a for kv in sets for a in ("--set", kv)]
+        return [self.binary, "serve"] + [a for kv in self.sets() for a in ("--set", kv)]
+
+    def format(self, cluster_id):
+        """`vltava storage format`: the shared cluster id a node of several needs."""
+        subprocess.run([self.binary, "storage", "format", "--cluster-id", cluster_id] +
+                       [a for kv in self.sets() for a in ("--set", kv)],
+                       check=True, capture_output=True,
+                       env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
 
     def start(self):
         """Starts the node and waits until it answers ApiVersions."""
+        self.spawn()
+        self.wait_serving()
+
+    def spawn(self):
         assert self.proc is None, "node %d already running" % self.id
         self.proc = spawn(self.command(), self.log_path)
+
+    def wait_serving(self):
         deadline = time.time() + START_TIMEOUT_S
         while not answers_api_versions(self.host, self.port):
             code = self.proc.poll()
@@ -181,12 +207,20 @@ class Node:
 
 
 class Cluster:
-    """N nodes. Today each node is a complete single-node cluster; the cluster configs (peers,
-    controller quorum) of issues 15 and 16 come through `node_sets(index) -> [key=value]`."""
+    """N nodes: one single-node cluster, or one KRaft cluster of N combined nodes (a static
+    quorum of all of them; `node_sets(index) -> [key=value]` adds settings per node, e.g. the
+    shortened timeouts a chaos run needs)."""
 
     def __init__(self, binary, nodes, run_dir, node_sets=lambda index: []):
         assert os.access(binary, os.X_OK), "not an executable: %s" % binary
         self.nodes = [Node(binary, i, run_dir, node_sets(i)) for i in range(1, nodes + 1)]
+        if nodes > 1:
+            voters = ",".join("%d@%s:%d" % (n.id, n.host, n.controller_port) for n in self.nodes)
+            cluster_id = subprocess.run([binary, "storage", "random-uuid"], check=True,
+                                        capture_output=True, text=True).stdout.strip()
+            for n in self.nodes:
+                n.voters = voters
+                n.format(cluster_id)
 
     @property
     def bootstrap(self):
@@ -196,8 +230,12 @@ class Cluster:
         return self.nodes[index - 1]
 
     def start(self):
+        # Every process first, then the waits: a node of several serves clients only once a
+        # majority of the quorum is up and has elected a controller.
         for n in self.nodes:
-            n.start()
+            n.spawn()
+        for n in self.nodes:
+            n.wait_serving()
 
     def heal(self):
         """Every node running and resumed: the end of every fault."""

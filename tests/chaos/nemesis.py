@@ -13,6 +13,10 @@ Fault kinds:
           partition's newest segment (acknowledged records gone, as if the disk had lied about
           a write), restart. A run with it must be INVALID with lost > 0: it shows on a real
           broker that the checker can fail.
+  partition  a network partition between nodes for pause_s, then healed: one node isolated
+          from all others, or the nodes split into a minority and a majority (drawn from the
+          seed); nftables rules on the loopback interface by address pair (firewall.py), clients
+          never cut off. Needs three nodes or more, root and nft.
   disk-full  not implemented yet: each node's data directory on its own small filesystem
           (a loop device or tmpfs with size=), filled until appends fail, then freed. The seam
           is FAULTS below: a kind is a function (cluster, fault, log) -> None."""
@@ -22,10 +26,13 @@ import os
 import random
 import time
 
+from firewall import Firewall
+
 GAP_S = (1.0, 4.0)  # quiet time before each fault
 DOWN_S = (0.0, 2.0)  # how long a killed node stays down
 PAUSE_S = (0.5, 12.0)  # how long a paused node stays stopped
 RECOVER_S = 5.0  # after the last fault heals, before the workers stop
+FIREWALL = Firewall("vltava_chaos")
 
 
 def schedule(seed, faults, nodes, kinds):
@@ -35,9 +42,20 @@ def schedule(seed, faults, nodes, kinds):
     for _ in range(faults):
         kind = rng.choice(kinds)
         duration = rng.uniform(*(DOWN_S if kind == "kill" else PAUSE_S))
-        plan.append({"kind": kind, "node": rng.randint(1, nodes),
-                     "gap_s": round(rng.uniform(*GAP_S), 3), "duration_s": round(duration, 3)})
+        fault = {"kind": kind, "node": rng.randint(1, nodes),
+                 "gap_s": round(rng.uniform(*GAP_S), 3), "duration_s": round(duration, 3)}
+        if kind == "partition":
+            fault["side"] = partition_side(rng, fault["node"], nodes)
+        plan.append(fault)
     return plan
+
+
+def partition_side(rng, node, nodes):
+    """One side of a partition, holding `node`: the node alone, or a minority around it."""
+    if rng.random() < 0.5 or nodes < 5:
+        return [node]
+    others = [n for n in range(1, nodes + 1) if n != node]
+    return sorted([node] + rng.sample(others, (nodes - 1) // 2 - 1))
 
 
 def kill(cluster, fault, log):
@@ -78,12 +96,24 @@ def lose_tail(cluster, fault, log):
     log.event("info", "started", node=node.id)
 
 
+def partition(cluster, fault, log):
+    side = set(fault["side"])
+    inside = [n.host for n in cluster.nodes if n.id in side]
+    outside = [n.host for n in cluster.nodes if n.id not in side]
+    log.event("info", "partition", side=sorted(side))
+    FIREWALL.cut(inside, outside)
+    time.sleep(fault["duration_s"])
+    FIREWALL.heal()
+    log.event("info", "heal-partition", side=sorted(side))
+
+
 def disk_full(cluster, fault, log):
     raise NotImplementedError("disk-full: each node's data directory on its own small "
                               "filesystem is not built yet (nemesis.py)")
 
 
-FAULTS = {"kill": kill, "pause": pause, "lose-tail": lose_tail, "disk-full": disk_full}
+FAULTS = {"kill": kill, "pause": pause, "partition": partition, "lose-tail": lose_tail,
+          "disk-full": disk_full}
 
 
 def run(cluster, plan, log):

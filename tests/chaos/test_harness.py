@@ -54,7 +54,7 @@ def test_nodes_on_their_own_addresses(tmp_path):
     try:
         cluster.start()
         for i, node in enumerate(cluster.nodes, 1):
-            assert node.host == "127.0.0.%d" % i
+            assert node.host == "127.0.0.%d" % (i + 1)
             assert harness.answers_api_versions(node.host, node.port)
             assert os.path.isdir(node.data_dir)
         assert len({n.data_dir for n in cluster.nodes}) == 3

@@ -12,14 +12,12 @@ observable during the cut. Nothing leaves 127.0.0.0/8.
 Needs root and nft; skipped with the reason otherwise. Every wait is a condition with a
 deadline, never a fixed sleep."""
 
-import os
-import shutil
-import subprocess
 
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import kraft
+from firewall import Firewall
 from wire import describe_quorum, digest, metadata
 
 WAIT_S = 60
@@ -59,38 +57,23 @@ def create_topic(node, name, partitions):
 
 # --- The firewall ---
 
-def nft(script):
-    subprocess.run(["nft", "-f", "-"], input=script, text=True, check=True, capture_output=True)
+FIREWALL = Firewall(TABLE)
 
 
 def delete_table():
-    subprocess.run(["nft", "delete", "table", "inet", TABLE], capture_output=True)
+    FIREWALL.heal()
 
 
 def cut(node, others):
     """Drops every packet between `node` and each of `others`, both ways."""
-    theirs = ", ".join(o.host for o in others)
-    nft("""table inet %(t)s {
-  chain out {
-    type filter hook output priority filter; policy accept;
-    oifname "lo" ip saddr %(host)s ip daddr { %(theirs)s } drop
-    oifname "lo" ip saddr { %(theirs)s } ip daddr %(host)s drop
-  }
-}
-""" % {"t": TABLE, "host": node.host, "theirs": theirs})
+    FIREWALL.cut([node.host], [o.host for o in others])
 
 
 @pytest.fixture
 def firewall():
-    if os.geteuid() != 0:
-        pytest.skip("nftables rules need root")
-    if shutil.which("nft") is None:
-        pytest.skip("nft is missing (scripts/deps installs nftables)")
-    delete_table()  # a table left by a killed run
-    probe = subprocess.run(["nft", "add", "table", "inet", TABLE], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip("nft cannot add a table here: %s" % probe.stderr.strip())
-    delete_table()
+    why_not = FIREWALL.usable()
+    if why_not:
+        pytest.skip(why_not)
     try:
         yield
     finally:
