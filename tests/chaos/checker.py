@@ -16,7 +16,7 @@ from collections import defaultdict
 
 # Counts that are violations: any of them above zero makes the run invalid.
 VIOLATIONS = ("lost", "misplaced", "duplicated", "reordered", "unexpected", "failed_but_read",
-              "incomplete_read", "readers_disagree", "read_not_monotonic")
+              "incomplete_read", "readers_disagree", "read_not_monotonic", "partial_txn")
 EXAMPLES_MAX = 20  # examples kept per kind of violation: enough to debug, bounded output
 
 
@@ -43,27 +43,50 @@ def load(path):
 
 
 def collect_writes(events):
-    """Returns {value: Write} from the append invokes and their completions."""
-    writes, seqs = {}, defaultdict(int)
-    for e in events:
-        if e.get("f") != "append":
-            continue
-        if e["type"] == "invoke":
-            if e["value"] in writes:
-                raise MalformedHistory("value %r attempted twice" % e["value"])
-            key = (e["process"], e["partition"])
-            writes[e["value"]] = Write(e, seqs[key], e.get("idempotent", True))
-            seqs[key] += 1
-            continue
-        w = writes.get(e["value"])
+    """Returns ({value: Write}, {(process, txn): [value]}) from the append invokes, the
+    transactions' invokes (one Write per value, ending as its transaction ends) and their
+    completions."""
+    writes, txns, seqs = {}, {}, defaultdict(int)
+
+    def attempt(process, partition, value, idempotent):
+        if value in writes:
+            raise MalformedHistory("value %r attempted twice" % value)
+        key = (process, partition)
+        event = {"process": process, "partition": partition, "value": value}
+        writes[value] = Write(event, seqs[key], idempotent)
+        seqs[key] += 1
+
+    def complete(value, outcome, offset):
+        w = writes.get(value)
         if w is None:
-            raise MalformedHistory("%s of %r without an invoke" % (e["type"], e["value"]))
-        if w.outcome != "unknown" and e["type"] != w.outcome:
-            raise MalformedHistory("%r completed twice (%s, %s)" % (w.value, w.outcome, e["type"]))
-        w.outcome = e["type"]
-        if e["type"] == "ok":
-            w.offset = e["offset"]
-    return writes
+            raise MalformedHistory("%s of %r without an invoke" % (outcome, value))
+        if w.outcome != "unknown" and outcome != w.outcome:
+            raise MalformedHistory("%r completed twice (%s, %s)" % (value, w.outcome, outcome))
+        w.outcome = outcome
+        if outcome == "ok":
+            w.offset = offset
+
+    for e in events:
+        if e.get("f") == "append":
+            if e["type"] == "invoke":
+                attempt(e["process"], e["partition"], e["value"], e.get("idempotent", True))
+            else:
+                complete(e["value"], e["type"], e.get("offset"))
+        elif e.get("f") == "txn":
+            key = (e["process"], e["txn"])
+            if e["type"] == "invoke":
+                if key in txns:
+                    raise MalformedHistory("transaction %r invoked twice" % (key,))
+                txns[key] = [v for _, v in e["values"]]
+                for partition, value in e["values"]:
+                    attempt(e["process"], partition, value, True)
+            elif key not in txns:
+                raise MalformedHistory("%s of transaction %r without an invoke" % (e["type"], key))
+            else:
+                offsets = e.get("offsets", {})
+                for value in txns[key]:
+                    complete(value, e["type"], offsets.get(value))
+    return writes, txns
 
 
 def collect_reads(events):
@@ -71,10 +94,13 @@ def collect_reads(events):
     from the final read; a partition without a read-done ok was not read to its end."""
     readers = {}
     for e in events:
-        if e.get("f") not in ("read", "read-done"):
+        if e.get("f") not in ("read-start", "read", "read-done"):
             continue
-        r = readers.setdefault(e["process"], {"records": defaultdict(list), "done": {}})
-        if e["f"] == "read" and e["type"] == "ok":
+        r = readers.setdefault(e["process"], {"records": defaultdict(list), "done": {},
+                                              "isolation": "read_uncommitted"})
+        if e["f"] == "read-start":
+            r["isolation"] = e.get("isolation", "read_uncommitted")
+        elif e["f"] == "read" and e["type"] == "ok":
             r["records"][e["partition"]].append((e["offset"], e["value"]))
         elif e["f"] == "read-done" and e["type"] == "ok":
             r["done"][e["partition"]] = e["offset"]
@@ -112,12 +138,35 @@ def check_read_shape(verdict, name, reader, partitions):
 
 
 def check_readers_agree(verdict, readers, primary, partitions):
-    base = readers[primary]["records"]
+    """Readers of one isolation level read the same records; every record a read_committed
+    reader saw, a read_uncommitted reader saw at the same offset (it sees aborted ones too)."""
+    base = readers[primary]
     for name, r in readers.items():
+        if name == primary:
+            continue
         for p in sorted(partitions):
-            if name != primary and r["records"].get(p, []) != base.get(p, []):
+            mine, theirs = r["records"].get(p, []), base["records"].get(p, [])
+            if r["isolation"] == base["isolation"]:
+                agree = mine == theirs
+            elif base["isolation"] == "read_committed":
+                agree = set(theirs) <= set(mine)
+            else:
+                agree = set(mine) <= set(theirs)
+            if not agree:
                 verdict.violation("readers_disagree",
                                   {"readers": [primary, name], "partition": p})
+
+
+def check_atomicity(verdict, writes, txns, where):
+    """A transaction's values are read all or none (committed ones all, aborted none: those
+    are lost / failed_but_read); an unknown one may go either way, but not halfway."""
+    for (process, txn), values in txns.items():
+        seen = [v for v in values if where.get(v)]
+        if seen and len(seen) != len(values):
+            verdict.violation("partial_txn", {"process": process, "txn": txn,
+                                              "outcome": writes[values[0]].outcome,
+                                              "read": seen, "missing": sorted(
+                                                  set(values) - set(seen))})
 
 
 def occurrences(records):
@@ -143,7 +192,7 @@ def check_values(verdict, writes, where):
         if w.outcome == "ok" and not places:
             verdict.violation("lost", {"value": w.value, "partition": w.partition,
                                        "offset": w.offset, "process": w.process})
-        elif w.outcome == "ok" and (w.partition, w.offset) not in places:
+        elif w.outcome == "ok" and w.offset is not None and (w.partition, w.offset) not in places:
             verdict.violation("misplaced", {"value": w.value, "acked": [w.partition, w.offset],
                                             "at": places})
         elif w.outcome == "fail" and places:
@@ -217,25 +266,39 @@ def by_process(writes):
     return {p: dict(c) for p, c in sorted(counts.items())}
 
 
+def txn_outcomes(writes, txns):
+    counts = defaultdict(int)
+    for values in txns.values():
+        counts[writes[values[0]].outcome] += 1
+    return dict(counts)
+
+
 def check(events):
     """The verdict (a dict) for one run's events."""
-    writes = collect_writes(events)
+    writes, txns = collect_writes(events)
     readers = collect_reads(events)
     verdict = Verdict()
     partitions = {w.partition for w in writes.values()}
     facts = {"nemesis": nemesis_summary(events), "availability": availability(events),
              "by_process": by_process(writes), "client_fatal": client_fatal(events)}
+    if txns:
+        facts["transactions"] = txn_outcomes(writes, txns)
     if not readers:
         verdict.violation("incomplete_read", {"reader": None, "why": "no final read"})
         return verdict.result(dict(facts, readers=[]))
-    primary = sorted(readers)[0]
+    # Values are judged by what a read_committed reader saw when there is one: aborted
+    # transactions' values are in the log, and only a committed read hides them.
+    committed = sorted(n for n, r in readers.items() if r["isolation"] == "read_committed")
+    primary = committed[0] if committed else sorted(readers)[0]
     for r in readers.values():
         partitions |= set(r["records"]) | set(r["done"])
     for name, r in sorted(readers.items()):
         check_read_shape(verdict, name, r, partitions)
     check_readers_agree(verdict, readers, primary, partitions)
     records = readers[primary]["records"]
-    check_values(verdict, writes, occurrences(records))
+    where = occurrences(records)
+    check_values(verdict, writes, where)
+    check_atomicity(verdict, writes, txns, where)
     check_order(verdict, writes, records)
     return verdict.result(dict(facts, readers=sorted(readers), primary_reader=primary))
 

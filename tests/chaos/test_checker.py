@@ -213,3 +213,62 @@ def test_availability_measures_heal_to_next_ok():
     assert v["availability"]["heals"] == 1 and v["availability"]["never_recovered"] == 0
     assert 2.0 <= v["availability"]["recovery_max_s"] < 2.01
     assert v["by_process"] == {"a": {"ok": 2}}
+
+
+# --- The transactions workload ---
+
+def txn(h, process, n, values, kind, offsets=None):
+    """One transaction: values [(partition, value)], ending `kind` (ok carries offsets)."""
+    h.add(process=process, type="invoke", f="txn", txn=n, values=[list(v) for v in values],
+          commit=kind != "fail")
+    fields = {"offsets": offsets} if kind == "ok" else {}
+    return h.add(process=process, type=kind, f="txn", txn=n, **fields)
+
+
+def txn_history(committed_reads, uncommitted_reads=None):
+    """Transactions: t0 committed on partitions 0 and 1, t1 aborted, t2 unknown; then the
+    read_committed reader's records and a read_uncommitted reader's (default: the committed
+    ones plus the aborted t1 at the offsets the markers leave)."""
+    h = History()
+    txn(h, "t", 0, [(0, "t/0/0"), (1, "t/0/1")], "ok", {"t/0/0": 0, "t/0/1": 0})
+    txn(h, "t", 1, [(0, "t/1/0"), (1, "t/1/1")], "fail")
+    txn(h, "t", 2, [(0, "t/2/0"), (1, "t/2/1")], "unknown")
+    if uncommitted_reads is None:
+        uncommitted_reads = {p: sorted(committed_reads.get(p, []) + [(2, "t/1/%d" % p)])
+                             for p in (0, 1)}
+    for name, isolation, reads in (("reader-committed", "read_committed", committed_reads),
+                                   ("reader-uncommitted", "read_uncommitted",
+                                    uncommitted_reads)):
+        h.add(process=name, type="info", f="read-start", isolation=isolation)
+        for p in (0, 1):
+            h.read(name, p, reads.get(p, []))
+    return h
+
+
+def test_transactions_committed_and_unknown_read_whole_aborted_hidden_is_valid():
+    v = verdict(txn_history({0: [(0, "t/0/0"), (4, "t/2/0")], 1: [(0, "t/0/1"), (4, "t/2/1")]}))
+    assert v["valid"], v
+    assert v["transactions"] == {"ok": 1, "fail": 1, "unknown": 1}
+    assert v["primary_reader"] == "reader-committed"
+
+
+def test_a_committed_transaction_read_in_part_is_lost_and_partial():
+    v = verdict(txn_history({0: [(0, "t/0/0")], 1: []}))
+    assert violations(v) == {"lost": 1, "partial_txn": 1}
+
+
+def test_an_aborted_transaction_read_committed_is_caught():
+    reads = {0: [(0, "t/0/0"), (2, "t/1/0")], 1: [(0, "t/0/1"), (2, "t/1/1")]}
+    v = verdict(txn_history(reads, reads))
+    assert violations(v) == {"failed_but_read": 2}
+
+
+def test_an_unknown_transaction_read_halfway_is_partial():
+    v = verdict(txn_history({0: [(0, "t/0/0"), (4, "t/2/0")], 1: [(0, "t/0/1")]}))
+    assert violations(v) == {"partial_txn": 1}
+
+
+def test_a_committed_record_the_uncommitted_reader_misses_is_disagreement():
+    committed = {0: [(0, "t/0/0")], 1: [(0, "t/0/1")]}
+    v = verdict(txn_history(committed, {0: [(0, "t/0/0")], 1: []}))
+    assert violations(v) == {"readers_disagree": 1}
