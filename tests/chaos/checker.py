@@ -238,7 +238,7 @@ def availability(events):
     for e in events:
         if e.get("process") == "nemesis" and e.get("f") in HEALS:
             pending.append(e["time"])
-        elif e.get("f") == "append" and e["type"] == "ok":
+        elif e.get("f") in ("append", "txn") and e["type"] == "ok":
             waits += [e["time"] - t for t in pending]
             pending = []
             if last_ok is not None:
