@@ -16,7 +16,8 @@ from collections import defaultdict
 
 # Counts that are violations: any of them above zero makes the run invalid.
 VIOLATIONS = ("lost", "misplaced", "duplicated", "reordered", "unexpected", "failed_but_read",
-              "incomplete_read", "readers_disagree", "read_not_monotonic", "partial_txn")
+              "incomplete_read", "readers_disagree", "read_not_monotonic", "partial_txn",
+              "group_skipped", "commit_lost", "consumed_mismatch", "group_incomplete")
 EXAMPLES_MAX = 20  # examples kept per kind of violation: enough to debug, bounded output
 
 
@@ -266,6 +267,58 @@ def by_process(writes):
     return {p: dict(c) for p, c in sorted(counts.items())}
 
 
+def check_group(verdict, events, records):
+    """The consumer group's view against the log (the groups workload):
+    group_skipped      a record below the group's highest acknowledged commit of its
+                       partition that no member was ever given: committed past, never consumed;
+    commit_lost        a member given a record below an offset whose commit was acknowledged
+                       before: the group restarted from an older offset, so the coordinator lost
+                       an acknowledged commit (or accepted a commit from an old generation);
+    consumed_mismatch  a member given a value the log does not hold at that offset;
+    group_incomplete   after the faults healed, the group's commits never reached the end.
+    Members may be given a record more than once (at least once); `group` counts that."""
+    consumed, acked = defaultdict(set), defaultdict(list)  # partition -> offsets; -> (t, off)
+    caught_up = None
+    redelivered = given = commits = 0
+    for e in events:
+        if e.get("f") == "commit" and e["type"] == "ok":
+            commits += 1
+            for p, o in e["offsets"].items():
+                acked[int(p)].append((e["time"], o))
+        elif e.get("f") in ("group-caught-up", "group-behind"):
+            caught_up = e["f"] == "group-caught-up"
+    log_at = {p: dict(recs) for p, recs in records.items()}
+    highest = {p: 0 for p in acked}
+    for e in events:  # in time order: each consume against the commits acknowledged before it
+        if e.get("f") == "commit" and e["type"] == "ok":
+            for p, o in e["offsets"].items():
+                highest[int(p)] = max(highest.get(int(p), 0), o)
+        if e.get("f") != "consume":
+            continue
+        p, o = e["partition"], e["offset"]
+        given += 1
+        if o in consumed[p]:
+            redelivered += 1
+        consumed[p].add(o)
+        if log_at.get(p, {}).get(o) != e["value"]:
+            verdict.violation("consumed_mismatch", {"partition": p, "offset": o,
+                                                    "value": e["value"], "process": e["process"],
+                                                    "log": log_at.get(p, {}).get(o)})
+        if o < highest.get(p, 0):
+            verdict.violation("commit_lost", {"partition": p, "offset": o, "process": e["process"],
+                                              "acknowledged_commit": highest[p]})
+    for p, commits_of_p in acked.items():
+        top = max(o for _, o in commits_of_p)
+        for o, value in sorted(log_at.get(p, {}).items()):
+            if o < top and o not in consumed[p]:
+                verdict.violation("group_skipped", {"partition": p, "offset": o, "value": value,
+                                                    "acknowledged_commit": top})
+    if caught_up is False:
+        verdict.violation("group_incomplete", {"why": "the group's commits did not reach the "
+                                                      "end of the log after the faults healed"})
+    return {"consumed": given, "redelivered": redelivered, "commits_acknowledged": commits}
+
+
 def txn_outcomes(writes, txns):
     counts = defaultdict(int)
     for values in txns.values():
@@ -300,6 +353,8 @@ def check(events):
     check_values(verdict, writes, where)
     check_atomicity(verdict, writes, txns, where)
     check_order(verdict, writes, records)
+    if any(e.get("f") == "consume" for e in events):
+        facts["group"] = check_group(verdict, events, records)
     return verdict.result(dict(facts, readers=sorted(readers), primary_reader=primary))
 
 

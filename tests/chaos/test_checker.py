@@ -272,3 +272,56 @@ def test_a_committed_record_the_uncommitted_reader_misses_is_disagreement():
     committed = {0: [(0, "t/0/0")], 1: [(0, "t/0/1")]}
     v = verdict(txn_history(committed, {0: [(0, "t/0/0")], 1: []}))
     assert violations(v) == {"readers_disagree": 1}
+
+
+# --- The groups workload ---
+
+def group_history(consumes, commits, caught_up=True):
+    """Appends a/0/0..a/0/3 at offsets 0-3 of partition 0 (read back by one reader), then the
+    members' events in order: consumes (process, offset) and acknowledged commits (process,
+    next offset)."""
+    h = History()
+    for i in range(4):
+        h.append("a", 0, "a/0/%d" % i, offset=i)
+    events = [("consume", c) for c in consumes] + [("commit", c) for c in commits]
+    for kind, (process, offset, t) in sorted(events, key=lambda x: x[1][2]):
+        if kind == "consume":
+            h.add(process=process, type="ok", f="consume", partition=0, offset=offset,
+                  value="a/0/%d" % offset)
+        else:
+            h.add(process=process, type="invoke", f="commit", offsets={"0": offset})
+            h.add(process=process, type="ok", f="commit", offsets={"0": offset})
+    h.add(process="nemesis", type="info", f="group-caught-up" if caught_up else "group-behind")
+    h.read("reader-confluent", 0, [(i, "a/0/%d" % i) for i in range(4)])
+    return h
+
+
+def test_a_group_that_consumes_everything_once_and_commits_is_valid():
+    v = verdict(group_history([("m1", 0, 1), ("m1", 1, 2), ("m2", 2, 5), ("m2", 3, 6)],
+                              [("m1", 2, 3), ("m2", 4, 7)]))
+    assert v["valid"], v
+    assert v["group"] == {"consumed": 4, "redelivered": 0, "commits_acknowledged": 2}
+
+
+def test_redelivery_of_uncommitted_records_is_allowed():
+    # m1 consumed 0-2 but committed only 2; m2 takes over from 2 and is given 2 again.
+    v = verdict(group_history([("m1", 0, 1), ("m1", 1, 2), ("m1", 2, 4), ("m2", 2, 5),
+                               ("m2", 3, 6)], [("m1", 2, 3), ("m2", 4, 7)]))
+    assert v["valid"], v
+    assert v["group"]["redelivered"] == 1
+
+
+def test_a_member_given_records_below_an_acknowledged_commit_is_a_lost_commit():
+    v = verdict(group_history([("m1", 0, 1), ("m1", 1, 2), ("m1", 2, 3), ("m2", 1, 5),
+                               ("m2", 2, 6), ("m2", 3, 7)], [("m1", 3, 4), ("m2", 4, 8)]))
+    assert violations(v) == {"commit_lost": 2}  # offsets 1 and 2, below the commit of 3
+
+
+def test_a_commit_past_records_nobody_consumed_is_a_skip():
+    v = verdict(group_history([("m1", 0, 1), ("m1", 3, 2)], [("m1", 4, 3)]))
+    assert violations(v) == {"group_skipped": 2}
+
+
+def test_a_group_that_never_catches_up_is_incomplete():
+    v = verdict(group_history([("m1", 0, 1)], [("m1", 1, 2)], caught_up=False))
+    assert violations(v) == {"group_incomplete": 1}
