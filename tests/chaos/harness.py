@@ -22,9 +22,10 @@ import sys
 import threading
 import time
 
+from firewall import Firewall
+
 START_TIMEOUT_S = 60  # an ASan node replays its logs after kill -9 before it answers
 STOP_TIMEOUT_S = 30
-NODES_MAX = 253  # one loopback address per node: 127.0.0.2 ... 127.0.0.254
 
 _groups = set()  # process-group ids of live children
 _PR_SET_PDEATHSIG = 1
@@ -113,11 +114,11 @@ def answers_api_versions(host, port, timeout_s=2.0):
 class Node:
     """One `vltava serve` process; kill9/start/pause/resume are the nemesis' levers."""
 
-    def __init__(self, binary, index, run_dir, extra_sets=()):
-        assert 1 <= index <= NODES_MAX
+    def __init__(self, binary, index, run_dir, extra_sets=(), first_host=2):
+        assert 1 <= index and first_host + index - 1 <= 254 and first_host >= 2
         self.binary = binary
         self.id = index
-        self.host = "127.0.0.%d" % (index + 1)
+        self.host = "127.0.0.%d" % (first_host + index - 1)
         self.port = free_port(self.host)
         self.controller_port = free_port(self.host)
         self.address = "%s:%d" % (self.host, self.port)
@@ -211,9 +212,15 @@ class Cluster:
     quorum of all of them; `node_sets(index) -> [key=value]` adds settings per node, e.g. the
     shortened timeouts a chaos run needs)."""
 
-    def __init__(self, binary, nodes, run_dir, node_sets=lambda index: []):
+    def __init__(self, binary, nodes, run_dir, node_sets=lambda index: [], first_host=2):
+        """Node i on 127.0.0.(first_host + i - 1): runs on other addresses than the test
+        suites' (127.0.0.2 on) never meet their firewall rules."""
         assert os.access(binary, os.X_OK), "not an executable: %s" % binary
-        self.nodes = [Node(binary, i, run_dir, node_sets(i)) for i in range(1, nodes + 1)]
+        self.nodes = [Node(binary, i, run_dir, node_sets(i), first_host)
+                      for i in range(1, nodes + 1)]
+        # The nemesis' partitions, in a table of this cluster's own (runs on other addresses
+        # never heal each other's cuts).
+        self.firewall = Firewall("vltava_chaos_%d" % first_host)
         if nodes > 1:
             voters = ",".join("%d@%s:%d" % (n.id, n.host, n.controller_port) for n in self.nodes)
             cluster_id = subprocess.run([binary, "storage", "random-uuid"], check=True,

@@ -26,13 +26,10 @@ import os
 import random
 import time
 
-from firewall import Firewall
-
 GAP_S = (1.0, 4.0)  # quiet time before each fault
 DOWN_S = (0.0, 2.0)  # how long a killed node stays down
 PAUSE_S = (0.5, 12.0)  # how long a paused node stays stopped
 RECOVER_S = 5.0  # after the last fault heals, before the workers stop
-FIREWALL = Firewall("vltava_chaos")
 
 
 def schedule(seed, faults, nodes, kinds):
@@ -101,9 +98,9 @@ def partition(cluster, fault, log):
     inside = [n.host for n in cluster.nodes if n.id in side]
     outside = [n.host for n in cluster.nodes if n.id not in side]
     log.event("info", "partition", side=sorted(side))
-    FIREWALL.cut(inside, outside)
+    cluster.firewall.cut(inside, outside)
     time.sleep(fault["duration_s"])
-    FIREWALL.heal()
+    cluster.firewall.heal()
     log.event("info", "heal-partition", side=sorted(side))
 
 
