@@ -28,19 +28,25 @@ import time
 
 GAP_S = (1.0, 4.0)  # quiet time before each fault
 DOWN_S = (0.0, 2.0)  # how long a killed node stays down
-PAUSE_S = (0.5, 12.0)  # how long a paused node stays stopped
+PAUSE_S = (0.5, 12.0)  # how long a paused node stays stopped (or a partition lasts)
+# `--quick` (the CI run: many faults in a few minutes): shorter gaps and faults, still past a
+# broker session (3 s in a cluster run) now and then.
+QUICK = {"gap_s": (0.3, 1.2), "down_s": (0.0, 0.5), "pause_s": (0.2, 4.0)}
 RECOVER_S = 5.0  # after the last fault heals, before the workers stop
 
 
-def schedule(seed, faults, nodes, kinds):
+def schedule(seed, faults, nodes, kinds, quick=False):
     """[{kind, node, gap_s, duration_s}], the same for the same arguments."""
-    rng = random.Random("%s/%d/%d/%s" % (seed, faults, nodes, ",".join(kinds)))
+    rng = random.Random("%s/%d/%d/%s%s" % (seed, faults, nodes, ",".join(kinds),
+                                           "/quick" if quick else ""))
+    gap, down, pause = ((QUICK["gap_s"], QUICK["down_s"], QUICK["pause_s"]) if quick
+                        else (GAP_S, DOWN_S, PAUSE_S))
     plan = []
     for _ in range(faults):
         kind = rng.choice(kinds)
-        duration = rng.uniform(*(DOWN_S if kind == "kill" else PAUSE_S))
+        duration = rng.uniform(*(down if kind == "kill" else pause))
         fault = {"kind": kind, "node": rng.randint(1, nodes),
-                 "gap_s": round(rng.uniform(*GAP_S), 3), "duration_s": round(duration, 3)}
+                 "gap_s": round(rng.uniform(*gap), 3), "duration_s": round(duration, 3)}
         if kind == "partition":
             fault["side"] = partition_side(rng, fault["node"], nodes)
         plan.append(fault)
