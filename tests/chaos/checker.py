@@ -218,7 +218,7 @@ def check_order(verdict, writes, records):
                 last[w.process] = (w.seq, value)
 
 
-NEMESIS_ACTIONS = ("kill", "start", "pause", "resume", "partition", "heal-partition",
+NEMESIS_ACTIONS = ("kill", "start", "pause", "resume", "partition", "flap", "heal-partition",
                    "lose-tail")
 # A node is back (or reachable again): from here on, acks=all writes should succeed.
 HEALS = ("started", "resume", "heal-partition")

@@ -16,7 +16,12 @@ Fault kinds:
   partition  a network partition between nodes for pause_s, then healed: one node isolated
           from all others, or the nodes split into a minority and a majority (drawn from the
           seed); nftables rules on the loopback interface by address pair (firewall.py), clients
-          never cut off. Needs three nodes or more, root and nft.
+          never cut off. Needs three nodes or more, root and nft (as the three below).
+  partition-controller  the active controller, as Metadata names it when the fault starts,
+          cut off from the others
+  partition-leader  the leader of one of the workload's partitions cut off (the seed's node
+          picks which, among the leaders when the fault starts)
+  flap    a node's links to the others cut and restored every 0.1-0.6 s for pause_s
   disk-full  not implemented yet: each node's data directory on its own small filesystem
           (a loop device or tmpfs with size=), filled until appends fail, then freed. The seam
           is FAULTS below: a kind is a function (cluster, fault, log) -> None."""
@@ -32,6 +37,9 @@ PAUSE_S = (0.5, 12.0)  # how long a paused node stays stopped (or a partition la
 # `--quick` (the CI run: many faults in a few minutes): shorter gaps and faults, still past a
 # broker session (3 s in a cluster run) now and then.
 QUICK = {"gap_s": (0.3, 1.2), "down_s": (0.0, 0.5), "pause_s": (0.2, 4.0)}
+FLAP_S = (0.1, 0.6)  # how long a flapping link stays cut, or up
+# Faults that need three nodes or more (a side and the rest, both able to act).
+NETWORK = ("partition", "partition-controller", "partition-leader", "flap")
 RECOVER_S = 5.0  # after the last fault heals, before the workers stop
 
 
@@ -99,13 +107,68 @@ def lose_tail(cluster, fault, log):
     log.event("info", "started", node=node.id)
 
 
-def partition(cluster, fault, log):
-    side = set(fault["side"])
+def cut_off(cluster, side, duration_s, log, **why):
     inside = [n.host for n in cluster.nodes if n.id in side]
     outside = [n.host for n in cluster.nodes if n.id not in side]
-    log.event("info", "partition", side=sorted(side))
+    log.event("info", "partition", side=sorted(side), **why)
     cluster.firewall.cut(inside, outside)
-    time.sleep(fault["duration_s"])
+    time.sleep(duration_s)
+    cluster.firewall.heal()
+    log.event("info", "heal-partition", side=sorted(side))
+
+
+def partition(cluster, fault, log):
+    cut_off(cluster, set(fault["side"]), fault["duration_s"], log)
+
+
+def cluster_view(cluster):
+    """(controller id, {partition: leader id}) as the cluster's Metadata says (asked from
+    127.0.0.1, which no cut ever isolates); None when no node answers."""
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        md = AdminClient({"bootstrap.servers": cluster.bootstrap}).list_topics(timeout=5)
+    except Exception:
+        return None
+    leaders = {}
+    for t in md.topics.values():
+        if not t.topic.startswith("__"):
+            leaders.update({p: m.leader for p, m in t.partitions.items()})
+    return md.controller_id, leaders
+
+
+def partition_controller(cluster, fault, log):
+    """The active controller cut off from every other node: chosen when the fault starts (the
+    schedule fixes when and how long, not which node leads then)."""
+    view = cluster_view(cluster)
+    target = view[0] if view and view[0] > 0 else fault["node"]
+    cut_off(cluster, {target}, fault["duration_s"], log, target="controller")
+
+
+def partition_leader(cluster, fault, log):
+    """The leader of one of the workload's partitions (the seed's node picks which) cut off."""
+    view = cluster_view(cluster)
+    leaders = sorted(l for l in (view[1].values() if view else []) if l > 0)
+    target = leaders[fault["node"] % len(leaders)] if leaders else fault["node"]
+    cut_off(cluster, {target}, fault["duration_s"], log, target="leader")
+
+
+def flap(cluster, fault, log):
+    """The link between a node and the others cut and healed again every FLAP_S, for the
+    fault's duration: elections and fencing started and abandoned over and over."""
+    side = {fault["node"]}
+    inside = [n.host for n in cluster.nodes if n.id in side]
+    outside = [n.host for n in cluster.nodes if n.id not in side]
+    log.event("info", "flap", side=sorted(side))
+    rng = random.Random(repr(sorted(fault.items())))  # the same flaps for the same fault
+    end, cut = time.time() + fault["duration_s"], False
+    while time.time() < end:
+        if cut:
+            cluster.firewall.heal()
+        else:
+            cluster.firewall.cut(inside, outside)
+        cut = not cut
+        time.sleep(min(rng.uniform(*FLAP_S), max(0.0, end - time.time())))
     cluster.firewall.heal()
     log.event("info", "heal-partition", side=sorted(side))
 
@@ -115,8 +178,9 @@ def disk_full(cluster, fault, log):
                               "filesystem is not built yet (nemesis.py)")
 
 
-FAULTS = {"kill": kill, "pause": pause, "partition": partition, "lose-tail": lose_tail,
-          "disk-full": disk_full}
+FAULTS = {"kill": kill, "pause": pause, "partition": partition,
+          "partition-controller": partition_controller, "partition-leader": partition_leader,
+          "flap": flap, "lose-tail": lose_tail, "disk-full": disk_full}
 
 
 def run(cluster, plan, log):

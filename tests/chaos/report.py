@@ -15,7 +15,7 @@ import sys
 from collections import defaultdict
 
 # Nemesis events that open a fault and the ones that close it.
-FAULT_STARTS = {"kill": "kill", "pause": "pause", "partition": "partition"}
+FAULT_STARTS = {"kill": "kill", "pause": "pause", "partition": "partition", "flap": "partition"}
 FAULT_ENDS = {"started": "kill", "resume": "pause", "heal-partition": "partition"}
 COMPLETIONS = ("append", "txn")
 
