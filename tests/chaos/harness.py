@@ -28,6 +28,7 @@ START_TIMEOUT_S = 60  # an ASan node replays its logs after kill -9 before it an
 STOP_TIMEOUT_S = 30
 
 _groups = set()  # process-group ids of live children
+_mounts = []  # small filesystems mounted for nodes' data directories, unmounted at teardown
 _PR_SET_PDEATHSIG = 1
 
 
@@ -73,6 +74,21 @@ def reap_all():
             except ProcessLookupError:
                 pass
         _groups.discard(pgid)
+    unmount_all()
+
+
+def mount_small_fs(path, size_mb):
+    """A tmpfs of size_mb at path (root only), so that filling it fills only that node's disk:
+    the disk-full fault. kill -9 keeps what a tmpfs holds, as it keeps the page cache."""
+    os.makedirs(path, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm" % size_mb, "tmpfs", path],
+                   check=True, capture_output=True)
+    _mounts.append(path)
+
+
+def unmount_all():
+    while _mounts:
+        subprocess.run(["umount", "-l", _mounts.pop()], capture_output=True)
 
 
 def install_teardown():
@@ -212,12 +228,17 @@ class Cluster:
     quorum of all of them; `node_sets(index) -> [key=value]` adds settings per node, e.g. the
     shortened timeouts a chaos run needs)."""
 
-    def __init__(self, binary, nodes, run_dir, node_sets=lambda index: [], first_host=2):
+    def __init__(self, binary, nodes, run_dir, node_sets=lambda index: [], first_host=2,
+                 disk_mb=None):
         """Node i on 127.0.0.(first_host + i - 1): runs on other addresses than the test
-        suites' (127.0.0.2 on) never meet their firewall rules."""
+        suites' (127.0.0.2 on) never meet their firewall rules. With disk_mb, each node's data
+        directory is a filesystem of its own of that size (mount_small_fs)."""
         assert os.access(binary, os.X_OK), "not an executable: %s" % binary
         self.nodes = [Node(binary, i, run_dir, node_sets(i), first_host)
                       for i in range(1, nodes + 1)]
+        if disk_mb:
+            for n in self.nodes:
+                mount_small_fs(n.data_dir, disk_mb)
         # The nemesis' partitions, in a table of this cluster's own (runs on other addresses
         # never heal each other's cuts).
         self.firewall = Firewall("vltava_chaos_%d" % first_host)

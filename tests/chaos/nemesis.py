@@ -22,9 +22,9 @@ Fault kinds:
   partition-leader  the leader of one of the workload's partitions cut off (the seed's node
           picks which, among the leaders when the fault starts)
   flap    a node's links to the others cut and restored every 0.1-0.6 s for pause_s
-  disk-full  not implemented yet: each node's data directory on its own small filesystem
-          (a loop device or tmpfs with size=), filled until appends fail, then freed. The seam
-          is FAULTS below: a kind is a function (cluster, fault, log) -> None."""
+  disk-full  a node's data directory (a 256 MiB tmpfs of its own when this kind is asked for)
+          filled to the last byte for pause_s, then freed.
+A kind is a function (cluster, fault, log) -> None in FAULTS below."""
 
 import glob
 import os
@@ -174,8 +174,25 @@ def flap(cluster, fault, log):
 
 
 def disk_full(cluster, fault, log):
-    raise NotImplementedError("disk-full: each node's data directory on its own small "
-                              "filesystem is not built yet (nemesis.py)")
+    """The node's data directory (a small filesystem of its own: run mounts one per node for
+    this fault) filled to the last byte for pause_s, then freed: appends fail with
+    KAFKA_STORAGE_ERROR meanwhile; nothing acknowledged may be lost, and writes resume after."""
+    node = cluster.node(fault["node"])
+    filler = os.path.join(node.data_dir, "chaos-filler")
+    log.event("info", "disk-full", node=node.id)
+    with open(filler, "wb") as f:
+        chunk = b"\0" * (1 << 20)
+        try:
+            while True:
+                f.write(chunk)
+                f.flush()
+        except OSError:
+            pass  # full
+    try:
+        time.sleep(fault["duration_s"])
+    finally:
+        os.remove(filler)
+    log.event("info", "disk-freed", node=node.id)
 
 
 FAULTS = {"kill": kill, "pause": pause, "partition": partition,
