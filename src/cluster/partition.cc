@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "base/log.h"
+#include "base/test_sabotage.h"
 #include "model/record.h"
 #include "model/record_batch_builder.h"
 #include "model/record_batch_header.h"
@@ -241,7 +242,8 @@ append_outcome partition::check_producers(std::span<const std::byte> batches,
                      "producer " + std::to_string(h->producer()) +
                          " has an ongoing transaction: expected a transactional batch");
     }
-    if (v.what == sequence_verdict::kind::duplicate) {
+    if (v.what == sequence_verdict::kind::duplicate &&
+        !test_sabotage::on(test_sabotage::breakage::skip_deduplication)) {
       // As Kafka: a request holding a duplicate appends nothing and answers with it.
       append_outcome out;
       out.duplicate = true;

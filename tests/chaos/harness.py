@@ -143,6 +143,7 @@ class Node:
         self.log_path = os.path.join(self.dir, "vltava.log")
         self.extra_sets = list(extra_sets)
         self.voters = None  # controller.quorum.voters when in a cluster of several
+        self.env = None  # the process environment, when not this process's
         self.proc = None
         self.paused = False
         os.makedirs(self.dir, exist_ok=True)
@@ -174,7 +175,7 @@ class Node:
 
     def spawn(self):
         assert self.proc is None, "node %d already running" % self.id
-        self.proc = spawn(self.command(), self.log_path)
+        self.proc = spawn(self.command(), self.log_path, self.env)
 
     def wait_serving(self):
         deadline = time.time() + START_TIMEOUT_S
