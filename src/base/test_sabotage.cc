@@ -1,6 +1,9 @@
 #include "base/test_sabotage.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <string_view>
 
 #include "base/log.h"
@@ -51,6 +54,22 @@ bool on(breakage b) {
 #else
   (void)b;
   return false;
+#endif
+}
+
+std::chrono::milliseconds fsync_delay() {
+#if VLTAVA_TEST_SABOTAGE
+  static const std::string flag = [] {
+    const char* env = std::getenv("VLTAVA_SLOW_FSYNC_FILE");
+    return std::string(env ? env : "");
+  }();
+  if (flag.empty()) return std::chrono::milliseconds(0);
+  std::ifstream in(flag);  // per call: the fault comes and goes while the broker runs
+  long ms = 0;
+  if (!(in >> ms) || ms < 0) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(std::min(ms, 60'000L));
+#else
+  return std::chrono::milliseconds(0);
 #endif
 }
 

@@ -6,6 +6,8 @@
 // VLTAVA_SABOTAGE names it (comma-separated). Elsewhere every switch is off, whatever the
 // environment says.
 
+#include <chrono>
+
 namespace vltava::test_sabotage {
 
 enum class breakage {
@@ -15,5 +17,10 @@ enum class breakage {
 
 // Whether `b` is switched on; the first time one is, it is logged as an error.
 bool on(breakage b);
+
+// A slow disk, switched at run time (tests/chaos's slow-disk fault): when the environment
+// variable VLTAVA_SLOW_FSYNC_FILE names a file that exists, each fdatasync first waits the
+// number of milliseconds the file holds. Zero in other builds, or without the file.
+std::chrono::milliseconds fsync_delay();
 
 }  // namespace vltava::test_sabotage

@@ -9,6 +9,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
+
+#include "base/test_sabotage.h"
 
 namespace vltava::storage {
 
@@ -48,6 +51,9 @@ sresult<size_t> posix_io::pwrite(int fd, std::span<const std::byte> buf, uint64_
 }
 
 sresult<void> posix_io::fdatasync(int fd) {
+  if (auto slow = test_sabotage::fsync_delay(); slow.count() > 0) {
+    std::this_thread::sleep_for(slow);  // the test build's slow disk (tests/chaos)
+  }
   int rc;
   do {
     rc = ::fdatasync(fd);

@@ -219,10 +219,10 @@ def check_order(verdict, writes, records):
 
 
 NEMESIS_ACTIONS = ("kill", "start", "pause", "resume", "partition", "flap", "heal-partition",
-                   "disk-full", "disk-freed",
+                   "disk-full", "disk-freed", "slow-disk", "disk-fast",
                    "lose-tail")
 # A node is back (or reachable again): from here on, acks=all writes should succeed.
-HEALS = ("started", "resume", "heal-partition", "disk-freed")
+HEALS = ("started", "resume", "heal-partition", "disk-freed", "disk-fast")
 
 
 def nemesis_summary(events):

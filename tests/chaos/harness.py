@@ -144,6 +144,8 @@ class Node:
         self.extra_sets = list(extra_sets)
         self.voters = None  # controller.quorum.voters when in a cluster of several
         self.env = None  # the process environment, when not this process's
+        # The test build's slow-disk switch (nemesis slow-disk): present = slow.
+        self.slow_fsync_file = os.path.join(self.dir, "slow-fsync-ms")
         self.proc = None
         self.paused = False
         os.makedirs(self.dir, exist_ok=True)

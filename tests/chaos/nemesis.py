@@ -22,6 +22,7 @@ Fault kinds:
   partition-leader  the leader of one of the workload's partitions cut off (the seed's node
           picks which, among the leaders when the fault starts)
   flap    a node's links to the others cut and restored every 0.1-0.6 s for pause_s
+  slow-disk  every fdatasync of a node waits 300 ms first, for pause_s (the test build's hook)
   disk-full  a node's data directory (a 256 MiB tmpfs of its own when this kind is asked for)
           filled to the last byte for pause_s, then freed.
 A kind is a function (cluster, fault, log) -> None in FAULTS below."""
@@ -38,6 +39,7 @@ PAUSE_S = (0.5, 12.0)  # how long a paused node stays stopped (or a partition la
 # broker session (3 s in a cluster run) now and then.
 QUICK = {"gap_s": (0.3, 1.2), "down_s": (0.0, 0.5), "pause_s": (0.2, 4.0)}
 FLAP_S = (0.1, 0.6)  # how long a flapping link stays cut, or up
+SLOW_FSYNC_MS = 300  # a slow-disk fault's wait before every fdatasync
 # Faults that need three nodes or more (a side and the rest, both able to act).
 NETWORK = ("partition", "partition-controller", "partition-leader", "flap")
 RECOVER_S = 5.0  # after the last fault heals, before the workers stop
@@ -173,6 +175,21 @@ def flap(cluster, fault, log):
     log.event("info", "heal-partition", side=sorted(side))
 
 
+def slow_disk(cluster, fault, log):
+    """Every fdatasync of the node waits SLOW_FSYNC_MS first for pause_s (the test build's
+    hook, src/base/test_sabotage.h; run sets VLTAVA_SLOW_FSYNC_FILE per node for this kind):
+    acks=all answers slow down, group commits grow; nothing acknowledged may be lost."""
+    node = cluster.node(fault["node"])
+    log.event("info", "slow-disk", node=node.id, fsync_ms=SLOW_FSYNC_MS)
+    with open(node.slow_fsync_file, "w") as f:
+        f.write("%d\n" % SLOW_FSYNC_MS)
+    try:
+        time.sleep(fault["duration_s"])
+    finally:
+        os.remove(node.slow_fsync_file)
+    log.event("info", "disk-fast", node=node.id)
+
+
 def disk_full(cluster, fault, log):
     """The node's data directory (a small filesystem of its own: run mounts one per node for
     this fault) filled to the last byte for pause_s, then freed: appends fail with
@@ -197,7 +214,7 @@ def disk_full(cluster, fault, log):
 
 FAULTS = {"kill": kill, "pause": pause, "partition": partition,
           "partition-controller": partition_controller, "partition-leader": partition_leader,
-          "flap": flap, "lose-tail": lose_tail, "disk-full": disk_full}
+          "flap": flap, "lose-tail": lose_tail, "disk-full": disk_full, "slow-disk": slow_disk}
 
 
 def run(cluster, plan, log):

@@ -16,9 +16,9 @@ from collections import defaultdict
 
 # Nemesis events that open a fault and the ones that close it.
 FAULT_STARTS = {"kill": "kill", "pause": "pause", "partition": "partition", "flap": "partition",
-                "disk-full": "disk"}
+                "disk-full": "disk", "slow-disk": "slow"}
 FAULT_ENDS = {"started": "kill", "resume": "pause", "heal-partition": "partition",
-              "disk-freed": "disk"}
+              "disk-freed": "disk", "disk-fast": "slow"}
 COMPLETIONS = ("append", "txn")
 
 
@@ -84,14 +84,15 @@ def plot(run_dir, rows, faults):
         for s in range(max(rows) + 1 if rows else 0):
             r = rows.get(s, {"ok": 0, "fail": 0, "unknown": 0})
             f.write("%d %d %d %d\n" % (s, r["ok"], r["fail"], r["unknown"]))
-    colors = {"kill": "#f4b6b6", "pause": "#f9e2a6", "partition": "#b9d4f4", "disk": "#c8c8c8"}
+    colors = {"kill": "#f4b6b6", "pause": "#f9e2a6", "partition": "#b9d4f4", "disk": "#c8c8c8",
+              "slow": "#d8c8f0"}
     bands = "\n".join(
         "set object %d rect from %f, graph 0 to %f, graph 1 behind fc rgb '%s' fs solid 0.6 "
         "noborder" % (i + 1, start, max(end, start + 0.2), colors[kind])
         for i, (kind, _, start, end) in enumerate(faults))
     script = """set terminal png size 1600,500
 set output '%(out)s'
-set title 'acknowledged and failed operations per second; bands: kill (red), pause (yellow), partition (blue), disk full (grey)'
+set title 'acknowledged and failed operations per second; bands: kill (red), pause (yellow), partition (blue), disk full (grey), slow disk (violet)'
 set xlabel 'seconds'
 set ylabel 'operations / s'
 set key outside right
