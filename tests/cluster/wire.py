@@ -112,6 +112,29 @@ def describe_quorum(address):
     return error, leader, epoch, hw, voters
 
 
+def describe_quorum_observers(address):
+    """DescribeQuorum v0 as describe_quorum, plus the observers: (error, leader, epoch, hw,
+    {voter: log end offset}, {observer: log end offset})."""
+    body = (b"\x02" + bytes([len(METADATA_TOPIC) + 1]) + METADATA_TOPIC +
+            b"\x02" + struct.pack(">i", 0) + b"\x00" + b"\x00" + b"\x00")
+    r = _request(address, 55, 0, body, flexible=True)
+    top_error = r.int16()
+    assert top_error == 0, "DescribeQuorum error %d from %s" % (top_error, address)
+    assert r.uvarint() - 1 == 1
+    r.compact_string()
+    assert r.uvarint() - 1 == 1
+    r.int32()
+    error, leader, epoch, hw = r.int16(), r.int32(), r.int32(), r.int64()
+
+    def replica():
+        rid, leo = r.int32(), r.int64()
+        r.tagged()
+        return rid, leo
+    voters = dict(r.compact_array(replica))
+    observers = dict(r.compact_array(replica))
+    return error, leader, epoch, hw, voters, observers
+
+
 def metadata(address):
     """Metadata v7 for every topic from one node: (brokers, controller id, topics)."""
     r = _request(address, 3, 7, struct.pack(">i", -1) + b"\x00", flexible=False)
