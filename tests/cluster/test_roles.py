@@ -2,7 +2,9 @@
 listener only) on 127.0.0.2-4 and three broker-only nodes (observers of the quorum, PLAINTEXT
 only) on 127.0.0.5-7. The brokers register and every broker lists the three of them and no
 controller; a 6-partition RF=1 topic spreads over the brokers; librdkafka (confluent-kafka) and
-kafka-python produce and read back. kill -9 of the active controller: the other two elect a
+kafka-python produce and read back; DescribeQuorum sent to a broker is forwarded to the
+active controller; DescribeCluster (KIP-919) describes brokers on a broker listener and the
+controllers on a controller listener. kill -9 of the active controller: the other two elect a
 successor, CreateTopics sent to a broker works again, the brokers stay unfenced, DescribeQuorum
 shows 3 voters and 3 observers, and once the controller is back every node holds the same
 metadata log (every voter's and observer's log end offset is the high watermark, nothing in
@@ -19,11 +21,12 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KpTopicPartition
 
 import kraft
-from wire import describe_quorum_observers, digest, metadata
+from wire import describe_cluster, describe_quorum_observers, digest, metadata
 
 WAIT_S = 30
 CONTROLLERS = {1, 2, 3}
 BROKERS = {4, 5, 6}
+UNSUPPORTED_ENDPOINT_TYPE = 115
 
 
 def wait_for(what, check, timeout_s=WAIT_S):
@@ -123,6 +126,19 @@ def test_controllers_and_brokers_in_separate_processes(split):
         "a quorum that describes 3 voters and 3 observers",
         lambda: (lambda q: q if q and set(q[4]) == BROKERS else None)(active_quorum(split)))
     assert leader in CONTROLLERS and set(voters) == CONTROLLERS
+    # A broker forwards DescribeQuorum to the active controller, as Kafka's do.
+    error, via_broker, _, _, voters, observers = describe_quorum_observers(brokers[0].address)
+    assert (error, via_broker, set(voters), set(observers)) == (0, leader, CONTROLLERS, BROKERS)
+
+    # DescribeCluster (KIP-919): brokers describe brokers, controllers (on their controller
+    # listener) the controllers and the active one; the other endpoint type is refused.
+    error, controller, nodes = describe_cluster(brokers[0].address, 1)
+    assert error == 0 and set(nodes) == BROKERS and controller in BROKERS
+    assert describe_cluster(brokers[0].address, 2)[0] == UNSUPPORTED_ENDPOINT_TYPE
+    error, controller, nodes = describe_cluster(controllers[0].controller_address, 2)
+    assert error == 0 and controller == leader
+    assert nodes == {c.id: c.controller_address for c in controllers}
+    assert describe_cluster(controllers[0].controller_address, 1)[0] == UNSUPPORTED_ENDPOINT_TYPE
 
     # A 6-partition RF=1 topic over the three brokers; two clients write and read it back.
     create_topic(brokers[1], "spread", 6)
