@@ -12,6 +12,7 @@ flight) and every broker serves the same Metadata digest. Every wait is a condit
 deadline."""
 
 import collections
+import subprocess
 import time
 
 import pytest
@@ -129,6 +130,11 @@ def test_controllers_and_brokers_in_separate_processes(split):
     # A broker forwards DescribeQuorum to the active controller, as Kafka's do.
     error, via_broker, _, _, voters, observers = describe_quorum_observers(brokers[0].address)
     assert (error, via_broker, set(voters), set(observers)) == (0, leader, CONTROLLERS, BROKERS)
+
+    # So `vltava cluster quorum` (kafka-metadata-quorum.sh describe --status) works from a broker.
+    shown = subprocess.run([split.nodes[0].binary, "cluster", "quorum", "-b", brokers[1].address],
+                           check=True, capture_output=True, text=True).stdout
+    assert "CurrentVoters:         [1,2,3]" in shown and "CurrentObservers:      [4,5,6]" in shown
 
     # DescribeCluster (KIP-919): brokers describe brokers, controllers (on their controller
     # listener) the controllers and the active one; the other endpoint type is refused.
