@@ -12,6 +12,7 @@ flight) and every broker serves the same Metadata digest. Every wait is a condit
 deadline."""
 
 import collections
+import os
 import subprocess
 import time
 
@@ -153,6 +154,11 @@ def test_controllers_and_brokers_in_separate_processes(split):
                            leaders_of(brokers[0], "spread")))
     assert collections.Counter(leaders.values()) == {4: 2, 5: 2, 6: 2}, leaders
     produce_and_read_back(brokers[2].address, "spread", 6)
+    # The partitions, and the consumer offsets the readers' group created, live on the brokers:
+    # a controller's data directory holds the metadata log and nothing else of topics.
+    for c in controllers:
+        hosted = [d for d in os.listdir(c.dir) if d.startswith(("spread", "__consumer_offsets"))]
+        assert hosted == [], (c.id, hosted)
 
     # kill -9 the active controller: the other two elect a successor in a later epoch.
     split.node(leader).kill9()
