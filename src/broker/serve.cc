@@ -137,11 +137,17 @@ net::client_options inter_node_options(const config::kraft_config& k, std::strin
   return o;
 }
 
-// The network to the other voters of a static quorum; none for a quorum of one.
+// Whether this node is the whole quorum (its only voter): nobody else to reach.
+bool quorum_of_one(const config::kraft_config& k) {
+  return k.voters.size() == 1 && k.voters[0].id == k.node;
+}
+
+// The network to the other voters of a static quorum (for a broker-only node, all of them:
+// it observes the quorum); none for a quorum of one.
 std::unique_ptr<quorum::rpc::kafka_transport> quorum_peers(net::shard_pool& shards,
                                                            const config::kraft_config& k,
                                                            const std::string& source) {
-  if (k.voters.size() <= 1) return nullptr;
+  if (quorum_of_one(k)) return nullptr;
   std::vector<quorum::rpc::peer_address> peers;
   for (const auto& v : k.voters) {
     if (v.id != k.node) peers.push_back({v.id, v.address.host, v.address.port});
@@ -158,7 +164,7 @@ std::unique_ptr<cluster::controller_channel> controller_link(net::shard_pool& sh
                                                              const config::kraft_config& k,
                                                              const cluster::metadata_store* store,
                                                              const std::string& source) {
-  if (k.voters.size() <= 1) return nullptr;
+  if (quorum_of_one(k)) return nullptr;
   std::vector<cluster::controller_address> voters;
   for (const auto& v : k.voters) voters.push_back({v.id, v.address.host, v.address.port});
   return std::make_unique<cluster::controller_channel>(
@@ -252,10 +258,10 @@ int serve(int argc, char** argv) {
     std::cerr << "vltava serve: " << kraft.error() << "\n";
     return exit_config_error;
   }
-  if (kraft->mode == config::quorum_mode::bootstrap || !kraft->controller || !kraft->broker) {
-    // Observers (broker-only nodes) and the dynamic quorum (KIP-853) come next (issue 15).
-    std::cerr << "vltava serve: this build serves nodes that are both broker and controller, "
-                 "with a static controller.quorum.voters (or none, for a single node)\n";
+  if (kraft->mode == config::quorum_mode::bootstrap) {
+    // The dynamic quorum (KIP-853) comes next (issue 15).
+    std::cerr << "vltava serve: this build serves a static controller.quorum.voters (or none, "
+                 "for a single node); controller.quorum.bootstrap.servers is not supported yet\n";
     return exit_config_error;
   }
   std::vector<net::listener_address> listeners;
@@ -360,29 +366,34 @@ int serve(int argc, char** argv) {
   services.txns = &txns;
 
   // Registered with the controller and unfenced before clients are let in, as Kafka's brokers.
+  // A controller-only node (process.roles=controller) never registers: it is no broker, hosts
+  // no partitions and has no client listener.
   auto controller = controller_link(shards, *kraft, store->get(), source);
   cluster::lifecycle_options lifecycle_opts{
       node, *advertised, rack, kraft->timeouts.broker_heartbeat, std::chrono::milliseconds(50)};
   cluster::broker_lifecycle lifecycle(shards, **store, controller.get(), lifecycle_opts);
   services.controller = controller.get();
   (*store)->set_controller_channel(controller.get());
-  lifecycle.start();
-  while (!lifecycle.wait_unfenced(std::chrono::seconds(10))) {
-    log::info("broker", "waiting for the controller to unfence this broker");
+  if (kraft->broker) {
+    lifecycle.start();
+    while (!lifecycle.wait_unfenced(std::chrono::seconds(10))) {
+      log::info("broker", "waiting for the controller to unfence this broker");
+    }
+    server.start();
   }
-  server.start();
   std::vector<std::string> names;
   for (const auto& l : listeners) {
     names.push_back(l.name + "://" + l.host + ":" + std::to_string(l.port));
   }
-  log::info("broker", "vltava {} started: node {}, {} shards, listeners {}, data {}", version,
-            node(), shards.size(), join(names), dirs[0]);
+  log::info("broker", "vltava {} started: node {} ({}), {} shards, listeners {}, data {}", version,
+            node(), join(cfg.get(config::broker_keys::process_roles)), shards.size(), join(names),
+            dirs[0]);
 
   stop.wait();
   // The controller moves this broker's leaderships away first, then lets it go.
   // Bounded by the session timeout: by then the controller would have fenced it anyway (a
   // quorum that lost its majority cannot answer at all).
-  lifecycle.shut_down(kraft->timeouts.broker_session);
+  if (kraft->broker) lifecycle.shut_down(kraft->timeouts.broker_session);
   // Members waiting in JoinGroup/SyncGroup would hold the drain for a rebalance timeout: they
   // are told to find the coordinator again, while final offset commits are still served.
   groups.stop_waiters();

@@ -116,6 +116,19 @@ class metadata_image {
     const broker_info* b = find_broker(id);
     return b != nullptr && b->live();
   }
+  // The ControllerId told to clients (Metadata, DescribeCluster for brokers). Clients send
+  // admin requests to it, so it must be a broker they can reach: the active controller when it
+  // is a live broker (a combined node), else a live broker (the lowest id), which forwards
+  // them; Kafka's KRaft brokers answer a random alive broker. An image without registrations
+  // (a node before its own) keeps the controller's id.
+  model::node_id controller_for_clients() const {
+    if (brokers.empty() || is_live(controller_id)) return controller_id;
+    std::optional<model::node_id> lowest;
+    for (const auto& b : brokers) {
+      if (b.live() && (!lowest || b.id < *lowest)) lowest = b.id;
+    }
+    return lowest.value_or(model::node_id(-1));
+  }
   std::vector<const broker_info*> live_brokers() const {
     std::vector<const broker_info*> out;
     for (const auto& b : brokers) {

@@ -197,12 +197,14 @@ result<std::unique_ptr<metadata_store>, std::string> metadata_store::start(
   if (!kraft) return fail(kraft.error());
   // A single node makes up its cluster id; the nodes of a bigger cluster must share one, so
   // they are formatted with it first (`vltava storage format`), as Kafka's are.
+  // A broker-only node (an observer of the quorum) is one of a bigger cluster too.
+  const bool quorum_of_one = kraft->voters.size() == 1 && kraft->voters[0].id == node;
   auto props = load_or_create_meta_properties(
-      io, data_dir, node, kraft->voters.size() > 1 ? unformatted::refuse : unformatted::create);
+      io, data_dir, node, quorum_of_one ? unformatted::create : unformatted::refuse);
   if (!props) return fail(props.error());
   auto quorum_config = quorum::quorum_config_from(*kraft, props->cluster_id);
-  if (quorum_config.voters.size() > 1 && peers == nullptr) {
-    return fail("a controller quorum of several voters needs a network to reach them");
+  if (!quorum_of_one && peers == nullptr) {
+    return fail("a controller quorum of other voters needs a network to reach them");
   }
 
   std::unique_ptr<metadata_store> store(new metadata_store(shards, data_dir, node, broker_config));

@@ -76,6 +76,13 @@ result<void, std::string> read_quorum(const config_set& broker, kraft_config& ou
         "a node without the controller role needs controller.quorum.voters or "
         "controller.quorum.bootstrap.servers to find the controllers");
   }
+  if (out.mode == quorum_mode::standalone && !out.broker) {
+    // Vltava's quorum of one exists for `vltava serve` with no flags, a whole cluster in one
+    // node; a controller alone would serve nobody. Kafka requires the voters of every node.
+    return fail(
+        "process.roles=controller needs controller.quorum.voters (the brokers find the "
+        "controllers there)");
+  }
   if (out.mode == quorum_mode::static_voters && out.controller != out.is_voter(out.node)) {
     return fail(out.controller ? "node.id " + std::to_string(out.node()) +
                                      " has the controller role but is not in "
@@ -102,9 +109,24 @@ result<void, std::string> read_listeners(const config_set& broker, kraft_config&
     return fail("listeners: " + out.controller_listener +
                 " is a controller listener, but process.roles has no controller");
   }
+  if (out.controller && !out.broker) {
+    // Kafka: a controller-only node listens on controller listeners only.
+    for (const auto& n : names) {
+      if (!contains(controller_names, n)) {
+        return fail("listeners: " + n +
+                    " is not a controller listener (controller.listener.names), and "
+                    "process.roles=controller has only controller listeners");
+      }
+    }
+  }
   if (auto name = broker.get(inter_broker_listener_name)) {
     if (!contains(names, *name)) {
       return fail("inter.broker.listener.name: " + *name + " is not one of the listeners");
+    }
+    if (contains(controller_names, *name)) {
+      return fail("inter.broker.listener.name: " + *name +
+                  " is a controller listener (controller.listener.names); brokers talk to one "
+                  "another on a broker listener");
     }
     out.inter_broker_listener = *name;
   } else {

@@ -53,6 +53,29 @@ TEST(KraftConfig, ABrokerOnlyNodeFindsControllersThroughBootstrapServers) {
   EXPECT_TRUE(k->voters.empty());
 }
 
+TEST(KraftConfig, AControllerOnlyNodeListensOnTheControllerListenerOnly) {
+  auto k = from({"node.id=1", "process.roles=controller",
+                 "controller.quorum.voters=1@127.0.0.2:9093,2@127.0.0.3:9093,3@127.0.0.4:9093",
+                 "listeners=CONTROLLER://127.0.0.2:9093"});
+  ASSERT_TRUE(k) << k.error();
+  EXPECT_TRUE(k->controller);
+  EXPECT_FALSE(k->broker);
+  EXPECT_TRUE(k->is_voter(model::node_id(1)));
+  EXPECT_TRUE(k->inter_broker_listener.empty());
+}
+
+TEST(KraftConfig, ABrokerOnlyNodeObservesStaticVoters) {
+  auto k = from({"node.id=5", "process.roles=broker",
+                 "controller.quorum.voters=1@127.0.0.2:9093,2@127.0.0.3:9093,3@127.0.0.4:9093",
+                 "listeners=PLAINTEXT://127.0.0.6:9092"});
+  ASSERT_TRUE(k) << k.error();
+  EXPECT_TRUE(k->broker);
+  EXPECT_FALSE(k->controller);
+  EXPECT_EQ(k->mode, quorum_mode::static_voters);
+  EXPECT_FALSE(k->is_voter(model::node_id(5)));
+  EXPECT_EQ(k->inter_broker_listener, "PLAINTEXT");
+}
+
 TEST(KraftConfig, KafkasRulesAreChecked) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
       {{"process.roles="}, "process.roles"},
@@ -73,6 +96,14 @@ TEST(KraftConfig, KafkasRulesAreChecked) {
        "is a controller listener"},
       {{"inter.broker.listener.name=INTERNAL"}, "not one of the listeners"},
       {{"listeners=CONTROLLER://h:2"}, "not a controller listener"},
+      {{"process.roles=controller", "controller.quorum.voters=1@h:9093",
+        "listeners=PLAINTEXT://h:9092,CONTROLLER://h:9093"},
+       "has only controller listeners"},
+      {{"process.roles=controller", "listeners=CONTROLLER://h:9093"},
+       "process.roles=controller needs controller.quorum.voters"},
+      {{"controller.quorum.voters=1@h:9093", "listeners=PLAINTEXT://h:9092,CONTROLLER://h:9093",
+        "inter.broker.listener.name=CONTROLLER"},
+       "is a controller listener"},
   };
   for (const auto& [sets, why] : bad) {
     auto k = from(sets);

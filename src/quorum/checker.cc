@@ -24,6 +24,7 @@ coverage& coverage::operator+=(const coverage& o) {
   lost_unflushed += o.lost_unflushed;
   resignations += o.resignations;
   steps += o.steps;
+  observer_applied += o.observer_applied;
   return *this;
 }
 
@@ -39,6 +40,10 @@ std::optional<std::string> checker::after_step(const std::vector<checked_node>& 
     }
     _views[touched].last_high_watermark = n.node->high_watermark();
     if (auto bad = check_leader(nodes, touched)) return bad;
+    if (touched >= _voters) {
+      if (auto bad = check_observer(*n.node, touched)) return bad;
+      _seen.observer_applied += applied.size();
+    }
   }
   if (auto bad = check_applied(nodes, touched, applied)) return bad;
   return check_durable_majority(nodes);
@@ -140,6 +145,17 @@ std::optional<std::string> checker::check_applied(const std::vector<checked_node
   return std::nullopt;
 }
 
+std::optional<std::string> checker::check_observer(const raft_node& node, std::size_t index) const {
+  auto r = node.current_role();
+  if (r != role::unattached && r != role::follower) {
+    return say("observer ", index, " became ", to_string(r));
+  }
+  if (node.election().voted_for) {
+    return say("observer ", index, " voted for ", *node.election().voted_for);
+  }
+  return std::nullopt;
+}
+
 // The committed prefix is durable on a majority of voters (down ones keep their disks): the
 // high watermark never ran ahead of what a majority acknowledged durable.
 std::optional<std::string> checker::check_durable_majority(
@@ -147,13 +163,13 @@ std::optional<std::string> checker::check_durable_majority(
   if (_committed.empty()) return std::nullopt;
   const auto& last = _committed.back();
   std::size_t holders = 0;
-  for (const auto& n : nodes) {
-    const auto& disk = *n.disk;
+  for (std::size_t i = 0; i < _voters; ++i) {
+    const auto& disk = *nodes[i].disk;
     if (disk.durable_end() > last.offset && disk.epoch_at(last.offset) == last.epoch) ++holders;
   }
-  if (holders < nodes.size() / 2 + 1) {
+  if (holders < _voters / 2 + 1) {
     return say("durability: committed offset ", last.offset, " is durable on ", holders, " of ",
-               nodes.size(), " voters");
+               _voters, " voters");
   }
   return std::nullopt;
 }

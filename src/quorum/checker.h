@@ -8,7 +8,10 @@
 // - state-machine safety: every node applies the same entries in the same order (each node's
 //   applied sequence is a prefix of one committed sequence);
 // - the high watermark never goes back within a node's life, and every committed entry is
-//   durable on a majority of voters.
+//   durable on a majority of voters;
+// - observers (the nodes after the voters) never stand for election and never vote: they are
+//   only ever unattached or following, with no vote recorded; what they apply is checked like
+//   any node's (state-machine safety).
 
 #include <cstdint>
 #include <map>
@@ -31,7 +34,8 @@ struct coverage {
   uint64_t crashes = 0;
   uint64_t lost_unflushed = 0;  // crashes that lost log entries
   uint64_t resignations = 0;
-  uint64_t steps = 0;  // simulation events processed
+  uint64_t steps = 0;             // simulation events processed
+  uint64_t observer_applied = 0;  // entries observers applied
 
   coverage& operator+=(const coverage& o);
 };
@@ -44,7 +48,9 @@ struct checked_node {
 
 class checker {
  public:
-  explicit checker(std::size_t voters) : _views(voters) {}
+  // Nodes [0, voters) are the voters, the `observers` after them observers.
+  explicit checker(std::size_t voters, std::size_t observers = 0)
+      : _views(voters + observers), _voters(voters) {}
 
   // After every step. `touched` is the node the step ran on (its log and applied entries are
   // the only ones that changed), `applied` what it took from take_committed(). Returns the
@@ -55,6 +61,8 @@ class checker {
   void restarted(std::size_t index) { _views.at(index) = node_view{}; }
 
   const std::vector<entry>& committed() const { return _committed; }
+  // Where the node's applied sequence ends in its current life.
+  model::offset applied_end(std::size_t index) const { return _views.at(index).next_applied; }
   coverage& seen() { return _seen; }
 
  private:
@@ -77,12 +85,14 @@ class checker {
   std::optional<std::string> check_log(std::size_t index, memory_log& disk);
   std::optional<std::string> check_applied(const std::vector<checked_node>& nodes,
                                            std::size_t index, const std::vector<entry>& applied);
+  std::optional<std::string> check_observer(const raft_node& node, std::size_t index) const;
   std::optional<std::string> check_durable_majority(const std::vector<checked_node>& nodes) const;
   std::size_t committed_index(model::offset o) const;
   std::optional<std::string> has_committed(const checked_node& leader, std::size_t first,
                                            std::size_t last) const;
 
   std::vector<node_view> _views;
+  std::size_t _voters;
   std::map<model::leader_epoch, std::size_t> _leaders;  // epoch -> node index
   std::map<std::pair<model::offset, model::leader_epoch>, entry_fact> _entries;
   std::vector<entry> _committed;

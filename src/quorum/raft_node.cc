@@ -98,6 +98,7 @@ void raft_node::handle(model::node_id from, const message& msg, milliseconds now
 
 void raft_node::tick(milliseconds now) {
   expire_requests(now);
+  if (!is_voter(_self)) return observer_tick(now);
   switch (_role) {
     case role::leader:
       leader_tick(now);
@@ -147,8 +148,13 @@ std::vector<entry> raft_node::take_committed() {
 quorum_description raft_node::describe() const {
   quorum_description d{_state.epoch, _state.leader_id, _high_watermark, {}};
   if (_role != role::leader) return d;
-  d.voters.push_back({_self, _durable_end, std::nullopt});
-  for (const auto& [id, p] : _progress) d.voters.push_back({id, p.fetch_offset, p.last_fetch});
+  d.voters.push_back({_self, _durable_end, std::nullopt, std::nullopt});
+  for (const auto& [id, p] : _progress) {
+    d.voters.push_back({id, p.fetch_offset, p.last_fetch, p.last_caught_up});
+  }
+  for (const auto& [id, p] : _observers) {
+    d.observers.push_back({id, p.fetch_offset, p.last_fetch, p.last_caught_up});
+  }
   return d;
 }
 
@@ -161,6 +167,7 @@ void raft_node::enter(role r, milliseconds now) {
   _votes_granted.clear();
   _votes_answered.clear();
   _progress.clear();
+  _observers.clear();
   _high_watermark_sent.clear();
   _leader_resigned = false;
   _deadline = r == role::follower ? now + _config.fetch_timeout : now + random_election_timeout();
@@ -254,12 +261,16 @@ void raft_node::expire_requests(milliseconds now) {
                 [&](const auto& kv) { return now - kv.second.sent_at >= _config.request_timeout; });
 }
 
-milliseconds raft_node::random_election_timeout() {
+uint64_t raft_node::random_next() {
   // splitmix64: small, fast, and the same sequence on every platform for a given seed.
   uint64_t z = (_random_state += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
+  return z ^ (z >> 31);
+}
+
+milliseconds raft_node::random_election_timeout() {
+  uint64_t z = random_next();
   auto t = static_cast<uint64_t>(_config.election_timeout.count());
   return milliseconds(static_cast<int64_t>(t + (t == 0 ? 0 : z % t)));
 }

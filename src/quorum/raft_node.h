@@ -10,6 +10,12 @@
 // Roles (Kafka's names): unattached (no leader known), prospective (asking for pre-votes),
 // candidate (asking for votes in a new epoch), leader, follower, resigned (a leader that gave
 // up its epoch and waits for a successor).
+//
+// A node not in the voter set is an observer (a broker-only node): it never stands or votes,
+// and is only ever unattached or a follower. It finds the leader by fetching from a random
+// voter (the answer's epoch and leader id name it, as Kafka's observers learn from a bootstrap
+// voter), follows it, and asks a random voter again whenever the leader has not answered for
+// the fetch timeout.
 
 #include <chrono>
 #include <cstdint>
@@ -43,18 +49,22 @@ struct send_message {
 };
 using output = std::variant<persist_election, send_message>;
 
-// One voter's replication state as the leader sees it (DescribeQuorum's ReplicaState).
+// One replica's state as the leader sees it (DescribeQuorum's ReplicaState).
 struct replica_state {
   model::node_id replica_id;
-  model::offset log_end_offset;  // acknowledged: durable on that voter
+  model::offset log_end_offset;  // acknowledged: durable on that replica
   std::optional<milliseconds> last_fetch;
+  // The last time its fetch offset reached the leader's log end (Kafka's definition: as of
+  // that fetch, or as of the previous fetch when it reached the end the leader had then).
+  std::optional<milliseconds> last_caught_up;
 };
 
 struct quorum_description {
   model::leader_epoch epoch;
   std::optional<model::node_id> leader_id;
   model::offset high_watermark;
-  std::vector<replica_state> voters;  // filled on the leader only
+  std::vector<replica_state> voters;     // filled on the leader only
+  std::vector<replica_state> observers;  // leader: non-voters that fetched recently
 };
 
 class raft_node {
@@ -105,6 +115,8 @@ class raft_node {
     std::optional<milliseconds> last_fetch;
     bool begin_epoch_acked = false;
     std::optional<milliseconds> begin_epoch_sent;
+    std::optional<milliseconds> last_caught_up;
+    model::offset end_at_last_fetch{0};  // the leader's log end when it last fetched
   };
   struct parked_fetch {
     correlation_id correlation;
@@ -129,6 +141,7 @@ class raft_node {
   bool has_pending(model::node_id to, request_kind kind) const;
   void expire_requests(milliseconds now);
   milliseconds random_election_timeout();
+  uint64_t random_next();
   bool is_voter(model::node_id id) const;
   std::size_t majority() const { return _config.voters.size() / 2 + 1; }
   errc validate_peer(const std::string& cluster_id, model::leader_epoch epoch,
@@ -149,6 +162,7 @@ class raft_node {
   void answer_fetch(model::node_id to, correlation_id c, model::offset from);
   void answer_parked_fetches(milliseconds now, bool only_expired);
   void update_high_watermark(milliseconds now);
+  void track_fetch(follower_progress& p, model::offset fetch_offset, milliseconds now) const;
   void leader_tick(milliseconds now);
   void send_begin_epochs(milliseconds now);
   void handle_begin_epoch_response(const pending_request& p,
@@ -165,6 +179,8 @@ class raft_node {
   void truncate_to_diverging(const diverging_epoch& d);
   void maybe_fetch(milliseconds now);
   bool leader_alive(milliseconds now) const;
+  void observer_tick(milliseconds now);
+  void fetch_from_random_voter(milliseconds now);
 
   quorum_config _config;
   model::node_id _self;
@@ -190,8 +206,10 @@ class raft_node {
   milliseconds _next_fetch_at{0};            // follower
   model::offset _epoch_start;                // leader: where its leader-change entry sits
   milliseconds _leader_since{0};
-  std::map<model::node_id, follower_progress> _progress;  // leader: voters but itself
-  std::map<model::node_id, parked_fetch> _parked;         // leader: fetches held for news
+  std::map<model::node_id, follower_progress> _progress;   // leader: voters but itself
+  std::map<model::node_id, follower_progress> _observers;  // leader: non-voters that fetch
+  milliseconds _next_discovery_at{0};              // observer: when it may ask a random voter again
+  std::map<model::node_id, parked_fetch> _parked;  // leader: fetches held for news
   // Leader: the high watermark last sent to each fetcher, voter or observer (a caught-up
   // fetch is held only when the fetcher already knows the high watermark).
   std::map<model::node_id, model::offset> _high_watermark_sent;

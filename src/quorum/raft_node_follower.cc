@@ -86,6 +86,9 @@ void raft_node::handle_fetch_response(const pending_request& p, const fetch_resp
   if (_role != role::follower || p.to != _state.leader_id) return;
   if (resp.error != errc::none) {
     _next_fetch_at = now + _config.retry_backoff;
+    // An observer whose leader refuses (it resigned, or lost its epoch) asks the voters now
+    // rather than after the whole fetch timeout.
+    if (!is_voter(_self)) _deadline = std::min(_deadline, now);
     return;
   }
   if (!_leader_resigned) _deadline = now + _config.fetch_timeout;
@@ -134,6 +137,38 @@ void raft_node::truncate_to_diverging(const diverging_epoch& d) {
   // Truncating below the high watermark would drop committed entries: a safety bug the
   // simulation's checker reports (the high watermark going back), never papered over.
   _high_watermark = std::min(_high_watermark, end);
+}
+
+}  // namespace vltava::quorum
+
+namespace vltava::quorum {
+
+// An observer follows the leader it knows; with none, or once that one has not answered for
+// the fetch timeout, it also asks random voters (one request at a time, retry_backoff apart)
+// until an answer names a newer epoch or a leader (observe_epoch follows it).
+void raft_node::observer_tick(milliseconds now) {
+  VLTAVA_ASSERT(_role == role::unattached || _role == role::follower,
+                "an observer never stands for election");
+  if (_role == role::follower) maybe_fetch(now);
+  if (_role == role::unattached || now >= _deadline) fetch_from_random_voter(now);
+}
+
+void raft_node::fetch_from_random_voter(milliseconds now) {
+  if (now < _next_discovery_at) return;
+  std::vector<model::node_id> candidates;
+  for (auto id : _config.voters) {
+    // Never the leader it follows: that one has its own fetch in flight.
+    if (id != _self && id != _state.leader_id) candidates.push_back(id);
+  }
+  if (candidates.empty()) return;
+  for (const auto& [c, p] : _pending) {
+    if (p.kind == request_kind::fetch && p.to != _state.leader_id) return;  // one at a time
+  }
+  auto to = candidates[random_next() % candidates.size()];
+  _next_discovery_at = now + _config.retry_backoff;
+  send(to,
+       fetch_request{_config.cluster_id, _state.epoch, _self, _log.end_offset(), _log.last_epoch()},
+       request_kind::fetch, now);
 }
 
 }  // namespace vltava::quorum

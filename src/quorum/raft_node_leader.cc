@@ -12,6 +12,13 @@
 
 namespace vltava::quorum {
 
+namespace {
+// Kafka's leader forgets an observer that has not fetched for five minutes; the number it
+// describes at once is bounded too (a peer controls it).
+constexpr milliseconds kObserverSessionTimeout{300'000};
+constexpr std::size_t kObserversMax = 1024;
+}  // namespace
+
 result<model::offset, errc> raft_node::append(const std::vector<batch>& batches, milliseconds now) {
   if (_role != role::leader) return fail(errc::not_leader_or_follower);
   VLTAVA_ASSERT(!batches.empty(), "append needs at least one batch");
@@ -54,10 +61,14 @@ void raft_node::handle_fetch_request(model::node_id from, correlation_id c,
   // Observers (brokers) fetch too; only voters count toward the high watermark.
   auto it = _progress.find(from);
   if (it != _progress.end()) {
+    track_fetch(it->second, req.fetch_offset, now);
     it->second.fetch_offset = std::max(it->second.fetch_offset, req.fetch_offset);
-    it->second.last_fetch = now;
     it->second.begin_epoch_acked = true;
     update_high_watermark(now);
+  } else if (_observers.contains(from) || _observers.size() < kObserversMax) {
+    auto& o = _observers[from];
+    track_fetch(o, req.fetch_offset, now);
+    o.fetch_offset = req.fetch_offset;  // an observer's log may go back (it lost a tail)
   }
   bool caught_up = req.fetch_offset == _log.end_offset();
   auto sent = _high_watermark_sent.find(from);
@@ -77,6 +88,21 @@ std::optional<diverging_epoch> raft_node::find_divergence(const fetch_request& r
     return diverging_epoch{end.epoch, end.offset};
   }
   return std::nullopt;
+}
+
+// Kafka's lastCaughtUpTimestamp: now if the fetch reaches the leader's log end; otherwise the
+// previous fetch's time if this one reaches the end the leader had then. Call before updating
+// the fetch offset with this fetch's.
+void raft_node::track_fetch(follower_progress& p, model::offset fetch_offset,
+                            milliseconds now) const {
+  auto end = _log.end_offset();
+  if (fetch_offset >= end) {
+    p.last_caught_up = now;
+  } else if (p.last_fetch && fetch_offset >= p.end_at_last_fetch) {
+    p.last_caught_up = std::max(p.last_caught_up.value_or(*p.last_fetch), *p.last_fetch);
+  }
+  p.end_at_last_fetch = end;
+  p.last_fetch = now;
 }
 
 void raft_node::answer_fetch(model::node_id to, correlation_id c, model::offset from) {
@@ -123,6 +149,9 @@ void raft_node::leader_tick(milliseconds now) {
   }
   send_begin_epochs(now);
   answer_parked_fetches(now, true);
+  std::erase_if(_observers, [&](const auto& kv) {
+    return now - kv.second.last_fetch.value_or(now) >= kObserverSessionTimeout;
+  });
 }
 
 void raft_node::send_begin_epochs(milliseconds now) {

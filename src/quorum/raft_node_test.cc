@@ -511,5 +511,101 @@ TEST(raft_node, a_caught_up_fetch_waits_for_news_at_the_leader) {
   for (auto& s : out) EXPECT_EQ(std::get<fetch_response>(s.msg.body).entries.size(), 1u);
 }
 
+// ---- observers: nodes outside the voter set (broker-only nodes) ----
+
+constexpr node_id observer_id{9};
+
+TEST(raft_node, an_observer_finds_the_leader_through_any_voter_and_follows_it) {
+  fixture f({leader_epoch(0), std::nullopt, std::nullopt}, observer_id);
+  f.node.tick(t0);
+  auto out = f.sent();
+  ASSERT_EQ(out.size(), 1u);  // one voter asked at a time
+  auto asked = out[0].to;
+  EXPECT_NE(asked, observer_id);
+  EXPECT_EQ(std::get<fetch_request>(out[0].msg.body).replica_id, observer_id);
+  // That voter is not the leader: its error names the epoch and the leader.
+  f.node.handle(
+      asked,
+      {out[0].msg.correlation,
+       fetch_response{
+           errc::fenced_leader_epoch, leader_epoch(5), node_id(2), offset(0), std::nullopt, {}}},
+      milliseconds(1));
+  EXPECT_EQ(f.node.current_role(), role::follower);
+  EXPECT_EQ(f.node.leader_id(), node_id(2));
+  EXPECT_EQ(f.node.epoch(), leader_epoch(5));
+  EXPECT_FALSE(f.node.election().voted_for);
+  out = f.sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to, node_id(2));
+  EXPECT_EQ(std::get<fetch_request>(out[0].msg.body).epoch, leader_epoch(5));
+}
+
+TEST(raft_node, an_observer_never_stands_and_never_votes) {
+  fixture f({leader_epoch(5), std::nullopt, std::nullopt}, observer_id);
+  for (int64_t t = 0; t < 20'000; t += 100) f.node.tick(milliseconds(t));
+  EXPECT_EQ(f.node.current_role(), role::unattached);
+  for (const auto& s : f.sent()) EXPECT_TRUE(std::holds_alternative<fetch_request>(s.msg.body));
+  auto before = f.state();
+  f.node.handle(node_id(2), {correlation_id(7), vote_from(node_id(2), leader_epoch(6))},
+                milliseconds(20'000));
+  auto r = only_reply<vote_response>(f);
+  EXPECT_FALSE(r.vote_granted);
+  EXPECT_EQ(r.error, errc::inconsistent_voter_set);
+  EXPECT_EQ(f.state(), before);
+}
+
+TEST(raft_node, an_observer_whose_leader_is_silent_asks_another_voter) {
+  fixture f({leader_epoch(5), std::nullopt, node_id(2)}, observer_id);
+  ASSERT_EQ(f.node.current_role(), role::follower);
+  f.node.tick(t0);
+  auto out = f.sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to, node_id(2));
+  f.node.tick(milliseconds(1999));  // within the fetch timeout: nobody else is asked
+  EXPECT_TRUE(f.sent().empty());
+  f.node.tick(milliseconds(2000));
+  out = f.sent();
+  ASSERT_FALSE(out.empty());
+  auto asked = out.back().to;
+  EXPECT_TRUE(asked == node_id(1) || asked == node_id(3));
+  f.node.handle(
+      asked,
+      {out.back().msg.correlation,
+       fetch_response{
+           errc::fenced_leader_epoch, leader_epoch(6), asked, offset(0), std::nullopt, {}}},
+      milliseconds(2001));
+  EXPECT_EQ(f.node.current_role(), role::follower);
+  EXPECT_EQ(f.node.leader_id(), asked);
+  EXPECT_EQ(f.node.epoch(), leader_epoch(6));
+}
+
+TEST(raft_node, the_leader_describes_observers_without_counting_them) {
+  fixture f;
+  make_leader_of_epoch_6(f);
+  ASSERT_TRUE(f.node.append({{"x"}}, milliseconds(5001)).has_value());
+  f.node.on_flushed(f.log.flush(), milliseconds(5002));
+  f.node.handle(observer_id,
+                {correlation_id(1), fetch_request{"cluster-a", leader_epoch(6), observer_id,
+                                                  offset(2), leader_epoch(6)}},
+                milliseconds(5003));
+  EXPECT_EQ(f.node.high_watermark(), offset(0));  // an observer is no acknowledgement
+  auto d = f.node.describe();
+  EXPECT_EQ(d.voters.size(), 3u);
+  ASSERT_EQ(d.observers.size(), 1u);
+  EXPECT_EQ(d.observers[0].replica_id, observer_id);
+  EXPECT_EQ(d.observers[0].log_end_offset, offset(2));
+  EXPECT_EQ(d.observers[0].last_fetch, milliseconds(5003));
+  EXPECT_EQ(d.observers[0].last_caught_up, milliseconds(5003));  // it reached the log end
+  // Forgotten after five minutes without a fetch (a voter keeps the leader in office).
+  const milliseconds later(5003 + 300'000);
+  f.node.handle(node_id(2),
+                {correlation_id(2), fetch_request{"cluster-a", leader_epoch(6), node_id(2),
+                                                  offset(2), leader_epoch(6)}},
+                later);
+  f.node.tick(later);
+  ASSERT_EQ(f.node.current_role(), role::leader);
+  EXPECT_TRUE(f.node.describe().observers.empty());
+}
+
 }  // namespace
 }  // namespace vltava::quorum

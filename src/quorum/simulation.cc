@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -119,11 +120,15 @@ class simulation {
   bool _faults = true;
   uint64_t _client_counter = 0;
   std::size_t _committed_scanned = 0;
+  std::optional<model::offset> _live_entry;
   simulation_result _result;
 };
 
 simulation::simulation(const simulation_options& o)
-    : _options(o), _random(o.seed), _nodes(o.voters), _checker(o.voters) {
+    : _options(o),
+      _random(o.seed),
+      _nodes(o.voters + o.observers),
+      _checker(o.voters, o.observers) {
   _config.cluster_id = "sim-cluster";
   // Kafka's default timeouts, but shorter requests and small fetches, so retries and partial
   // fetches (a follower acknowledging part of what the leader has) happen often.
@@ -165,7 +170,9 @@ simulation_result simulation::run() {
     _now = handle.key().first;
     if (_faults && _now >= _options.fault_phase) start_liveness_phase();
     if (_now > end) {
-      fail("liveness: no append committed within the bound after the faults stopped");
+      fail(
+          "liveness: no append committed (and applied by every observer) within the bound "
+          "after the faults stopped");
       break;
     }
     ++_result.steps;
@@ -256,6 +263,7 @@ void simulation::after_node_step(std::size_t i) {
 void simulation::drain(std::size_t i) {
   auto& n = _nodes[i];
   auto outputs = n.node->take_outputs();
+  if (i >= _options.voters && grants_a_vote(outputs)) return fail("an observer granted a vote");
   // A crash point in [0, size]: before an output, or right after the last one.
   // Crashes are likelier right after granting a vote, the moment a lost write would matter.
   std::size_t crash_at = outputs.size() + 1;
@@ -276,7 +284,7 @@ void simulation::drain(std::size_t i) {
 
 void simulation::send(std::size_t from, const send_message& s) {
   auto to = static_cast<std::size_t>(s.to() - 1);
-  VLTAVA_ASSERT(to < _nodes.size() && to != from, "a node sends only to other voters");
+  VLTAVA_ASSERT(to < _nodes.size() && to != from, "a node sends only to other nodes");
   if (blocked(from, to) || _random.chance(_net.loss)) return;
   int copies = _random.chance(_net.duplicate) ? 2 : 1;
   for (int c = 0; c < copies; ++c) {
@@ -379,12 +387,19 @@ void simulation::start_liveness_phase() {
   }
 }
 
+// The new append is committed, and every observer has applied it (it found the leader).
 bool simulation::live_append_committed() {
   const auto& committed = _checker.committed();
-  for (; _committed_scanned < committed.size(); ++_committed_scanned) {
-    if (committed[_committed_scanned].payload.starts_with("live-")) return true;
+  for (; !_live_entry && _committed_scanned < committed.size(); ++_committed_scanned) {
+    if (committed[_committed_scanned].payload.starts_with("live-")) {
+      _live_entry = committed[_committed_scanned].offset;
+    }
   }
-  return false;
+  if (!_live_entry) return false;
+  for (auto i = _options.voters; i < _nodes.size(); ++i) {
+    if (_checker.applied_end(i) <= *_live_entry) return false;
+  }
+  return true;
 }
 
 simulation_result run_simulation(const simulation_options& options) {

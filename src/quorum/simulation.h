@@ -24,6 +24,9 @@ namespace vltava::quorum {
 struct simulation_options {
   uint64_t seed = 1;
   std::size_t voters = 3;
+  // Non-voters (broker-only nodes) after the voters: they find the leader, follow it, and must
+  // apply the same entries; in the liveness phase each must apply the new append too.
+  std::size_t observers = 0;
   milliseconds fault_phase{6000};
   // After the faults stop: the longest a healed cluster may take to commit a new append.
   milliseconds liveness_bound{15000};

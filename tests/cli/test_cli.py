@@ -178,6 +178,18 @@ def test_serve_refuses_a_cluster_config_kafka_would_refuse(vltava, tmp_path):
         (["process.roles=broker"], "controller.quorum.voters"),
         (["controller.quorum.voters=2@127.0.0.1:9093"], "not in controller.quorum.voters"),
         (["controller.quorum.voters=1@127.0.0.1:9093,2@127.0.0.2:9093"], "must listen on"),
+        # A controller-only node listens on controller listeners only; it needs voters.
+        (["process.roles=controller", "controller.quorum.voters=1@127.0.0.1:9093",
+          "listeners=PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:9093"],
+         "has only controller listeners"),
+        (["process.roles=controller", "listeners=CONTROLLER://127.0.0.1:0"],
+         "process.roles=controller needs controller.quorum.voters"),
+        # A broker-only node is not a voter and has no controller listener.
+        (["process.roles=broker", "controller.quorum.voters=1@127.0.0.1:9093"],
+         "process.roles has no controller"),
+        (["process.roles=broker", "node.id=2", "controller.quorum.voters=1@127.0.0.1:9093",
+          "listeners=PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:9094"],
+         "is a controller listener"),
     ]
     for sets, why in cases:
         args = ["serve", "--set", "log.dir=%s" % tmp_path]

@@ -1,6 +1,8 @@
 """Clusters of real `vltava serve` processes for the cluster tests: N combined nodes (broker and
 controller) on 127.0.0.2 ... 127.0.0.N+1, a static controller quorum, one shared cluster id
-written by `vltava storage format`. Processes are started and reaped by tests/chaos/harness.py
+written by `vltava storage format`. Or (process.roles) N controller-only nodes followed by M
+broker-only nodes on the next addresses: a controller listens on CONTROLLER only, a broker on
+PLAINTEXT only. Processes are started and reaped by tests/chaos/harness.py
 (process groups, reaped however the test ends)."""
 
 import os
@@ -16,9 +18,10 @@ START_TIMEOUT_S = 60
 
 
 class KraftNode:
-    def __init__(self, binary, node_id, run_dir, voters):
+    def __init__(self, binary, node_id, run_dir, voters, roles="broker,controller"):
         self.binary = binary
         self.id = node_id
+        self.roles = roles
         self.host = "127.0.0.%d" % (node_id + 1)
         self.port = harness.free_port(self.host)
         self.controller_port = harness.free_port(self.host)
@@ -33,10 +36,26 @@ class KraftNode:
                          # A killed broker's id is free again (and a silent one fenced) within 3 s.
                          "broker.session.timeout.ms=3000", "broker.heartbeat.interval.ms=500"]
 
+    @property
+    def is_broker(self):
+        return "broker" in self.roles.split(",")
+
+    @property
+    def is_controller(self):
+        return "controller" in self.roles.split(",")
+
+    @property
+    def controller_address(self):
+        return "%s:%d" % (self.host, self.controller_port)
+
     def sets(self):
+        listeners = []
+        if self.is_broker:
+            listeners.append("PLAINTEXT://%s" % self.address)
+        if self.is_controller:
+            listeners.append("CONTROLLER://%s" % self.controller_address)
         return ["node.id=%d" % self.id, "log.dir=%s" % self.dir,
-                "listeners=PLAINTEXT://%s,CONTROLLER://%s:%d" % (
-                    self.address, self.host, self.controller_port),
+                "process.roles=%s" % self.roles, "listeners=%s" % ",".join(listeners),
                 "controller.quorum.voters=%s" % self.voters] + self.timeouts
 
     def args(self):
@@ -54,7 +73,9 @@ class KraftNode:
 
     def wait_serving(self):
         deadline = time.time() + START_TIMEOUT_S
-        while not harness.answers_api_versions(self.host, self.port):
+        # A controller-only node has no client listener: it serves once its controller does.
+        port = self.port if self.is_broker else self.controller_port
+        while not harness.answers_api_versions(self.host, port):
             code = self.proc.poll()
             assert code is None, "node %d exited %d; log:\n%s" % (self.id, code, self.log_tail())
             assert time.time() < deadline, "node %d not serving; log:\n%s" % (
@@ -86,11 +107,15 @@ class KraftNode:
 
 
 class KraftCluster:
-    def __init__(self, binary, size, run_dir, timeouts=None):
+    def __init__(self, binary, size, run_dir, timeouts=None, brokers=0):
+        """`size` combined nodes; with `brokers` > 0, `size` controller-only nodes (the voters)
+        and then `brokers` broker-only nodes (observers of the quorum)."""
         self.nodes = []
-        ids = range(1, size + 1)
-        draft = [KraftNode(binary, i, run_dir, "") for i in ids]
+        controller_roles = "controller" if brokers else "broker,controller"
+        draft = [KraftNode(binary, i, run_dir, "", controller_roles) for i in range(1, size + 1)]
         voters = ",".join("%d@%s:%d" % (n.id, n.host, n.controller_port) for n in draft)
+        draft += [KraftNode(binary, i, run_dir, "", "broker")
+                  for i in range(size + 1, size + brokers + 1)]
         for n in draft:
             n.voters = voters
             if timeouts is not None:

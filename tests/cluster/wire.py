@@ -1,6 +1,6 @@
 """A minimal Kafka client for the cluster tests: requests sent to one node directly, where the
 client libraries would pick the node themselves (the controller, the partition leader):
-DescribeQuorum v0, Metadata v7, CreateTopics v0. Only 127.0.0.0/8 is ever contacted."""
+DescribeQuorum v0, Metadata v7, CreateTopics v0, DescribeCluster v1. Only 127.0.0.0/8 is ever contacted."""
 
 import hashlib
 import socket
@@ -45,6 +45,9 @@ class _Reader:
         v = struct.unpack_from(fmt, self.data, self.pos)
         self.pos += struct.calcsize(fmt)
         return v[0]
+
+    def int8(self):
+        return self.take(">b")
 
     def int16(self):
         return self.take(">h")
@@ -110,6 +113,49 @@ def describe_quorum(address):
         return rid, leo
     voters = dict(r.compact_array(replica))
     return error, leader, epoch, hw, voters
+
+
+def describe_quorum_observers(address):
+    """DescribeQuorum v0 as describe_quorum, plus the observers: (error, leader, epoch, hw,
+    {voter: log end offset}, {observer: log end offset})."""
+    body = (b"\x02" + bytes([len(METADATA_TOPIC) + 1]) + METADATA_TOPIC +
+            b"\x02" + struct.pack(">i", 0) + b"\x00" + b"\x00" + b"\x00")
+    r = _request(address, 55, 0, body, flexible=True)
+    top_error = r.int16()
+    assert top_error == 0, "DescribeQuorum error %d from %s" % (top_error, address)
+    assert r.uvarint() - 1 == 1
+    r.compact_string()
+    assert r.uvarint() - 1 == 1
+    r.int32()
+    error, leader, epoch, hw = r.int16(), r.int32(), r.int32(), r.int64()
+
+    def replica():
+        rid, leo = r.int32(), r.int64()
+        r.tagged()
+        return rid, leo
+    voters = dict(r.compact_array(replica))
+    observers = dict(r.compact_array(replica))
+    return error, leader, epoch, hw, voters, observers
+
+
+def describe_cluster(address, endpoint_type):
+    """DescribeCluster v1 (KIP-919 EndpointType: 1 brokers, 2 controllers): (error,
+    controller id, {node: "host:port"})."""
+    body = b"\x00" + struct.pack(">b", endpoint_type) + b"\x00"
+    r = _request(address, 60, 1, body, flexible=True)
+    r.int32()  # throttle
+    error = r.int16()
+    r.compact_string()  # error message
+    r.int8()  # endpoint type
+    r.compact_string()  # cluster id
+    controller = r.int32()
+
+    def node():
+        nid, host, port = r.int32(), r.compact_string(), r.int32()
+        r.compact_string()  # rack
+        r.tagged()
+        return nid, "%s:%d" % (host, port)
+    return error, controller, dict(r.compact_array(node))
 
 
 def metadata(address):

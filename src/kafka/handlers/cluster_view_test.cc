@@ -98,6 +98,23 @@ TEST(cluster_view, describe_cluster_flags_fenced_brokers_only_when_asked) {
   EXPECT_TRUE(all[2].is_fenced);
 }
 
+// Clients send admin requests to the ControllerId they are told: a controller-only node (not a
+// broker, unreachable on client listeners) is never named; a live broker forwards for it.
+TEST(cluster_view, the_controller_told_to_clients_is_a_live_broker) {
+  auto img = cluster_image();
+  img.controller_id = model::node_id(2);  // a combined node: itself
+  EXPECT_EQ(img.controller_for_clients(), model::node_id(2));
+  img.controller_id = model::node_id(7);  // controller-only: the lowest live broker
+  EXPECT_EQ(img.controller_for_clients(), model::node_id(1));
+  img.controller_id = model::node_id(3);  // a fenced broker is no better
+  EXPECT_EQ(img.controller_for_clients(), model::node_id(1));
+  for (auto& b : img.brokers) b.fenced = true;
+  EXPECT_EQ(img.controller_for_clients(), model::node_id(-1));
+  cluster::metadata_image alone;
+  alone.controller_id = self;  // before its own registration
+  EXPECT_EQ(alone.controller_for_clients(), self);
+}
+
 TEST(cluster_view, the_coordinator_is_the_partition_leader) {
   auto img = cluster_image();
   auto here = locate_coordinator(img, "t", model::partition_id(0), self, "PLAINTEXT");

@@ -197,7 +197,7 @@ net::awaitable<std::optional<protocol::metadata_response>> serve_metadata(
 
   response.brokers = metadata_brokers(*image, ctx.connection.listener);
   response.cluster_id = image->cluster_id;
-  response.controller_id = image->controller_id();
+  response.controller_id = image->controller_for_clients()();
   response.topics = std::move(topics);
   if (version >= 8 && version <= 10 && request.include_cluster_authorized_operations) {
     response.cluster_authorized_operations = cluster_operations_all;

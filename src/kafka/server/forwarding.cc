@@ -1,9 +1,11 @@
 #include "kafka/server/forwarding.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "cluster/controller_channel.h"
 #include "cluster/metadata_store.h"
+#include "config/broker_configs.h"
 #include "net/shard_calls.h"
 #include "protocol/api_table.h"
 #include "protocol/framing.h"
@@ -11,6 +13,7 @@
 #include "protocol/generated/create_partitions.h"
 #include "protocol/generated/create_topics.h"
 #include "protocol/generated/delete_topics.h"
+#include "protocol/generated/describe_quorum.h"
 #include "protocol/generated/incremental_alter_configs.h"
 
 namespace vltava::kafka {
@@ -50,9 +53,29 @@ bool decided_by_controller(int16_t api_key) {
   }
 }
 
+namespace {
+
+// Kafka's brokers forward DescribeQuorum to the active controller, so tools pointed at any
+// broker (kafka-metadata-quorum.sh --bootstrap-server) see the quorum; a voter answers for
+// itself (the leader with the replicas' states, the others NOT_LEADER_OR_FOLLOWER).
+bool forwarded_by_non_voters(int16_t api_key) {
+  return api_key == protocol::describe_quorum_api::key;
+}
+
+bool is_controller(const config::config_set& cfg) {
+  const auto roles = cfg.get(config::broker_keys::process_roles);
+  return std::find(roles.begin(), roles.end(), "controller") != roles.end();
+}
+
+}  // namespace
+
 bool must_forward(const broker_services& services, int16_t api_key) {
-  return services.controller != nullptr && decided_by_controller(api_key) &&
-         services.metadata.image()->controller_id != services.node_id;
+  if (services.controller == nullptr) return false;
+  if (!decided_by_controller(api_key) &&
+      !(forwarded_by_non_voters(api_key) && !is_controller(services.broker_config))) {
+    return false;
+  }
+  return services.metadata.image()->controller_id != services.node_id;
 }
 
 net::awaitable<net::handler_result> forward_to_controller(request_context& ctx,

@@ -32,6 +32,9 @@ protocol::describe_quorum::replica_state voter_state(const replica_state& v,
   out.replica_id = v.replica_id;
   out.log_end_offset = v.log_end_offset.value();
   if (v.last_fetch) out.last_fetch_timestamp = (*v.last_fetch + unix_ms_at_zero).count();
+  if (v.last_caught_up) {
+    out.last_caught_up_timestamp = (*v.last_caught_up + unix_ms_at_zero).count();
+  }
   return out;
 }
 
@@ -54,6 +57,9 @@ response describe_quorum(const protocol::describe_quorum_request& r, const quoru
   p.high_watermark = d.high_watermark;
   for (const replica_state& v : d.voters) {
     p.current_voters.push_back(voter_state(v, unix_ms_at_zero));
+  }
+  for (const replica_state& o : d.observers) {
+    p.observers.push_back(voter_state(o, unix_ms_at_zero));
   }
   return out;
 }

@@ -344,6 +344,28 @@ TEST_F(RpcTest, DescribeQuorumOnTheLeaderListsTheVoters) {
   }
 }
 
+TEST_F(RpcTest, DescribeQuorumListsObserversWithTheirCaughtUpTimes) {
+  using std::chrono::milliseconds;
+  quorum_description d{model::leader_epoch(3), model::node_id(1), model::offset(40), {}, {}};
+  d.voters.push_back({model::node_id(1), model::offset(40), std::nullopt, std::nullopt});
+  d.voters.push_back({model::node_id(2), model::offset(40), milliseconds(700), milliseconds(650)});
+  d.observers.push_back(
+      {model::node_id(4), model::offset(39), milliseconds(800), milliseconds(600)});
+  for (int16_t v = 0; v <= 2; ++v) {
+    auto k = through_wire(describe_quorum(describe_request("__cluster_metadata", 0), d,
+                                          model::node_id(1), milliseconds(1000)),
+                          v, _frames);
+    const auto& p = k.topics.at(0).partitions.at(0);
+    ASSERT_EQ(p.current_voters.size(), 2u);
+    EXPECT_EQ(p.current_voters[1].last_caught_up_timestamp, v >= 1 ? 1650 : -1);
+    ASSERT_EQ(p.observers.size(), 1u);
+    EXPECT_EQ(p.observers[0].replica_id, model::node_id(4));
+    EXPECT_EQ(p.observers[0].log_end_offset, 39);
+    EXPECT_EQ(p.observers[0].last_fetch_timestamp, v >= 1 ? 1800 : -1);
+    EXPECT_EQ(p.observers[0].last_caught_up_timestamp, v >= 1 ? 1600 : -1);
+  }
+}
+
 TEST_F(RpcTest, DescribeQuorumElsewhereAnswersAsKafkaDoes) {
   quorum_description d{model::leader_epoch(3), model::node_id(1), model::offset(40), {}};
   auto follower = describe_quorum(describe_request("__cluster_metadata", 0), d, model::node_id(2),
