@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "config/broker_configs.h"
+
 namespace vltava::security {
 namespace {
 
@@ -176,7 +178,8 @@ TEST(authorizer_config_test, from_broker_configs) {
   auto bad = config::load_broker_config("", "test", sets);
   ASSERT_TRUE(bad.has_value());
   EXPECT_FALSE(authorizer::from(bad->values).has_value());
-  auto other = config::load_broker_config("", "test", {"authorizer.class.name=x.Y"});
+  std::vector<std::string> unknown_class = {"authorizer.class.name=x.Y"};
+  auto other = config::load_broker_config("", "test", unknown_class);
   EXPECT_FALSE(other.has_value());  // not one of the choices
 }
 
