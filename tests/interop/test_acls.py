@@ -26,6 +26,7 @@ pytestmark = pytest.mark.process
 
 TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED = 29, 30
 CLUSTER_AUTHORIZATION_FAILED, SECURITY_DISABLED = 31, 54
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
 USERS = {"admin": "admin-secret", "alice": "alice-secret", "bob": "bob-secret",
          "carol": "carol-secret"}
 JAAS = ("org.apache.kafka.common.security.plain.PlainLoginModule required " +
@@ -329,6 +330,63 @@ def test_consume_needs_read_on_the_group(acl_broker, kp_admin):
     assert consume_error(acl_broker, "alice", topic, group) == GROUP_AUTHORIZATION_FAILED
     assert kp_admin.create("GROUP", group, "User:alice", "READ", "ALLOW") is None
     assert consume_error(acl_broker, "alice", topic, group) == 0
+
+
+def fetch_error(broker, user, topic, group, timeout_s=20):
+    """Reads partition 0 by assignment as `user`: 0 once a record arrives, else the first error
+    code. (librdkafka still looks up `group`'s coordinator, which needs DESCRIBE on it.)"""
+    import confluent_kafka as ck
+
+    c = ck.Consumer(dict(sasl(user), **{"bootstrap.servers": broker.address("SASL_PLAINTEXT"),
+                                        "group.id": group, "enable.auto.commit": False}))
+    c.assign([ck.TopicPartition(topic, 0, ck.OFFSET_BEGINNING)])
+    deadline = time.time() + timeout_s
+    try:
+        while time.time() < deadline:
+            m = c.poll(0.5)
+            if m is None:
+                continue
+            return m.error().code() if m.error() else 0
+        return None
+    finally:
+        c.close()
+
+
+def test_fetch_needs_read(acl_broker, kp_admin):
+    topic, group = unique("acl-fetch"), unique("acl-fetch-group")
+    acl_broker.create_topic(topic, 1)
+    assert produce_error(acl_broker, "admin", topic) == 0
+    assert kp_admin.create("GROUP", group, "User:bob", "READ", "ALLOW") is None
+    # DESCRIBE only: Metadata answers, the Fetch itself is refused.
+    assert kp_admin.create("TOPIC", topic, "User:bob", "DESCRIBE", "ALLOW") is None
+    assert fetch_error(acl_broker, "bob", topic, group) == TOPIC_AUTHORIZATION_FAILED
+    assert kp_admin.create("TOPIC", topic, "User:bob", "READ", "ALLOW") is None
+    assert fetch_error(acl_broker, "bob", topic, group) == 0
+
+
+def test_transactional_producer_needs_write_on_its_id(acl_broker, kp_admin):
+    import confluent_kafka as ck
+
+    topic, txn = unique("acl-txn"), unique("acl-txn-id")
+    acl_broker.create_topic(topic, 1)
+    assert kp_admin.create("TOPIC", topic, "User:carol", "WRITE", "ALLOW") is None
+
+    def init_error():
+        p = ck.Producer(dict(sasl("carol"), **{
+            "bootstrap.servers": acl_broker.address("SASL_PLAINTEXT"),
+            "transactional.id": txn}))
+        try:
+            p.init_transactions(20)
+            p.begin_transaction()
+            p.produce(topic, b"t")
+            p.commit_transaction(20)
+            return 0
+        except ck.KafkaException as e:
+            return e.args[0].code()
+
+    assert init_error() == TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    assert kp_admin.create("TRANSACTIONAL_ID", txn, "User:carol", "WRITE", "ALLOW") is None
+    assert init_error() == 0
 
 
 def test_super_user_bypasses_acls(acl_broker, kp_admin):
