@@ -29,6 +29,7 @@
 #include "net/server.h"
 #include "net/shard_pool.h"
 #include "quorum/net/transport.h"
+#include "security/authorizer.h"
 #include "security/credential_store.h"
 #include "security/listener_security.h"
 #include "storage/file_io.h"
@@ -290,6 +291,12 @@ int serve(int argc, char** argv) {
     listener_security.push_back(*sec);
   }
 
+  auto authorizer = security::authorizer::from(cfg);
+  if (!authorizer) {
+    std::cerr << "vltava serve: " << authorizer.error() << "\n";
+    return exit_config_error;
+  }
+
   raise_open_file_limit();
   std::signal(SIGPIPE, SIG_IGN);  // a peer closing mid-sendfile is an error value, not a signal
   net::shard_pool shards;
@@ -343,6 +350,7 @@ int serve(int argc, char** argv) {
       inter_node_options(*kraft, "broker", source));
   kafka::broker_services services{node, cfg, shards, **store, partitions, nullptr, nullptr};
   services.brokers = &brokers;
+  if (*authorizer) services.authorizer = &**authorizer;
   services_ptr = &services;
   controller_server.start();
   if (auto caught_up = (*store)->wait_caught_up(); !caught_up) {

@@ -15,6 +15,7 @@
 
 #include "model/fundamental.h"
 #include "protocol/wire.h"
+#include "security/acl_table.h"
 
 namespace vltava::cluster {
 
@@ -89,6 +90,8 @@ class metadata_image {
   // Producer ids below this were handed out in blocks (MetadataProducerIdsRecord); the next
   // block starts here.
   int64_t next_producer_id = 0;
+  // The ACLs (AccessControlEntryRecords not removed since), by id and by resource pattern.
+  security::acl_table acls;
 
   const topic_info* find_topic(std::string_view name) const {
     auto it = topics.find(name);

@@ -34,9 +34,13 @@ constexpr metadata_record_type type_of() {
     return metadata_record_type::broker_registration_change;
   } else if constexpr (std::is_same_v<T, protocol::metadata_unregister_broker_record>) {
     return metadata_record_type::unregister_broker;
-  } else {
-    static_assert(std::is_same_v<T, protocol::metadata_partition_change_record>);
+  } else if constexpr (std::is_same_v<T, protocol::metadata_partition_change_record>) {
     return metadata_record_type::partition_change;
+  } else if constexpr (std::is_same_v<T, protocol::metadata_access_control_entry_record>) {
+    return metadata_record_type::access_control_entry;
+  } else {
+    static_assert(std::is_same_v<T, protocol::metadata_remove_access_control_entry_record>);
+    return metadata_record_type::remove_access_control_entry;
   }
 }
 
@@ -201,7 +205,41 @@ result<void, std::string> apply_partition_change(
   return {};
 }
 
+// An ACL the controller validated when it wrote it; a record that would not pass that
+// validation is corruption.
+result<void, std::string> apply_acl(metadata_image& image,
+                                    const protocol::metadata_access_control_entry_record& r) {
+  if (r.id == protocol::uuid{}) return fail(std::string("an ACL with the zero id"));
+  security::acl_binding b = acl_of(r);
+  if (auto bad = security::invalid_binding(b)) return fail("invalid ACL: " + *bad);
+  return image.acls.add(r.id.bytes, std::move(b));
+}
+
 }  // namespace
+
+security::acl_binding acl_of(const protocol::metadata_access_control_entry_record& r) {
+  return security::acl_binding{security::to_resource_type(r.resource_type),
+                               r.resource_name,
+                               security::to_pattern_type(r.pattern_type),
+                               r.principal,
+                               r.host,
+                               security::to_acl_operation(r.operation),
+                               security::to_acl_permission(r.permission_type)};
+}
+
+protocol::metadata_access_control_entry_record acl_record(const protocol::uuid& id,
+                                                          const security::acl_binding& b) {
+  protocol::metadata_access_control_entry_record r;
+  r.id = id;
+  r.resource_type = static_cast<int8_t>(b.resource);
+  r.resource_name = b.name;
+  r.pattern_type = static_cast<int8_t>(b.pattern);
+  r.principal = b.principal;
+  r.host = b.host;
+  r.operation = static_cast<int8_t>(b.operation);
+  r.permission_type = static_cast<int8_t>(b.permission);
+  return r;
+}
 
 std::vector<std::byte> encode_record_value(const metadata_record& r) {
   protocol::writer w;
@@ -241,6 +279,11 @@ result<metadata_record, std::string> decode_record_value(std::span<const std::by
       return decode_body<protocol::metadata_unregister_broker_record>(r, h.record_version);
     case metadata_record_type::partition_change:
       return decode_body<protocol::metadata_partition_change_record>(r, h.record_version);
+    case metadata_record_type::access_control_entry:
+      return decode_body<protocol::metadata_access_control_entry_record>(r, h.record_version);
+    case metadata_record_type::remove_access_control_entry:
+      return decode_body<protocol::metadata_remove_access_control_entry_record>(r,
+                                                                                h.record_version);
   }
   return fail("unknown record type " + std::to_string(h.record_type) +
               " (written by a newer Vltava?)");
@@ -326,6 +369,15 @@ result<void, std::string> apply_record(metadata_image& image, topic_id_index& id
   }
   if (const auto* c = std::get_if<protocol::metadata_partition_change_record>(&r)) {
     return apply_partition_change(image, ids, *c);
+  }
+  if (const auto* a = std::get_if<protocol::metadata_access_control_entry_record>(&r)) {
+    return apply_acl(image, *a);
+  }
+  if (const auto* a = std::get_if<protocol::metadata_remove_access_control_entry_record>(&r)) {
+    if (auto removed = image.acls.remove(a->id.bytes); !removed) {
+      return fail(removed.error() + " " + uuid_to_string(a->id));
+    }
+    return {};
   }
   const auto& rm = std::get<protocol::metadata_remove_topic_record>(r);
   auto id = ids.find(rm.topic_id);

@@ -15,16 +15,19 @@
 
 #include "base/result.h"
 #include "cluster/metadata_image.h"
+#include "protocol/generated/metadata_access_control_entry_record.h"
 #include "protocol/generated/metadata_broker_registration_change_record.h"
 #include "protocol/generated/metadata_config_record.h"
 #include "protocol/generated/metadata_partition_change_record.h"
 #include "protocol/generated/metadata_partition_record.h"
 #include "protocol/generated/metadata_producer_ids_record.h"
 #include "protocol/generated/metadata_register_broker_record.h"
+#include "protocol/generated/metadata_remove_access_control_entry_record.h"
 #include "protocol/generated/metadata_remove_topic_record.h"
 #include "protocol/generated/metadata_topic_record.h"
 #include "protocol/generated/metadata_unregister_broker_record.h"
 #include "protocol/wire.h"
+#include "security/acl.h"
 
 namespace vltava::cluster {
 
@@ -47,6 +50,9 @@ enum class metadata_record_type : int16_t {
   broker_registration_change = 7,
   unregister_broker = 8,
   partition_change = 9,
+  // ACLs take Kafka's record codes (AccessControlEntryRecord, RemoveAccessControlEntryRecord).
+  access_control_entry = 22,
+  remove_access_control_entry = 23,
 };
 
 using metadata_record =
@@ -55,7 +61,9 @@ using metadata_record =
                  protocol::metadata_producer_ids_record, protocol::metadata_register_broker_record,
                  protocol::metadata_broker_registration_change_record,
                  protocol::metadata_unregister_broker_record,
-                 protocol::metadata_partition_change_record>;
+                 protocol::metadata_partition_change_record,
+                 protocol::metadata_access_control_entry_record,
+                 protocol::metadata_remove_access_control_entry_record>;
 
 std::vector<std::byte> encode_record_value(const metadata_record& r);
 // Refuses unknown record types and versions (a newer Vltava wrote them) and trailing bytes.
@@ -80,6 +88,11 @@ using topic_id_index = std::map<protocol::uuid, std::string, uuid_less>;
 // ids) is an error: the log is corrupt or was written by a buggy writer.
 result<void, std::string> apply_record(metadata_image& image, topic_id_index& ids,
                                        const metadata_record& r);
+
+// The ACL binding an AccessControlEntryRecord carries, and the record for a binding.
+security::acl_binding acl_of(const protocol::metadata_access_control_entry_record& r);
+protocol::metadata_access_control_entry_record acl_record(const protocol::uuid& id,
+                                                          const security::acl_binding& b);
 
 // A random version 4 UUID, never the zero uuid, and never one whose text form starts with
 // '-' (command lines would take it for an option), as Kafka's Uuid.randomUuid does.

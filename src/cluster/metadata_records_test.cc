@@ -83,6 +83,41 @@ TEST(metadata_records, corrupt_values_and_batches_are_refused) {
   EXPECT_FALSE(read_metadata_batch(batch).has_value());
 }
 
+TEST(metadata_records, acl_records_round_trip_and_apply) {
+  security::acl_binding b{security::resource_type::topic,
+                          "orders-",
+                          security::pattern_type::prefixed,
+                          "User:alice",
+                          "*",
+                          security::acl_operation::write,
+                          security::acl_permission::allow};
+  std::vector<metadata_record> records{acl_record(id_of(3), b)};
+  protocol::metadata_remove_access_control_entry_record rm;
+  rm.id = id_of(3);
+  records.emplace_back(rm);
+  auto read = read_metadata_batch(build_metadata_batch(records, 1));
+  ASSERT_TRUE(read.has_value()) << read.error();
+  ASSERT_EQ(read->size(), 2u);
+  EXPECT_TRUE((*read)[0] == records[0]);
+  // Kafka's codes: AccessControlEntryRecord 22, RemoveAccessControlEntryRecord 23.
+  auto value = encode_record_value(records[0]);
+  EXPECT_EQ(value[1], std::byte{22});
+  EXPECT_EQ(encode_record_value(records[1])[1], std::byte{23});
+
+  metadata_image img;
+  topic_id_index ids;
+  ASSERT_TRUE(apply_record(img, ids, (*read)[0]).has_value());
+  ASSERT_EQ(img.acls.size(), 1u);
+  EXPECT_EQ(img.acls.by_id().begin()->second, b);
+  EXPECT_FALSE(apply_record(img, ids, (*read)[0]).has_value());  // the id twice
+  ASSERT_TRUE(apply_record(img, ids, (*read)[1]).has_value());
+  EXPECT_TRUE(img.acls.empty());
+  EXPECT_FALSE(apply_record(img, ids, (*read)[1]).has_value());  // unknown id
+  auto invalid = b;
+  invalid.name = "";
+  EXPECT_FALSE(apply_record(img, ids, acl_record(id_of(4), invalid)).has_value());
+}
+
 TEST(metadata_records, random_uuids) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {

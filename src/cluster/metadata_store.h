@@ -121,6 +121,11 @@ struct broker_heartbeat_result : op_result {
   bool shut_down = false;
 };
 
+// DeleteAcls, one filter: the bindings it removed, or why it removed nothing.
+struct acl_deletion_result : op_result {
+  std::vector<security::acl_binding> deleted;
+};
+
 class metadata_store {
  public:
   // Records per mutation (one log batch), as Kafka's controller bounds one operation.
@@ -195,6 +200,14 @@ class metadata_store {
   // controller; none for a quorum of one. Set at start-up, before requests are served.
   void set_controller_channel(controller_channel* channel) { _channel = channel; }
 
+  // CreateAcls and DeleteAcls, decided here as Kafka's AclControlManager does (the requests
+  // reach the active controller by forwarding): each new binding is validated
+  // (INVALID_REQUEST) and recorded under a random id, one equal to an existing binding
+  // succeeds without a record; each filter removes every binding it matches. One batch each.
+  net::awaitable<std::vector<op_result>> create_acls(std::vector<security::acl_binding> acls);
+  net::awaitable<std::vector<acl_deletion_result>> delete_acls(
+      std::vector<security::acl_filter> filters);
+
   // Clean shutdown: syncs and closes the log. Blocking; call when no mutation runs (after the
   // shards stopped). Mutations afterwards fail with KAFKA_STORAGE_ERROR.
   void close();
@@ -244,6 +257,10 @@ class metadata_store {
                                                            std::vector<config_change> changes,
                                                            alter_mode mode, validate_only v);
   net::awaitable<producer_id_result> allocate_producer_id_on_shard0();
+  net::awaitable<std::vector<op_result>> create_acls_on_shard0(
+      std::vector<security::acl_binding> acls);
+  net::awaitable<std::vector<acl_deletion_result>> delete_acls_on_shard0(
+      std::vector<security::acl_filter> filters);
   net::awaitable<producer_id_block> take_producer_id_block();
   // Another node is the active controller and this one has a channel to it.
   bool controller_is_elsewhere() const;

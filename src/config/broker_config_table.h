@@ -21,6 +21,8 @@ inline constexpr std::array<std::string_view, 6> compressions = {
 inline constexpr std::array<std::string_view, 3> ssl_client_auths = {"none", "requested",
                                                                      "required"};
 inline constexpr std::array<std::string_view, 2> tls_versions = {"TLSv1.2", "TLSv1.3"};
+inline constexpr std::array<std::string_view, 2> authorizers = {
+    "", "org.apache.kafka.metadata.authorizer.StandardAuthorizer"};
 inline constexpr std::array<std::string_view, 3> store_types = {"JKS", "PKCS12", "PEM"};
 
 inline constexpr std::string_view shard_per_core =
@@ -244,6 +246,16 @@ inline constexpr config_def defs[] = {
             "SCRAM-SHA-512."},
     {.name = "sasl.server.max.receive.size", .kind = int32, .default_value = "524288", .min = 1,
      .doc = "The largest request a connection may send before it is authenticated, in bytes."},
+    // Authorization (Kafka's StandardAuthorizer; ACLs live in the metadata log).
+    {.name = "authorizer.class.name", .kind = string, .default_value = "",
+     .choices = authorizers,
+     .doc = "The authorizer; empty: none (every request allowed, the ACL APIs answer "
+            "SECURITY_DISABLED). Vltava has Kafka's StandardAuthorizer."},
+    {.name = "super.users", .kind = string, .default_value = std::nullopt,
+     .doc = "Principals allowed everything, semicolon-separated (User:admin;User:ops)."},
+    {.name = "allow.everyone.if.no.acl.found", .kind = boolean, .default_value = "false",
+     .doc = "Whether a resource without any ACL is open to everyone (otherwise only to super "
+            "users)."},
     // Temporary, until the metadata log carries SCRAM credentials (issue 18).
     {.name = "vltava.scram.users", .kind = list, .default_value = "",
      .doc = "SCRAM users to create at start, as MECHANISM:user:password, comma-separated "

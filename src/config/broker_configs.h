@@ -106,6 +106,10 @@ inline constexpr auto ssl_principal_mapping_rules =
 inline constexpr auto sasl_enabled_mechanisms = declare<string_list>("sasl.enabled.mechanisms");
 inline constexpr auto sasl_server_max_receive_size =
     declare<int32_t>("sasl.server.max.receive.size");
+inline constexpr auto authorizer_class_name = declare<std::string>("authorizer.class.name");
+inline constexpr auto super_users = declare<optional<std::string>>("super.users");
+inline constexpr auto allow_everyone_if_no_acl_found =
+    declare<bool>("allow.everyone.if.no.acl.found");
 inline constexpr auto vltava_scram_users = declare<string_list>("vltava.scram.users");
 // Consumer groups.
 inline constexpr auto offsets_topic_num_partitions =

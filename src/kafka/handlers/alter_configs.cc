@@ -3,6 +3,7 @@
 #include <set>
 
 #include "cluster/topic_name.h"
+#include "kafka/handlers/describe_configs.h"
 #include "kafka/handlers/metadata.h"
 
 namespace vltava::kafka {
@@ -37,11 +38,16 @@ net::awaitable<std::vector<cluster::op_result>> alter_resources(
   for (const auto& res : resources) seen.emplace(res.resource_type, res.resource_name);
   bool changed = false;
   std::vector<cluster::op_result> results;
+  request_authz authz(ctx);
   for (auto& res : resources) {
     cluster::op_result r;
+    error_code denied =
+        config_refusal(authz, acl_operation::alter_configs, res.resource_type, res.resource_name);
     if (seen.count({res.resource_type, res.resource_name}) > 1) {
       r = cluster::op_result::failure(error_code::invalid_request,
                                       "Each resource must appear at most once.");
+    } else if (denied != error_code::none) {
+      r = cluster::op_result::failure(denied, "Authorization failed.");
     } else {
       r = co_await alter_one(ctx, std::move(res), mode, validate);
     }

@@ -4,6 +4,7 @@
 
 #include "cluster/metadata_store.h"
 #include "kafka/handlers/metadata.h"
+#include "kafka/server/authorize.h"
 
 namespace vltava::kafka {
 
@@ -14,12 +15,20 @@ net::awaitable<std::optional<protocol::create_partitions_response>> serve_create
   for (const auto& t : request.topics) ++count[t.name];
   bool changed = false;
   auto validate = request.validate_only ? cluster::validate_only::yes : cluster::validate_only::no;
+  request_authz authz(ctx);
   for (const auto& t : request.topics) {
     protocol::create_partitions_response::create_partitions_topic_result r;
     r.name = t.name;
     if (count[t.name] > 1) {
       r.error_code = protocol::error_code::invalid_request;
       r.error_message = "Duplicate topic in request.";
+      response.results.push_back(std::move(r));
+      continue;
+    }
+    // Kafka: ALTER on the topic.
+    if (!authz.allowed(acl_operation::alter, resource_type::topic, t.name)) {
+      r.error_code = protocol::error_code::topic_authorization_failed;
+      r.error_message = "Authorization failed.";
       response.results.push_back(std::move(r));
       continue;
     }

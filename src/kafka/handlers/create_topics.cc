@@ -5,6 +5,7 @@
 #include "cluster/metadata_store.h"
 #include "kafka/handlers/describe_configs.h"
 #include "kafka/handlers/metadata.h"
+#include "kafka/server/authorize.h"
 
 namespace vltava::kafka {
 namespace {
@@ -38,6 +39,9 @@ net::awaitable<std::optional<protocol::create_topics_response>> serve_create_top
   std::vector<topic_result> results(request.topics.size());
   std::vector<cluster::create_topic_request> reqs;
   std::vector<size_t> where;
+  // Kafka: CREATE on the cluster, or on each topic; DESCRIBE_CONFIGS to see its configs.
+  request_authz authz(ctx);
+  const bool may_create_any = authz.allowed_on_cluster(acl_operation::create);
   for (size_t i = 0; i < request.topics.size(); ++i) {
     const auto& t = request.topics[i];
     results[i].name = t.name;
@@ -45,6 +49,11 @@ net::awaitable<std::optional<protocol::create_topics_response>> serve_create_top
     if (count[t.name] > 1) {
       results[i].error_code = error_code::invalid_request;
       results[i].error_message = "Duplicate topic name.";
+      continue;
+    }
+    if (!may_create_any && !authz.allowed(acl_operation::create, resource_type::topic, t.name)) {
+      results[i].error_code = error_code::topic_authorization_failed;
+      results[i].error_message = "Authorization failed.";
       continue;
     }
     reqs.push_back(to_store(t));
@@ -72,6 +81,10 @@ net::awaitable<std::optional<protocol::create_topics_response>> serve_create_top
     out.num_partitions = r.topic.partition_count;
     out.replication_factor = r.topic.replication_factor;
     out.topic_config_error_code = 0;
+    if (!authz.allowed(acl_operation::describe_configs, resource_type::topic, r.topic.name)) {
+      out.topic_config_error_code = static_cast<int16_t>(error_code::topic_authorization_failed);
+      continue;
+    }
     std::vector<topic_result::creatable_topic_configs> configs;
     for (const auto& c :
          describe_topic_configs(ctx.services.broker_config, *image, r.topic.config_overrides)) {

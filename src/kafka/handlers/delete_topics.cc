@@ -4,6 +4,7 @@
 
 #include "cluster/metadata_store.h"
 #include "kafka/handlers/metadata.h"
+#include "kafka/server/authorize.h"
 
 namespace vltava::kafka {
 namespace {
@@ -21,6 +22,8 @@ net::awaitable<std::optional<protocol::delete_topics_response>> serve_delete_top
   std::vector<std::string> names;
   std::vector<size_t> where;
   std::set<std::string, std::less<>> seen;
+  // Kafka: DELETE on each topic (checked before its existence).
+  request_authz authz(ctx);
   auto add = [&](const std::string& name, const protocol::uuid& id) {
     topic_result r;
     r.name = name;
@@ -30,6 +33,10 @@ net::awaitable<std::optional<protocol::delete_topics_response>> serve_delete_top
     if (!seen.insert(name).second) {
       r.error_code = error_code::invalid_request;
       r.error_message = "Duplicate topic name.";
+    } else if (!authz.allowed(acl_operation::del, resource_type::topic, name)) {
+      r.error_code = error_code::topic_authorization_failed;
+      r.error_message = "Authorization failed.";
+      r.topic_id = protocol::uuid{};
     } else {
       names.push_back(name);
       where.push_back(results.size());

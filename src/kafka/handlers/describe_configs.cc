@@ -186,12 +186,26 @@ std::vector<described_config> describe_broker_configs(const config::config_set& 
   return out;
 }
 
+error_code config_refusal(const request_authz& authz, acl_operation op, int8_t resource_type,
+                          std::string_view name) {
+  if (resource_type == cluster::resource_type_topic) {
+    return authz.allowed(op, resource_type::topic, name) ? error_code::none
+                                                         : error_code::topic_authorization_failed;
+  }
+  if (resource_type == cluster::resource_type_broker) {
+    return authz.allowed_on_cluster(op) ? error_code::none
+                                        : error_code::cluster_authorization_failed;
+  }
+  return error_code::none;
+}
+
 net::awaitable<std::optional<protocol::describe_configs_response>> serve_describe_configs(
     request_context& ctx, const protocol::describe_configs_request& request) {
   const int16_t version = ctx.version();
   cluster::image_ptr image = ctx.services.metadata.image();
   const config::config_set& static_config = ctx.services.broker_config;
   protocol::describe_configs_response response;
+  request_authz authz(ctx);
   for (const auto& res : request.resources) {
     describe_result result;
     result.resource_type = res.resource_type;
@@ -202,7 +216,11 @@ net::awaitable<std::optional<protocol::describe_configs_response>> serve_describ
       result.error_code = e;
       result.error_message = std::move(why);
     };
-    if (res.resource_type == cluster::resource_type_topic) {
+    if (error_code denied = config_refusal(authz, acl_operation::describe_configs,
+                                           res.resource_type, res.resource_name);
+        denied != error_code::none) {
+      refuse(denied, "Authorization failed.");
+    } else if (res.resource_type == cluster::resource_type_topic) {
       if (auto bad = cluster::invalid_topic_name(res.resource_name)) {
         refuse(error_code::invalid_topic_exception, *bad);
       } else if (const cluster::topic_info* t = image->find_topic(res.resource_name)) {

@@ -13,6 +13,7 @@
 
 #include "cluster/metadata_image.h"
 #include "config/config_def.h"
+#include "kafka/server/authorize.h"
 #include "kafka/server/handler.h"
 #include "protocol/generated/describe_configs.h"
 
@@ -55,5 +56,11 @@ std::vector<described_config> describe_topic_configs(
 std::vector<described_config> describe_broker_configs(const config::config_set& static_config,
                                                       const cluster::metadata_image& image,
                                                       bool cluster_default);
+
+// Kafka's authorization of a config resource for `op` (DESCRIBE_CONFIGS, ALTER_CONFIGS): on
+// the topic (TOPIC_AUTHORIZATION_FAILED) or, for a broker, on the cluster
+// (CLUSTER_AUTHORIZATION_FAILED); none when allowed or the type is unknown.
+protocol::error_code config_refusal(const request_authz& authz, security::acl_operation op,
+                                    int8_t resource_type, std::string_view name);
 
 }  // namespace vltava::kafka

@@ -8,6 +8,7 @@
 #include "kafka/handlers/fetch_session.h"
 #include "kafka/handlers/leader_hint.h"
 #include "kafka/handlers/quorum_apis.h"
+#include "kafka/server/authorize.h"
 #include "net/shard_calls.h"
 
 namespace vltava::kafka {
@@ -131,6 +132,31 @@ std::vector<model::topic_partition> forgotten_of(const protocol::fetch_request& 
   return out;
 }
 
+// Kafka's Fetch authorization: a consumer needs READ on each topic, a follower CLUSTER_ACTION
+// on the cluster; the partitions refused are answered TOPIC_AUTHORIZATION_FAILED (also for a
+// topic that does not exist, so names cannot be probed) and are not read.
+void refuse_unauthorized(const request_context& ctx, const protocol::fetch_request& req,
+                         std::vector<fetch_want>& wants, std::vector<unresolved>& errors) {
+  request_authz authz(ctx);
+  if (!authz.enabled()) return;
+  const bool follower = req.replica_id() >= 0 || req.replica_state.replica_id() >= 0;
+  const bool cluster_ok = follower && authz.allowed_on_cluster(acl_operation::cluster_action);
+  auto ok = [&](const std::string& topic) {
+    return follower ? cluster_ok : authz.allowed(acl_operation::read, resource_type::topic, topic);
+  };
+  std::erase_if(wants, [&](const fetch_want& w) {
+    if (ok(w.tp.topic)) return false;
+    errors.push_back(
+        {w.tp.topic, w.topic_id, w.tp.partition(), error_code::topic_authorization_failed});
+    return true;
+  });
+  for (auto& e : errors) {
+    if (e.error == error_code::unknown_topic_or_partition && !ok(e.topic)) {
+      e.error = error_code::topic_authorization_failed;
+    }
+  }
+}
+
 // Reads every want on its shard, concurrently, each shard within `budget` bytes.
 net::awaitable<std::vector<read_outcome>> read_all(cluster::partition_manager& pm,
                                                    const std::vector<fetch_want>& wants,
@@ -247,6 +273,7 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
       v >= 7 ? sessions.begin(req.session_id, req.session_epoch, std::move(requested),
                               forgotten_of(req, v, image.get()))
              : session_view{error_code::none, 0, false, std::move(requested)};
+  refuse_unauthorized(ctx, req, session.wants, errors);
   fetch_outcome out;
   out.response.session_id = session.session_id;
   if (session.error != error_code::none) {

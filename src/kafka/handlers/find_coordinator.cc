@@ -7,6 +7,7 @@
 #include "coord/txn_coordinator.h"
 #include "coord/txn_records.h"
 #include "kafka/handlers/metadata.h"
+#include "kafka/server/authorize.h"
 
 namespace vltava::kafka {
 
@@ -40,8 +41,26 @@ answer leader_of(const request_context& ctx, std::string_view topic,
   return a;
 }
 
+// Kafka: DESCRIBE on the group or the transactional id, before anything else.
+error_code refusal_of(const request_context& ctx, int8_t key_type, const std::string& key) {
+  request_authz authz(ctx);
+  if (key_type == key_type_transaction &&
+      !authz.allowed(acl_operation::describe, resource_type::transactional_id, key)) {
+    return error_code::transactional_id_authorization_failed;
+  }
+  if (key_type == key_type_group &&
+      !authz.allowed(acl_operation::describe, resource_type::group, key)) {
+    return error_code::group_authorization_failed;
+  }
+  return error_code::none;
+}
+
 net::awaitable<answer> find_one(request_context& ctx, int8_t key_type, std::string key) {
   answer a;
+  if (error_code refused = refusal_of(ctx, key_type, key); refused != error_code::none) {
+    a.error = refused;
+    co_return a;
+  }
   if (key_type == key_type_transaction) {
     if (key.empty()) {
       a.error = error_code::invalid_request;

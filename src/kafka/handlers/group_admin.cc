@@ -5,6 +5,7 @@
 
 #include "coord/group_coordinator.h"
 #include "kafka/handlers/group_membership.h"
+#include "kafka/server/authorize.h"
 
 namespace vltava::kafka {
 
@@ -14,8 +15,14 @@ namespace {
 
 constexpr std::string_view classic_type = "classic";
 // The operations a group offers (READ, DELETE, DESCRIBE) as DescribeGroups reports them when
-// asked (bit = ACL operation code); there is no authorizer yet, so every one is allowed.
-constexpr int32_t group_operations = (1 << 3) | (1 << 6) | (1 << 8);
+// asked: a bit per ACL operation code the principal is allowed.
+int32_t group_operations(const request_authz& authz, std::string_view group) {
+  int32_t out = 0;
+  for (auto op : {acl_operation::read, acl_operation::del, acl_operation::describe}) {
+    if (authz.allowed(op, resource_type::group, group)) out |= 1 << static_cast<int>(op);
+  }
+  return out;
+}
 
 bool equal_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -43,7 +50,13 @@ net::awaitable<std::optional<protocol::list_groups_response>> serve_list_groups(
   std::vector<coord::listed_group> groups = co_await std::move(task);
   std::sort(groups.begin(), groups.end(),
             [](const auto& a, const auto& b) { return a.group_id < b.group_id; });
+  // Kafka: DESCRIBE on the cluster lists every group, otherwise the groups one may describe.
+  request_authz authz(ctx);
+  const bool all = authz.allowed_on_cluster(acl_operation::describe);
   for (const auto& g : groups) {
+    if (!all && !authz.allowed(acl_operation::describe, resource_type::group, g.group_id)) {
+      continue;
+    }
     std::string_view state = coord::state_name(g.state);
     if (ctx.version() >= 4 && !matches(request.states_filter, state)) continue;
     if (ctx.version() >= 5 && !matches(request.types_filter, classic_type)) continue;
@@ -59,13 +72,15 @@ net::awaitable<std::optional<protocol::list_groups_response>> serve_list_groups(
 net::awaitable<std::optional<protocol::describe_groups_response>> serve_describe_groups(
     request_context& ctx, const protocol::describe_groups_request& request) {
   protocol::describe_groups_response response;
+  request_authz authz(ctx);
   for (const auto& id : request.groups) {
     auto& out = response.groups.emplace_back();
     out.group_id = id;
     if (ctx.version() >= 3 && request.include_authorized_operations) {
-      out.authorized_operations = group_operations;
+      out.authorized_operations = group_operations(authz, id);
     }
-    if (auto refusal = group_request_refusal(ctx, id); refusal != error_code::none) {
+    if (auto refusal = group_request_refusal(ctx, id, acl_operation::describe);
+        refusal != error_code::none) {
       out.error_code = refusal;
       continue;
     }
@@ -100,7 +115,8 @@ net::awaitable<std::optional<protocol::delete_groups_response>> serve_delete_gro
   for (const auto& id : request.groups_names) {
     auto& out = response.results.emplace_back();
     out.group_id = id;
-    if (auto refusal = group_request_refusal(ctx, id); refusal != error_code::none) {
+    if (auto refusal = group_request_refusal(ctx, id, acl_operation::del);
+        refusal != error_code::none) {
       out.error_code = refusal;
       continue;
     }

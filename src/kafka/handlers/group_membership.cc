@@ -1,6 +1,7 @@
 #include "kafka/handlers/group_membership.h"
 
 #include "coord/group_coordinator.h"
+#include "kafka/server/authorize.h"
 
 // GCC 12 misreads asio's coroutine frame allocator (its own operator new and delete) as a
 // mismatched pair in some coroutines (GCC PR 109224, fixed in GCC 13).
@@ -12,7 +13,11 @@ namespace vltava::kafka {
 
 using protocol::error_code;
 
-error_code group_request_refusal(const request_context& ctx, std::string_view group_id) {
+error_code group_request_refusal(const request_context& ctx, std::string_view group_id,
+                                 acl_operation op) {
+  if (!request_authz(ctx).allowed(op, resource_type::group, group_id)) {
+    return error_code::group_authorization_failed;
+  }
   if (group_id.empty()) return error_code::invalid_group_id;
   if (!ctx.services.groups) return error_code::coordinator_not_available;
   return error_code::none;
@@ -32,7 +37,8 @@ net::awaitable<std::optional<protocol::join_group_response>> serve_join_group(
   protocol::join_group_response response;
   response.member_id = request.member_id;
   if (ctx.version() < 7) response.protocol_name = std::string();
-  if (auto refusal = group_request_refusal(ctx, request.group_id); refusal != error_code::none) {
+  if (auto refusal = group_request_refusal(ctx, request.group_id, acl_operation::read);
+      refusal != error_code::none) {
     response.error_code = refusal;
     co_return response;
   }
@@ -71,7 +77,8 @@ net::awaitable<std::optional<protocol::join_group_response>> serve_join_group(
 net::awaitable<std::optional<protocol::sync_group_response>> serve_sync_group(
     request_context& ctx, const protocol::sync_group_request& request) {
   protocol::sync_group_response response;
-  if (auto refusal = group_request_refusal(ctx, request.group_id); refusal != error_code::none) {
+  if (auto refusal = group_request_refusal(ctx, request.group_id, acl_operation::read);
+      refusal != error_code::none) {
     response.error_code = refusal;
     co_return response;
   }
@@ -96,7 +103,8 @@ net::awaitable<std::optional<protocol::sync_group_response>> serve_sync_group(
 net::awaitable<std::optional<protocol::heartbeat_response>> serve_heartbeat(
     request_context& ctx, const protocol::heartbeat_request& request) {
   protocol::heartbeat_response response;
-  if (auto refusal = group_request_refusal(ctx, request.group_id); refusal != error_code::none) {
+  if (auto refusal = group_request_refusal(ctx, request.group_id, acl_operation::read);
+      refusal != error_code::none) {
     response.error_code = refusal;
     co_return response;
   }
@@ -109,7 +117,8 @@ net::awaitable<std::optional<protocol::heartbeat_response>> serve_heartbeat(
 net::awaitable<std::optional<protocol::leave_group_response>> serve_leave_group(
     request_context& ctx, const protocol::leave_group_request& request) {
   protocol::leave_group_response response;
-  if (auto refusal = group_request_refusal(ctx, request.group_id); refusal != error_code::none) {
+  if (auto refusal = group_request_refusal(ctx, request.group_id, acl_operation::read);
+      refusal != error_code::none) {
     response.error_code = refusal;
     co_return response;
   }

@@ -17,6 +17,7 @@
 #include "protocol/generated/join_group.h"
 #include "protocol/generated/leave_group.h"
 #include "protocol/generated/sync_group.h"
+#include "security/acl.h"
 
 namespace vltava::kafka {
 
@@ -29,9 +30,12 @@ net::awaitable<std::optional<protocol::heartbeat_response>> serve_heartbeat(
 net::awaitable<std::optional<protocol::leave_group_response>> serve_leave_group(
     request_context& ctx, const protocol::leave_group_request& request);
 
-// Why a request about `group_id` cannot go to a coordinator: INVALID_GROUP_ID for the empty id,
-// COORDINATOR_NOT_AVAILABLE on a node without one (a test node); none when it can.
-protocol::error_code group_request_refusal(const request_context& ctx, std::string_view group_id);
+// Why a request about `group_id` cannot go to a coordinator: GROUP_AUTHORIZATION_FAILED when
+// the principal may not perform `op` on the group (checked first, as Kafka does),
+// INVALID_GROUP_ID for the empty id, COORDINATOR_NOT_AVAILABLE on a node without one (a test
+// node); none when it can.
+protocol::error_code group_request_refusal(const request_context& ctx, std::string_view group_id,
+                                           security::acl_operation op);
 
 // "/address" of the client, as Kafka reports client hosts (DescribeGroups).
 std::string client_host_of(const net::connection_info& c);

@@ -25,6 +25,20 @@ net::awaitable<std::optional<protocol::offset_fetch_response>> serve_offset_fetc
 net::awaitable<std::optional<protocol::offset_delete_response>> serve_offset_delete(
     request_context& ctx, const protocol::offset_delete_request& request);
 
+// Kafka's authorization of committing offsets (OffsetCommit, TxnOffsetCommit): WRITE on the
+// transactional id when there is one (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), READ on the
+// group (GROUP_AUTHORIZATION_FAILED), READ on each partition's topic
+// (TOPIC_AUTHORIZATION_FAILED). Takes the refused partitions out of `parts` and returns each
+// request partition's refusal, in request order (none: kept).
+std::vector<protocol::error_code> take_unauthorized_commits(
+    const request_context& ctx, std::string_view group, std::vector<coord::commit_partition>& parts,
+    const std::optional<std::string>& transactional_id = std::nullopt);
+// The answer per request partition: its refusal, or the coordinator's answer for the kept ones
+// (`answers`, in order).
+std::vector<protocol::error_code> merge_commit_errors(
+    const std::vector<protocol::error_code>& refusals,
+    const std::vector<protocol::error_code>& answers);
+
 // The partitions of an OffsetCommit or a TxnOffsetCommit request, in request order.
 template <typename Topics>
 std::vector<coord::commit_partition> commit_partitions(const Topics& topics) {

@@ -3,6 +3,7 @@
 #include "base/log.h"
 #include "cluster/metadata_store.h"
 #include "coord/txn_coordinator.h"
+#include "kafka/server/authorize.h"
 
 namespace vltava::kafka {
 
@@ -19,6 +20,20 @@ net::awaitable<std::optional<protocol::init_producer_id_response>> serve_init_pr
   const bool has_epoch = request.producer_epoch() != -1;
   if (has_id != has_epoch) {
     response.error_code = error_code::invalid_request;
+    co_return response;
+  }
+  // Kafka: a transactional producer needs WRITE on its id; an idempotent one IDEMPOTENT_WRITE
+  // on the cluster or, since KIP-679, WRITE on some topic.
+  request_authz authz(ctx);
+  if (request.transactional_id &&
+      !authz.allowed(acl_operation::write, resource_type::transactional_id,
+                     *request.transactional_id)) {
+    response.error_code = error_code::transactional_id_authorization_failed;
+    co_return response;
+  }
+  if (!request.transactional_id && !authz.allowed_on_cluster(acl_operation::idempotent_write) &&
+      !authz.allowed_on_any(acl_operation::write, resource_type::topic)) {
+    response.error_code = error_code::cluster_authorization_failed;
     co_return response;
   }
   if (request.transactional_id) {

@@ -4,6 +4,7 @@
 
 #include "cluster/partition_leadership.h"
 #include "cluster/partition_manager.h"
+#include "kafka/server/authorize.h"
 #include "kafka/server/shard_fanout.h"
 #include "model/record.h"
 
@@ -118,15 +119,22 @@ net::awaitable<std::optional<protocol::list_offsets_response>> serve_list_offset
   std::vector<item> items;
   std::vector<std::pair<size_t, size_t>> slots;  // (topic, partition) in the response
   std::vector<model::leader_epoch> epochs;       // this node's leader epoch, per item
+  request_authz authz(ctx);
   for (size_t ti = 0; ti < request.topics.size(); ++ti) {
     const auto& t = request.topics[ti];
     auto& rt = response.topics.emplace_back();
     rt.name = t.name;
     const auto* info = image ? image->find_topic(t.name) : nullptr;
+    // Kafka: DESCRIBE on the topic, checked before its existence.
+    const bool describable = authz.allowed(acl_operation::describe, resource_type::topic, t.name);
     for (size_t pi = 0; pi < t.partitions.size(); ++pi) {
       const auto& p = t.partitions[pi];
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
+      if (!describable) {
+        rp.error_code = error_code::topic_authorization_failed;
+        continue;
+      }
       // Unknown: UNKNOWN_TOPIC_OR_PARTITION; led elsewhere or by nobody: NOT_LEADER_OR_FOLLOWER.
       const auto route = cluster::route_partition(info, p.partition_index(), pm.node_id());
       if (route.error != error_code::none) {

@@ -7,6 +7,7 @@
 #include "cluster/partition_manager.h"
 #include "cluster/topic_name.h"
 #include "config/broker_configs.h"
+#include "kafka/server/authorize.h"
 
 namespace vltava::kafka {
 namespace {
@@ -116,8 +117,17 @@ net::awaitable<std::optional<protocol::metadata_response>> serve_metadata(
   // v0: an empty list means every topic; v1+: null means every topic.
   bool all_topics = !request.topics || (version == 0 && request.topics->empty());
   std::vector<response_topic> topics;
+  // Kafka's rules: every topic needs DESCRIBE; asked for all, the client sees only those it
+  // may describe; asked by name or id, the others are TOPIC_AUTHORIZATION_FAILED (existing or
+  // not, so names cannot be probed); auto-creation needs CREATE on the cluster or the topic.
+  request_authz authz(ctx);
+  auto describable = [&authz](std::string_view name) {
+    return authz.allowed(acl_operation::describe, resource_type::topic, name);
+  };
+  const bool may_create_any = authz.allowed_on_cluster(acl_operation::create);
   if (all_topics) {
     for (const auto& [_, t] : image->topics) {
+      if (!describable(t.name)) continue;
       topics.push_back(describe_topic(*image, t, ctx.services.node_id, version,
                                       request.include_topic_authorized_operations));
     }
@@ -136,12 +146,21 @@ net::awaitable<std::optional<protocol::metadata_response>> serve_metadata(
       if (rt.topic_id != protocol::uuid{} && version >= 12) {
         if (!seen_ids.insert(rt.topic_id.bytes).second) continue;
         const cluster::topic_info* t = image->find_topic(rt.topic_id);
+        if (t && !describable(t->name)) {
+          topics.push_back(
+              error_topic(error_code::topic_authorization_failed, std::nullopt, rt.topic_id));
+          continue;
+        }
         topics.push_back(t ? describe_topic(*image, *t, ctx.services.node_id, version,
                                             request.include_topic_authorized_operations)
                            : error_topic(error_code::unknown_topic_id, std::nullopt, rt.topic_id));
         continue;
       }
       if (!rt.name || !seen.insert(*rt.name).second) continue;
+      if (!describable(*rt.name)) {
+        topics.push_back(error_topic(error_code::topic_authorization_failed, *rt.name));
+        continue;
+      }
       if (const cluster::topic_info* t = image->find_topic(*rt.name)) {
         topics.push_back(describe_topic(*image, *t, ctx.services.node_id, version,
                                         request.include_topic_authorized_operations));
@@ -158,6 +177,9 @@ net::awaitable<std::optional<protocol::metadata_response>> serve_metadata(
     for (const auto& [name, slot] : missing) {
       if (cluster::invalid_topic_name(name)) {
         topics[slot].error_code = error_code::invalid_topic_exception;
+      } else if (allow_create && !may_create_any &&
+                 !authz.allowed(acl_operation::create, resource_type::topic, name)) {
+        topics[slot].error_code = error_code::topic_authorization_failed;
       } else if (allow_create && !cluster::is_internal_topic_name(name) &&
                  to_create.size() < auto_create_topics_max) {
         cluster::create_topic_request req;

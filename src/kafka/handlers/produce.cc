@@ -8,6 +8,7 @@
 #include "config/broker_configs.h"
 #include "coord/txn_coordinator.h"
 #include "kafka/handlers/leader_hint.h"
+#include "kafka/server/authorize.h"
 #include "model/topic_partition.h"
 #include "net/shard_calls.h"
 #include "protocol/generated/add_partitions_to_txn.h"
@@ -261,6 +262,35 @@ produce_plan plan(const protocol::produce_request& request, const cluster::metad
   return out;
 }
 
+// Kafka's Produce authorization: a transactional producer needs WRITE on its transactional id
+// (else every partition is refused), and every producer WRITE on each topic (checked before
+// the topic's existence, so names cannot be probed). Refused partitions are not written.
+void refuse_unauthorized(const request_context& ctx, const protocol::produce_request& request,
+                         const cluster::metadata_image* image, bool by_id, produce_plan& planned) {
+  request_authz authz(ctx);
+  if (!authz.enabled()) return;
+  const bool txn_ok = !request.transactional_id ||
+                      authz.allowed(acl_operation::write, resource_type::transactional_id,
+                                    *request.transactional_id);
+  std::vector<bool> refused(planned.response.responses.size(), false);
+  for (size_t ti = 0; ti < refused.size(); ++ti) {
+    auto& rt = planned.response.responses[ti];
+    error_code why = error_code::transactional_id_authorization_failed;
+    if (txn_ok) {
+      // An unknown topic id has no name to authorize: it stays UNKNOWN_TOPIC_ID.
+      const auto* info = by_id && image ? image->find_topic(rt.topic_id) : nullptr;
+      if (by_id && !info) continue;
+      if (authz.allowed(acl_operation::write, resource_type::topic, info ? info->name : rt.name)) {
+        continue;
+      }
+      why = error_code::topic_authorization_failed;
+    }
+    refused[ti] = true;
+    for (auto& rp : rt.partition_responses) rp = error_response(rp.index, why);
+  }
+  std::erase_if(planned.jobs, [&](const job& j) { return refused[j.topic]; });
+}
+
 // KIP-951: each NOT_LEADER_OR_FOLLOWER answer names the current leader, and the response
 // carries that leader's endpoint on the client's listener.
 void add_leader_hints(protocol::produce_response& response, const cluster::metadata_image& image,
@@ -306,6 +336,7 @@ net::awaitable<std::optional<protocol::produce_response>> serve_produce(
   auto image = pm.image();
   const bool by_id = ctx.version() >= 13;
   produce_plan planned = plan(request, image.get(), by_id, pm.node_id());
+  refuse_unauthorized(ctx, request, image.get(), by_id, planned);
   const std::vector<job>& jobs = planned.jobs;
 
   // Append on each owning shard concurrently, then answer each job's slot.

@@ -9,6 +9,7 @@
 #include "coord/txn_coordinator.h"
 #include "kafka/handlers/group_offsets.h"
 #include "kafka/handlers/write_txn_markers.h"
+#include "kafka/server/authorize.h"
 
 namespace vltava::kafka {
 
@@ -127,17 +128,28 @@ net::awaitable<std::optional<protocol::add_partitions_to_txn_response>> serve_ad
     co_return response;
   }
   auto image = ctx.services.partitions.image();
+  // Kafka: WRITE on the transactional id (else every partition is refused), WRITE on each
+  // topic (an unauthorized topic fails the request as an unknown one does).
+  request_authz authz(ctx);
+  const bool txn_ok = authz.allowed(acl_operation::write, resource_type::transactional_id,
+                                    request.v3_and_below_transactional_id);
+  auto topic_ok = [&authz](const std::string& topic) {
+    return authz.allowed(acl_operation::write, resource_type::topic, topic);
+  };
   std::vector<model::topic_partition> partitions;
   bool unknown = false;
   for (const auto& t : request.v3_and_below_topics) {
     const cluster::topic_info* info = image ? image->find_topic(t.name) : nullptr;
     for (int32_t p : t.partitions) {
-      if (!info || p < 0 || p >= info->partition_count) unknown = true;
+      if (!info || p < 0 || p >= info->partition_count || !topic_ok(t.name)) unknown = true;
       partitions.push_back({t.name, model::partition_id(p)});
     }
   }
   error_code all = error_code::none;
-  if (!unknown) {
+  if (!txn_ok) {
+    all = error_code::transactional_id_authorization_failed;
+    unknown = false;
+  } else if (!unknown) {
     if (!ctx.services.txns) {
       all = error_code::coordinator_not_available;
     } else if (!partitions.empty()) {
@@ -158,8 +170,9 @@ net::awaitable<std::optional<protocol::add_partitions_to_txn_response>> serve_ad
       rp.partition_index = model::partition_id(p);
       error_code e = all;
       if (unknown) {
-        e = !info || p < 0 || p >= info->partition_count ? error_code::unknown_topic_or_partition
-                                                         : error_code::operation_not_attempted;
+        e = !topic_ok(t.name)                              ? error_code::topic_authorization_failed
+            : !info || p < 0 || p >= info->partition_count ? error_code::unknown_topic_or_partition
+                                                           : error_code::operation_not_attempted;
       }
       rp.partition_error_code = static_cast<int16_t>(e);
     }
@@ -170,6 +183,16 @@ net::awaitable<std::optional<protocol::add_partitions_to_txn_response>> serve_ad
 net::awaitable<std::optional<protocol::add_offsets_to_txn_response>> serve_add_offsets_to_txn(
     request_context& ctx, const protocol::add_offsets_to_txn_request& request) {
   protocol::add_offsets_to_txn_response response;
+  request_authz authz(ctx);
+  if (!authz.allowed(acl_operation::write, resource_type::transactional_id,
+                     request.transactional_id)) {
+    response.error_code = error_code::transactional_id_authorization_failed;
+    co_return response;
+  }
+  if (!authz.allowed(acl_operation::read, resource_type::group, request.group_id)) {
+    response.error_code = error_code::group_authorization_failed;
+    co_return response;
+  }
   if (!ctx.services.txns || !ctx.services.groups) {
     response.error_code = error_code::coordinator_not_available;
     co_return response;
@@ -198,6 +221,11 @@ net::awaitable<std::optional<protocol::add_offsets_to_txn_response>> serve_add_o
 net::awaitable<std::optional<protocol::end_txn_response>> serve_end_txn(
     request_context& ctx, const protocol::end_txn_request& request) {
   protocol::end_txn_response response;
+  if (!request_authz(ctx).allowed(acl_operation::write, resource_type::transactional_id,
+                                  request.transactional_id)) {
+    response.error_code = error_code::transactional_id_authorization_failed;
+    co_return response;
+  }
   if (!ctx.services.txns) {
     response.error_code = error_code::coordinator_not_available;
     co_return response;
@@ -222,8 +250,12 @@ net::awaitable<std::optional<protocol::txn_offset_commit_response>> serve_txn_of
     cr.group_instance_id = request.group_instance_id;
   }
   cr.partitions = commit_partitions(request.topics);
+  const auto refusals =
+      take_unauthorized_commits(ctx, request.group_id, cr.partitions, request.transactional_id);
   std::vector<error_code> errors;
-  if (!ctx.services.groups) {
+  if (cr.partitions.empty() && !refusals.empty()) {
+    // Every partition was refused: nothing to verify or commit.
+  } else if (!ctx.services.groups) {
     errors.assign(cr.partitions.size(), error_code::coordinator_not_available);
   } else if (request.group_id.empty()) {
     errors.assign(cr.partitions.size(), error_code::invalid_group_id);
@@ -239,6 +271,7 @@ net::awaitable<std::optional<protocol::txn_offset_commit_response>> serve_txn_of
       errors = co_await std::move(task);
     }
   }
+  errors = merge_commit_errors(refusals, errors);
   size_t i = 0;
   for (const auto& t : request.topics) {
     auto& rt = response.topics.emplace_back();

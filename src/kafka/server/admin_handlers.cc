@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include "kafka/handlers/acl_apis.h"
 #include "kafka/handlers/alter_configs.h"
 #include "kafka/handlers/create_partitions.h"
 #include "kafka/handlers/create_topics.h"
@@ -18,7 +19,7 @@ namespace vltava::kafka {
 
 std::span<const handler> admin_handlers() {
   // Every version the codec parses: each handler implements the behaviour of all of them.
-  static const std::array<handler, 9> handlers = {
+  static const std::array<handler, 12> handlers = {
       make_handler<protocol::metadata_api, &serve_metadata>(),
       make_handler<protocol::create_topics_api, &serve_create_topics>(),
       make_handler<protocol::delete_topics_api, &serve_delete_topics>(),
@@ -28,6 +29,10 @@ std::span<const handler> admin_handlers() {
       make_handler<protocol::incremental_alter_configs_api, &serve_incremental_alter_configs>(),
       make_handler<protocol::describe_cluster_api, &serve_describe_cluster>(),
       make_handler<protocol::describe_topic_partitions_api, &serve_describe_topic_partitions>(),
+      // v0 was removed by Kafka 4.0 (KIP-896); v1 brought PREFIXED patterns.
+      make_handler<protocol::describe_acls_api, &serve_describe_acls>(1, 3),
+      make_handler<protocol::create_acls_api, &serve_create_acls>(1, 3),
+      make_handler<protocol::delete_acls_api, &serve_delete_acls>(1, 3),
   };
   return handlers;
 }

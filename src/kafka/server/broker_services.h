@@ -16,6 +16,10 @@ class metadata_store;
 class partition_manager;
 }  // namespace vltava::cluster
 
+namespace vltava::security {
+class authorizer;
+}  // namespace vltava::security
+
 namespace vltava::coord {
 class group_coordinator;
 class txn_coordinator;
@@ -42,6 +46,10 @@ struct broker_services {
   // coordinator on another broker. Null on a single node or in tests: such a coordinator is
   // then unreachable (the partition answers a retriable error).
   cluster::broker_channels* brokers = nullptr;
+  // Kafka's StandardAuthorizer over the image's ACLs; null when authorizer.class.name is unset:
+  // every request is then allowed and the ACL APIs answer SECURITY_DISABLED
+  // (server/authorize.h).
+  const security::authorizer* authorizer = nullptr;
 };
 
 }  // namespace vltava::kafka

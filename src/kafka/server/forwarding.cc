@@ -10,8 +10,10 @@
 #include "protocol/api_table.h"
 #include "protocol/framing.h"
 #include "protocol/generated/alter_configs.h"
+#include "protocol/generated/create_acls.h"
 #include "protocol/generated/create_partitions.h"
 #include "protocol/generated/create_topics.h"
+#include "protocol/generated/delete_acls.h"
 #include "protocol/generated/delete_topics.h"
 #include "protocol/generated/describe_quorum.h"
 #include "protocol/generated/incremental_alter_configs.h"
@@ -47,6 +49,8 @@ bool decided_by_controller(int16_t api_key) {
     case protocol::create_partitions_api::key:
     case protocol::alter_configs_api::key:
     case protocol::incremental_alter_configs_api::key:
+    case protocol::create_acls_api::key:
+    case protocol::delete_acls_api::key:
       return true;
     default:
       return false;

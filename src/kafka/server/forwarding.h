@@ -1,8 +1,9 @@
 #pragma once
 
 // Requests a broker cannot decide, forwarded to the active controller (Kafka's
-// ForwardingManager): CreateTopics, DeleteTopics, CreatePartitions and the config changes; and
-// DescribeQuorum sent to a node that is not a voter (a broker-only node).
+// ForwardingManager): CreateTopics, DeleteTopics, CreatePartitions, the config changes and
+// CreateAcls/DeleteAcls; and DescribeQuorum sent to a node that is not a voter (a broker-only
+// node).
 // A broker that is not the active controller sends the request as it came to the controller
 // its image names (the controller channel, on shard 0) and relays the answer with the client's
 // correlation id, so a client that bootstrapped from any broker never sees NOT_CONTROLLER
@@ -10,8 +11,11 @@
 // timeout would have passed, then answers REQUEST_TIMED_OUT through the API's own error field
 // by closing nothing: the response is the controller's or none.
 //
-// Kafka wraps forwarded requests in an Envelope carrying the client's principal; Vltava has no
-// authorization yet, so the request goes as it is (the Envelope comes with ACLs, issue 18).
+// Kafka wraps forwarded requests in an Envelope carrying the client's principal; Vltava does
+// not yet, so the request goes as it is and the controller authorizes it as the forwarding
+// node's connection (User:ANONYMOUS on the PLAINTEXT controller listener). With an authorizer
+// this fails closed: a forwarded CreateTopics/CreateAcls/... is refused unless that principal
+// is allowed (a super user). Single-node clusters never forward. Envelope (API 58) is next.
 
 #include <cstdint>
 #include <span>
