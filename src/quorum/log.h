@@ -50,6 +50,10 @@ struct offset_and_epoch {
   }
 };
 
+// Kafka's snapshot id: the state up to (not including) `offset`, the end offset, whose last
+// entry has `epoch`.
+using snapshot_id = offset_and_epoch;
+
 class log {
  public:
   virtual ~log() = default;
