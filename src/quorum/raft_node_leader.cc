@@ -48,6 +48,7 @@ void raft_node::handle_fetch_request(model::node_id from, correlation_id c,
   if (req.epoch < _state.epoch) return fail_with(errc::fenced_leader_epoch);
   if (req.epoch > _state.epoch) return fail_with(errc::unknown_leader_epoch);
   if (_role != role::leader) return fail_with(errc::not_leader_or_follower);
+  if (auto s = snapshot_for(req)) return answer_with_snapshot(from, c, *s);
   if (auto d = find_divergence(req)) {
     return reply(from, c, fetch_response{errc::none, _state.epoch, _self, _high_watermark, d, {}});
   }
@@ -80,6 +81,8 @@ std::optional<diverging_epoch> raft_node::find_divergence(const fetch_request& r
 }
 
 void raft_node::answer_fetch(model::node_id to, correlation_id c, model::offset from) {
+  // A fetch held while a snapshot replaced the log prefix it pointed into.
+  if (from < _log.start_offset()) return answer_with_snapshot(to, c, *_log.latest_snapshot());
   _high_watermark_sent[to] = _high_watermark;
   reply(to, c,
         fetch_response{errc::none, _state.epoch, _self, _high_watermark, std::nullopt,
