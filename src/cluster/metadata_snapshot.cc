@@ -50,7 +50,7 @@ void add_topic(const topic_info& t, std::vector<metadata_record>& out) {
     const auto& a = t.partitions[i];
     protocol::metadata_partition_record p;
     p.topic_id = t.id;
-    p.partition_index = static_cast<int32_t>(i);
+    p.partition_index = model::partition_id(static_cast<int32_t>(i));
     p.replica_nodes = a.replicas;
     p.isr_nodes = a.isr;
     p.leader_id = a.leader;
