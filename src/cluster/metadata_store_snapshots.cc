@@ -8,6 +8,8 @@
 // the log replays onto; a follower that fetched one from the leader loads it in place of its
 // image. All on shard 0.
 
+#include <fmt/format.h>
+
 #include <chrono>
 
 #include "base/assert.h"

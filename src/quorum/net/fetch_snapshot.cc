@@ -4,6 +4,9 @@
 // at the top level; another partition UNKNOWN_TOPIC_OR_PARTITION for it; the node's errors
 // (epochs, SNAPSHOT_NOT_FOUND, POSITION_OUT_OF_RANGE) for the partition, with its leader.
 
+#include <algorithm>
+#include <cstdint>
+
 #include "quorum/net/mapping.h"
 #include "quorum/net/rpc.h"
 
