@@ -111,6 +111,10 @@ class simulation {
 
   simulation_options _options;
   random_source _random;
+  // Snapshot decisions draw from their own stream, so the faults and the network a seed
+  // produces are the ones it produced before snapshots existed (the broken variants are
+  // caught at the same seeds).
+  random_source _snapshot_random;
   quorum_config _config;
   std::vector<sim_node> _nodes;
   checker _checker;
@@ -126,7 +130,11 @@ class simulation {
 };
 
 simulation::simulation(const simulation_options& o)
-    : _options(o), _random(o.seed), _nodes(o.voters), _checker(o.voters) {
+    : _options(o),
+      _random(o.seed),
+      _snapshot_random(o.seed ^ 0x5eed5eed5eed5eedULL),
+      _nodes(o.voters),
+      _checker(o.voters) {
   _config.cluster_id = "sim-cluster";
   // Kafka's default timeouts, but shorter requests and small fetches, so retries and partial
   // fetches (a follower acknowledging part of what the leader has) happen often.
@@ -136,7 +144,7 @@ simulation::simulation(const simulation_options& o)
   _config.retry_backoff = milliseconds(20);
   _config.fetch_max_entries = static_cast<std::size_t>(_random.between(1, 8));
   // Snapshots span many FetchSnapshot chunks (an entry takes about 50 bytes).
-  _config.fetch_snapshot_max_bytes = static_cast<uint32_t>(_random.between(64, 2048));
+  _config.fetch_snapshot_max_bytes = static_cast<uint32_t>(_snapshot_random.between(64, 2048));
   for (std::size_t i = 0; i < o.voters; ++i) {
     _config.voters.push_back(model::node_id(static_cast<int32_t>(i + 1)));
   }
@@ -164,7 +172,7 @@ simulation_result simulation::run() {
   for (std::size_t i = 0; i < _nodes.size(); ++i) restart(i);
   schedule(_random.ms(10, 200), {event_kind::client});
   schedule(_random.ms(100, 700), {event_kind::fault});
-  schedule(_random.ms(200, 1500), {event_kind::snapshot});
+  schedule(_snapshot_random.ms(200, 1500), {event_kind::snapshot});
   auto end = _options.fault_phase + _options.liveness_bound;
   while (_result.failure.empty() && !_events.empty()) {
     auto handle = _events.extract(_events.begin());
@@ -206,7 +214,7 @@ void simulation::step(event& e) {
       return;
     case event_kind::snapshot:
       take_snapshot();
-      schedule(_now + _random.ms(200, 1500), {event_kind::snapshot});
+      schedule(_now + _snapshot_random.ms(200, 1500), {event_kind::snapshot});
       return;
   }
 }
@@ -392,7 +400,8 @@ void simulation::client_append() {
 // A running node snapshots what its state machine applied, then drops the log before it (at
 // random points, so lagging and restarted nodes often find the leader's log start past them).
 void simulation::take_snapshot() {
-  auto i = static_cast<std::size_t>(_random.between(0, static_cast<int64_t>(_nodes.size()) - 1));
+  auto i = static_cast<std::size_t>(
+      _snapshot_random.between(0, static_cast<int64_t>(_nodes.size()) - 1));
   auto& n = _nodes[i];
   if (!n.node || n.node->applied() <= n.disk.start_offset()) return;
   auto id = n.disk.create_snapshot(n.node->applied());
