@@ -9,11 +9,17 @@ tests/cluster harness), measured in one run:
 3. 10,000 partitions (--partitions) in the image of a three-node cluster: resident memory per
    partition on a node, Metadata (all topics) response time, and how long a node that was down
    takes to catch up from the metadata log when it returns.
+4. (--only snapshot) The same 10,000 partitions with snapshots on (a 1 MiB trigger, Kafka's
+   retention rule with a 1-byte limit so the log before the newest snapshot goes): a node whose
+   data directory is wiped and formatted again catches up from the leader's snapshot
+   (FetchSnapshot); the time from its start to serving every partition, and the snapshot's
+   size.
 
 Usage: bench/cluster/run.sh (builds optimized, then runs this with --binary)."""
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -156,13 +162,53 @@ def many_partitions(binary, partitions):
             c.stop()
 
 
+def snapshot_catch_up(binary, partitions):
+    sets = SHORT + ["metadata.log.max.record.bytes.between.snapshots=1048576",
+                    "metadata.max.retention.bytes=1", "metadata.log.segment.bytes=1048576"]
+    with tempfile.TemporaryDirectory() as d:
+        c = start(binary, 3, d, sets)
+        try:
+            ctl = c.node(wait_for(lambda: controller_id(c.nodes)))
+            per_topic = 100
+            for t in range(partitions // per_topic):
+                assert create_topic_v0(ctl.address, "snap-%d" % t, per_topic, 1) == 0
+            wait_for(lambda: sum(len(t[3]) for t in metadata(ctl.address)[2]) >= partitions)
+            meta_dir = os.path.join(ctl.dir, "__cluster_metadata-0")
+
+            def leader_cut():
+                names = os.listdir(meta_dir)
+                cps = [f for f in names if f.endswith(".checkpoint")]
+                logs = sorted(f for f in names if f.endswith(".log"))
+                return cps and logs and not logs[0].startswith("00000000000000000000") and cps
+            # Snapshots come every 1 MiB of records: a few more topics until the log is cut.
+            extra = 0
+            while not leader_cut() and extra < 200:
+                assert create_topic_v0(ctl.address, "snap-extra-%d" % extra, per_topic, 1) == 0
+                extra += 1
+            cps = wait_for(leader_cut)
+            snapshot_bytes = os.path.getsize(os.path.join(meta_dir, sorted(cps)[-1]))
+            total = sum(len(t[3]) for t in metadata(ctl.address)[2])
+            late = next(n for n in c.nodes if n.id != ctl.id)
+            late.stop()
+            shutil.rmtree(late.dir)
+            late.format(c.cluster_id)
+            t0 = time.perf_counter()
+            late.spawn()
+            late.wait_serving()
+            wait_for(lambda: sum(len(t[3]) for t in metadata(late.address)[2]) >= total)
+            catch_up = time.perf_counter() - t0
+            return total, snapshot_bytes, catch_up
+        finally:
+            c.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
     ap.add_argument("--creates", type=int, default=200)
     ap.add_argument("--kills", type=int, default=30)
     ap.add_argument("--partitions", type=int, default=10000)
-    ap.add_argument("--only", help="comma-separated parts: create,failover,many")
+    ap.add_argument("--only", help="comma-separated parts: create,failover,many,snapshot")
     a = ap.parse_args()
     ap_only = a.only.split(",") if a.only else ["create", "failover", "many"]
     for size in (1, 3) if "create" in ap_only else ():
@@ -175,6 +221,11 @@ def main():
         print("kill -9 of the controller to the next committed change, %s: p50 %.0f ms, "
               "p99 %.0f ms, max %.0f ms (%d kills)" % (name, pct(f, 50), pct(f, 99), max(f),
                                                        len(f)), flush=True)
+    if "snapshot" in ap_only:
+        total, size, took = snapshot_catch_up(a.binary, a.partitions)
+        print("%d partitions: a wiped node catches up from the leader's snapshot (%.1f MiB) and "
+              "serves them all %.2f s after it starts" % (total, size / 1048576.0, took),
+              flush=True)
     if "many" not in ap_only:
         return
     per, times, catch_up = many_partitions(a.binary, a.partitions)

@@ -36,11 +36,14 @@ namespace {
 
 constexpr std::string_view metadata_topic = "__cluster_metadata";
 
-// The metadata log keeps everything (no retention) until snapshots exist; small segments keep
-// a future snapshot's cleanup cheap.
-storage::log_config metadata_log_config() {
+// The metadata log has no time or size retention of its own: what goes is the log before a
+// snapshot (metadata_store_snapshots.cc), in whole segments (metadata.log.segment.bytes), at
+// once (no file.delete.delay.ms: nothing reads a segment after the log start moved past it).
+storage::log_config metadata_log_config(const config::config_set& broker) {
   storage::log_config cfg;
-  cfg.segment_bytes = 64 * storage::mib;
+  cfg.segment_bytes =
+      static_cast<uint64_t>(broker.get(config::broker_keys::metadata_log_segment_bytes));
+  cfg.file_delete_delay_ms = 0;
   cfg.retention_ms = -1;
   cfg.retention_bytes = -1;
   cfg.segment_ms = std::numeric_limits<int64_t>::max();
@@ -237,7 +240,7 @@ result<void, std::string> metadata_store::open_quorum(storage::flusher& flusher,
   auto opened = storage::log::open(
       st.io, flusher, dir,
       model::topic_partition{std::string(metadata_topic), model::partition_id(0)},
-      metadata_log_config());
+      metadata_log_config(_static_config));
   if (!opened) return fail("metadata log: " + storage_message(opened.error()));
   if ((*opened)->recovery().truncation) {
     log::info("cluster", "metadata log: {}", *(*opened)->recovery().truncation);
@@ -245,6 +248,14 @@ result<void, std::string> metadata_store::open_quorum(storage::flusher& flusher,
   auto log = quorum::storage_log::open(std::move(opened).value(), _node, config.voters);
   if (!log) return fail("metadata log: " + log.error());
   st.log = std::move(log).value();
+  init_snapshots();
+  if (auto latest = st.log->latest_snapshot()) {
+    // The image starts from the newest snapshot; the log replays only what follows it.
+    if (auto r = load_snapshot(*latest); !r) return fail("metadata snapshot: " + r.error());
+    st.working = st.committed;
+    st.ids = st.committed_ids;
+    _image.store(std::make_shared<const metadata_image>(st.committed));
+  }
   st.election_file = std::make_unique<quorum::quorum_state_file>(st.io, dir, config.voters);
   auto election = st.election_file->read();
   if (!election) return fail(election.error());
@@ -253,6 +264,7 @@ result<void, std::string> metadata_store::open_quorum(storage::flusher& flusher,
   st.quorum = std::make_unique<quorum::quorum_service>(
       shard0, std::move(config), _node, *st.log, *st.disk, peers, *election,
       [this](const std::vector<quorum::entry>& entries) { apply_committed(entries); });
+  st.quorum->set_snapshot_loader([this](quorum::snapshot_id id) { install_snapshot(id); });
   // Serve nothing before the image holds everything this node had in its log and names the
   // active controller (a leader-change entry applied): a quorum of one gets there when its
   // first epoch's leader-change entry is committed, a bigger one once it has a leader.
@@ -271,6 +283,8 @@ net::awaitable<result<void, quorum::errc>> metadata_store::start_and_catch_up(me
   auto& q = *self->_state->quorum;
   q.start();
   if (auto r = co_await q.wait_committed(end); !r) co_return r;
+  // Loaded from a snapshot (which holds no leader change): the quorum names the controller.
+  co_await learn_controller_from_quorum(self);
   while (self->_state->committed.controller_id < model::node_id(0)) {
     if (auto r = co_await q.wait_committed(q.node().high_watermark() + 1); !r) co_return r;
   }
@@ -327,6 +341,7 @@ void metadata_store::apply_committed(const std::vector<quorum::entry>& entries) 
     std::span<const std::byte> batch(reinterpret_cast<const std::byte*>(e.payload.data()),
                                      e.payload.size());
     st.committed.offset = e.next_offset()() - 1;
+    note_applied(e);
     if (e.kind == quorum::entry_kind::leader_change) {
       // The quorum's leader is the active controller.
       if (auto lc = quorum::read_leader_change(batch)) st.committed.controller_id = lc->leader_id;
@@ -348,6 +363,7 @@ void metadata_store::apply_committed(const std::vector<quorum::entry>& entries) 
     st.ids = st.committed_ids;
   }
   publish(std::make_shared<const metadata_image>(st.committed));
+  maybe_snapshot();
 }
 
 namespace {

@@ -40,6 +40,8 @@ class quorum_service;
 class quorum_transport;
 struct quorum_config;
 struct entry;
+struct offset_and_epoch;
+using snapshot_id = offset_and_epoch;
 enum class errc : int16_t;
 }  // namespace vltava::quorum
 
@@ -231,6 +233,16 @@ class metadata_store {
   static net::awaitable<void> stop_quorum(metadata_store* self);
   void publish(image_ptr next);
   void apply_committed(const std::vector<quorum::entry>& entries);
+  // Snapshots (metadata_store_snapshots.cc): loading one in place of the image, counting what
+  // was applied since the last, writing one of the committed image when
+  // metadata.log.max.record.bytes.between.snapshots or .snapshot.interval.ms says so, then
+  // Kafka's retention (metadata.max.retention.*) on the log and older snapshots.
+  void init_snapshots();
+  result<void, std::string> load_snapshot(quorum::snapshot_id id);
+  void install_snapshot(quorum::snapshot_id id);
+  void note_applied(const quorum::entry& e);
+  void maybe_snapshot();
+  static net::awaitable<void> learn_controller_from_quorum(metadata_store* self);
   net::awaitable<op_result> controller_ready();
   // Appends `records` as one batch through the quorum and resumes once committed; `next` and
   // `ids` are the working state meanwhile. On shard 0.

@@ -56,6 +56,15 @@ struct metadata_store::state {
   std::chrono::steady_clock::time_point sessions_since;
   std::unique_ptr<asio::steady_timer> session_timer;
   bool session_loop_running = false;
+  // Snapshots: the triggers (from the broker config), the bytes of batches applied since the
+  // last one, when it was written, and the newest applied record's timestamp.
+  int64_t snapshot_bytes_max = 0;
+  std::chrono::milliseconds snapshot_interval{0};
+  int64_t retention_bytes = -1;
+  int64_t retention_ms = -1;
+  int64_t bytes_since_snapshot = 0;
+  std::chrono::steady_clock::time_point last_snapshot;
+  int64_t last_record_ms = -1;
 
   explicit state(storage::file_io& i) : io(i) {}
 };

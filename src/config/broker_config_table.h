@@ -91,6 +91,18 @@ inline constexpr config_def defs[] = {
      .default_value = "3600000", .min = 0,
      .doc = "The longest time between metadata snapshots while records arrive (0: by size "
             "only)."},
+    {.name = "metadata.max.retention.bytes", .kind = int64, .default_value = "104857600",
+     .min = -1,
+     .doc = "The most bytes the metadata log and its snapshots keep together before the oldest "
+            "snapshot and the log before the next one are deleted; the newest snapshot always "
+            "stays (-1: no limit)."},
+    {.name = "metadata.max.retention.ms", .kind = int64, .default_value = "604800000", .min = -1,
+     .doc = "How long a metadata snapshot (and the log after it) is kept once a newer one exists "
+            "(-1: no limit)."},
+    // Kafka's default is 1 GiB; 64 MiB (Vltava's metadata log segment size before snapshots)
+    // because the log before a snapshot is deleted only in whole segments.
+    {.name = "metadata.log.segment.bytes", .kind = int32, .default_value = "67108864", .min = 12,
+     .doc = "The size at which a metadata log segment is closed and a new one started."},
     // Log storage.
     {.name = "log.dir", .kind = string, .default_value = "./vltava-data",
      .doc = "The directory of the partition logs, used when log.dirs is not set."},

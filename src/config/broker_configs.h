@@ -63,6 +63,10 @@ inline constexpr auto metadata_log_max_record_bytes_between_snapshots =
     declare<int64_t>("metadata.log.max.record.bytes.between.snapshots");
 inline constexpr auto metadata_log_max_snapshot_interval_ms =
     declare<int64_t>("metadata.log.max.snapshot.interval.ms");
+inline constexpr auto metadata_max_retention_bytes =
+    declare<int64_t>("metadata.max.retention.bytes");
+inline constexpr auto metadata_max_retention_ms = declare<int64_t>("metadata.max.retention.ms");
+inline constexpr auto metadata_log_segment_bytes = declare<int32_t>("metadata.log.segment.bytes");
 inline constexpr auto log_dir = declare<std::string>("log.dir");
 inline constexpr auto log_dirs = declare<optional<string_list>>("log.dirs");
 inline constexpr auto num_partitions = declare<int32_t>("num.partitions");

@@ -34,8 +34,10 @@ struct coverage {
   uint64_t crashes = 0;
   uint64_t lost_unflushed = 0;  // crashes that lost log entries
   uint64_t resignations = 0;
-  uint64_t steps = 0;             // simulation events processed
-  uint64_t observer_applied = 0;  // entries observers applied
+  uint64_t snapshots_taken = 0;
+  uint64_t snapshots_installed = 0;  // fetched from a leader with FetchSnapshot
+  uint64_t steps = 0;                // simulation events processed
+  uint64_t observer_applied = 0;     // entries observers applied
 
   coverage& operator+=(const coverage& o);
 };
@@ -59,6 +61,11 @@ class checker {
                                         const std::vector<entry>& applied);
   // A node restarts: its high watermark and applied sequence start over.
   void restarted(std::size_t index) { _views.at(index) = node_view{}; }
+  // State-machine safety across snapshots: a snapshot a node writes of what it applied, and
+  // one it loads (at start, or fetched from the leader) in place of what it applied, hold a
+  // prefix of the one committed sequence; loading moves the node's applied position there.
+  std::optional<std::string> snapshot_taken(std::size_t index, const std::vector<entry>& state);
+  std::optional<std::string> snapshot_loaded(std::size_t index, const std::vector<entry>& state);
 
   const std::vector<entry>& committed() const { return _committed; }
   // Where the node's applied sequence ends in its current life.
@@ -87,6 +94,8 @@ class checker {
                                            std::size_t index, const std::vector<entry>& applied);
   std::optional<std::string> check_observer(const raft_node& node, std::size_t index) const;
   std::optional<std::string> check_durable_majority(const std::vector<checked_node>& nodes) const;
+  std::optional<std::string> check_committed_prefix(std::size_t index,
+                                                    const std::vector<entry>& state) const;
   std::size_t committed_index(model::offset o) const;
   std::optional<std::string> has_committed(const checked_node& leader, std::size_t first,
                                            std::size_t last) const;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct quorum_config {
   // has nothing new (KRaft's fetch max wait), and the most entries one fetch response carries.
   milliseconds fetch_max_wait{500};
   std::size_t fetch_max_entries = 64;
+  // The most snapshot bytes one FetchSnapshot response carries (Kafka's KRaft client asks for
+  // 8 MiB chunks).
+  uint32_t fetch_snapshot_max_bytes = 8 << 20;
 };
 
 }  // namespace vltava::quorum

@@ -15,6 +15,8 @@ enum class errc : int16_t {
   fenced_leader_epoch = 74,
   unknown_leader_epoch = 75,
   inconsistent_voter_set = 94,
+  snapshot_not_found = 98,
+  position_out_of_range = 99,
   inconsistent_cluster_id = 104,
 };
 

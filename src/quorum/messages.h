@@ -1,9 +1,9 @@
 #pragma once
 
 // The quorum's RPCs as plain structs: the fields of Kafka's Vote, BeginQuorumEpoch,
-// EndQuorumEpoch and Fetch (on __cluster_metadata) that the state machine reads or writes,
-// with Kafka's names, so an adapter maps them 1:1 onto the wire. A missing leader (Kafka's -1)
-// is an empty optional. `correlation_id` stands for the request header's: a response carries
+// EndQuorumEpoch, Fetch (on __cluster_metadata) and FetchSnapshot that the state machine reads or
+// writes, with Kafka's names, so an adapter maps them 1:1 onto the wire. A missing leader (Kafka's
+// -1) is an empty optional. `correlation_id` stands for the request header's: a response carries
 // its request's, and a node ignores responses it is not waiting for (duplicates, stale ones).
 
 #include <optional>
@@ -83,11 +83,35 @@ struct fetch_response {
   model::offset high_watermark;
   std::optional<diverging_epoch> diverging;
   std::vector<entry> entries;
+  // The fetch offset is before the leader's log start (or its epoch before the snapshot's):
+  // fetch this snapshot instead (Kafka's SnapshotId).
+  std::optional<snapshot_id> snapshot;
 };
 
-using message_body = std::variant<vote_request, vote_response, begin_quorum_epoch_request,
-                                  begin_quorum_epoch_response, end_quorum_epoch_request,
-                                  end_quorum_epoch_response, fetch_request, fetch_response>;
+// FetchSnapshot: `max_bytes` of the snapshot's bytes from `position`.
+struct fetch_snapshot_request {
+  std::string cluster_id;
+  model::leader_epoch epoch;  // CurrentLeaderEpoch
+  model::node_id replica_id;
+  snapshot_id snapshot;
+  int64_t position = 0;
+  uint32_t max_bytes = 0;
+};
+
+struct fetch_snapshot_response {
+  errc error = errc::none;
+  model::leader_epoch epoch;
+  std::optional<model::node_id> leader_id;
+  snapshot_id snapshot;
+  int64_t size = 0;  // the whole snapshot's bytes
+  int64_t position = 0;
+  std::string bytes;
+};
+
+using message_body =
+    std::variant<vote_request, vote_response, begin_quorum_epoch_request,
+                 begin_quorum_epoch_response, end_quorum_epoch_request, end_quorum_epoch_response,
+                 fetch_request, fetch_response, fetch_snapshot_request, fetch_snapshot_response>;
 
 struct message {
   correlation_id correlation;

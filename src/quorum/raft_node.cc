@@ -40,6 +40,10 @@ const char* to_string(errc e) {
       return "INCONSISTENT_VOTER_SET";
     case errc::inconsistent_cluster_id:
       return "INCONSISTENT_CLUSTER_ID";
+    case errc::snapshot_not_found:
+      return "SNAPSHOT_NOT_FOUND";
+    case errc::position_out_of_range:
+      return "POSITION_OUT_OF_RANGE";
   }
   return "?";
 }
@@ -52,8 +56,9 @@ raft_node::raft_node(quorum_config config, model::node_id self, log& log, electi
       _state(durable),
       _random_state(random_seed),
       _durable_end(log.end_offset()),
-      _high_watermark(log.start_offset()),
-      _applied(log.start_offset()),
+      // A snapshot holds only committed state: the state machine loads the newest one first.
+      _high_watermark(log.latest_snapshot() ? log.latest_snapshot()->offset : log.start_offset()),
+      _applied(_high_watermark),
       _epoch_start(log.end_offset()) {
   VLTAVA_ASSERT(!_config.voters.empty(), "a quorum has at least one voter");
   // A leader that restarts cannot lead its old epoch again (it does not know what it sent):
@@ -89,8 +94,12 @@ void raft_node::handle(model::node_id from, const message& msg, milliseconds now
           if (auto p = take_pending(from, c)) observe_epoch(body.epoch, body.leader_id, now);
         } else if constexpr (std::is_same_v<T, fetch_request>) {
           handle_fetch_request(from, c, body, now);
-        } else {
+        } else if constexpr (std::is_same_v<T, fetch_response>) {
           on_response(body, &raft_node::handle_fetch_response);
+        } else if constexpr (std::is_same_v<T, fetch_snapshot_request>) {
+          handle_fetch_snapshot_request(from, c, body, now);
+        } else {
+          on_response(body, &raft_node::handle_fetch_snapshot_response);
         }
       },
       msg.body);
@@ -170,6 +179,7 @@ void raft_node::enter(role r, milliseconds now) {
   _observers.clear();
   _high_watermark_sent.clear();
   _leader_resigned = false;
+  _snapshot_fetch.reset();  // a new epoch or role: the leader's snapshot may be another now
   _deadline = r == role::follower ? now + _config.fetch_timeout : now + random_election_timeout();
   // The only voter has nobody to wait for: it stands at the next tick (Kafka does the same),
   // so a single node is leader within one tick of starting.

@@ -23,6 +23,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -90,6 +91,21 @@ class raft_node {
   // Entries below the high watermark not taken before, in log order; a prefix of them when the
   // log bounds one read (storage_log does), so call it until it returns nothing.
   std::vector<entry> take_committed();
+  // A snapshot fetched from the leader replaced the log (raft_node_snapshot.cc): the state
+  // machine loads it, in place of everything it applied, before the entries take_committed()
+  // returns next. Check after every handle().
+  std::optional<snapshot_id> take_snapshot_to_load() {
+    return std::exchange(_snapshot_to_load, {});
+  }
+  // Where take_committed() continues: the state machine holds everything before it. A snapshot
+  // may be taken of that state, up to this offset.
+  model::offset applied() const { return _applied; }
+  // Follower: the snapshot being fetched from the leader and how many bytes of it are here.
+  struct snapshot_fetch {
+    snapshot_id id;
+    int64_t position = 0;
+  };
+  const std::optional<snapshot_fetch>& fetching_snapshot() const { return _snapshot_fetch; }
 
   role current_role() const { return _role; }
   model::node_id id() const { return _self; }
@@ -104,7 +120,14 @@ class raft_node {
  private:
   friend class simulation;  // the only way to select a sabotage
 
-  enum class request_kind : int8_t { pre_vote, vote, begin_epoch, end_epoch, fetch };
+  enum class request_kind : int8_t {
+    pre_vote,
+    vote,
+    begin_epoch,
+    end_epoch,
+    fetch,
+    fetch_snapshot
+  };
   struct pending_request {
     model::node_id to;
     request_kind kind;
@@ -182,6 +205,19 @@ class raft_node {
   void observer_tick(milliseconds now);
   void fetch_from_random_voter(milliseconds now);
 
+  // raft_node_snapshot.cc: KIP-630 on both sides: the leader answers a fetch from before its
+  // log start with its snapshot's id and serves FetchSnapshot; a follower fetches the snapshot
+  // chunk by chunk, installs it, and fetches the log from its end.
+  std::optional<snapshot_id> snapshot_for(const fetch_request& req) const;
+  void answer_with_snapshot(model::node_id to, correlation_id c, snapshot_id id);
+  void handle_fetch_snapshot_request(model::node_id from, correlation_id c,
+                                     const fetch_snapshot_request& req, milliseconds now);
+  void start_snapshot_fetch(snapshot_id id);
+  void send_fetch_snapshot(milliseconds now);
+  void handle_fetch_snapshot_response(const pending_request& p, const fetch_snapshot_response& resp,
+                                      milliseconds now);
+  void finish_snapshot_fetch(snapshot_id id);
+
   quorum_config _config;
   model::node_id _self;
   log& _log;
@@ -213,6 +249,8 @@ class raft_node {
   // Leader: the high watermark last sent to each fetcher, voter or observer (a caught-up
   // fetch is held only when the fetcher already knows the high watermark).
   std::map<model::node_id, model::offset> _high_watermark_sent;
+  std::optional<snapshot_fetch> _snapshot_fetch;  // follower
+  std::optional<snapshot_id> _snapshot_to_load;
 };
 
 }  // namespace vltava::quorum

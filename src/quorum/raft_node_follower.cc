@@ -62,6 +62,7 @@ void raft_node::maybe_fetch(milliseconds now) {
       (_role == role::prospective && !_leader_resigned && _state.leader_id != _self);
   if (!asks_leader || !_state.leader_id || now < _next_fetch_at) return;
   if (has_pending(*_state.leader_id, request_kind::fetch)) return;  // one fetch at a time
+  if (_snapshot_fetch) return send_fetch_snapshot(now);
   // The fetch offset acknowledges everything before it: ask only once all of it is durable.
   bool durable = _durable_end == _log.end_offset();
   if (!durable && _sabotage != sabotage::ack_before_durable) return;
@@ -92,6 +93,12 @@ void raft_node::handle_fetch_response(const pending_request& p, const fetch_resp
     return;
   }
   if (!_leader_resigned) _deadline = now + _config.fetch_timeout;
+  if (resp.snapshot) {
+    // This log may diverge from the leader's anywhere after its high watermark: the high
+    // watermark waits for the snapshot.
+    start_snapshot_fetch(*resp.snapshot);
+    return maybe_fetch(now);
+  }
   if (resp.diverging) {
     truncate_to_diverging(*resp.diverging);
   } else if (!resp.entries.empty()) {

@@ -55,6 +55,7 @@ void raft_node::handle_fetch_request(model::node_id from, correlation_id c,
   if (req.epoch < _state.epoch) return fail_with(errc::fenced_leader_epoch);
   if (req.epoch > _state.epoch) return fail_with(errc::unknown_leader_epoch);
   if (_role != role::leader) return fail_with(errc::not_leader_or_follower);
+  if (auto s = snapshot_for(req)) return answer_with_snapshot(from, c, *s);
   if (auto d = find_divergence(req)) {
     return reply(from, c, fetch_response{errc::none, _state.epoch, _self, _high_watermark, d, {}});
   }
@@ -106,6 +107,8 @@ void raft_node::track_fetch(follower_progress& p, model::offset fetch_offset,
 }
 
 void raft_node::answer_fetch(model::node_id to, correlation_id c, model::offset from) {
+  // A fetch held while a snapshot replaced the log prefix it pointed into.
+  if (from < _log.start_offset()) return answer_with_snapshot(to, c, *_log.latest_snapshot());
   _high_watermark_sent[to] = _high_watermark;
   reply(to, c,
         fetch_response{errc::none, _state.epoch, _self, _high_watermark, std::nullopt,

@@ -35,7 +35,7 @@ class random_source {
   uint64_t _state;
 };
 
-enum class event_kind : int8_t { deliver, tick, flush, client, fault, restart, unblock };
+enum class event_kind : int8_t { deliver, tick, flush, client, fault, restart, unblock, snapshot };
 
 struct event {
   event_kind kind;
@@ -67,7 +67,9 @@ const char* name_of(const message_body& b) {
                                           "EndQuorumEpoch",
                                           "EndQuorumEpochResponse",
                                           "Fetch",
-                                          "FetchResponse"};
+                                          "FetchResponse",
+                                          "FetchSnapshot",
+                                          "FetchSnapshotResponse"};
   return names[b.index()];
 }
 
@@ -99,6 +101,7 @@ class simulation {
   void restart(std::size_t i);
   void fault();
   void client_append();
+  void take_snapshot();
   void start_liveness_phase();
   bool live_append_committed();
   bool blocked(std::size_t from, std::size_t to) const { return _blocked.count({from, to}) > 0; }
@@ -109,6 +112,10 @@ class simulation {
 
   simulation_options _options;
   random_source _random;
+  // Snapshot decisions draw from their own stream, so the faults and the network a seed
+  // produces are the ones it produced before snapshots existed (the broken variants are
+  // caught at the same seeds).
+  random_source _snapshot_random;
   quorum_config _config;
   std::vector<sim_node> _nodes;
   checker _checker;
@@ -127,6 +134,7 @@ class simulation {
 simulation::simulation(const simulation_options& o)
     : _options(o),
       _random(o.seed),
+      _snapshot_random(o.seed ^ 0x5eed5eed5eed5eedULL),
       _nodes(o.voters + o.observers),
       _checker(o.voters, o.observers) {
   _config.cluster_id = "sim-cluster";
@@ -137,6 +145,8 @@ simulation::simulation(const simulation_options& o)
   _config.request_timeout = milliseconds(500);
   _config.retry_backoff = milliseconds(20);
   _config.fetch_max_entries = static_cast<std::size_t>(_random.between(1, 8));
+  // Snapshots span many FetchSnapshot chunks (an entry takes about 50 bytes).
+  _config.fetch_snapshot_max_bytes = static_cast<uint32_t>(_snapshot_random.between(64, 2048));
   for (std::size_t i = 0; i < o.voters; ++i) {
     _config.voters.push_back(model::node_id(static_cast<int32_t>(i + 1)));
   }
@@ -164,6 +174,7 @@ simulation_result simulation::run() {
   for (std::size_t i = 0; i < _nodes.size(); ++i) restart(i);
   schedule(_random.ms(10, 200), {event_kind::client});
   schedule(_random.ms(100, 700), {event_kind::fault});
+  schedule(_snapshot_random.ms(200, 1500), {event_kind::snapshot});
   auto end = _options.fault_phase + _options.liveness_bound;
   while (_result.failure.empty() && !_events.empty()) {
     auto handle = _events.extract(_events.begin());
@@ -205,6 +216,10 @@ void simulation::step(event& e) {
     case event_kind::unblock:
       _blocked.erase({e.node, e.peer});
       return;
+    case event_kind::snapshot:
+      take_snapshot();
+      schedule(_now + _snapshot_random.ms(200, 1500), {event_kind::snapshot});
+      return;
   }
 }
 
@@ -219,7 +234,8 @@ void simulation::trace(const event& e) const {
       continue;
     }
     os << " " << to_string(n.node->current_role()) << "/e" << n.node->epoch() << "/hw"
-       << n.node->high_watermark() << "/end" << n.disk.end_offset();
+       << n.node->high_watermark() << "/start" << n.disk.start_offset() << "/end"
+       << n.disk.end_offset();
   }
   std::cerr << os.str() << "\n";
 }
@@ -249,6 +265,10 @@ void simulation::on_node_event(event& e) {
 
 void simulation::after_node_step(std::size_t i) {
   auto& n = _nodes[i];
+  if (auto s = n.node ? n.node->take_snapshot_to_load() : std::nullopt) {
+    ++_checker.seen().snapshots_installed;
+    if (auto bad = _checker.snapshot_loaded(i, n.disk.snapshot_entries(*s))) return fail(*bad);
+  }
   auto applied = n.node ? n.node->take_committed() : std::vector<entry>{};
   if (auto bad = _checker.after_step(view(), i, applied)) return fail(*bad);
   if (n.node) drain(i);
@@ -315,6 +335,10 @@ void simulation::restart(std::size_t i) {
                                        n.durable_state, seed, _now);
   n.node->_sabotage = _options.broken;
   _checker.restarted(i);
+  // The state machine starts from the newest snapshot, then applies the log after it.
+  if (auto s = n.disk.latest_snapshot()) {
+    if (auto bad = _checker.snapshot_loaded(i, n.disk.snapshot_entries(*s))) return fail(*bad);
+  }
   schedule(_now + _random.ms(1, 50), {event_kind::tick, i, 0, n.incarnation});
   after_node_step(i);
 }
@@ -375,6 +399,19 @@ void simulation::client_append() {
   }
   auto appended = _nodes[i].node->append(batches, _now);
   VLTAVA_ASSERT(appended.has_value(), "a leader accepts appends");
+  after_node_step(i);
+}
+
+// A running node snapshots what its state machine applied, then drops the log before it (at
+// random points, so lagging and restarted nodes often find the leader's log start past them).
+void simulation::take_snapshot() {
+  auto i = static_cast<std::size_t>(
+      _snapshot_random.between(0, static_cast<int64_t>(_nodes.size()) - 1));
+  auto& n = _nodes[i];
+  if (!n.node || n.node->applied() <= n.disk.start_offset()) return;
+  auto id = n.disk.create_snapshot(n.node->applied());
+  if (auto bad = _checker.snapshot_taken(i, n.disk.snapshot_entries(id))) return fail(*bad);
+  n.disk.delete_before_latest_snapshot();
   after_node_step(i);
 }
 

@@ -67,8 +67,9 @@ void expect_things_happened(const seeds_result& r) {
   std::cout << "coverage over " << runs << " runs: elections " << c.elections << ", truncations "
             << c.truncations << ", commits " << c.commits << ", crashes " << c.crashes
             << ", crashes losing entries " << c.lost_unflushed << ", resignations "
-            << c.resignations << ", entries observers applied " << c.observer_applied << ", steps "
-            << c.steps << "\n";
+            << c.resignations << ", entries observers applied " << c.observer_applied
+            << ", snapshots " << c.snapshots_taken << ", installed from a leader "
+            << c.snapshots_installed << ", steps " << c.steps << "\n";
   if (env_number("VLTAVA_SIM_SEED")) return;
   EXPECT_GE(c.elections, runs);
   EXPECT_GT(c.truncations, runs / 20);
@@ -76,6 +77,8 @@ void expect_things_happened(const seeds_result& r) {
   EXPECT_GT(c.lost_unflushed, runs / 20);
   EXPECT_GT(c.resignations, runs / 20);
   EXPECT_GE(c.observer_applied, runs);
+  EXPECT_GE(c.snapshots_taken, runs);
+  EXPECT_GT(c.snapshots_installed, runs / 20);
 }
 
 constexpr uint64_t kRunsPerSize = 5000;

@@ -640,6 +640,16 @@ sresult<offset> log::truncate_suffix(offset o) {
   return end;
 }
 
+sresult<void> log::truncate_fully_and_start_at(offset o) {
+  if (auto r = check_writable(); !r) return r;
+  if (auto r = remove_all_and_restart(o); !r) return fail(r.error());
+  _durability->truncated(o);
+  _high_watermark = o;
+  _recovery_point = o;
+  submit(dir_sync::always, checkpoint_write::yes, {});
+  return {};
+}
+
 sresult<void> log::set_log_start_offset(offset o) {
   if (auto r = check_writable(); !r) return r;
   if (o <= _log_start) return {};

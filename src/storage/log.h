@@ -133,6 +133,10 @@ class log {
   sresult<model::offset> truncate_suffix(model::offset o);
   // Moves the log start (DeleteRecords): deletes whole segments below it. o <= high watermark.
   sresult<void> set_log_start_offset(model::offset o);
+  // Kafka's truncateFullyAndStartAt: every segment goes and the log restarts empty at `o`
+  // (start = end = high watermark = o), as a replica does that installs a snapshot ending at
+  // `o`. Durable once a flush after it completes.
+  sresult<void> truncate_fully_and_start_at(model::offset o);
 
   // Durability: everything below durable_end() is on disk.
   model::offset durable_end() const;

@@ -77,6 +77,20 @@ net::awaitable<std::optional<protocol::describe_quorum_response>> serve_describe
   co_return quorum::rpc::describe_quorum(request, *d, s->node_id, unix_ms_at_steady_zero());
 }
 
+net::awaitable<net::handler_result> serve_fetch_snapshot(request_context& ctx,
+                                                         std::span<const std::byte> body) {
+  protocol::fetch_snapshot_request request;
+  protocol::reader r(body, ctx.header.body_offset);
+  if (auto d = request.decode(r, ctx.version()); !d) {
+    co_return refuse_malformed(ctx, protocol::fetch_snapshot_api::name, d.error());
+  }
+  broker_services* s = &ctx.services;
+  quorum::rpc::fetch_snapshot_answer a = co_await quorum::rpc::answer(
+      std::move(request), ctx.version(), correlation(ctx), local(ctx),
+      [s](model::node_id from, quorum::message m) { return ask_quorum(s, from, std::move(m)); });
+  co_return net::handler_result{encode_response<protocol::fetch_snapshot_api>(ctx, a.body)};
+}
+
 bool is_metadata_fetch(const protocol::fetch_request& request, int16_t version) {
   if (request.topics.size() != 1) return false;
   const auto& t = request.topics[0];

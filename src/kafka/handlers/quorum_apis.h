@@ -1,9 +1,10 @@
 #pragma once
 
-// The controller quorum's RPCs (KIP-595, KIP-996): Vote, BeginQuorumEpoch, EndQuorumEpoch,
-// DescribeQuorum, and Fetch of `__cluster_metadata` (handle_fetch sends those here). Each is
-// mapped onto the quorum's messages (quorum/net/rpc.h) and answered by this node's
-// quorum_service on shard 0, when the node answers (a Fetch with nothing new is held there).
+// The controller quorum's RPCs (KIP-595, KIP-996, KIP-630): Vote, BeginQuorumEpoch,
+// EndQuorumEpoch, DescribeQuorum, FetchSnapshot, and Fetch of `__cluster_metadata` (handle_fetch
+// sends those here). Each is mapped onto the quorum's messages (quorum/net/rpc.h) and answered by
+// this node's quorum_service on shard 0, when the node answers (a Fetch with nothing new is held
+// there).
 
 #include <optional>
 
@@ -12,6 +13,7 @@
 #include "protocol/generated/describe_quorum.h"
 #include "protocol/generated/end_quorum_epoch.h"
 #include "protocol/generated/fetch.h"
+#include "protocol/generated/fetch_snapshot.h"
 #include "protocol/generated/vote.h"
 
 namespace vltava::kafka {
@@ -24,6 +26,11 @@ net::awaitable<std::optional<protocol::end_quorum_epoch_response>> serve_end_quo
     request_context& ctx, const protocol::end_quorum_epoch_request& request);
 net::awaitable<std::optional<protocol::describe_quorum_response>> serve_describe_quorum(
     request_context& ctx, const protocol::describe_quorum_request& request);
+
+// FetchSnapshot (KIP-630): a chunk of the leader's snapshot, by position. Its own frame
+// handler: the response points into the chunk it carries.
+net::awaitable<net::handler_result> serve_fetch_snapshot(request_context& ctx,
+                                                         std::span<const std::byte> body);
 
 // Whether a Fetch reads the metadata log (by name up to v12, by topic id from v13).
 bool is_metadata_fetch(const protocol::fetch_request& request, int16_t version);

@@ -10,11 +10,14 @@
 namespace vltava::kafka {
 
 std::span<const handler> quorum_handlers() {
-  static const std::array<handler, 8> handlers = {
+  static const std::array<handler, 9> handlers = {
       make_handler<protocol::vote_api, &serve_vote>(),
       make_handler<protocol::begin_quorum_epoch_api, &serve_begin_quorum_epoch>(),
       make_handler<protocol::end_quorum_epoch_api, &serve_end_quorum_epoch>(),
       make_handler<protocol::describe_quorum_api, &serve_describe_quorum>(),
+      handler{protocol::fetch_snapshot_api::key, protocol::fetch_snapshot_api::name,
+              protocol::fetch_snapshot_api::min_version, protocol::fetch_snapshot_api::max_version,
+              &serve_fetch_snapshot},
       make_handler<protocol::broker_registration_api, &serve_broker_registration>(),
       make_handler<protocol::broker_heartbeat_api, &serve_broker_heartbeat>(),
       make_handler<protocol::unregister_broker_api, &serve_unregister_broker>(),

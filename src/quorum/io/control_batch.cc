@@ -38,21 +38,12 @@ result<model::record, std::string> first_record(const model::records_section& se
 
 }  // namespace
 
-std::vector<std::byte> build_leader_change_batch(const leader_change& message,
-                                                 model::timestamp_ms now) {
+std::vector<std::byte> build_control_batch(model::control_record_type type,
+                                           std::span<const std::byte> value,
+                                           model::timestamp_ms now) {
   std::byte key[model::control_key_size];
   bytes::store_be<int16_t>(key, model::control_key_version);
-  bytes::store_be<int16_t>(key + 2,
-                           static_cast<int16_t>(model::control_record_type::leader_change));
-  protocol::leader_change_message m;
-  m.version = leader_change_version;
-  m.leader_id = message.leader_id;
-  m.voters = as_voters(message.voters);
-  m.granting_voters = as_voters(message.granting_voters);
-  protocol::writer w;
-  m.encode(w, leader_change_version);
-  auto value = std::move(w).take();
-
+  bytes::store_be<int16_t>(key + 2, static_cast<int16_t>(type));
   std::vector<std::byte> batch(model::batch_layout::header_size);
   model::append_record(batch, {.key = model::bytes_view(key), .value = model::bytes_view(value)});
   model::record_batch_header h;
@@ -71,6 +62,19 @@ std::vector<std::byte> build_leader_change_batch(const leader_change& message,
   return batch;
 }
 
+std::vector<std::byte> build_leader_change_batch(const leader_change& message,
+                                                 model::timestamp_ms now) {
+  protocol::leader_change_message m;
+  m.version = leader_change_version;
+  m.leader_id = message.leader_id;
+  m.voters = as_voters(message.voters);
+  m.granting_voters = as_voters(message.granting_voters);
+  protocol::writer w;
+  m.encode(w, leader_change_version);
+  auto value = std::move(w).take();
+  return build_control_batch(model::control_record_type::leader_change, value, now);
+}
+
 std::optional<int16_t> control_type(std::span<const std::byte> batch,
                                     const model::record_batch_header& h) {
   if (!h.is_control() || h.record_count < 1) return std::nullopt;
@@ -83,18 +87,28 @@ std::optional<int16_t> control_type(std::span<const std::byte> batch,
   return key->type;
 }
 
-result<leader_change, std::string> read_leader_change(std::span<const std::byte> batch) {
+result<std::vector<std::byte>, std::string> read_control_value(std::span<const std::byte> batch,
+                                                               model::control_record_type type) {
   auto h = model::validate_batch(batch);
   if (!h) return fail("invalid batch: " + std::string(model::describe(h.error())));
-  auto type = control_type(batch, *h);
-  if (type != static_cast<int16_t>(model::control_record_type::leader_change)) {
-    return fail(std::string("not a LeaderChangeMessage control batch"));
+  if (control_type(batch, *h) != static_cast<int16_t>(type)) {
+    return fail("not a control batch of type " + std::to_string(static_cast<int>(type)));
   }
   auto section = model::batch_records(batch, *h, control_section_bytes_max);
   VLTAVA_ASSERT(section.has_value(), "control_type read this section");
   auto record = first_record(*section, *h);
-  if (!record || !record->value) return fail(std::string("a leader change without a value"));
-  protocol::reader r(*record->value);
+  if (!record || !record->value) return fail(std::string("a control record without a value"));
+  return std::vector<std::byte>(record->value->begin(), record->value->end());
+}
+
+result<leader_change, std::string> read_leader_change(std::span<const std::byte> batch) {
+  auto value = read_control_value(batch, model::control_record_type::leader_change);
+  if (!value) {
+    return fail(value.error().starts_with("not a control")
+                    ? std::string("not a LeaderChangeMessage control batch")
+                    : value.error());
+  }
+  protocol::reader r(*value);
   protocol::leader_change_message m;
   if (auto d = m.decode(r, leader_change_version); !d) return fail(d.error().to_string());
   if (!r.empty()) return fail(std::to_string(r.remaining()) + " bytes after LeaderChangeMessage");

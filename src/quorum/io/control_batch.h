@@ -27,6 +27,15 @@ struct leader_change {
   bool operator==(const leader_change&) const = default;
 };
 
+// A control batch of one record: key = control key (version 0, `type`), value = `value`;
+// base offset 0 and epoch 0 until a writer stamps them.
+std::vector<std::byte> build_control_batch(model::control_record_type type,
+                                           std::span<const std::byte> value,
+                                           model::timestamp_ms now);
+// The value of a whole, valid control batch of `type` (its first record's value).
+result<std::vector<std::byte>, std::string> read_control_value(std::span<const std::byte> batch,
+                                                               model::control_record_type type);
+
 // The control batch, base offset 0 and epoch 0 until append stamps them.
 std::vector<std::byte> build_leader_change_batch(const leader_change& message,
                                                  model::timestamp_ms now);

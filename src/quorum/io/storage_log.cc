@@ -34,6 +34,7 @@ storage_log::storage_log(std::unique_ptr<storage::log> log, model::node_id self,
 result<std::unique_ptr<storage_log>, std::string> storage_log::open(
     std::unique_ptr<storage::log> log, model::node_id self, std::vector<model::node_id> voters) {
   std::unique_ptr<storage_log> s(new storage_log(std::move(log), self, std::move(voters)));
+  if (auto r = s->load_snapshots(); !r) return fail(s->_log->dir() + ": " + r.error());
   if (auto r = s->load_epochs(); !r) return fail(s->_log->dir() + ": " + r.error());
   if (auto f = s->_log->flush_and_wait(); !f) {
     return fail(s->_log->dir() + ": sync at open: " + describe(f.error()));
@@ -72,7 +73,7 @@ void storage_log::note_epoch(model::leader_epoch epoch, model::offset start) {
 }
 
 model::leader_epoch storage_log::last_epoch() const {
-  return _epochs.empty() ? model::leader_epoch(0) : _epochs.back().first;
+  return _epochs.empty() ? start_epoch() : _epochs.back().first;
 }
 
 model::leader_epoch storage_log::epoch_at(model::offset o) const {
@@ -87,7 +88,7 @@ model::leader_epoch storage_log::epoch_at(model::offset o) const {
 offset_and_epoch storage_log::end_offset_for_epoch(model::leader_epoch e) const {
   auto after = std::upper_bound(_epochs.begin(), _epochs.end(), e,
                                 [](model::leader_epoch v, const auto& x) { return v < x.first; });
-  if (after == _epochs.begin()) return {start_offset(), model::leader_epoch(0)};
+  if (after == _epochs.begin()) return {start_offset(), start_epoch()};
   auto end = after == _epochs.end() ? end_offset() : after->second;
   return {end, std::prev(after)->first};
 }

@@ -32,6 +32,7 @@
 // Threading: the storage::log's (one thread). open() blocks; so do the other calls' reads.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,7 @@
 
 #include "base/result.h"
 #include "model/fundamental.h"
+#include "quorum/io/checkpoint.h"
 #include "quorum/log.h"
 #include "storage/log.h"
 
@@ -60,6 +62,7 @@ class storage_log final : public log {
   static result<std::unique_ptr<storage_log>, std::string> open(std::unique_ptr<storage::log> log,
                                                                 model::node_id self,
                                                                 std::vector<model::node_id> voters);
+  ~storage_log() override;
 
   // quorum::log
   model::offset start_offset() const override { return _log->log_start_offset(); }
@@ -74,6 +77,31 @@ class storage_log final : public log {
   void append(const std::vector<entry>& entries) override;
   // A point inside a batch cuts that whole batch (the log end may land below `o`).
   void truncate(model::offset o) override;
+  // Snapshots: checkpoint files beside the segments (storage_log_snapshots.cc).
+  std::optional<snapshot_id> latest_snapshot() const override;
+  result<snapshot_chunk, errc> read_snapshot(snapshot_id id, int64_t position,
+                                             uint32_t max_bytes) const override;
+  bool write_snapshot_chunk(snapshot_id id, int64_t position, std::string_view bytes) override;
+  bool install_snapshot(snapshot_id id) override;
+
+  // The state machine's snapshot of its committed state up to id.offset, which must be in
+  // (start_offset, durable_end()]: written as a checkpoint file (blocking: write and fsync).
+  result<void, std::string> create_snapshot(snapshot_id id,
+                                            std::span<const std::vector<std::byte>> data_batches,
+                                            int64_t last_contained_ms);
+  // A snapshot's data batches, every batch checked.
+  result<checkpoint_contents, std::string> read_snapshot_contents(snapshot_id id) const;
+  std::vector<snapshot_id> snapshots() const;
+  // Kafka's KafkaMetadataLog.maybeClean: while the log and the snapshots together exceed
+  // metadata.max.retention.bytes, or the oldest snapshot's last record is older than
+  // metadata.max.retention.ms, the oldest snapshot goes and the log starts at the next one
+  // (whole segments before it are deleted). The newest snapshot always stays. -1: no limit.
+  // Returns whether the log start moved.
+  struct retention {
+    int64_t max_bytes = -1;
+    int64_t max_ms = -1;
+  };
+  bool clean(retention r);
 
   // Asks storage to sync everything appended so far. `wake` runs once the sync is done (on the
   // flusher thread), or at once on this thread when nothing needed syncing; either way it must
@@ -93,12 +121,32 @@ class storage_log final : public log {
   result<std::string, std::string> batch_bytes(const entry& e) const;
   void note_epoch(model::leader_epoch epoch, model::offset start);
   void fail_with(std::string why) const;
+  // At open: drops unfinished downloads (.part), checks every checkpoint (a corrupt one is
+  // renamed .corrupt and not used), restarts a log that ends before the newest snapshot at
+  // it (Kafka's truncateToLatestSnapshot), and forgets snapshots before the log start.
+  result<void, std::string> load_snapshots();
+  model::leader_epoch start_epoch() const;
+  // Moves the log start to snapshot `id` and forgets the snapshots before it.
+  bool delete_before(snapshot_id id);
+  void forget_snapshot(snapshot_id id);
+  void drop_partial();
 
   std::unique_ptr<storage::log> _log;
   model::node_id _self;
   std::vector<model::node_id> _voters;
   // Where each epoch starts, ascending in both; the last one runs to the log end.
   std::vector<std::pair<model::leader_epoch, model::offset>> _epochs;
+  struct snapshot_meta {
+    int64_t size = 0;
+    int64_t last_contained_ms = -1;
+  };
+  std::map<snapshot_id, snapshot_meta> _snapshots;
+  struct partial_snapshot {
+    snapshot_id id;
+    int fd = -1;
+    int64_t size = 0;
+  };
+  std::optional<partial_snapshot> _partial;     // a follower's download in progress
   mutable std::optional<std::string> _failure;  // a failed read too
 };
 

@@ -44,6 +44,7 @@ inline storage::log_config metadata_log_config() {
   cfg.segment_bytes = 300;
   cfg.retention_ms = -1;
   cfg.retention_bytes = -1;
+  cfg.file_delete_delay_ms = 0;
   return cfg;
 }
 

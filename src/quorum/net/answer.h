@@ -82,4 +82,18 @@ net::awaitable<fetch_answer> answer(protocol::fetch_request request, int16_t ver
   co_return to_kafka(co_await detail::ask_node<fetch_response>(std::move(*in), ask), version);
 }
 
+// FetchSnapshot: the answer owns its chunk.
+template <typename Ask>
+net::awaitable<fetch_snapshot_answer> answer(protocol::fetch_snapshot_request request,
+                                             int16_t version, correlation_id c, local_quorum local,
+                                             Ask ask) {
+  auto in = from_kafka(request, version, c, local);
+  if (!in) {
+    fetch_snapshot_answer refused;
+    refused.body = std::move(in.error());
+    co_return refused;
+  }
+  co_return to_kafka(co_await detail::ask_node<fetch_snapshot_response>(std::move(*in), ask));
+}
+
 }  // namespace vltava::quorum::rpc

@@ -83,6 +83,9 @@ result<message, std::string> from_kafka(const protocol::fetch_response& r, corre
     q.diverging =
         diverging_epoch{model::leader_epoch(p.diverging_epoch.epoch), p.diverging_epoch.end_offset};
   }
+  if (p.snapshot_id.end_offset >= model::offset(0) && p.snapshot_id.epoch >= 0) {
+    q.snapshot = snapshot_id{p.snapshot_id.end_offset, model::leader_epoch(p.snapshot_id.epoch)};
+  }
   if (!p.records.null) {
     auto entries = entries_of(p.records.data);
     if (!entries) return fail("Fetch: " + entries.error());
@@ -129,6 +132,10 @@ fetch_answer to_kafka(const fetch_response& r, int16_t version) {
   if (r.diverging) {
     p.diverging_epoch.epoch = r.diverging->epoch.value();
     p.diverging_epoch.end_offset = r.diverging->end_offset;
+  }
+  if (r.snapshot) {
+    p.snapshot_id.end_offset = r.snapshot->offset;
+    p.snapshot_id.epoch = r.snapshot->epoch();
   }
   p.current_leader.leader_id = detail::leader_or_none(r.leader_id);
   p.current_leader.leader_epoch = r.epoch;

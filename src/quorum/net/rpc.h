@@ -1,7 +1,7 @@
 #pragma once
 
 // The quorum's messages (quorum/messages.h) on Kafka's wire: each one mapped to and from the
-// generated structs of Vote, BeginQuorumEpoch, EndQuorumEpoch and Fetch on
+// generated structs of Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch and FetchSnapshot on
 // `__cluster_metadata` partition 0, with Kafka's semantics (KafkaRaftClient): a wrong cluster
 // id or a request for another topic or partition is answered at the top level
 // (INCONSISTENT_CLUSTER_ID, INVALID_REQUEST) without reaching the state machine; the other
@@ -24,6 +24,7 @@
 #include "protocol/generated/describe_quorum.h"
 #include "protocol/generated/end_quorum_epoch.h"
 #include "protocol/generated/fetch.h"
+#include "protocol/generated/fetch_snapshot.h"
 #include "protocol/generated/vote.h"
 #include "protocol/wire.h"
 #include "quorum/messages.h"
@@ -46,6 +47,7 @@ struct versions {
   int16_t begin_quorum_epoch = 1;
   int16_t end_quorum_epoch = 1;
   int16_t fetch = 18;
+  int16_t fetch_snapshot = 1;
 };
 inline constexpr int16_t fetch_min_version = 12;
 
@@ -91,6 +93,7 @@ protocol::begin_quorum_epoch_request to_kafka(const begin_quorum_epoch_request& 
 protocol::end_quorum_epoch_request to_kafka(const end_quorum_epoch_request& r, int16_t version);
 protocol::fetch_request to_kafka(const fetch_request& r, int16_t version,
                                  const fetch_limits& limits = {});
+protocol::fetch_snapshot_request to_kafka(const fetch_snapshot_request& r, int16_t version);
 
 // A response that names another topic or partition, or carries malformed records, is an error.
 result<message, std::string> from_kafka(const protocol::vote_response& r, correlation_id c);
@@ -99,6 +102,8 @@ result<message, std::string> from_kafka(const protocol::begin_quorum_epoch_respo
 result<message, std::string> from_kafka(const protocol::end_quorum_epoch_response& r,
                                         correlation_id c);
 result<message, std::string> from_kafka(const protocol::fetch_response& r, correlation_id c);
+result<message, std::string> from_kafka(const protocol::fetch_snapshot_response& r,
+                                        correlation_id c);
 
 // --- Answering side -----------------------------------------------------------------------
 
@@ -114,6 +119,9 @@ inbound<protocol::end_quorum_epoch_response> from_kafka(const protocol::end_quor
                                                         const local_quorum& local);
 inbound<protocol::fetch_response> from_kafka(const protocol::fetch_request& r, int16_t version,
                                              correlation_id c, const local_quorum& local);
+inbound<protocol::fetch_snapshot_response> from_kafka(const protocol::fetch_snapshot_request& r,
+                                                      int16_t version, correlation_id c,
+                                                      const local_quorum& local);
 
 protocol::vote_response to_kafka(const vote_response& r);
 protocol::begin_quorum_epoch_response to_kafka(const begin_quorum_epoch_response& r);
@@ -132,6 +140,19 @@ struct fetch_answer {
   fetch_answer& operator=(const fetch_answer&) = delete;
 };
 fetch_answer to_kafka(const fetch_response& r, int16_t version);
+
+// A FetchSnapshot response owns its chunk the same way (UnalignedRecords points into `bytes`).
+struct fetch_snapshot_answer {
+  std::vector<std::byte> bytes;
+  protocol::fetch_snapshot_response body;
+
+  fetch_snapshot_answer() = default;
+  fetch_snapshot_answer(fetch_snapshot_answer&&) noexcept = default;
+  fetch_snapshot_answer& operator=(fetch_snapshot_answer&&) noexcept = default;
+  fetch_snapshot_answer(const fetch_snapshot_answer&) = delete;
+  fetch_snapshot_answer& operator=(const fetch_snapshot_answer&) = delete;
+};
+fetch_snapshot_answer to_kafka(const fetch_snapshot_response& r);
 
 // DescribeQuorum: the leader answers from raft_node::describe(); a node that is not the leader
 // answers NOT_LEADER_OR_FOLLOWER, a request for another topic or partition

@@ -380,3 +380,88 @@ TEST_F(RpcTest, DescribeQuorumElsewhereAnswersAsKafkaDoes) {
 
 }  // namespace
 }  // namespace vltava::quorum::rpc
+
+namespace vltava::quorum::rpc {
+namespace {
+
+// --- FetchSnapshot (KIP-630) ----------------------------------------------------------------
+
+TEST_F(RpcTest, FetchSnapshotRequestRoundTripsAtBothVersions) {
+  for (int16_t v = 0; v <= 1; ++v) {
+    fetch_snapshot_request q{"cluster-a",
+                             model::leader_epoch(5),
+                             model::node_id(3),
+                             {model::offset(1234), model::leader_epoch(4)},
+                             4096,
+                             1 << 20};
+    auto in = answered(to_kafka(q, v), v);
+    ASSERT_TRUE(in) << "v" << v;
+    EXPECT_EQ(in->from, model::node_id(3));
+    const auto& got = body<fetch_snapshot_request>(in->request);
+    EXPECT_EQ(got.cluster_id, q.cluster_id);
+    EXPECT_EQ(got.epoch, q.epoch);
+    EXPECT_EQ(got.snapshot, q.snapshot);
+    EXPECT_EQ(got.position, q.position);
+    EXPECT_EQ(got.max_bytes, q.max_bytes);
+  }
+}
+
+TEST_F(RpcTest, FetchSnapshotResponseCarriesTheChunk) {
+  fetch_snapshot_response q{errc::none,
+                            model::leader_epoch(6),
+                            model::node_id(1),
+                            {model::offset(1234), model::leader_epoch(4)},
+                            10000,
+                            4096,
+                            std::string(300, 'x')};
+  fetch_snapshot_answer a = to_kafka(q);
+  const auto& got = body<fetch_snapshot_response>(returned(a.body, 1));
+  EXPECT_EQ(got.error, errc::none);
+  EXPECT_EQ(got.epoch, q.epoch);
+  EXPECT_EQ(got.leader_id, q.leader_id);
+  EXPECT_EQ(got.snapshot, q.snapshot);
+  EXPECT_EQ(got.size, 10000);
+  EXPECT_EQ(got.position, 4096);
+  EXPECT_EQ(got.bytes, q.bytes);
+}
+
+TEST_F(RpcTest, FetchSnapshotErrorsGoWhereKafkaPutsThem) {
+  // The node's errors are the partition's, with its leader.
+  for (auto e :
+       {errc::snapshot_not_found, errc::position_out_of_range, errc::fenced_leader_epoch}) {
+    fetch_snapshot_answer a = to_kafka(
+        fetch_snapshot_response{e, model::leader_epoch(6), model::node_id(1), {}, 0, 0, {}});
+    ASSERT_EQ(a.body.topics.size(), 1u);
+    EXPECT_EQ(a.body.topics[0].partitions[0].error_code, static_cast<protocol::error_code>(e));
+    EXPECT_EQ(a.body.topics[0].partitions[0].current_leader.leader_id, model::node_id(1));
+    EXPECT_EQ(body<fetch_snapshot_response>(returned(a.body, 1)).error, e);
+  }
+  // A wrong cluster id at the top level; another partition UNKNOWN_TOPIC_OR_PARTITION.
+  fetch_snapshot_request q{"other", model::leader_epoch(5), model::node_id(3), {}, 0, 100};
+  auto wrong = answered(to_kafka(q, 1), 1);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().error_code, protocol::error_code::inconsistent_cluster_id);
+  auto k = to_kafka(
+      fetch_snapshot_request{"cluster-a", model::leader_epoch(5), model::node_id(3), {}, 0, 100},
+      1);
+  k.topics[0].partitions[0].partition = 1;
+  auto other = answered(k, 1);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().topics[0].partitions[0].error_code,
+            protocol::error_code::unknown_topic_or_partition);
+}
+
+TEST_F(RpcTest, FetchResponseNamesTheSnapshotToFetch) {
+  fetch_response q{errc::none, model::leader_epoch(6), model::node_id(1), model::offset(50), {},
+                   {}};
+  q.snapshot = snapshot_id{model::offset(40), model::leader_epoch(5)};
+  for (int16_t v = fetch_min_version; v <= protocol::fetch_api::max_version; ++v) {
+    fetch_answer a = to_kafka(q, v);
+    const auto& got = body<fetch_response>(returned(a.body, v));
+    EXPECT_EQ(got.snapshot, q.snapshot) << "v" << v;
+    EXPECT_TRUE(got.entries.empty());
+  }
+}
+
+}  // namespace
+}  // namespace vltava::quorum::rpc

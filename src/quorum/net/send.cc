@@ -45,6 +45,10 @@ net::awaitable<result<message, std::string>> send(net::kafka_client& client, mod
     co_return co_await call_api<protocol::fetch_api>(client, to_kafka(*r, v.fetch, options.fetch),
                                                      v.fetch, c, timeout);
   }
+  if (const auto* r = std::get_if<fetch_snapshot_request>(&request.body)) {
+    co_return co_await call_api<protocol::fetch_snapshot_api>(
+        client, to_kafka(*r, v.fetch_snapshot), v.fetch_snapshot, c, timeout);
+  }
   co_return fail(std::string("only requests are sent to peers"));
 }
 

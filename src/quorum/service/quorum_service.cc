@@ -19,7 +19,8 @@ milliseconds tick_interval(const quorum_config& c) {
 template <typename T>
 constexpr bool is_response_v =
     std::is_same_v<T, vote_response> || std::is_same_v<T, begin_quorum_epoch_response> ||
-    std::is_same_v<T, end_quorum_epoch_response> || std::is_same_v<T, fetch_response>;
+    std::is_same_v<T, end_quorum_epoch_response> || std::is_same_v<T, fetch_response> ||
+    std::is_same_v<T, fetch_snapshot_response>;
 
 bool is_response(const message& m) {
   return std::visit([](const auto& b) { return is_response_v<std::decay_t<decltype(b)>>; }, m.body);
@@ -190,6 +191,9 @@ void quorum_service::drain() {
     for (auto& [key, w] : _inbound) w->wake(errc::not_leader_or_follower);
     _inbound.clear();
   }
+  // A snapshot fetched from the leader replaced the log: the state machine loads it before
+  // applying what follows it.
+  if (auto s = _node.take_snapshot_to_load(); s && _on_snapshot) _on_snapshot(*s);
   // A log may hand out the committed entries in parts (storage_log bounds one read).
   for (auto committed = _node.take_committed(); !committed.empty();
        committed = _node.take_committed()) {

@@ -48,6 +48,8 @@ class quorum_transport {
 
 // Entries committed, in log order, for the metadata image (every node applies the same).
 using committed_fn = std::function<void(const std::vector<entry>&)>;
+// A snapshot fetched from the leader replaced the log: load it in place of everything applied.
+using snapshot_fn = std::function<void(snapshot_id)>;
 
 class quorum_service {
  public:
@@ -58,6 +60,8 @@ class quorum_service {
   quorum_service(const quorum_service&) = delete;
   quorum_service& operator=(const quorum_service&) = delete;
 
+  // Set before start().
+  void set_snapshot_loader(snapshot_fn fn) { _on_snapshot = std::move(fn); }
   // Starts the tick loop.
   void start();
   // A leader resigns (EndQuorumEpoch, so a successor is elected at once); then the loop ends
@@ -101,6 +105,7 @@ class quorum_service {
   quorum_disk& _disk;
   quorum_transport& _transport;
   committed_fn _on_committed;
+  snapshot_fn _on_snapshot;
   raft_node _node;
   std::pair<role, model::leader_epoch> _last_role_and_epoch;
   bool _running = false;
