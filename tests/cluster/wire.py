@@ -95,24 +95,7 @@ class _Reader:
 def describe_quorum(address):
     """DescribeQuorum v0 of __cluster_metadata-0 from one node: (error, leader, epoch, hw,
     {voter: log end offset}); error 6 (NOT_LEADER_OR_FOLLOWER) from a node that does not lead."""
-    body = (b"\x02" + bytes([len(METADATA_TOPIC) + 1]) + METADATA_TOPIC +
-            b"\x02" + struct.pack(">i", 0) + b"\x00" + b"\x00" + b"\x00")
-    r = _request(address, 55, 0, body, flexible=True)
-    top_error = r.int16()
-    assert top_error == 0, "DescribeQuorum error %d from %s" % (top_error, address)
-    topics = r.uvarint() - 1
-    assert topics == 1
-    r.compact_string()
-    assert r.uvarint() - 1 == 1
-    r.int32()
-    error, leader, epoch, hw = r.int16(), r.int32(), r.int32(), r.int64()
-
-    def replica():
-        rid, leo = r.int32(), r.int64()
-        r.tagged()
-        return rid, leo
-    voters = dict(r.compact_array(replica))
-    return error, leader, epoch, hw, voters
+    return describe_quorum_observers(address)[:5]
 
 
 def describe_quorum_observers(address):
