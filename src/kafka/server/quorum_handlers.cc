@@ -10,7 +10,7 @@
 namespace vltava::kafka {
 
 std::span<const handler> quorum_handlers() {
-  static const std::array<handler, 8> handlers = {
+  static const std::array<handler, 9> handlers = {
       make_handler<protocol::vote_api, &serve_vote>(),
       make_handler<protocol::begin_quorum_epoch_api, &serve_begin_quorum_epoch>(),
       make_handler<protocol::end_quorum_epoch_api, &serve_end_quorum_epoch>(),
@@ -19,6 +19,7 @@ std::span<const handler> quorum_handlers() {
       make_handler<protocol::broker_heartbeat_api, &serve_broker_heartbeat>(),
       make_handler<protocol::unregister_broker_api, &serve_unregister_broker>(),
       make_handler<protocol::allocate_producer_ids_api, &serve_allocate_producer_ids>(),
+      make_handler<protocol::alter_partition_api, &serve_alter_partition>(),
   };
   return handlers;
 }
