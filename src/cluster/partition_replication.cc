@@ -71,20 +71,22 @@ void partition::apply_assignment(const partition_assignment& a, model::node_id s
   const bool leads = a.leader == self;
   const bool replicated = a.replicas.size() > 1;
   if (leads && !replicated) {
+    const bool changed = _role != replica_role::standalone || _leader_epoch != a.leader_epoch;
     _role = replica_role::standalone;
     _leader.reset();
     _leader_epoch = a.leader_epoch;
     _leader_id = self;
     _log->set_high_watermark(_log->log_end_offset());
-    high_watermark_moved();
+    if (changed) high_watermark_moved();  // not on every image: it wakes every parked fetch
     return;
   }
   if (leads) {
     if (_role == replica_role::leader && _leader_epoch == a.leader_epoch) {
-      if (_leader->update(committed_of(a))) {
-        _log->set_high_watermark(_leader->high_watermark());
-      }
-      high_watermark_moved();  // acks=all waiters look at the new ISR too
+      const bool isr_changed = _leader->committed().isr != a.isr;
+      const bool moved = _leader->update(committed_of(a));
+      if (moved) _log->set_high_watermark(_leader->high_watermark());
+      // acks=all waiters look at the new ISR too (min.insync.replicas).
+      if (moved || isr_changed) high_watermark_moved();
       return;
     }
     // A new leadership: Kafka's makeLeader. The epoch starts at the log end; followers start
@@ -108,11 +110,10 @@ void partition::apply_assignment(const partition_assignment& a, model::node_id s
   _leader.reset();
   _leader_epoch = a.leader_epoch;
   _leader_id = a.leader;
-  if (changed) {
-    vltava::log::info(module, "{}: follower of {} at epoch {} (log end {})",
-                      _log->identity().describe(), a.leader(), a.leader_epoch(),
-                      _log->log_end_offset()());
-  }
+  if (!changed) return;
+  vltava::log::info(module, "{}: follower of {} at epoch {} (log end {})",
+                    _log->identity().describe(), a.leader(), a.leader_epoch(),
+                    _log->log_end_offset()());
   high_watermark_moved();  // acks=all waiters answer NOT_LEADER_OR_FOLLOWER
 }
 

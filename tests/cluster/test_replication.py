@@ -117,7 +117,7 @@ def wait_identical_logs(cluster, nodes):
 def test_replicated_partition_survives_leader_loss(five):
     cluster = five
     admin = AdminClient({"bootstrap.servers": cluster.node(4).address})
-    topic = NewTopic(TOPIC, replica_assignment=[REPLICAS],
+    topic = NewTopic(TOPIC, 1, replica_assignment=[REPLICAS],
                      config={"min.insync.replicas": "2"})
     admin.create_topics([topic])[TOPIC].result(15)
     leader, _, _, _ = wait_state(cluster, "a leader with all three in sync",
