@@ -259,14 +259,14 @@ class simulation {
 
 TEST(replica_sim, nothing_acknowledged_is_lost_and_replicas_never_diverge) {
   size_t acked = 0;
-  for (uint32_t seed = 1; seed <= 400; ++seed) {
+  for (uint32_t seed = 1; seed <= 200; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     simulation sim(seed);
     sim.run(3000);
     if (HasFatalFailure()) return;
     acked += sim.acknowledged();
   }
-  EXPECT_GT(acked, 10'000u);  // the runs did commit, not only crash
+  EXPECT_GT(acked, 5'000u);  // the runs did commit, not only crash
 }
 
 }  // namespace
