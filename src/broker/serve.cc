@@ -17,8 +17,10 @@
 #include "cluster/broker_channels.h"
 #include "cluster/broker_lifecycle.h"
 #include "cluster/controller_channel.h"
+#include "cluster/isr_sender.h"
 #include "cluster/metadata_store.h"
 #include "cluster/partition_manager.h"
+#include "cluster/replica_fetcher.h"
 #include "config/broker_configs.h"
 #include "config/kraft_config.h"
 #include "coord/group_coordinator.h"
@@ -382,11 +384,18 @@ int serve(int argc, char** argv) {
   cluster::broker_lifecycle lifecycle(shards, **store, controller.get(), lifecycle_opts);
   services.controller = controller.get();
   (*store)->set_controller_channel(controller.get());
+  // Replication: leaders' ISR changes to the controller, followers' fetches from leaders.
+  cluster::isr_sender isr_changes(shards, partitions, **store, controller.get());
+  partitions.set_isr_sink(
+      [&isr_changes](cluster::isr_change c) { isr_changes.submit(std::move(c)); });
+  cluster::replica_fetchers fetchers(shards, partitions, brokers,
+                                     cluster::replica_fetcher_config::from(cfg));
   if (kraft->broker) {
     lifecycle.start();
     while (!lifecycle.wait_unfenced(std::chrono::seconds(10))) {
       log::info("broker", "waiting for the controller to unfence this broker");
     }
+    fetchers.start();
     server.start();
   }
   std::vector<std::string> names;
@@ -406,6 +415,7 @@ int serve(int argc, char** argv) {
   // are told to find the coordinator again, while final offset commits are still served.
   groups.stop_waiters();
   server.shutdown(shutdown_grace);
+  fetchers.stop();
   txns.stop();
   groups.stop();
   partitions.stop();

@@ -61,6 +61,33 @@ struct op_result {
   }
 };
 
+// AlterPartition (API 56): a partition leader's ISR change for one partition.
+struct isr_member {
+  model::node_id id;
+  int64_t broker_epoch = -1;  // -1: not given (versions before 3)
+};
+struct alter_partition_item {
+  protocol::uuid topic_id;  // versions 2+
+  std::string topic_name;   // versions 0-1
+  int32_t partition = 0;
+  model::leader_epoch leader_epoch{-1};
+  int32_t partition_epoch = -1;
+  std::vector<isr_member> new_isr;
+};
+struct alter_partition_request {
+  model::node_id broker{-1};
+  int64_t broker_epoch = -1;
+  int16_t version = 0;
+  std::vector<alter_partition_item> items;
+};
+struct alter_partition_item_result {
+  protocol::error_code error = protocol::error_code::none;
+  partition_assignment state;  // what the controller committed (when error is none)
+};
+struct alter_partition_result : op_result {
+  std::vector<alter_partition_item_result> items;  // one per item, in order
+};
+
 // One topic to create (CreateTopics, or Metadata's auto-creation).
 struct create_topic_request {
   std::string name;
@@ -189,6 +216,9 @@ class metadata_store {
   net::awaitable<broker_registration_result> register_broker(broker_registration_request req);
   net::awaitable<broker_heartbeat_result> broker_heartbeat(broker_heartbeat_request req);
   net::awaitable<op_result> unregister_broker(model::node_id id);
+  // AlterPartition from a partition leader: validated against the working image (Kafka's
+  // ReplicationControlManager rules) and committed as partition change records.
+  net::awaitable<alter_partition_result> alter_partition(alter_partition_request req);
 
   // A producer id never handed out before, on this node or any other, before or after a
   // restart: taken from a block of producer_id_block_size ids recorded durably in the metadata
@@ -284,6 +314,7 @@ class metadata_store {
       broker_registration_request req);
   net::awaitable<broker_heartbeat_result> broker_heartbeat_on_shard0(broker_heartbeat_request req);
   net::awaitable<op_result> unregister_broker_on_shard0(model::node_id id);
+  net::awaitable<alter_partition_result> alter_partition_on_shard0(alter_partition_request req);
   // Fences the live brokers whose sessions expired; on shard 0, while this node is the active
   // controller, every few hundred milliseconds until close().
   static net::awaitable<void> session_loop(metadata_store* self);

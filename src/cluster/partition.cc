@@ -21,6 +21,9 @@ namespace {
 constexpr int64_t producer_expiry_check_ms = 600'000;
 // Producer state is rebuilt from the log in reads of this size.
 constexpr uint64_t rebuild_read_bytes = 1 << 20;
+// How long an internal write (a coordinator's append, a transaction marker) waits for the ISR:
+// Kafka's request.timeout.ms default.
+constexpr auto commit_wait_max = std::chrono::seconds(30);
 // Snapshots kept per partition: the newest, and older ones while their segments exist.
 constexpr size_t snapshots_kept = 3;
 
@@ -89,6 +92,7 @@ partition_settings settings_from(const config::config_set& c) {
   s.log_append_time = c.get(topic_keys::message_timestamp_type) == "LogAppendTime";
   s.timestamp_before_max_ms = c.get(topic_keys::message_timestamp_before_max_ms);
   s.timestamp_after_max_ms = c.get(topic_keys::message_timestamp_after_max_ms);
+  s.min_insync_replicas = c.get(topic_keys::min_insync_replicas);
   // producer.id.expiration.ms is a broker config, not a topic one: the table's default until
   // the broker passes its own value down.
   return s;
@@ -135,6 +139,7 @@ partition::partition(asio::io_context& shard, protocol::uuid topic_id,
   // A single replica commits what it writes: whatever recovery kept is committed.
   _log->set_high_watermark(_log->log_end_offset());
   rebuild_producers();
+  rebuild_epochs();
   _producers_expired_ms = now_ms();
   // The log lives as long as this partition: `this` outlives the listener.
   _log->set_roll_listener([this](model::offset) { _snapshot_due = true; });
@@ -341,12 +346,17 @@ net::awaitable<append_outcome> partition::append(std::span<std::byte> batches, a
                                                  append_origin origin) {
   append_outcome out = write(batches, origin);
   if (out.error != error_code::none || acks != acks_mode::all) co_return out;
-  co_return co_await durable(std::move(out));
+  out = co_await durable(std::move(out));
+  // A replicated partition: on every ISR member (the coordinators' writes wait as Kafka's do).
+  co_return co_await committed(std::move(out), std::chrono::steady_clock::now() + commit_wait_max);
 }
 
 append_outcome partition::write(std::span<std::byte> batches, append_origin origin,
                                 transactional_id txn_id) {
   if (_closed) return refused(error_code::not_leader_or_follower, "partition closed");
+  if (_role == replica_role::follower) {
+    return refused(error_code::not_leader_or_follower, "this replica is a follower");
+  }
   append_outcome out = validate(batches, txn_id);
   if (out.error != error_code::none) return out;
   out = check_producers(batches, origin);
@@ -361,6 +371,7 @@ append_outcome partition::write(std::span<std::byte> batches, append_origin orig
   out.last_offset = r->last_offset;
   if (opts.log_append_time) out.log_append_time_ms = (*opts.log_append_time)();
   out.log_start_offset = _log->log_start_offset();
+  _epochs.assign(_leader_epoch, r->base_offset);
   record_producers(batches);
   after_append(opts.log_append_time ? (*opts.log_append_time)() : now_ms());
   return out;
@@ -431,6 +442,9 @@ void partition::after_append(int64_t now) {
 append_outcome partition::write_marker_now(model::producer_id pid, model::producer_epoch epoch,
                                            txn_result result, int32_t coordinator_epoch) {
   if (_closed) return refused(error_code::not_leader_or_follower, "partition closed");
+  if (_role == replica_role::follower) {
+    return refused(error_code::not_leader_or_follower, "this replica is a follower");
+  }
   if (pid() < 0 || epoch() < 0) {
     return refused(error_code::invalid_producer_id_mapping, "a marker needs a producer id");
   }
@@ -464,6 +478,7 @@ append_outcome partition::write_marker_now(model::producer_id pid, model::produc
   out.base_offset = r->base_offset;
   out.last_offset = r->last_offset;
   out.log_start_offset = _log->log_start_offset();
+  _epochs.assign(_leader_epoch, r->base_offset);
   auto h = model::parse_header(batch);
   VLTAVA_ASSERT(h.has_value(), "a built marker parses");
   _producers.apply(*h, txn_marker{m.type, coordinator_epoch});
@@ -481,7 +496,8 @@ net::awaitable<append_outcome> partition::write_marker(model::producer_id pid,
                                                        int32_t coordinator_epoch) {
   append_outcome out = write_marker_now(pid, epoch, result, coordinator_epoch);
   if (out.error != error_code::none) co_return out;
-  co_return co_await durable(std::move(out));
+  out = co_await durable(std::move(out));
+  co_return co_await committed(std::move(out), std::chrono::steady_clock::now() + commit_wait_max);
 }
 
 model::offset partition::last_stable_offset() const {
@@ -504,9 +520,17 @@ net::awaitable<append_outcome> partition::durable(append_outcome written) {
   co_return written;
 }
 
+net::awaitable<std::optional<storage::storage_error>> partition::wait_durable_for(
+    model::offset last) {
+  co_return co_await wait_durable(*_log, last, _shard.get_executor());
+}
+
 void partition::on_append() {
-  // Single replica: written is committed. Raft moves this to the commit callback.
-  _log->set_high_watermark(_log->log_end_offset());
+  // Standalone: written is committed. A replicated leader commits when the ISR has it durably
+  // (on_leader_durable, on_replica_fetch); a follower takes the leader's high watermark.
+  if (_role == replica_role::standalone) _log->set_high_watermark(_log->log_end_offset());
+  if (_role == replica_role::leader) flush_for_replication();
+  // Followers parked on this partition wake for the new batches.
   auto waiters = std::move(_waiters);
   _waiters.clear();
   for (auto& w : waiters) {
@@ -542,11 +566,7 @@ storage::sresult<std::vector<std::byte>> partition::read_bytes(model::offset fro
 storage::sresult<void> partition::close() {
   if (_closed) return {};
   _closed = true;
-  auto waiters = std::move(_waiters);
-  _waiters.clear();
-  for (auto& w : waiters) {
-    if (auto s = w.lock()) fetch_waiter::wake(std::move(s));
-  }
+  high_watermark_moved();  // wakes fetches and acks=all waiters, which find it closed
   // Before the log's own close, so the clean-shutdown marker comes after the snapshot.
   snapshot_producers(snapshot_sync::durable);
   return _log->close();

@@ -6,6 +6,7 @@
 // Threading: every member is used on the owning shard only, except the weak fetch waiters,
 // whose wake-up is posted to the waiter's own shard.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,7 +16,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cluster/epoch_cache.h"
+#include "cluster/metadata_image.h"
 #include "cluster/producer_state.h"
+#include "cluster/replica_state.h"
 #include "config/broker_configs.h"
 #include "config/config_def.h"
 #include "config/topic_configs.h"
@@ -39,6 +43,8 @@ struct partition_settings {
       config::topic_keys::message_timestamp_after_max_ms.default_value();
   int64_t producer_id_expiration_ms =
       config::broker_keys::producer_id_expiration_ms.default_value();
+  int32_t min_insync_replicas = config::topic_keys::min_insync_replicas.default_value();
+  int64_t replica_lag_time_max_ms = config::broker_keys::replica_lag_time_max_ms.default_value();
   bool operator==(const partition_settings&) const = default;
 };
 
@@ -46,6 +52,13 @@ struct partition_settings {
 partition_settings settings_from(const config::config_set& topic_config);
 
 enum class acks_mode : int8_t { none = 0, leader = 1, all = -1 };
+
+// A partition's part in replication, from the image's assignment (apply_assignment):
+// standalone: the only replica and the leader; it commits what it writes (a single node).
+// leader: of a replicated partition; the high watermark follows the ISR's durable log ends
+//   (replica_state.h), the leader's own counted once its group commit made it durable.
+// follower: refuses writes and client reads; the replica fetcher appends the leader's batches.
+enum class replica_role : uint8_t { standalone, leader, follower };
 
 // Who writes: a client's batches get every check; a coordinator of this node (the group
 // coordinator writing a transaction's offsets for a producer) is trusted with its sequence
@@ -88,7 +101,7 @@ class fetch_waiter {
   bool _woken = false;  // touched on the home shard only
 };
 
-class partition {
+class partition : public std::enable_shared_from_this<partition> {
  public:
   // `shard` is the owning shard's context (durability callbacks post back to it).
   partition(asio::io_context& shard, protocol::uuid topic_id, std::unique_ptr<storage::log> log,
@@ -176,10 +189,66 @@ class partition {
   model::offset high_watermark() const { return _log->high_watermark(); }  // committed end
   model::offset log_start_offset() const { return _log->log_start_offset(); }
   model::offset log_end_offset() const { return _log->log_end_offset(); }
-  model::leader_epoch leader_epoch() const { return model::leader_epoch(0); }
+  model::leader_epoch leader_epoch() const { return _leader_epoch; }
+  const epoch_cache& epochs() const { return _epochs; }
+
+  // Replication (replica_state.h). The assignment of the newest image for this partition, as
+  // `self` sees it: a new leader epoch where this node leads starts here at the log end; the
+  // same leadership takes the controller's newer ISR. Replicated leaders must be owned by a
+  // shared_ptr (their durability callbacks hold a weak one).
+  void apply_assignment(const partition_assignment& a, model::node_id self);
+  replica_role role() const { return _role; }
+  model::node_id leader_id() const { return _leader_id; }
+  const leader_state* replication() const { return _leader ? &*_leader : nullptr; }
+
+  // Leader: a follower's Fetch for this partition (ReplicaState replica id, CurrentLeaderEpoch,
+  // FetchOffset = its durable end, LastFetchedEpoch). Records its progress (the high watermark
+  // may move); the error or DivergingEpoch to answer, if any.
+  struct replica_fetch_answer {
+    protocol::error_code error = protocol::error_code::none;
+    std::optional<epoch_end> diverging;
+  };
+  replica_fetch_answer on_replica_fetch(model::node_id replica, model::offset fetch_offset,
+                                        model::leader_epoch last_fetched_epoch,
+                                        model::leader_epoch current_leader_epoch);
+  // Leader: whole batches from `from` up to the log end (followers are not held to the HW).
+  storage::sresult<storage::read_result> read_for_replica(model::offset from, uint64_t max_bytes);
+  // acks=all may append: the ISR holds at least min.insync.replicas (capped at the replicas).
+  bool enough_replicas() const { return !_leader || _leader->enough_replicas(); }
+  // acks=all after durable(): completes once the high watermark covers `written` (every ISR
+  // member has it durably). NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR falls below
+  // min.insync.replicas meanwhile, NOT_LEADER_OR_FOLLOWER when leadership moves,
+  // REQUEST_TIMED_OUT at `deadline`.
+  net::awaitable<append_outcome> committed(append_outcome written,
+                                           std::chrono::steady_clock::time_point deadline);
+  // Leader, from housekeeping: the ISR change to ask the controller for now, if any.
+  std::optional<isr_proposal> isr_change_due();
+  void isr_change_failed() {
+    if (_leader) _leader->proposal_failed();
+  }
+
+  // Follower: where to fetch from (its log end, which it made durable before asking) and the
+  // epoch of its last batch.
+  struct fetch_position {
+    model::offset fetch_offset;
+    model::leader_epoch last_fetched_epoch;
+    model::leader_epoch current_leader_epoch;
+  };
+  fetch_position replica_position() const;
+  // Follower: the leader's batches, offsets, epochs and timestamps kept byte for byte.
+  storage::sresult<storage::append_result> append_replicated(std::span<std::byte> batches);
+  // Follower: the leader answered DivergingEpoch: cuts the log where it diverged. The new end.
+  storage::sresult<model::offset> truncate_diverged(epoch_end diverging);
+  // Follower: the leader's high watermark from a fetch response (capped at this log's end).
+  void set_leader_high_watermark(model::offset hw);
+  // Completes once everything written so far is durable (a follower before its next fetch).
+  net::awaitable<std::optional<storage::storage_error>> flushed();
   const protocol::uuid& topic_id() const { return _topic_id; }
   const partition_settings& settings() const { return _settings; }
-  void set_settings(partition_settings s) { _settings = std::move(s); }
+  void set_settings(partition_settings s) {
+    _settings = std::move(s);
+    if (_leader) _leader->set_min_insync(_settings.min_insync_replicas);
+  }
   bool closed() const { return _closed; }
   storage::log& log() { return *_log; }
   const producer_state& producers() const { return _producers; }
@@ -203,6 +272,15 @@ class partition {
   void rebuild_producers();
   void snapshot_producers(snapshot_sync sync);
   void on_append();
+  // After a truncation: the epochs and producers rebuilt for the shorter log.
+  void after_truncation();
+  void rebuild_epochs();
+  // Leader of a replicated partition: ask the flusher for the group commit and count the
+  // leader's durable end when it lands (on this shard).
+  void flush_for_replication();
+  void on_leader_durable(model::offset durable_end);
+  void high_watermark_moved();
+  net::awaitable<std::optional<storage::storage_error>> wait_durable_for(model::offset last);
   // After any append: producer expiry, a due snapshot, waking fetch waiters.
   void after_append(int64_t now);
 
@@ -218,6 +296,12 @@ class partition {
   bool _snapshot_due = false;         // a segment rolled: snapshot after the append completes
   int64_t _producers_expired_ms = 0;  // when expiry last ran
   bool _closed = false;
+  replica_role _role = replica_role::standalone;
+  model::leader_epoch _leader_epoch{0};
+  model::node_id _leader_id{-1};
+  std::optional<leader_state> _leader;  // the leader of a replicated partition only
+  epoch_cache _epochs;
+  std::vector<std::weak_ptr<asio::steady_timer>> _commit_waiters;  // acks=all, cancelled on news
 };
 
 // storage error → the Kafka error a client expects.

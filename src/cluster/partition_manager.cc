@@ -43,6 +43,7 @@ partition_settings topic_settings(const config::config_set& broker, const topic_
   partition_settings s = settings_from(cfg.value());
   // A broker-wide setting with no topic-level name in Kafka.
   s.producer_id_expiration_ms = broker.get(config::broker_keys::producer_id_expiration_ms);
+  s.replica_lag_time_max_ms = broker.get(config::broker_keys::replica_lag_time_max_ms);
   return s;
 }
 
@@ -157,6 +158,10 @@ void partition_manager::apply_on_shard(unsigned shard, const image_ptr& image) {
       auto it = st.partitions.find(std::pair<std::string_view, int32_t>(name, p));
       if (it == st.partitions.end()) {
         open_partition(shard, t, p, *settings);
+        it = st.partitions.find(std::pair<std::string_view, int32_t>(name, p));
+        if (it != st.partitions.end()) {
+          it->second->apply_assignment(assignment_of(t, p, _node), _node);
+        }
       } else {
         // Produce-path settings and the log's own (segments, retention, flush, compaction)
         // apply at once.
@@ -164,6 +169,7 @@ void partition_manager::apply_on_shard(unsigned shard, const image_ptr& image) {
         if (auto r = it->second->log().set_config(settings->log); !r) {
           log::warn(module, "{}-{}: config not applied: {}", name, p, r.error().message);
         }
+        it->second->apply_assignment(assignment_of(t, p, _node), _node);
       }
     }
   }
@@ -245,6 +251,12 @@ net::awaitable<void> partition_manager::housekeeping_loop(std::shared_ptr<shard_
       if (auto r = part->log().housekeeping(); !r) {
         log::warn(module, "housekeeping {}-{}: {}", key.first, key.second, r.error().message);
       }
+      // A proposal stays pending until answered: none is made before the sink is set.
+      if (!st.isr_sink) continue;
+      if (auto change = part->isr_change_due()) {
+        st.isr_sink(isr_change{key.first, part->topic_id(), model::partition_id(key.second),
+                               part->leader_epoch(), std::move(*change)});
+      }
     }
     const auto now = std::chrono::steady_clock::now();
     if (st.cleaner->enabled() && now >= st.next_cleaning) {
@@ -254,6 +266,20 @@ net::awaitable<void> partition_manager::housekeeping_loop(std::shared_ptr<shard_
       }
     }
   }
+}
+
+void partition_manager::set_isr_sink(std::function<void(isr_change)> sink) {
+  net::run_on_every_shard_and_wait(
+      _shards, [this, &sink](unsigned shard) { _state[shard]->isr_sink = sink; });
+}
+
+void partition_manager::isr_change_failed(const protocol::uuid& topic_id, model::partition_id p) {
+  const unsigned shard = shard_of(topic_id, p);
+  asio::post(_shards.shard(shard), [st = _state[shard], topic_id, p] {
+    for (auto& [key, part] : st->partitions) {
+      if (key.second == p() && part->topic_id() == topic_id) part->isr_change_failed();
+    }
+  });
 }
 
 void partition_manager::stop() {

@@ -7,6 +7,7 @@
 // the image the partitions were opened from (so a handler that finds a topic in it finds the
 // partition on its shard). Shard routing: a stable hash of topic id and partition index.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,16 @@
 #include "storage/flusher.h"
 
 namespace vltava::cluster {
+
+// An ISR change a leader asks the controller for (AlterPartition), from its shard's
+// housekeeping.
+struct isr_change {
+  std::string topic;
+  protocol::uuid topic_id;
+  model::partition_id partition;
+  model::leader_epoch leader_epoch;
+  isr_proposal proposal;
+};
 
 class partition_manager {
  public:
@@ -65,6 +76,12 @@ class partition_manager {
   model::node_id node_id() const { return _node; }
   net::shard_pool& shards() { return _shards; }
 
+  // Where leaders' ISR changes go (the AlterPartition sender, isr_changes.h); from any thread
+  // but a shard's, before traffic. Without one, ISRs change only by the controller's fencing.
+  void set_isr_sink(std::function<void(isr_change)> sink);
+  // The controller refused a change or did not answer: the leader may propose again.
+  void isr_change_failed(const protocol::uuid& topic_id, model::partition_id p);
+
   // Clean shutdown: closes every log (clean-shutdown marker); blocks; not from a shard thread.
   void stop();
 
@@ -94,6 +111,7 @@ class partition_manager {
     log_cleaner* cleaner = nullptr;       // the manager's; used only while !stopped
     std::chrono::milliseconds cleaner_backoff{0};
     std::chrono::steady_clock::time_point next_cleaning{};
+    std::function<void(isr_change)> isr_sink;
   };
 
   // What closing a partition does with its directory.

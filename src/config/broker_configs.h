@@ -143,6 +143,12 @@ inline constexpr auto transaction_abort_timed_out_transaction_cleanup_interval_m
 inline constexpr auto transaction_remove_expired_transaction_cleanup_interval_ms =
     declare<int32_t>("transaction.remove.expired.transaction.cleanup.interval.ms");
 inline constexpr auto producer_id_expiration_ms = declare<int32_t>("producer.id.expiration.ms");
+inline constexpr auto replica_lag_time_max_ms = declare<int64_t>("replica.lag.time.max.ms");
+inline constexpr auto replica_fetch_wait_max_ms = declare<int32_t>("replica.fetch.wait.max.ms");
+inline constexpr auto replica_fetch_max_bytes = declare<int32_t>("replica.fetch.max.bytes");
+inline constexpr auto replica_fetch_response_max_bytes =
+    declare<int32_t>("replica.fetch.response.max.bytes");
+inline constexpr auto replica_fetch_backoff_ms = declare<int32_t>("replica.fetch.backoff.ms");
 inline constexpr auto transaction_partition_verification_enable =
     declare<bool>("transaction.partition.verification.enable");
 }  // namespace broker_keys

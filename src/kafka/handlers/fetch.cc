@@ -31,6 +31,8 @@ struct read_outcome {
   std::optional<std::vector<cluster::aborted_txn>> aborted;
   std::vector<storage::file_range> ranges;  // whole batches, sent with sendfile
   uint64_t bytes = 0;
+  // A follower's log diverged from the leader's: where the leader's epoch ends (KIP-595).
+  std::optional<cluster::epoch_end> diverging;
 };
 
 // A partition the request names but the image does not know: answered, never fetched.
@@ -44,9 +46,38 @@ struct unresolved {
 // On the owning shard: reads each wanted partition `mine` names (indices into `wants`, within
 // `budget` bytes after the first batch) and, when the fetch may park, registers `waiter` so an
 // append wakes it.
+// A follower's read of one partition it replicates from this leader: its fetch offset is its
+// durable end (recorded: the high watermark may move), it reads up to the log end, and a
+// diverged log is told where to truncate instead.
+void read_for_replica(cluster::partition& part, const fetch_want& w, model::node_id replica,
+                      int64_t budget, int64_t& used,
+                      const std::shared_ptr<cluster::fetch_waiter>& waiter, read_outcome& out) {
+  auto answer =
+      part.on_replica_fetch(replica, w.fetch_offset, w.last_fetched_epoch, w.current_leader_epoch);
+  out.high_watermark = part.high_watermark();
+  out.log_start = part.log_start_offset();
+  out.last_stable = part.last_stable_offset();
+  out.error = answer.error;
+  out.diverging = answer.diverging;
+  if (out.error != error_code::none || out.diverging) return;
+  if (waiter) part.add_waiter(waiter);
+  if (used >= budget || w.fetch_offset >= part.log_end_offset()) return;
+  auto limit = static_cast<uint64_t>(std::clamp<int64_t>(w.max_bytes, 1, budget - used));
+  auto r = part.read_for_replica(w.fetch_offset, limit);
+  if (!r) {
+    out.error = r.error().code == storage::errc::offset_out_of_range
+                    ? error_code::offset_out_of_range
+                    : cluster::to_kafka_error(r.error().code);
+    return;
+  }
+  used += static_cast<int64_t>(r->bytes);
+  out.bytes = r->bytes;
+  out.ranges = std::move(r->ranges);
+}
+
 net::awaitable<std::vector<read_outcome>> read_on_shard(
     cluster::partition_manager& pm, const std::vector<fetch_want>& wants,
-    const std::vector<size_t>& mine, int64_t budget, bool read_committed,
+    const std::vector<size_t>& mine, int64_t budget, bool read_committed, model::node_id replica,
     std::shared_ptr<cluster::fetch_waiter> waiter) {
   std::vector<read_outcome> out(mine.size());
   int64_t used = 0;
@@ -55,6 +86,10 @@ net::awaitable<std::vector<read_outcome>> read_on_shard(
     auto part = pm.find_leader(w.tp.topic, w.tp.partition);
     if (!part) {
       out[i].error = error_code::not_leader_or_follower;
+      continue;
+    }
+    if (replica >= model::node_id(0)) {
+      read_for_replica(*part, w, replica, budget, used, waiter, out[i]);
       continue;
     }
     out[i].high_watermark = part->high_watermark();
@@ -112,6 +147,8 @@ void resolve(const protocol::fetch_request& req, int16_t v, const cluster::metad
       w.topic_id = info->id;
       w.fetch_offset = p.fetch_offset;
       w.max_bytes = p.partition_max_bytes;
+      w.current_leader_epoch = p.current_leader_epoch;
+      w.last_fetched_epoch = p.last_fetched_epoch;
       wants.push_back(std::move(w));
     }
   }
@@ -161,13 +198,15 @@ void refuse_unauthorized(const request_context& ctx, const protocol::fetch_reque
 net::awaitable<std::vector<read_outcome>> read_all(cluster::partition_manager& pm,
                                                    const std::vector<fetch_want>& wants,
                                                    int64_t budget, bool read_committed,
+                                                   model::node_id replica,
                                                    std::shared_ptr<cluster::fetch_waiter> waiter) {
   const auto split = net::split_by_shard(wants.size(), [&pm, &wants](size_t i) {
     return pm.shard_of(wants[i].topic_id, wants[i].tp.partition);
   });
   auto per_shard = co_await net::on_shards<std::vector<read_outcome>>(
-      pm.shards(), split.shards, [&pm, &wants, &split, budget, read_committed, &waiter](size_t g) {
-        return read_on_shard(pm, wants, split.items[g], budget, read_committed, waiter);
+      pm.shards(), split.shards,
+      [&pm, &wants, &split, budget, read_committed, replica, &waiter](size_t g) {
+        return read_on_shard(pm, wants, split.items[g], budget, read_committed, replica, waiter);
       });
   co_return split.gather(std::move(per_shard), wants.size());
 }
@@ -179,6 +218,10 @@ partition_data partition_response(int32_t index, const read_outcome& r) {
   d.high_watermark = r.high_watermark;
   d.last_stable_offset = r.last_stable;
   d.log_start_offset = r.log_start;
+  if (r.diverging) {
+    d.diverging_epoch.epoch = r.diverging->epoch();
+    d.diverging_epoch.end_offset = r.diverging->end_offset;
+  }
   d.aborted_transactions = std::nullopt;
   if (r.aborted) {
     auto& list = d.aborted_transactions.emplace();
@@ -286,6 +329,8 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
   const int64_t budget = std::clamp<int64_t>(req.max_bytes, 1, fetch_bytes_max);
   // Fetch v4+ (KIP-98): 1 = READ_COMMITTED.
   const bool read_committed = v >= 4 && req.isolation_level == 1;
+  // A follower broker (ReplicaState from v15, ReplicaId before): reads up to the log end.
+  const model::node_id replica = v >= 15 ? req.replica_state.replica_id : req.replica_id;
   std::vector<read_outcome> reads;
   const auto home = co_await asio::this_coro::executor;
   for (;;) {
@@ -293,12 +338,12 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
     // No co_await inside a conditional expression: g++ 12 mishandles its temporaries.
     std::shared_ptr<cluster::fetch_waiter> waiter;
     if (may_park) waiter = std::make_shared<cluster::fetch_waiter>(home);
-    reads = co_await read_all(pm, session.wants, budget, read_committed, waiter);
+    reads = co_await read_all(pm, session.wants, budget, read_committed, replica, waiter);
     int64_t total = 0;
     bool failed = false;
     for (const auto& r : reads) {
       total += static_cast<int64_t>(r.bytes);
-      failed = failed || r.error != error_code::none;
+      failed = failed || r.error != error_code::none || r.diverging.has_value();
     }
     if (!waiter || failed || total >= req.min_bytes) break;
     co_await waiter->wait_until(deadline);
@@ -320,7 +365,7 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
       }
       used += static_cast<int64_t>(r.bytes);
     }
-    const bool news = r.bytes > 0 || r.error != error_code::none ||
+    const bool news = r.bytes > 0 || r.error != error_code::none || r.diverging ||
                       r.high_watermark != w.sent_high_watermark || r.log_start != w.sent_log_start;
     if (session.incremental && !news) continue;
     auto& d = add(out.response, w.tp.topic, w.topic_id, v, partition_response(w.tp.partition(), r));

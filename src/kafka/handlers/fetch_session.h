@@ -26,6 +26,9 @@ struct fetch_want {
   protocol::uuid topic_id;
   model::offset fetch_offset;
   int32_t max_bytes = 0;
+  // A follower's fetch (Fetch v12+): its leader epoch and the epoch of its last batch.
+  model::leader_epoch current_leader_epoch{-1};
+  model::leader_epoch last_fetched_epoch{-1};
   // What the session last sent for it (incremental responses skip partitions without news).
   model::offset sent_high_watermark{-1};
   model::offset sent_log_start{-1};

@@ -30,6 +30,10 @@ cluster::image_ptr cluster_image(handler_env& env) {
   cluster::testing::assign(*img, "t", 1, {2, 1}, 2, 5);
   cluster::testing::assign(*img, "t", 2, {3, 1}, 3, 1);
   cluster::testing::assign(*img, "t", 3, {1, 3}, -1, 2);
+  // No follower runs here: each ISR is its leader alone, so acks=all commits on this node.
+  for (auto& p : img->topics.at("t").partitions) {
+    if (p.leader >= model::node_id(0)) p.isr = {p.leader};
+  }
   return img;
 }
 

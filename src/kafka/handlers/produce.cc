@@ -1,5 +1,7 @@
 #include "kafka/handlers/produce.h"
 
+#include <algorithm>
+#include <chrono>
 #include <functional>
 
 #include "cluster/broker_channels.h"
@@ -183,7 +185,8 @@ net::awaitable<cluster::append_outcome> write_partition(cluster::partition& p, c
 // (acks=-1) waits once for the group commit that covers them all.
 net::awaitable<std::vector<cluster::append_outcome>> append_on_shard(
     cluster::partition_manager& pm, const std::vector<job>& all, const std::vector<size_t>& mine,
-    cluster::acks_mode acks, std::span<std::byte> writable, const txn_verifier& verifier) {
+    cluster::acks_mode acks, std::span<std::byte> writable, const txn_verifier& verifier,
+    std::chrono::steady_clock::time_point deadline) {
   std::vector<const job*> jobs;
   for (size_t i : mine) jobs.push_back(&all[i]);
   std::vector<cluster::append_outcome> out(jobs.size());
@@ -193,6 +196,13 @@ net::awaitable<std::vector<cluster::append_outcome>> append_on_shard(
     if (!parts[i]) {
       out[i].error = error_code::not_leader_or_follower;
       out[i].message = "partition not led here (or not hosted yet)";
+      continue;
+    }
+    if (acks == cluster::acks_mode::all && !parts[i]->enough_replicas()) {
+      // Kafka refuses before the append: the batch would never be acknowledged.
+      out[i].error = error_code::not_enough_replicas;
+      out[i].message = "the ISR is smaller than min.insync.replicas";
+      parts[i] = nullptr;
       continue;
     }
     // The log rewrites offsets (and the producer epoch) in place: in the request frame itself
@@ -215,6 +225,10 @@ net::awaitable<std::vector<cluster::append_outcome>> append_on_shard(
   }
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (parts[i]) out[i] = co_await parts[i]->durable(std::move(out[i]));
+  }
+  // A replicated leader: every ISR member has it durably once the high watermark covers it.
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (parts[i]) out[i] = co_await parts[i]->committed(std::move(out[i]), deadline);
   }
   co_return out;
 }
@@ -344,9 +358,13 @@ net::awaitable<std::optional<protocol::produce_response>> serve_produce(
     return pm.shard_of(jobs[i].topic_id, jobs[i].tp.partition);
   });
   const txn_verifier verifier = verifier_for(ctx, request, image.get());
+  // acks=all waits for the ISR at most the request's timeout_ms (REQUEST_TIMED_OUT after).
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(std::clamp(request.timeout_ms, 0, 30 * 60'000));
   auto per_shard = co_await net::on_shards<std::vector<cluster::append_outcome>>(
-      pm.shards(), split.shards, [&pm, &jobs, &split, acks, &ctx, &verifier](size_t g) {
-        return append_on_shard(pm, jobs, split.items[g], acks, ctx.writable_body, verifier);
+      pm.shards(), split.shards, [&pm, &jobs, &split, acks, &ctx, &verifier, deadline](size_t g) {
+        return append_on_shard(pm, jobs, split.items[g], acks, ctx.writable_body, verifier,
+                               deadline);
       });
   auto outcomes = split.gather(std::move(per_shard), jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) {

@@ -22,6 +22,7 @@ std::span<const handler> quorum_handlers() {
       make_handler<protocol::broker_heartbeat_api, &serve_broker_heartbeat>(),
       make_handler<protocol::unregister_broker_api, &serve_unregister_broker>(),
       make_handler<protocol::allocate_producer_ids_api, &serve_allocate_producer_ids>(),
+      make_handler<protocol::alter_partition_api, &serve_alter_partition>(),
   };
   return handlers;
 }
