@@ -45,10 +45,16 @@ protocol::alter_partition_request request_of(const metadata_image& image, model:
     p.partition_index = c.partition;
     p.leader_epoch = c.leader_epoch;
     p.partition_epoch = c.proposal.partition_epoch;
-    for (model::node_id n : c.proposal.isr) {
+    for (size_t i = 0; i < c.proposal.isr.size(); ++i) {
+      const model::node_id n = c.proposal.isr[i];
       auto& b = p.new_isr_with_epochs.emplace_back();
       b.broker_id = n;
-      if (const broker_info* info = image.find_broker(n)) b.broker_epoch = info->epoch;
+      // KIP-903: the epoch the member's own fetches carried, so a broker that restarted
+      // (a new registration) since is refused; the leader's own is the registration's.
+      b.broker_epoch = i < c.proposal.broker_epochs.size() ? c.proposal.broker_epochs[i] : -1;
+      if (n == self) {
+        if (const broker_info* me = image.find_broker(self)) b.broker_epoch = me->epoch;
+      }
       p.new_isr.push_back(n());
     }
   }

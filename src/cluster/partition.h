@@ -208,7 +208,9 @@ class partition : public std::enable_shared_from_this<partition> {
     protocol::error_code error = protocol::error_code::none;
     std::optional<epoch_end> diverging;
   };
-  replica_fetch_answer on_replica_fetch(model::node_id replica, model::offset fetch_offset,
+  // `broker_epoch`: the one the fetch's ReplicaState carried (-1 before Fetch v15).
+  replica_fetch_answer on_replica_fetch(model::node_id replica, int64_t broker_epoch,
+                                        model::offset fetch_offset,
                                         model::leader_epoch last_fetched_epoch,
                                         model::leader_epoch current_leader_epoch);
   // Leader: whole batches from `from` up to the log end (followers are not held to the HW).

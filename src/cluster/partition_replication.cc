@@ -152,8 +152,8 @@ void partition::high_watermark_moved() {
 }
 
 partition::replica_fetch_answer partition::on_replica_fetch(
-    model::node_id replica, model::offset fetch_offset, model::leader_epoch last_fetched_epoch,
-    model::leader_epoch current_leader_epoch) {
+    model::node_id replica, int64_t broker_epoch, model::offset fetch_offset,
+    model::leader_epoch last_fetched_epoch, model::leader_epoch current_leader_epoch) {
   replica_fetch_answer out;
   if (_closed || _role != replica_role::leader) {
     out.error = error_code::not_leader_or_follower;
@@ -173,6 +173,7 @@ partition::replica_fetch_answer partition::on_replica_fetch(
     out.error = error_code::not_leader_or_follower;  // Kafka: not a replica of this partition
     return out;
   }
+  _leader->note_broker_epoch(replica, broker_epoch);
   const model::offset end = _log->log_end_offset();
   out.diverging = diverging_for(_epochs, end, last_fetched_epoch, fetch_offset);
   if (out.diverging) return out;  // the follower truncates first; its offset means nothing yet

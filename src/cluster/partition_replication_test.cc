@@ -57,7 +57,7 @@ class PartitionReplication : public ::testing::Test {
   // One follower fetch round as the fetcher and the leader's fetch handler make it.
   void fetch(partition& leader, partition& follower, node_id follower_id) {
     const auto at = follower.replica_position();
-    auto answer = leader.on_replica_fetch(follower_id, at.fetch_offset, at.last_fetched_epoch,
+    auto answer = leader.on_replica_fetch(follower_id, -1, at.fetch_offset, at.last_fetched_epoch,
                                           at.current_leader_epoch);
     ASSERT_EQ(answer.error, error_code::none);
     if (answer.diverging) {

@@ -86,6 +86,10 @@ bool leader_state::on_follower_fetch(model::node_id id, model::offset fetch_offs
   return recompute_hw();
 }
 
+void leader_state::note_broker_epoch(model::node_id id, int64_t broker_epoch) {
+  if (follower_progress* f = find(id)) f->broker_epoch = broker_epoch;
+}
+
 std::vector<model::node_id> leader_state::maximal_isr() const {
   std::vector<model::node_id> out = _state.isr;
   if (_pending) {
@@ -137,7 +141,13 @@ std::optional<isr_proposal> leader_state::next_proposal(model::offset epoch_star
   }
   if (!contains(isr, _self)) isr.insert(isr.begin(), _self);
   if (isr == _state.isr) return std::nullopt;
-  _pending = isr_proposal{std::move(isr), _state.partition_epoch, _state.leader_epoch};
+  std::vector<int64_t> epochs;
+  for (model::node_id n : isr) {
+    const follower_progress* f = n == _self ? nullptr : follower(n);
+    epochs.push_back(f != nullptr ? f->broker_epoch : -1);
+  }
+  _pending =
+      isr_proposal{std::move(isr), std::move(epochs), _state.partition_epoch, _state.leader_epoch};
   return _pending;
 }
 

@@ -32,6 +32,9 @@ struct follower_progress {
   int64_t last_caught_up_ms = 0;
   int64_t last_fetch_ms = 0;
   model::offset leader_end_at_last_fetch{-1};
+  // The broker epoch its last fetch carried (Fetch v15 ReplicaState; -1 before): an ISR
+  // expansion names it so the controller refuses a replica that restarted since (KIP-903).
+  int64_t broker_epoch = -1;
 };
 
 // What the controller last committed for the partition (from the metadata image).
@@ -45,6 +48,8 @@ struct committed_isr {
 // An ISR change sent to the controller and not answered yet.
 struct isr_proposal {
   std::vector<model::node_id> isr;
+  // Per member of `isr`, the broker epoch its fetches carried (-1: unknown, or the leader).
+  std::vector<int64_t> broker_epochs;
   int32_t partition_epoch = 0;  // the committed epoch it is based on
   model::leader_epoch leader_epoch{0};
 };
@@ -68,6 +73,8 @@ class leader_state {
   // `leader_end`. Returns whether the high watermark moved. Non-replicas are ignored.
   bool on_follower_fetch(model::node_id id, model::offset fetch_offset, model::offset leader_end,
                          int64_t now_ms);
+  // The broker epoch a follower's fetch carried; a newer one replaces it (a restart).
+  void note_broker_epoch(model::node_id id, int64_t broker_epoch);
 
   // The ISR change to send now, if any (nothing while one is pending). `epoch_start`: where
   // the leader's current epoch starts in its log (a follower must reach it to join the ISR).

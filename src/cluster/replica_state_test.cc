@@ -112,6 +112,22 @@ TEST(leader_state, a_follower_that_reaches_the_high_watermark_and_epoch_start_is
   EXPECT_FALSE(s.has_pending());
 }
 
+TEST(leader_state, an_expansion_names_the_broker_epoch_each_follower_fetched_with) {
+  leader_state s(node_id(1), three({node_id(1), node_id(2)}), 2, lag_ms, offset(0), 0);
+  s.on_leader_durable(offset(10));
+  s.note_broker_epoch(node_id(2), 40);
+  s.on_follower_fetch(node_id(2), offset(10), offset(10), 1);
+  s.note_broker_epoch(node_id(3), 7);
+  s.note_broker_epoch(node_id(3), 52);  // it restarted and registered again
+  s.on_follower_fetch(node_id(3), offset(10), offset(10), 1);
+  auto p = s.next_proposal(offset(0), 2);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->isr, (std::vector<node_id>{node_id(1), node_id(2), node_id(3)}));
+  // KIP-903: the controller compares these with the registrations; the leader's own is -1
+  // here (the sender puts its registration's).
+  EXPECT_EQ(p->broker_epochs, (std::vector<int64_t>{-1, 40, 52}));
+}
+
 TEST(truncation, a_follower_cuts_where_the_leader_says_its_epoch_ends) {
   epoch_cache f;
   f.assign(leader_epoch(1), offset(0));

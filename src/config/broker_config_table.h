@@ -316,6 +316,8 @@ inline constexpr config_def defs[] = {
     {.name = "transaction.state.log.replication.factor", .kind = int32, .default_value = "3",
      .min = 1,
      .doc = "The replication factor of __transaction_state."},
+    {.name = "transaction.state.log.min.isr", .kind = int32, .default_value = "2", .min = 1,
+     .doc = "min.insync.replicas of __transaction_state."},
     {.name = "transaction.max.timeout.ms", .kind = int32, .default_value = "900000", .min = 1,
      .doc = "The longest transaction timeout a producer may ask for, in ms."},
     {.name = "transactional.id.expiration.ms", .kind = int32, .default_value = "604800000",

@@ -119,6 +119,8 @@ inline constexpr auto vltava_scram_users = declare<string_list>("vltava.scram.us
 inline constexpr auto offsets_topic_num_partitions =
     declare<int32_t>("offsets.topic.num.partitions");
 inline constexpr auto offsets_topic_segment_bytes = declare<int32_t>("offsets.topic.segment.bytes");
+inline constexpr auto offsets_topic_replication_factor =
+    declare<int32_t>("offsets.topic.replication.factor");
 inline constexpr auto offsets_retention_minutes = declare<int32_t>("offsets.retention.minutes");
 inline constexpr auto offsets_retention_check_interval_ms =
     declare<int64_t>("offsets.retention.check.interval.ms");
@@ -135,6 +137,10 @@ inline constexpr auto transaction_state_log_num_partitions =
     declare<int32_t>("transaction.state.log.num.partitions");
 inline constexpr auto transaction_state_log_segment_bytes =
     declare<int32_t>("transaction.state.log.segment.bytes");
+inline constexpr auto transaction_state_log_replication_factor =
+    declare<int32_t>("transaction.state.log.replication.factor");
+inline constexpr auto transaction_state_log_min_isr =
+    declare<int32_t>("transaction.state.log.min.isr");
 inline constexpr auto transaction_max_timeout_ms = declare<int32_t>("transaction.max.timeout.ms");
 inline constexpr auto transactional_id_expiration_ms =
     declare<int32_t>("transactional.id.expiration.ms");

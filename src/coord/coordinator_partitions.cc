@@ -1,5 +1,7 @@
 #include "coord/coordinator_partitions.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "cluster/partition_leadership.h"
 #include "coord/group_key.h"
@@ -71,8 +73,11 @@ net::awaitable<error_code> internal_topic::ensure_created() {
   cluster::create_topic_request req;
   req.name = std::string(_spec.name);
   req.num_partitions = _spec.partitions;
-  req.replication_factor = _spec.replication_factor;
+  const size_t brokers = image ? image->live_brokers().size() : 0;
+  req.replication_factor = static_cast<int16_t>(std::clamp<size_t>(
+      brokers, 1, static_cast<size_t>(std::max<int16_t>(_spec.replication_factor, 1))));
   req.configs.emplace_back("cleanup.policy", "compact");
+  req.configs.emplace_back("min.insync.replicas", std::to_string(_spec.min_insync_replicas));
   req.configs.emplace_back("segment.bytes", std::to_string(_spec.segment_bytes));
   auto created = co_await _metadata.create_topic(std::move(req));
   if (!created.ok() && created.error != error_code::topic_already_exists) {

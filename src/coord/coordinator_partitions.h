@@ -52,7 +52,11 @@ struct internal_topic_spec {
   std::string_view name;
   int32_t partitions = 50;
   int32_t segment_bytes = 104857600;
+  // At most this many replicas: fewer when fewer brokers are registered (a single node, a
+  // cluster still starting), as the issue asks and Kafka's `*.replication.factor` docs
+  // suggest for small clusters.
   int16_t replication_factor = 1;
+  int32_t min_insync_replicas = 1;
 };
 
 // Where a key is coordinated.

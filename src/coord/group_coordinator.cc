@@ -65,6 +65,7 @@ coordinator_config coordinator_config::from(const config::config_set& c) {
   out.groups.initial_rebalance_delay_ms = c.get(keys::group_initial_rebalance_delay_ms);
   out.offsets_partitions = c.get(keys::offsets_topic_num_partitions);
   out.offsets_segment_bytes = c.get(keys::offsets_topic_segment_bytes);
+  out.offsets_replication_factor = c.get(keys::offsets_topic_replication_factor);
   out.offset_metadata_max_bytes = c.get(keys::offset_metadata_max_bytes);
   out.offsets_retention_ms = int64_t{c.get(keys::offsets_retention_minutes)} * config::minute_ms;
   out.retention_check_interval_ms = c.get(keys::offsets_retention_check_interval_ms);
@@ -107,8 +108,10 @@ group_coordinator::group_coordinator(net::shard_pool& shards,
   calls.drop = [this](partition_state& ps) { drop(ps); };
   calls.tick = [this](unsigned shard) { return tick(shard); };
   calls.tick_interval = std::chrono::milliseconds(_config.tick_ms);
-  internal_topic_spec spec{offsets_topic, _config.offsets_partitions,
-                           _config.offsets_segment_bytes};
+  // A commit acknowledged once two replicas hold it (when there are two), as Vltava's
+  // transaction log; Kafka leaves __consumer_offsets at the broker's min.insync.replicas.
+  internal_topic_spec spec{offsets_topic, _config.offsets_partitions, _config.offsets_segment_bytes,
+                           static_cast<int16_t>(_config.offsets_replication_factor), 2};
   _coordinated = std::make_unique<coordinator_partitions<partition_state>>(
       shards, partitions, metadata, spec, std::move(calls));
 }

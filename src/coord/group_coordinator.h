@@ -35,6 +35,8 @@ struct coordinator_config {
   group_config groups;
   int32_t offsets_partitions = config::broker_keys::offsets_topic_num_partitions.default_value();
   int32_t offsets_segment_bytes = config::broker_keys::offsets_topic_segment_bytes.default_value();
+  int32_t offsets_replication_factor =
+      config::broker_keys::offsets_topic_replication_factor.default_value();
   int32_t offset_metadata_max_bytes =
       config::broker_keys::offset_metadata_max_bytes.default_value();
   int64_t offsets_retention_ms =

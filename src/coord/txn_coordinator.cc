@@ -74,6 +74,8 @@ txn_config txn_config::from(const config::config_set& c) {
   namespace keys = config::broker_keys;
   out.partitions = c.get(keys::transaction_state_log_num_partitions);
   out.segment_bytes = c.get(keys::transaction_state_log_segment_bytes);
+  out.replication_factor = c.get(keys::transaction_state_log_replication_factor);
+  out.min_isr = c.get(keys::transaction_state_log_min_isr);
   out.max_timeout_ms = c.get(keys::transaction_max_timeout_ms);
   out.abort_check_interval_ms =
       c.get(keys::transaction_abort_timed_out_transaction_cleanup_interval_ms);
@@ -225,7 +227,8 @@ txn_coordinator::txn_coordinator(net::shard_pool& shards, cluster::partition_man
   calls.tick = [this](unsigned shard) { return tick(shard); };
   calls.tick_interval =
       std::chrono::milliseconds(std::min(_config.marker_retry_ms, _config.abort_check_interval_ms));
-  internal_topic_spec spec{transaction_topic, _config.partitions, _config.segment_bytes};
+  internal_topic_spec spec{transaction_topic, _config.partitions, _config.segment_bytes,
+                           static_cast<int16_t>(_config.replication_factor), _config.min_isr};
   _coordinated = std::make_unique<coordinator_partitions<partition_state>>(
       shards, partitions, metadata, spec, std::move(calls));
 }

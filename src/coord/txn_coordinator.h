@@ -56,6 +56,9 @@ class group_coordinator;
 struct txn_config {
   int32_t partitions = config::broker_keys::transaction_state_log_num_partitions.default_value();
   int32_t segment_bytes = config::broker_keys::transaction_state_log_segment_bytes.default_value();
+  int32_t replication_factor =
+      config::broker_keys::transaction_state_log_replication_factor.default_value();
+  int32_t min_isr = config::broker_keys::transaction_state_log_min_isr.default_value();
   int32_t max_timeout_ms = config::broker_keys::transaction_max_timeout_ms.default_value();
   int64_t abort_check_interval_ms =
       config::broker_keys::transaction_abort_timed_out_transaction_cleanup_interval_ms

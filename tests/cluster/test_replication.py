@@ -13,10 +13,15 @@ gone too, an acks=all produce can only time out).
 4. Both come back: they catch up, rejoin the ISR (AlterPartition), producing resumes, and
    nothing acknowledged is lost; the three logs are identical again.
 
+A second test is a rolling restart: each replica in turn stopped with SIGTERM and started again
+under an acks=all producer. A broker leaving cleanly has the controller move its leaderships
+first, so not one send fails, and every acknowledged message is read back once, in order.
+
 Every wait is a condition with a deadline."""
 
 import glob
 import os
+import threading
 import time
 
 import pytest
@@ -40,6 +45,15 @@ def five(binary, tmp_path):
     yield c
     codes = c.stop()
     assert all(code == 0 for code in codes.values()), codes
+
+
+def create_topic(cluster):
+    admin = AdminClient({"bootstrap.servers": cluster.node(4).address})
+    topic = NewTopic(TOPIC, 1, replica_assignment=[REPLICAS],
+                     config={"min.insync.replicas": "2"})
+    admin.create_topics([topic])[TOPIC].result(15)
+    return wait_state(cluster, "a leader with all three in sync",
+                      lambda l, e, r, i: l in REPLICAS and i == REPLICAS)[0]
 
 
 def partition_state(cluster):
@@ -116,12 +130,7 @@ def wait_identical_logs(cluster, nodes):
 
 def test_replicated_partition_survives_leader_loss(five):
     cluster = five
-    admin = AdminClient({"bootstrap.servers": cluster.node(4).address})
-    topic = NewTopic(TOPIC, 1, replica_assignment=[REPLICAS],
-                     config={"min.insync.replicas": "2"})
-    admin.create_topics([topic])[TOPIC].result(15)
-    leader, _, _, _ = wait_state(cluster, "a leader with all three in sync",
-                                 lambda l, e, r, i: l in REPLICAS and i == REPLICAS)
+    leader = create_topic(cluster)
 
     # 1. acks=all with three in sync; the followers hold the same bytes.
     acked = produce(cluster, [b"a%04d" % i for i in range(300)])
@@ -159,6 +168,62 @@ def test_replicated_partition_survives_leader_loss(five):
         cluster.node(r).wait_serving()
     wait_state(cluster, "all three back in the ISR", lambda l, e, r, i: i == REPLICAS)
     acked += produce(cluster, [b"c%04d" % i for i in range(200)])
+    got = consume_all(cluster, len(acked))
+    assert got == acked, "read %d, acknowledged %d" % (len(got), len(acked))
+    wait_identical_logs(cluster, REPLICAS)
+
+
+class SteadyProducer:
+    """An idempotent acks=all producer sending one value every few ms from a thread until
+    stopped; what was acknowledged and what failed, in order."""
+
+    def __init__(self, cluster):
+        self.p = Producer({"bootstrap.servers": ",".join(n.address for n in cluster.nodes[3:]),
+                           "enable.idempotence": True, "acks": "all", "linger.ms": 2,
+                           "message.timeout.ms": 60000})
+        self.acked, self.failed = [], []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def report(self, err, msg):
+        (self.failed if err else self.acked).append((err, msg.value()) if err else msg.value())
+
+    def run(self):
+        i = 0
+        while not self.done.is_set():
+            self.p.produce(TOPIC, b"r%06d" % i, partition=0, on_delivery=self.report)
+            i += 1
+            self.p.poll(0.005)
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        assert self.p.flush(60) == 0
+        return self.acked, self.failed
+
+
+def test_rolling_restart_fails_no_send(five):
+    cluster = five
+    create_topic(cluster)
+    producer = SteadyProducer(cluster)
+    try:
+        for r in REPLICAS:
+            # The replica leaves cleanly (the controller moves its leadership first) and comes
+            # back; the next one goes only once all three are in sync again, as an operator's
+            # rolling restart waits for under-replicated partitions to clear.
+            count = len(producer.acked)
+            assert cluster.node(r).stop() == 0
+            wait_state(cluster, "a leader other than %d" % r, lambda l, e, rs, i: l != r and l >= 0)
+            cluster.node(r).spawn()
+            cluster.node(r).wait_serving()
+            wait_state(cluster, "all three back in the ISR", lambda l, e, rs, i: i == REPLICAS)
+            kraft.wait_for("sends acknowledged after node %d's restart" % r,
+                           lambda: len(producer.acked) > count + 50, WAIT_S)
+    finally:
+        acked, failed = producer.stop()
+    assert not failed, failed[:3]
+    assert len(acked) > 150
     got = consume_all(cluster, len(acked))
     assert got == acked, "read %d, acknowledged %d" % (len(got), len(acked))
     wait_identical_logs(cluster, REPLICAS)

@@ -35,6 +35,12 @@ struct read_outcome {
   std::optional<cluster::epoch_end> diverging;
 };
 
+// The follower broker a fetch comes from (id -1: a consumer) and the broker epoch it sent.
+struct fetching_replica {
+  model::node_id id{-1};
+  int64_t broker_epoch = -1;
+};
+
 // A partition the request names but the image does not know: answered, never fetched.
 struct unresolved {
   std::string topic;
@@ -49,11 +55,11 @@ struct unresolved {
 // A follower's read of one partition it replicates from this leader: its fetch offset is its
 // durable end (recorded: the high watermark may move), it reads up to the log end, and a
 // diverged log is told where to truncate instead.
-void read_for_replica(cluster::partition& part, const fetch_want& w, model::node_id replica,
-                      int64_t budget, int64_t& used,
+void read_for_replica(cluster::partition& part, const fetch_want& w,
+                      const fetching_replica& replica, int64_t budget, int64_t& used,
                       const std::shared_ptr<cluster::fetch_waiter>& waiter, read_outcome& out) {
-  auto answer =
-      part.on_replica_fetch(replica, w.fetch_offset, w.last_fetched_epoch, w.current_leader_epoch);
+  auto answer = part.on_replica_fetch(replica.id, replica.broker_epoch, w.fetch_offset,
+                                      w.last_fetched_epoch, w.current_leader_epoch);
   out.high_watermark = part.high_watermark();
   out.log_start = part.log_start_offset();
   out.last_stable = part.last_stable_offset();
@@ -77,7 +83,7 @@ void read_for_replica(cluster::partition& part, const fetch_want& w, model::node
 
 net::awaitable<std::vector<read_outcome>> read_on_shard(
     cluster::partition_manager& pm, const std::vector<fetch_want>& wants,
-    const std::vector<size_t>& mine, int64_t budget, bool read_committed, model::node_id replica,
+    const std::vector<size_t>& mine, int64_t budget, bool read_committed, fetching_replica replica,
     std::shared_ptr<cluster::fetch_waiter> waiter) {
   std::vector<read_outcome> out(mine.size());
   int64_t used = 0;
@@ -88,7 +94,7 @@ net::awaitable<std::vector<read_outcome>> read_on_shard(
       out[i].error = error_code::not_leader_or_follower;
       continue;
     }
-    if (replica >= model::node_id(0)) {
+    if (replica.id >= model::node_id(0)) {
       read_for_replica(*part, w, replica, budget, used, waiter, out[i]);
       continue;
     }
@@ -198,7 +204,7 @@ void refuse_unauthorized(const request_context& ctx, const protocol::fetch_reque
 net::awaitable<std::vector<read_outcome>> read_all(cluster::partition_manager& pm,
                                                    const std::vector<fetch_want>& wants,
                                                    int64_t budget, bool read_committed,
-                                                   model::node_id replica,
+                                                   fetching_replica replica,
                                                    std::shared_ptr<cluster::fetch_waiter> waiter) {
   const auto split = net::split_by_shard(wants.size(), [&pm, &wants](size_t i) {
     return pm.shard_of(wants[i].topic_id, wants[i].tp.partition);
@@ -330,7 +336,9 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
   // Fetch v4+ (KIP-98): 1 = READ_COMMITTED.
   const bool read_committed = v >= 4 && req.isolation_level == 1;
   // A follower broker (ReplicaState from v15, ReplicaId before): reads up to the log end.
-  const model::node_id replica = v >= 15 ? req.replica_state.replica_id : req.replica_id;
+  const fetching_replica replica =
+      v >= 15 ? fetching_replica{req.replica_state.replica_id, req.replica_state.replica_epoch}
+              : fetching_replica{req.replica_id, -1};
   std::vector<read_outcome> reads;
   const auto home = co_await asio::this_coro::executor;
   for (;;) {

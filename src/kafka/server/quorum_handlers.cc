@@ -10,7 +10,7 @@
 namespace vltava::kafka {
 
 std::span<const handler> quorum_handlers() {
-  static const std::array<handler, 9> handlers = {
+  static const std::array<handler, 10> handlers = {
       make_handler<protocol::vote_api, &serve_vote>(),
       make_handler<protocol::begin_quorum_epoch_api, &serve_begin_quorum_epoch>(),
       make_handler<protocol::end_quorum_epoch_api, &serve_end_quorum_epoch>(),
