@@ -104,7 +104,7 @@ const handler& envelope_handler() {
 class EnvelopeHandler : public ::testing::Test {
  protected:
   EnvelopeHandler() {
-    f.services().listeners = listener_scopes{"CONTROLLER"};
+    f.services().listeners = listener_scopes{"CONTROLLER", false};
     f.set_listener("CONTROLLER");
   }
 
@@ -215,7 +215,7 @@ TEST_F(EnvelopeHandler, AuthorizesTheInnerRequestAsTheClient) {
 }
 
 TEST_F(EnvelopeHandler, ClosesAConnectionOnABrokerListener) {
-  f.services().listeners = listener_scopes{"CONTROLLER"};
+  f.services().listeners = listener_scopes{"CONTROLLER", false};
   f.set_listener("PLAINTEXT");
   auto out = send(wrapped(create_topics_frame("from-client")));
   EXPECT_TRUE(out.close_after);

@@ -1,5 +1,7 @@
 #include "kafka/server/listener_apis.h"
 
+#include <algorithm>
+
 #include "config/broker_configs.h"
 #include "net/listener_address.h"
 #include "protocol/api_table.h"
@@ -8,17 +10,21 @@ namespace vltava::kafka {
 
 listener_scopes listener_scopes::from(const config::config_set& broker_config) {
   const auto names = broker_config.get(config::broker_keys::controller_listener_names);
-  if (names.empty()) return {};
-  for (const auto& text : broker_config.get(config::broker_keys::listeners)) {
-    auto l = net::parse_listener(text);
-    if (l && l->name == names.front()) return {names.front()};
+  if (!names.empty()) {
+    for (const auto& text : broker_config.get(config::broker_keys::listeners)) {
+      auto l = net::parse_listener(text);
+      if (l && l->name == names.front()) return {names.front(), false};
+    }
   }
-  return {};
+  const auto roles = broker_config.get(config::broker_keys::process_roles);
+  const bool controller = std::find(roles.begin(), roles.end(), "controller") != roles.end();
+  return {"", controller};
 }
 
 api_scope listener_scopes::scope_of(std::string_view listener) const {
-  if (controller_listener.empty()) return api_scope::all;
-  return listener == controller_listener ? api_scope::controller : api_scope::broker;
+  if (serve_all) return api_scope::all;
+  return !controller_listener.empty() && listener == controller_listener ? api_scope::controller
+                                                                         : api_scope::broker;
 }
 
 bool served_in(int16_t api_key, api_scope scope) {

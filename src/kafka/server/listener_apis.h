@@ -7,9 +7,9 @@
 // advertises that set, and a request for an API outside it closes the connection (Kafka's
 // "api key ... which is not enabled").
 //
-// A node with no controller listener (`vltava serve` with no flags: a quorum of one that no
-// other node has to reach) serves every API on every listener, so a client keeps reaching
-// everything it used to.
+// A broker-only node has broker listeners only. A controller with no controller listener
+// (`vltava serve` with no flags: a quorum of one that no other node has to reach) serves every
+// API on every listener, so a client keeps reaching everything it used to.
 
 #include <cstdint>
 #include <string>
@@ -22,8 +22,11 @@ namespace vltava::kafka {
 enum class api_scope : uint8_t { broker, controller, all };
 
 struct listener_scopes {
-  // This node's controller listener; empty when it has none (then every listener is `all`).
+  // This node's controller listener; empty when it has none.
   std::string controller_listener;
+  // Every listener serves every API (a quorum of one without a controller listener; the
+  // default, for handler tests).
+  bool serve_all = true;
 
   static listener_scopes from(const config::config_set& broker_config);
   api_scope scope_of(std::string_view listener) const;

@@ -24,7 +24,7 @@ config::config_set load(std::vector<std::string> overrides) {
 TEST(ListenerApis, NodeWithoutControllerListenerServesEverythingEverywhere) {
   // `vltava serve` with no flags: PLAINTEXT only, a quorum of one.
   const auto scopes = listener_scopes::from(load({}));
-  EXPECT_EQ(scopes.controller_listener, "");
+  EXPECT_TRUE(scopes.serve_all);
   EXPECT_EQ(scopes.scope_of("PLAINTEXT"), api_scope::all);
   EXPECT_TRUE(served_in(protocol::vote_api::key, api_scope::all));
   EXPECT_TRUE(served_in(protocol::produce_api::key, api_scope::all));
@@ -36,6 +36,13 @@ TEST(ListenerApis, CombinedNodeSplitsItsListeners) {
        "listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093"}));
   EXPECT_EQ(scopes.controller_listener, "CONTROLLER");
   EXPECT_EQ(scopes.scope_of("CONTROLLER"), api_scope::controller);
+  EXPECT_EQ(scopes.scope_of("PLAINTEXT"), api_scope::broker);
+}
+
+TEST(ListenerApis, BrokerOnlyNodeServesTheBrokersApis) {
+  const auto scopes = listener_scopes::from(
+      load({"process.roles=broker", "node.id=4", "controller.quorum.voters=1@127.0.0.1:9093",
+            "listeners=PLAINTEXT://127.0.0.1:9092"}));
   EXPECT_EQ(scopes.scope_of("PLAINTEXT"), api_scope::broker);
 }
 
