@@ -352,6 +352,7 @@ int serve(int argc, char** argv) {
       inter_node_options(*kraft, "broker", source));
   kafka::broker_services services{node, cfg, shards, **store, partitions, nullptr, nullptr};
   services.brokers = &brokers;
+  services.listeners = kafka::listener_scopes::from(cfg);
   if (*authorizer) services.authorizer = &**authorizer;
   services_ptr = &services;
   controller_server.start();

@@ -20,6 +20,10 @@ START_TIMEOUT_S = 60
 class KraftNode:
     def __init__(self, binary, node_id, run_dir, voters, roles="broker,controller"):
         self.binary = binary
+        # The broker listener's name (a security protocol name, e.g. SASL_PLAINTEXT) and more
+        # settings for every node (SASL, an authorizer).
+        self.broker_listener = "PLAINTEXT"
+        self.extra = []
         self.id = node_id
         self.roles = roles
         self.host = "127.0.0.%d" % (node_id + 1)
@@ -51,12 +55,12 @@ class KraftNode:
     def sets(self):
         listeners = []
         if self.is_broker:
-            listeners.append("PLAINTEXT://%s" % self.address)
+            listeners.append("%s://%s" % (self.broker_listener, self.address))
         if self.is_controller:
             listeners.append("CONTROLLER://%s" % self.controller_address)
         return ["node.id=%d" % self.id, "log.dir=%s" % self.dir,
                 "process.roles=%s" % self.roles, "listeners=%s" % ",".join(listeners),
-                "controller.quorum.voters=%s" % self.voters] + self.timeouts
+                "controller.quorum.voters=%s" % self.voters] + self.timeouts + self.extra
 
     def args(self):
         return [a for kv in self.sets() for a in ("--set", kv)]
@@ -107,9 +111,12 @@ class KraftNode:
 
 
 class KraftCluster:
-    def __init__(self, binary, size, run_dir, timeouts=None, brokers=0):
+    def __init__(self, binary, size, run_dir, timeouts=None, brokers=0,
+                 broker_listener="PLAINTEXT", extra=()):
         """`size` combined nodes; with `brokers` > 0, `size` controller-only nodes (the voters)
-        and then `brokers` broker-only nodes (observers of the quorum)."""
+        and then `brokers` broker-only nodes (observers of the quorum). `broker_listener` names
+        the broker listener (the CONTROLLER listener stays PLAINTEXT); `extra` settings go to
+        every node."""
         self.nodes = []
         controller_roles = "controller" if brokers else "broker,controller"
         draft = [KraftNode(binary, i, run_dir, "", controller_roles) for i in range(1, size + 1)]
@@ -120,6 +127,8 @@ class KraftCluster:
             n.voters = voters
             if timeouts is not None:
                 n.timeouts = list(timeouts)
+            n.broker_listener = broker_listener
+            n.extra = list(extra)
         self.nodes = draft
         cluster_id = subprocess.run([binary, "storage", "random-uuid"], check=True,
                                     capture_output=True, text=True).stdout.strip()

@@ -74,3 +74,58 @@ def broker_registration_v0(controller_address, broker_id, cluster_id, host, port
     r = _request(controller_address, 62, 0, body, flexible=True)
     r.int32()  # throttle
     return r.int16(), r.int64()
+
+
+def principal_data(principal_type, name, version=0):
+    """Kafka's DefaultPrincipalData as an Envelope carries it: int16 version, then v0 (compact
+    strings, TokenAuthenticated false, no tagged fields)."""
+    return (struct.pack(">h", version) + _compact_string(principal_type) +
+            _compact_string(name) + b"\x00\x00")
+
+
+def create_topics_v0_frame(name, correlation_id=41):
+    """A client's CreateTopics v0 request (header v1, no size prefix): one topic, 1 partition,
+    replication factor 1."""
+    client_id = b"enveloped-client"
+    header = struct.pack(">hhih", 19, 0, correlation_id, len(client_id)) + client_id
+    body = (struct.pack(">i", 1) + _string(name) + struct.pack(">ihii", 1, 1, 0, 0) +
+            struct.pack(">i", 10000))
+    return header + body
+
+
+def _compact_bytes(b):
+    return b"\x00" if b is None else _uvarint(len(b) + 1) + b
+
+
+def envelope_v0(controller_address, request_data, principal, host_bytes):
+    """(error, inner response frame or None) for an Envelope a node would send."""
+    body = (_compact_bytes(request_data) + _compact_bytes(principal) + _compact_bytes(host_bytes) +
+            b"\x00")
+    r = _request(controller_address, 58, 0, body, flexible=True)
+    n = r.uvarint()
+    data = None if n == 0 else r.take("%ds" % (n - 1))
+    return r.int16(), data
+
+
+def create_topics_v0_response(frame):
+    """(correlation id, {topic: error}) of a CreateTopics v0 response frame."""
+    correlation_id, count = struct.unpack(">ii", frame[:8])
+    out, at = {}, 8
+    for _ in range(count):
+        (n,) = struct.unpack(">h", frame[at:at + 2])
+        name = frame[at + 2:at + 2 + n].decode()
+        (error,) = struct.unpack(">h", frame[at + 2 + n:at + 4 + n])
+        out[name] = error
+        at += 4 + n
+    return correlation_id, out
+
+
+def api_versions_v0(address):
+    """(error, {api key: (min, max)}) as this listener advertises them."""
+    r = _request(address, 18, 0, b"", flexible=False)
+    error = r.int16()
+    keys = {}
+    for _ in range(r.int32()):
+        key, low, high = r.int16(), r.int16(), r.int16()
+        keys[key] = (low, high)
+    return error, keys

@@ -11,6 +11,7 @@ constexpr std::string_view anonymous = "User:ANONYMOUS";
 }  // namespace
 
 std::string_view principal_of(const request_context& ctx) {
+  if (ctx.forwarded_for != nullptr) return ctx.forwarded_for->principal;
   const auto& session = ctx.connection.session;
   return session ? std::string_view(session->principal()) : anonymous;
 }
@@ -18,7 +19,9 @@ std::string_view principal_of(const request_context& ctx) {
 request_authz::request_authz(const request_context& ctx) : _auth(ctx.services.authorizer) {
   if (_auth == nullptr) return;
   _image = ctx.services.metadata.image();
-  _who = security::requester{principal_of(ctx), security::host_of_peer(ctx.connection.peer)};
+  _who = security::requester{principal_of(ctx), ctx.forwarded_for != nullptr
+                                                    ? std::string_view(ctx.forwarded_for->host)
+                                                    : security::host_of_peer(ctx.connection.peer)};
 }
 
 bool request_authz::check(acl_operation op, resource_type type, std::string_view name) const {

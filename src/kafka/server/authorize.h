@@ -42,7 +42,8 @@ class request_authz {
   security::requester _who;
 };
 
-// The connection's principal: the session's, or User:ANONYMOUS on a PLAINTEXT listener.
+// The request's principal: the client's for a request inside an Envelope, else the
+// connection's (the session's, or User:ANONYMOUS on a PLAINTEXT listener).
 std::string_view principal_of(const request_context& ctx);
 
 }  // namespace vltava::kafka

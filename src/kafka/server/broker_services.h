@@ -6,6 +6,7 @@
 #include <string>
 
 #include "config/config_def.h"
+#include "kafka/server/listener_apis.h"
 #include "model/fundamental.h"
 #include "net/shard_pool.h"
 
@@ -50,6 +51,9 @@ struct broker_services {
   // every request is then allowed and the ACL APIs answer SECURITY_DISABLED
   // (server/authorize.h).
   const security::authorizer* authorizer = nullptr;
+  // Which APIs each listener serves (server/listener_apis.h). The default (no controller
+  // listener) serves every API everywhere, as a single node and the handler tests need.
+  listener_scopes listeners{};
 };
 
 }  // namespace vltava::kafka

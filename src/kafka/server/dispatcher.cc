@@ -14,9 +14,10 @@ net::handler_result close_connection() {
 }
 
 // The advertised ranges, for ApiVersions' fallback answer.
-std::vector<protocol::api_info> advertised_apis() {
+std::vector<protocol::api_info> advertised_apis(api_scope scope) {
   std::vector<protocol::api_info> out;
   for (const auto& h : all_handlers()) {
+    if (!served_in(h.key, scope)) continue;
     const protocol::api_info* codec = protocol::find_api(h.key);
     out.push_back({h.key, h.name, h.min_version, h.max_version,
                    codec ? codec->first_flexible_version : int16_t{-1},
@@ -62,11 +63,19 @@ net::awaitable<net::handler_result> dispatch(broker_services& services,
               connection.id, connection.peer, header->client_id.value_or(""), header->api_key);
     co_return close_connection();
   }
+  const api_scope scope = services.listeners.scope_of(connection.listener);
+  if (!served_in(header->api_key, scope)) {
+    // Kafka's "api key ... which is not enabled" for this listener: a broker listener takes
+    // no quorum RPCs or Envelopes, a controller listener no Produce.
+    log::warn("kafka", "closing connection {} from {} on {}: {} is not served on this listener",
+              connection.id, connection.peer, connection.listener, h->name);
+    co_return close_connection();
+  }
   if (header->api_version < h->min_version || header->api_version > h->max_version) {
     if (header->api_key == protocol::api_versions_key) {
       // A client probing with a newer ApiVersions than ours learns our versions and retries.
       auto fallback =
-          protocol::encode_api_versions_fallback(header->correlation_id, advertised_apis());
+          protocol::encode_api_versions_fallback(header->correlation_id, advertised_apis(scope));
       fallback.erase(fallback.begin(), fallback.begin() + 4);  // the net layer adds the size
       net::response r;
       r.parts.push_back(std::move(fallback));
@@ -82,7 +91,9 @@ net::awaitable<net::handler_result> dispatch(broker_services& services,
   std::span<std::byte> writable = std::span(frame).subspan(header->body_offset);
   request_context ctx{connection, *header, services, writable};
   std::span<const std::byte> body = writable;
-  if (must_forward(services, header->api_key)) co_return co_await forward_to_controller(ctx, body);
+  if (must_forward(services, header->api_key)) {
+    co_return co_await forward_to_controller(ctx, std::span<const std::byte>(frame));
+  }
   co_return co_await h->fn(ctx, body);
 }
 

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "base/log.h"
@@ -18,6 +19,14 @@
 
 namespace vltava::kafka {
 
+// The client a request acts for when it came wrapped in an Envelope (KIP-590): the principal
+// and host the forwarding broker authenticated, which the controller authorizes instead of
+// the forwarding broker's own connection.
+struct forwarded_client {
+  std::string principal;  // "User:alice"
+  std::string host;       // "10.0.0.7", as ACLs name hosts
+};
+
 struct request_context {
   const net::connection_info& connection;
   const protocol::request_header& header;
@@ -26,6 +35,8 @@ struct request_context {
   // rewrites offsets in the frame itself instead of copying each partition's records. Empty
   // where the body is not the handler's to change (tests); handlers then copy.
   std::span<std::byte> writable_body{};
+  // Set while serving the request inside an Envelope (server/envelope.h); null otherwise.
+  const forwarded_client* forwarded_for = nullptr;
 
   int16_t version() const { return header.api_version; }
 };

@@ -48,6 +48,19 @@ class admin_fixture {
   }
 
   cluster::metadata_store& store() { return *_store; }
+  broker_services& services() { return *_services; }
+  // The listener the calls come in on ("PLAINTEXT" unless a test changes it).
+  void set_listener(std::string name) { _connection.listener = std::move(name); }
+
+  // Runs handler `h` on `body` at `version` on shard 1, as the dispatcher does; correlation
+  // id 7. The result as the handler gave it (reply and close flag).
+  net::handler_result call_raw(const handler& h, int16_t version, std::vector<std::byte> body) {
+    protocol::request_header header;
+    header.api_key = h.key;
+    header.api_version = version;
+    header.correlation_id = 7;
+    return run_on_shard1(serve_bytes(_connection, header, *_services, h, body));
+  }
   const std::string& dir() const { return _dir.path(); }
 
   // Runs `fn` (returning an awaitable) on shard 1 and waits for its result.
