@@ -82,6 +82,13 @@ result<loaded_broker_config, std::string> load_broker_config(
                   ": zookeeper.connect is not supported: Vltava keeps metadata in its "
                   "own Raft quorum (see process.roles)");
     }
+    if (p.key == "vltava.scram.users") {
+      // Removed rather than ignored: a broker that silently dropped its users would refuse
+      // every SCRAM login.
+      return fail(where +
+                  ": vltava.scram.users was removed: SCRAM credentials live in the metadata "
+                  "log (`vltava storage format --add-scram`, `vltava user create`)");
+    }
     if (auto r = apply(cfg, p.key, p.value, where); !r) return fail(r.error());
   }
   for (const auto& o : overrides) {

@@ -1,9 +1,9 @@
 #pragma once
 
 // Requests a broker cannot decide, forwarded to the active controller (Kafka's
-// ForwardingManager): CreateTopics, DeleteTopics, CreatePartitions, the config changes and
-// CreateAcls/DeleteAcls; and DescribeQuorum sent to a node that is not a voter (a broker-only
-// node).
+// ForwardingManager): CreateTopics, DeleteTopics, CreatePartitions, the config changes,
+// CreateAcls/DeleteAcls and AlterUserScramCredentials; and DescribeQuorum sent to a node that is
+// not a voter (a broker-only node).
 // A broker that is not the active controller sends the request as it came to the controller
 // its image names (the controller channel, on shard 0) and relays the answer with the client's
 // correlation id, so a client that bootstrapped from any broker never sees NOT_CONTROLLER
