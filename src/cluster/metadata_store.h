@@ -251,6 +251,7 @@ class metadata_store {
   void maybe_snapshot();
   static net::awaitable<void> learn_controller_from_quorum(metadata_store* self);
   net::awaitable<op_result> controller_ready();
+  net::awaitable<op_result> write_bootstrap();
   // Appends `records` as one batch through the quorum and resumes once committed; `next` and
   // `ids` are the working state meanwhile. On shard 0.
   net::awaitable<op_result> commit(std::vector<metadata_record>& records, metadata_image& next,
