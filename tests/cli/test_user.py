@@ -18,7 +18,6 @@ USAGE, FAILED, NOT_FOUND = 2, 1, 4
 def sasl():
     sasl_port = harness.free_port()
     broker = harness.VltavaBroker(_binary(), extra_sets=[
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
         "sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512"])
     # Restarted with the SASL listener beside the PLAINTEXT one.
     broker._terminate()

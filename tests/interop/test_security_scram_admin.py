@@ -9,7 +9,6 @@ import subprocess
 
 import pytest
 
-import harness
 import scram_admin
 import secure
 
