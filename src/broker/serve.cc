@@ -17,6 +17,7 @@
 #include "cluster/broker_channels.h"
 #include "cluster/broker_lifecycle.h"
 #include "cluster/controller_channel.h"
+#include "cluster/image_credentials.h"
 #include "cluster/isr_sender.h"
 #include "cluster/metadata_store.h"
 #include "cluster/partition_manager.h"
@@ -32,7 +33,6 @@
 #include "net/shard_pool.h"
 #include "quorum/net/transport.h"
 #include "security/authorizer.h"
-#include "security/credential_store.h"
 #include "security/listener_security.h"
 #include "storage/file_io.h"
 #include "storage/flusher.h"
@@ -269,16 +269,12 @@ int serve(int argc, char** argv) {
   }
   std::vector<net::listener_address> listeners;
   std::vector<std::shared_ptr<const security::listener_security>> listener_security;
-  auto credentials = security::memory_credential_store::from_config(
-      cfg.get(config::broker_keys::vltava_scram_users));
-  if (!credentials) {
-    std::cerr << "vltava serve: " << credentials.error() << "\n";
-    return exit_config_error;
-  }
+  // SCRAM logins are checked against the metadata image's credentials, once it is open.
+  auto credentials = std::make_shared<cluster::image_credential_store>();
   for (const auto& text : cfg.get(config::broker_keys::listeners)) {
     auto a = net::parse_listener(text);
     auto sec =
-        a ? security::make_listener_security(*loaded, a->name, *credentials) : fail(a.error());
+        a ? security::make_listener_security(*loaded, a->name, credentials) : fail(a.error());
     if (!sec) {
       std::cerr << "vltava serve: listeners: " << sec.error() << "\n";
       return exit_config_error;
@@ -345,6 +341,7 @@ int serve(int argc, char** argv) {
     shards.stop();
     return exit_start_error;
   }
+  credentials->attach(store->get());
   cluster::partition_manager partitions(shards, io, flusher, dirs[0], cfg);
   // The other brokers, on their inter-broker listeners as the image has them (shard 0).
   cluster::broker_channels brokers(
@@ -421,6 +418,7 @@ int serve(int argc, char** argv) {
   groups.stop();
   partitions.stop();
   (*store)->close();  // a leader resigns first, so the other voters elect at once
+  credentials->attach(nullptr);
   controller_server.shutdown(shutdown_grace);
   flusher.drain();
   shards.stop();

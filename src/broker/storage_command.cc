@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/bootstrap_metadata.h"
 #include "cluster/meta_properties.h"
 #include "config/broker_configs.h"
 #include "storage/file_io.h"
@@ -22,21 +23,30 @@ struct format_options {
   std::string cluster_id;
   std::string config_file;
   std::vector<std::string> sets;
+  std::vector<std::string> add_scram;
   bool ignore_formatted = false;
 };
 
 std::optional<format_options> parse_format(int argc, char** argv, int& code) {
   po::options_description desc(
-      "usage: vltava storage format --cluster-id ID [--config FILE] [--set key=value]...\n\n"
+      "usage: vltava storage format --cluster-id ID [--config FILE] [--set key=value]...\n"
+      "                             [--add-scram 'SCRAM-SHA-256=[name=N,password=P]']...\n\n"
       "Writes meta.properties (cluster.id, node.id) into the node's log directories, as\n"
       "kafka-storage.sh format does. Give it the node's own --config/--set (node.id, log.dir).\n"
-      "Every node of a cluster gets the same id: `vltava storage random-uuid` makes one.\n\n"
+      "Every node of a cluster gets the same id: `vltava storage random-uuid` makes one.\n"
+      "--add-scram puts a SCRAM credential into the bootstrap metadata (bootstrap.checkpoint),\n"
+      "which the first active controller writes into the metadata log: give every controller\n"
+      "the same ones. Keys: name, password | saltedpassword (base64, with salt), salt (base64),\n"
+      "iterations (4096..16384, default 4096).\n\n"
       "options");
   format_options o;
   desc.add_options()("help,h", "print this help")("cluster-id,t", po::value(&o.cluster_id),
                                                   "the cluster id (22 URL-safe base64 chars)")(
       "config,c", po::value(&o.config_file), "a .properties file with broker configs")(
       "set,s", po::value(&o.sets)->composing(), "override one config: key=value (repeatable)")(
+      "add-scram,S", po::value(&o.add_scram)->composing(),
+      "a SCRAM credential for the bootstrap metadata, e.g. "
+      "'SCRAM-SHA-256=[name=alice,password=alice-secret]' (repeatable)")(
       "ignore-formatted,g", po::bool_switch(&o.ignore_formatted),
       "succeed when a directory is already formatted with this id");
   po::variables_map vm;
@@ -64,7 +74,7 @@ std::optional<format_options> parse_format(int argc, char** argv, int& code) {
 
 // Formats one directory; an error line says why not.
 bool format_dir(storage::file_io& io, const std::string& dir, const cluster::meta_properties& m,
-                bool ignore_formatted) {
+                std::span<const cluster::metadata_record> bootstrap, bool ignore_formatted) {
   if (auto made = io.mkdir(dir); !made) {
     std::cerr << "vltava storage format: cannot create " << dir << "\n";
     return false;
@@ -80,6 +90,14 @@ bool format_dir(storage::file_io& io, const std::string& dir, const cluster::met
     std::cerr << "vltava storage format: " << dir << " is already formatted (cluster.id "
               << (*existing)->cluster_id << ", node.id " << (*existing)->node_id << ")\n";
     return false;
+  }
+  // The bootstrap records first: a directory with meta.properties is formatted, and a format
+  // interrupted before it is simply run again.
+  if (!bootstrap.empty()) {
+    if (auto b = cluster::write_bootstrap_metadata(io, dir, bootstrap, io.now_ms()); !b) {
+      std::cerr << "vltava storage format: " << b.error() << "\n";
+      return false;
+    }
   }
   if (auto w = cluster::write_meta_properties(io, dir, m); !w) {
     std::cerr << "vltava storage format: " << w.error() << "\n";
@@ -110,10 +128,19 @@ int format(int argc, char** argv) {
     std::cerr << "vltava storage format: " << loaded.error() << "\n";
     return exit_usage;
   }
+  std::vector<cluster::metadata_record> bootstrap;
+  for (const auto& a : o->add_scram) {
+    auto r = cluster::parse_add_scram(a);
+    if (!r) {
+      std::cerr << "vltava storage format: " << r.error() << "\n";
+      return exit_usage;
+    }
+    bootstrap.emplace_back(std::move(*r));
+  }
   cluster::meta_properties m{o->cluster_id, loaded->values.get(config::broker_keys::node_id)};
   storage::posix_io io;
   for (const auto& dir : config::effective_log_dirs(loaded->values)) {
-    if (!format_dir(io, dir, m, o->ignore_formatted)) return 1;
+    if (!format_dir(io, dir, m, bootstrap, o->ignore_formatted)) return 1;
   }
   return 0;
 }

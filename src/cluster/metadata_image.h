@@ -16,6 +16,7 @@
 #include "model/fundamental.h"
 #include "protocol/wire.h"
 #include "security/acl_table.h"
+#include "security/credential_store.h"
 
 namespace vltava::cluster {
 
@@ -92,6 +93,9 @@ class metadata_image {
   int64_t next_producer_id = 0;
   // The ACLs (AccessControlEntryRecords not removed since), by id and by resource pattern.
   security::acl_table acls;
+  // The SCRAM credentials (UserScramCredentialRecords not removed since), by user and
+  // mechanism: what SASL/SCRAM logins are checked against.
+  security::scram_credential_map scram_credentials;
 
   const topic_info* find_topic(std::string_view name) const {
     auto it = topics.find(name);

@@ -38,9 +38,13 @@ constexpr metadata_record_type type_of() {
     return metadata_record_type::partition_change;
   } else if constexpr (std::is_same_v<T, protocol::metadata_access_control_entry_record>) {
     return metadata_record_type::access_control_entry;
-  } else {
-    static_assert(std::is_same_v<T, protocol::metadata_remove_access_control_entry_record>);
+  } else if constexpr (std::is_same_v<T, protocol::metadata_remove_access_control_entry_record>) {
     return metadata_record_type::remove_access_control_entry;
+  } else if constexpr (std::is_same_v<T, protocol::metadata_user_scram_credential_record>) {
+    return metadata_record_type::user_scram_credential;
+  } else {
+    static_assert(std::is_same_v<T, protocol::metadata_remove_user_scram_credential_record>);
+    return metadata_record_type::remove_user_scram_credential;
   }
 }
 
@@ -215,7 +219,55 @@ result<void, std::string> apply_acl(metadata_image& image,
   return image.acls.add(r.id.bytes, std::move(b));
 }
 
+std::vector<uint8_t> to_octets(const std::vector<std::byte>& b) {
+  std::vector<uint8_t> out(b.size());
+  for (size_t i = 0; i < b.size(); ++i) out[i] = static_cast<uint8_t>(b[i]);
+  return out;
+}
+
+std::vector<std::byte> to_bytes(const std::vector<uint8_t>& b) {
+  std::vector<std::byte> out(b.size());
+  for (size_t i = 0; i < b.size(); ++i) out[i] = static_cast<std::byte>(b[i]);
+  return out;
+}
+
+// As Kafka's ScramControlManager.replay: a credential replaces the user's previous one for
+// that mechanism; removing one that is not there means the log is corrupt. The controller
+// validated name, mechanism and iterations when it wrote the record.
+result<void, std::string> apply_scram(metadata_image& image,
+                                      const protocol::metadata_user_scram_credential_record& r) {
+  auto m = security::scram_mechanism_from_type(r.mechanism);
+  if (!m) return fail("a SCRAM credential with unknown mechanism " + std::to_string(r.mechanism));
+  if (r.name.empty()) return fail(std::string("a SCRAM credential without a user name"));
+  image.scram_credentials[{r.name, *m}] = security::scram_credential{
+      to_octets(r.salt), to_octets(r.stored_key), to_octets(r.server_key), r.iterations};
+  return {};
+}
+
+result<void, std::string> remove_scram(
+    metadata_image& image, const protocol::metadata_remove_user_scram_credential_record& r) {
+  auto m = security::scram_mechanism_from_type(r.mechanism);
+  if (!m || image.scram_credentials.erase({r.name, *m}) == 0) {
+    return fail("removal of an unknown SCRAM credential: user '" + r.name + "' mechanism " +
+                std::to_string(r.mechanism));
+  }
+  return {};
+}
+
 }  // namespace
+
+protocol::metadata_user_scram_credential_record scram_record(const std::string& user,
+                                                             security::scram_mechanism m,
+                                                             const security::scram_credential& c) {
+  protocol::metadata_user_scram_credential_record r;
+  r.name = user;
+  r.mechanism = security::scram_mechanism_type(m);
+  r.salt = to_bytes(c.salt);
+  r.stored_key = to_bytes(c.stored_key);
+  r.server_key = to_bytes(c.server_key);
+  r.iterations = c.iterations;
+  return r;
+}
 
 security::acl_binding acl_of(const protocol::metadata_access_control_entry_record& r) {
   return security::acl_binding{security::to_resource_type(r.resource_type),
@@ -284,6 +336,11 @@ result<metadata_record, std::string> decode_record_value(std::span<const std::by
     case metadata_record_type::remove_access_control_entry:
       return decode_body<protocol::metadata_remove_access_control_entry_record>(r,
                                                                                 h.record_version);
+    case metadata_record_type::user_scram_credential:
+      return decode_body<protocol::metadata_user_scram_credential_record>(r, h.record_version);
+    case metadata_record_type::remove_user_scram_credential:
+      return decode_body<protocol::metadata_remove_user_scram_credential_record>(r,
+                                                                                 h.record_version);
   }
   return fail("unknown record type " + std::to_string(h.record_type) +
               " (written by a newer Vltava?)");
@@ -378,6 +435,12 @@ result<void, std::string> apply_record(metadata_image& image, topic_id_index& id
       return fail(removed.error() + " " + uuid_to_string(a->id));
     }
     return {};
+  }
+  if (const auto* c = std::get_if<protocol::metadata_user_scram_credential_record>(&r)) {
+    return apply_scram(image, *c);
+  }
+  if (const auto* c = std::get_if<protocol::metadata_remove_user_scram_credential_record>(&r)) {
+    return remove_scram(image, *c);
   }
   const auto& rm = std::get<protocol::metadata_remove_topic_record>(r);
   auto id = ids.find(rm.topic_id);

@@ -24,8 +24,10 @@
 #include "protocol/generated/metadata_register_broker_record.h"
 #include "protocol/generated/metadata_remove_access_control_entry_record.h"
 #include "protocol/generated/metadata_remove_topic_record.h"
+#include "protocol/generated/metadata_remove_user_scram_credential_record.h"
 #include "protocol/generated/metadata_topic_record.h"
 #include "protocol/generated/metadata_unregister_broker_record.h"
+#include "protocol/generated/metadata_user_scram_credential_record.h"
 #include "protocol/wire.h"
 #include "security/acl.h"
 
@@ -50,6 +52,10 @@ enum class metadata_record_type : int16_t {
   broker_registration_change = 7,
   unregister_broker = 8,
   partition_change = 9,
+  // SCRAM credentials take Kafka's codes (UserScramCredentialRecord,
+  // RemoveUserScramCredentialRecord).
+  user_scram_credential = 11,
+  remove_user_scram_credential = 12,
   // ACLs take Kafka's record codes (AccessControlEntryRecord, RemoveAccessControlEntryRecord).
   access_control_entry = 22,
   remove_access_control_entry = 23,
@@ -63,7 +69,9 @@ using metadata_record =
                  protocol::metadata_unregister_broker_record,
                  protocol::metadata_partition_change_record,
                  protocol::metadata_access_control_entry_record,
-                 protocol::metadata_remove_access_control_entry_record>;
+                 protocol::metadata_remove_access_control_entry_record,
+                 protocol::metadata_user_scram_credential_record,
+                 protocol::metadata_remove_user_scram_credential_record>;
 
 std::vector<std::byte> encode_record_value(const metadata_record& r);
 // Refuses unknown record types and versions (a newer Vltava wrote them) and trailing bytes.
@@ -93,6 +101,11 @@ result<void, std::string> apply_record(metadata_image& image, topic_id_index& id
 security::acl_binding acl_of(const protocol::metadata_access_control_entry_record& r);
 protocol::metadata_access_control_entry_record acl_record(const protocol::uuid& id,
                                                           const security::acl_binding& b);
+
+// The record of a user's credential for one mechanism.
+protocol::metadata_user_scram_credential_record scram_record(const std::string& user,
+                                                             security::scram_mechanism m,
+                                                             const security::scram_credential& c);
 
 // A random version 4 UUID, never the zero uuid, and never one whose text form starts with
 // '-' (command lines would take it for an option), as Kafka's Uuid.randomUuid does.

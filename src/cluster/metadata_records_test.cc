@@ -118,6 +118,44 @@ TEST(metadata_records, acl_records_round_trip_and_apply) {
   EXPECT_FALSE(apply_record(img, ids, acl_record(id_of(4), invalid)).has_value());
 }
 
+TEST(metadata_records, scram_records_round_trip_and_apply) {
+  using security::scram_mechanism;
+  auto cred = security::make_scram_credential(scram_mechanism::sha512, "pw", {9, 8, 7}, 4096);
+  std::vector<metadata_record> records{scram_record("alice", scram_mechanism::sha512, cred)};
+  protocol::metadata_remove_user_scram_credential_record rm;
+  rm.name = "alice";
+  rm.mechanism = 2;
+  records.emplace_back(rm);
+  auto read = read_metadata_batch(build_metadata_batch(records, 1));
+  ASSERT_TRUE(read.has_value()) << read.error();
+  ASSERT_EQ(read->size(), 2u);
+  EXPECT_TRUE((*read)[0] == records[0]);
+  // Kafka's codes: UserScramCredentialRecord 11, RemoveUserScramCredentialRecord 12; Kafka's
+  // mechanism type 2 for SCRAM-SHA-512.
+  EXPECT_EQ(encode_record_value(records[0])[1], std::byte{11});
+  EXPECT_EQ(encode_record_value(records[1])[1], std::byte{12});
+  EXPECT_EQ(std::get<protocol::metadata_user_scram_credential_record>(records[0]).mechanism, 2);
+
+  metadata_image img;
+  topic_id_index ids;
+  ASSERT_TRUE(apply_record(img, ids, (*read)[0]).has_value());
+  ASSERT_EQ(img.scram_credentials.size(), 1u);
+  EXPECT_EQ(img.scram_credentials.at({"alice", scram_mechanism::sha512}), cred);
+  // A second credential replaces the first, as Kafka's replay does.
+  auto other = security::make_scram_credential(scram_mechanism::sha512, "pw2", {1}, 8192);
+  ASSERT_TRUE(apply_record(img, ids, scram_record("alice", scram_mechanism::sha512, other)));
+  EXPECT_EQ(img.scram_credentials.at({"alice", scram_mechanism::sha512}).iterations, 8192);
+  ASSERT_TRUE(apply_record(img, ids, (*read)[1]).has_value());
+  EXPECT_TRUE(img.scram_credentials.empty());
+  EXPECT_FALSE(apply_record(img, ids, (*read)[1]).has_value());  // nothing to remove
+  auto bad = scram_record("alice", scram_mechanism::sha256, cred);
+  bad.mechanism = 0;  // UNKNOWN
+  EXPECT_FALSE(apply_record(img, ids, bad).has_value());
+  bad.mechanism = 1;
+  bad.name = "";
+  EXPECT_FALSE(apply_record(img, ids, bad).has_value());
+}
+
 TEST(metadata_records, random_uuids) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {

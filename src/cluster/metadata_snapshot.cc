@@ -78,6 +78,15 @@ std::vector<metadata_record> image_records(const metadata_image& image) {
     p.next_producer_id = image.next_producer_id;
     out.emplace_back(std::move(p));
   }
+  // The security state replays like the rest: ACLs under their ids, credentials as written.
+  for (const auto& [id, b] : image.acls.by_id()) {
+    protocol::uuid u;
+    u.bytes = id;
+    out.emplace_back(acl_record(u, b));
+  }
+  for (const auto& [key, c] : image.scram_credentials) {
+    out.emplace_back(scram_record(key.first, key.second, c));
+  }
   return out;
 }
 

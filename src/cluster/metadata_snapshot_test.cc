@@ -87,6 +87,24 @@ metadata_image image_with_history(topic_id_index& ids) {
   pids.broker_epoch = 10;
   pids.next_producer_id = 3000;
   log.emplace_back(pids);
+  // Security state: an ACL, and credentials of which one was deleted again.
+  log.emplace_back(acl_record(
+      id_of(40),
+      security::acl_binding{security::resource_type::topic, "t2", security::pattern_type::literal,
+                            "User:alice", "*", security::acl_operation::read,
+                            security::acl_permission::allow}));
+  using security::scram_mechanism;
+  for (auto m : {scram_mechanism::sha256, scram_mechanism::sha512}) {
+    log.emplace_back(
+        scram_record("alice", m, security::make_scram_credential(m, "pw", {1, 2}, 4096)));
+  }
+  log.emplace_back(
+      scram_record("bob", scram_mechanism::sha256,
+                   security::make_scram_credential(scram_mechanism::sha256, "b", {3}, 8192)));
+  protocol::metadata_remove_user_scram_credential_record rm_bob;
+  rm_bob.name = "bob";
+  rm_bob.mechanism = 1;
+  log.emplace_back(rm_bob);
   for (const auto& r : log) EXPECT_TRUE(apply_record(img, ids, r).has_value());
   img.offset = 41;
   return img;
@@ -128,6 +146,8 @@ void expect_same(const metadata_image& a, const metadata_image& b) {
   EXPECT_EQ(a.node_config_overrides, b.node_config_overrides);
   EXPECT_EQ(a.cluster_config_overrides, b.cluster_config_overrides);
   EXPECT_EQ(a.next_producer_id, b.next_producer_id);
+  EXPECT_EQ(a.acls.by_id(), b.acls.by_id());
+  EXPECT_EQ(a.scram_credentials, b.scram_credentials);
 }
 
 TEST(metadata_snapshot, an_image_replays_from_its_records_unchanged) {
@@ -138,6 +158,8 @@ TEST(metadata_snapshot, an_image_replays_from_its_records_unchanged) {
   auto back = image_from_batches(batches, "c", 42);
   ASSERT_TRUE(back) << back.error();
   expect_same(img, back->image);
+  EXPECT_EQ(back->image.acls.size(), 1u);
+  EXPECT_EQ(back->image.scram_credentials.size(), 2u);
   EXPECT_EQ(back->ids, ids);
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "cluster/bootstrap_metadata.h"
 #include "cluster/controller_channel.h"
 #include "cluster/leader_election.h"
 #include "cluster/meta_properties.h"
@@ -249,6 +250,9 @@ result<void, std::string> metadata_store::open_quorum(storage::flusher& flusher,
   if (!log) return fail("metadata log: " + log.error());
   st.log = std::move(log).value();
   init_snapshots();
+  auto bootstrap = read_bootstrap_metadata(st.io, _data_dir);
+  if (!bootstrap) return fail("bootstrap metadata: " + bootstrap.error());
+  st.bootstrap = std::move(bootstrap).value();
   if (auto latest = st.log->latest_snapshot()) {
     // The image starts from the newest snapshot; the log replays only what follows it.
     if (auto r = load_snapshot(*latest); !r) return fail("metadata snapshot: " + r.error());
@@ -347,6 +351,7 @@ void metadata_store::apply_committed(const std::vector<quorum::entry>& entries) 
       if (auto lc = quorum::read_leader_change(batch)) st.committed.controller_id = lc->leader_id;
       continue;
     }
+    st.log_has_records = true;
     auto records = read_metadata_batch(batch);
     // A committed batch that does not apply is a bug or a corrupt log: the node must not serve
     // an image that differs from its peers'.
@@ -401,7 +406,30 @@ net::awaitable<op_result> metadata_store::controller_ready() {
   // A new active controller knows nothing of the brokers' heartbeats: every session starts now.
   st.last_contact.clear();
   st.sessions_since = std::chrono::steady_clock::now();
+  if (!st.log_has_records && !st.bootstrap.empty()) co_return co_await write_bootstrap();
   co_return op_result{};
+}
+
+// The first active controller of a new cluster: the bootstrap records go first, one batch,
+// before the mutation that found the log empty. Once only (the flag is set before the append,
+// so a mutation arriving meanwhile does not write them again).
+net::awaitable<op_result> metadata_store::write_bootstrap() {
+  state& st = *_state;
+  st.log_has_records = true;
+  std::vector<metadata_record> records = st.bootstrap;
+  metadata_image next = st.working;
+  topic_id_index ids = st.ids;
+  for (const auto& r : records) {
+    if (auto a = apply_record(next, ids, r); !a) {
+      log::error("cluster", "metadata: bootstrap record refused: {}", a.error());
+      co_return op_result::failure(error_code::kafka_storage_error,
+                                   "The bootstrap metadata does not apply.");
+    }
+  }
+  log::info("cluster", "metadata: writing {} bootstrap records", records.size());
+  auto c = co_await commit(records, next, ids);
+  if (!c.ok()) st.log_has_records = false;  // the next controller (or epoch) tries again
+  co_return c;
 }
 
 // Appends `records` as one batch through the quorum and resumes once it is committed (and

@@ -27,6 +27,7 @@
 #include "base/result.h"
 #include "cluster/metadata_image.h"
 #include "cluster/metadata_records.h"
+#include "cluster/scram_alteration.h"
 #include "config/config_def.h"
 #include "model/fundamental.h"
 #include "net/asio.h"
@@ -240,6 +241,12 @@ class metadata_store {
   net::awaitable<std::vector<acl_deletion_result>> delete_acls(
       std::vector<security::acl_filter> filters);
 
+  // AlterUserScramCredentials, decided here as Kafka's ScramControlManager does
+  // (cluster/scram_alteration.h; the request reaches the active controller by forwarding): one
+  // result per user named, and every accepted change in one batch.
+  net::awaitable<std::vector<scram_user_result>> alter_scram_credentials(
+      std::vector<scram_deletion> deletions, std::vector<scram_upsertion> upsertions);
+
   // Clean shutdown: syncs and closes the log. Blocking; call when no mutation runs (after the
   // shards stopped). Mutations afterwards fail with KAFKA_STORAGE_ERROR.
   void close();
@@ -274,6 +281,7 @@ class metadata_store {
   void maybe_snapshot();
   static net::awaitable<void> learn_controller_from_quorum(metadata_store* self);
   net::awaitable<op_result> controller_ready();
+  net::awaitable<op_result> write_bootstrap();
   // Appends `records` as one batch through the quorum and resumes once committed; `next` and
   // `ids` are the working state meanwhile. On shard 0.
   net::awaitable<op_result> commit(std::vector<metadata_record>& records, metadata_image& next,
@@ -303,6 +311,8 @@ class metadata_store {
       std::vector<security::acl_binding> acls);
   net::awaitable<std::vector<acl_deletion_result>> delete_acls_on_shard0(
       std::vector<security::acl_filter> filters);
+  net::awaitable<std::vector<scram_user_result>> alter_scram_credentials_on_shard0(
+      std::vector<scram_deletion> deletions, std::vector<scram_upsertion> upsertions);
   net::awaitable<producer_id_block> take_producer_id_block();
   // Another node is the active controller and this one has a channel to it.
   bool controller_is_elsewhere() const;

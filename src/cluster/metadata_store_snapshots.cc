@@ -47,6 +47,7 @@ result<void, std::string> metadata_store::load_snapshot(quorum::snapshot_id id) 
   st.committed.version = version + 1;
   st.committed.controller_id = controller;
   st.last_record_ms = contents->last_contained_ms;
+  st.log_has_records = true;
   st.bytes_since_snapshot = 0;
   st.last_snapshot = std::chrono::steady_clock::now();
   log::info("cluster", "metadata: loaded snapshot {}: {} topics, {} brokers",

@@ -65,6 +65,10 @@ struct metadata_store::state {
   int64_t bytes_since_snapshot = 0;
   std::chrono::steady_clock::time_point last_snapshot;
   int64_t last_record_ms = -1;
+  // Bootstrap metadata (bootstrap_metadata.h): the records of `vltava storage format`, written
+  // by the first active controller of a log that holds no metadata record yet.
+  std::vector<metadata_record> bootstrap;
+  bool log_has_records = false;  // a metadata batch or a snapshot was applied
 
   explicit state(storage::file_io& i) : io(i) {}
 };

@@ -278,10 +278,6 @@ inline constexpr config_def defs[] = {
     {.name = "allow.everyone.if.no.acl.found", .kind = boolean, .default_value = "false",
      .doc = "Whether a resource without any ACL is open to everyone (otherwise only to super "
             "users)."},
-    // Temporary, until the metadata log carries SCRAM credentials (issue 18).
-    {.name = "vltava.scram.users", .kind = list, .default_value = "",
-     .doc = "SCRAM users to create at start, as MECHANISM:user:password, comma-separated "
-            "(temporary: for tests until SCRAM credentials live in the metadata log)."},
     // Consumer groups.
     {.name = "offsets.topic.num.partitions", .kind = int32, .default_value = "50", .min = 1,
      .doc = "The number of partitions of __consumer_offsets."},

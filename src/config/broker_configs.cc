@@ -50,6 +50,13 @@ result<void, std::string> apply_listener_override(loaded_broker_config& cfg, std
 result<void, std::string> apply(loaded_broker_config& cfg, std::string_view key,
                                 std::string_view value, std::string_view where) {
   if (key.starts_with(listener_prefix)) return apply_listener_override(cfg, key, value, where);
+  if (key == "vltava.scram.users") {
+    // Removed rather than ignored: a broker that silently dropped its users would refuse every
+    // SCRAM login.
+    return fail(std::string(where) +
+                ": vltava.scram.users was removed: SCRAM credentials live in the metadata log "
+                "(`vltava storage format --add-scram`, `vltava user create`)");
+  }
   auto r = cfg.values.set(key, value, config_source::static_broker_config);
   if (!r) return fail(std::string(where) + ": " + r.error());
   const config_def* def = cfg.values.find(key);

@@ -114,7 +114,6 @@ inline constexpr auto authorizer_class_name = declare<std::string>("authorizer.c
 inline constexpr auto super_users = declare<optional<std::string>>("super.users");
 inline constexpr auto allow_everyone_if_no_acl_found =
     declare<bool>("allow.everyone.if.no.acl.found");
-inline constexpr auto vltava_scram_users = declare<string_list>("vltava.scram.users");
 // Consumer groups.
 inline constexpr auto offsets_topic_num_partitions =
     declare<int32_t>("offsets.topic.num.partitions");

@@ -82,6 +82,12 @@ TEST(BrokerConfig, ErrorsNameTheKeyAndPlace) {
   auto zk = load_broker_config("\n\nzookeeper.connect=localhost:2181\n", "server.properties", {});
   ASSERT_FALSE(zk);
   EXPECT_NE(zk.error().find("server.properties:3"), std::string::npos);
+  // Removed (SCRAM credentials live in the metadata log): refused, in a file or a --set.
+  auto scram = load_broker_config("vltava.scram.users=SCRAM-SHA-256:a:b\n", "s.properties", {});
+  ASSERT_FALSE(scram);
+  EXPECT_NE(scram.error().find("--add-scram"), std::string::npos);
+  std::vector<std::string> scram_set = {"vltava.scram.users=SCRAM-SHA-256:a:b"};
+  EXPECT_FALSE(load_broker_config("", "none", scram_set));
 }
 
 TEST(BrokerConfig, KafkaThreadPoolKeysAreAcceptedWithANotice) {

@@ -1,22 +1,23 @@
 #pragma once
 
-// Where SCRAM credentials come from. Until the metadata log carries them (Kafka's
-// UserScramCredentialRecord, with the cluster work), the broker's store is in memory, seeded at
-// start from the temporary `vltava.scram.users` config (MECHANISM:user:password entries): each
-// password is salted and hashed there and only the credential is kept.
+// Where SCRAM credentials come from. A broker reads them from its metadata image, where the
+// metadata log's UserScramCredentialRecords were replayed (cluster/image_credentials.h);
+// tests and the fuzzer fill an in-memory store.
 
 #include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
-#include "base/result.h"
 #include "security/scram.h"
 
 namespace vltava::security {
+
+// Every user's credential per mechanism, ordered by user then mechanism (as the metadata
+// image keeps them, and DescribeUserScramCredentials lists them).
+using scram_credential_key = std::pair<std::string, scram_mechanism>;
+using scram_credential_map = std::map<scram_credential_key, scram_credential>;
 
 class credential_store {
  public:
@@ -32,12 +33,8 @@ class memory_credential_store final : public credential_store {
   std::optional<scram_credential> find_scram(scram_mechanism m,
                                              std::string_view user) const override;
 
-  // From `vltava.scram.users` entries, each salted afresh (random 32 bytes, 4096 iterations).
-  static result<std::shared_ptr<const memory_credential_store>, std::string> from_config(
-      const std::vector<std::string>& entries);
-
  private:
-  std::map<std::pair<scram_mechanism, std::string>, scram_credential, std::less<>> _credentials;
+  scram_credential_map _credentials;
 };
 
 }  // namespace vltava::security

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 namespace vltava::security {
 namespace {
@@ -144,19 +145,51 @@ std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
   return out;
 }
 
-scram_credential make_scram_credential(scram_mechanism m, std::string_view password,
-                                       std::vector<uint8_t> salt, int32_t iterations) {
+std::vector<uint8_t> scram_salted_password(scram_mechanism m, std::string_view password,
+                                           std::span<const uint8_t> salt, int32_t iterations) {
   const EVP_MD* md = digest_of(m);
   const size_t size = static_cast<size_t>(EVP_MD_get_size(md));
   std::vector<uint8_t> salted(size);
   PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(),
                     static_cast<int>(salt.size()), iterations, md, static_cast<int>(size),
                     salted.data());
+  return salted;
+}
+
+scram_credential scram_credential_from_salted(scram_mechanism m,
+                                              std::span<const uint8_t> salted_password,
+                                              std::vector<uint8_t> salt, int32_t iterations) {
   scram_credential c{std::move(salt), {}, {}, iterations};
-  std::vector<uint8_t> client_key = scram_hmac(m, salted, "Client Key");
+  std::vector<uint8_t> client_key = scram_hmac(m, salted_password, "Client Key");
   c.stored_key = scram_hash(m, client_key);
-  c.server_key = scram_hmac(m, salted, "Server Key");
+  c.server_key = scram_hmac(m, salted_password, "Server Key");
   return c;
+}
+
+scram_credential make_scram_credential(scram_mechanism m, std::string_view password,
+                                       std::vector<uint8_t> salt, int32_t iterations) {
+  auto salted = scram_salted_password(m, password, salt, iterations);
+  return scram_credential_from_salted(m, salted, std::move(salt), iterations);
+}
+
+std::optional<std::vector<uint8_t>> scram_random_salt(size_t n) {
+  std::vector<uint8_t> salt(n);
+  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) return std::nullopt;
+  return salt;
+}
+
+std::string_view scram_mechanism_name(scram_mechanism m) {
+  return m == scram_mechanism::sha256 ? "SCRAM-SHA-256" : "SCRAM-SHA-512";
+}
+
+int8_t scram_mechanism_type(scram_mechanism m) {
+  return m == scram_mechanism::sha256 ? 1 : 2;
+}
+
+std::optional<scram_mechanism> scram_mechanism_from_type(int8_t type) {
+  if (type == 1) return scram_mechanism::sha256;
+  if (type == 2) return scram_mechanism::sha512;
+  return std::nullopt;
 }
 
 std::vector<uint8_t> scram_hmac(scram_mechanism m, std::span<const uint8_t> key,

@@ -18,6 +18,10 @@ enum class scram_mechanism : uint8_t { sha256, sha512 };
 
 // "SCRAM-SHA-256" / "SCRAM-SHA-512"; nullopt for anything else.
 std::optional<scram_mechanism> parse_scram_mechanism(std::string_view name);
+std::string_view scram_mechanism_name(scram_mechanism m);
+// Kafka's ScramMechanism type codes on the wire and in the metadata log (0 is UNKNOWN).
+int8_t scram_mechanism_type(scram_mechanism m);
+std::optional<scram_mechanism> scram_mechanism_from_type(int8_t type);
 
 // What the server keeps of a password (never the password): RFC 5802's StoredKey and ServerKey.
 struct scram_credential {
@@ -25,12 +29,27 @@ struct scram_credential {
   std::vector<uint8_t> stored_key;
   std::vector<uint8_t> server_key;
   int32_t iterations = 0;
+
+  bool operator==(const scram_credential&) const = default;
 };
 
+// Kafka's bounds for both mechanisms (ScramMechanism.minIterations, ScramControlManager's
+// MAX_ITERATIONS): AlterUserScramCredentials refuses others with UNACCEPTABLE_CREDENTIAL.
 inline constexpr int32_t scram_min_iterations = 4096;
+inline constexpr int32_t scram_max_iterations = 16384;
 
 scram_credential make_scram_credential(scram_mechanism m, std::string_view password,
                                        std::vector<uint8_t> salt, int32_t iterations);
+// From RFC 5802's SaltedPassword (Hi(password, salt, i)), which AlterUserScramCredentials
+// carries: the server derives StoredKey and ServerKey and never sees the password.
+scram_credential scram_credential_from_salted(scram_mechanism m,
+                                              std::span<const uint8_t> salted_password,
+                                              std::vector<uint8_t> salt, int32_t iterations);
+// Hi(password, salt, i): PBKDF2 with the mechanism's HMAC (what a client sends in upsertions).
+std::vector<uint8_t> scram_salted_password(scram_mechanism m, std::string_view password,
+                                           std::span<const uint8_t> salt, int32_t iterations);
+// `n` random bytes for a salt; nullopt when OpenSSL has no randomness.
+std::optional<std::vector<uint8_t>> scram_random_salt(size_t n = 32);
 
 // client-first-message: gs2-header ("n,," or "n,a=<authzid>,"; "y" is accepted, channel
 // binding "p=" is not) then the bare part "n=<user>,r=<nonce>[,ext...]".

@@ -3,8 +3,8 @@ kafka-python (bare tokens after SaslHandshake v0) and kafkajs produce and consum
 SCRAM-SHA-256 and SCRAM-SHA-512; a wrong password, an unknown user and a mechanism the
 listener does not enable are refused with Kafka's errors; frames out of order or oversized,
 an exchange abandoned half way and a thousand failed logins in a row close those connections
-and nothing else. SCRAM users come from the temporary `vltava.scram.users` config until the
-metadata log carries credentials."""
+and nothing else. The SCRAM users are created through AlterUserScramCredentials on the
+broker's PLAINTEXT listener (scram_admin.py), so they live in its metadata log."""
 
 import socket
 import struct
@@ -13,6 +13,7 @@ import time
 import pytest
 
 import harness
+import scram_admin
 import secure
 
 pytestmark = pytest.mark.process
@@ -41,12 +42,14 @@ def pki():
 def sasl_broker(pki):
     sets = ["sasl.enabled.mechanisms=" + ",".join(MECHANISMS),
             "listener.name.plainonly.sasl.enabled.mechanisms=PLAIN",
-            "vltava.scram.users=SCRAM-SHA-256:bob:bob-secret,SCRAM-SHA-512:carol:carol-secret",
             "ssl.keystore.type=PEM",
             "ssl.keystore.location=" + pki.keystore]
     for listener in LISTENERS:
         sets.append("listener.name.%s.plain.sasl.jaas.config=%s" % (listener.lower(), PLAIN_JAAS))
     b = secure.SecureBroker(LISTENERS, sets)
+    for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
+        user, password = USERS[mechanism]
+        scram_admin.set_password(b.bootstrap, user, mechanism, password)
     yield b
     b.stop()
 

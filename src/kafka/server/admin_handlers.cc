@@ -13,13 +13,14 @@
 #include "kafka/handlers/describe_topic_partitions.h"
 #include "kafka/handlers/incremental_alter_configs.h"
 #include "kafka/handlers/metadata.h"
+#include "kafka/handlers/scram_apis.h"
 #include "kafka/server/handler.h"
 
 namespace vltava::kafka {
 
 std::span<const handler> admin_handlers() {
   // Every version the codec parses: each handler implements the behaviour of all of them.
-  static const std::array<handler, 12> handlers = {
+  static const std::array<handler, 14> handlers = {
       make_handler<protocol::metadata_api, &serve_metadata>(),
       make_handler<protocol::create_topics_api, &serve_create_topics>(),
       make_handler<protocol::delete_topics_api, &serve_delete_topics>(),
@@ -33,6 +34,10 @@ std::span<const handler> admin_handlers() {
       make_handler<protocol::describe_acls_api, &serve_describe_acls>(1, 3),
       make_handler<protocol::create_acls_api, &serve_create_acls>(1, 3),
       make_handler<protocol::delete_acls_api, &serve_delete_acls>(1, 3),
+      make_handler<protocol::describe_user_scram_credentials_api,
+                   &serve_describe_user_scram_credentials>(),
+      make_handler<protocol::alter_user_scram_credentials_api,
+                   &serve_alter_user_scram_credentials>(),
   };
   return handlers;
 }

@@ -12,6 +12,7 @@
 #include "protocol/api_table.h"
 #include "protocol/framing.h"
 #include "protocol/generated/alter_configs.h"
+#include "protocol/generated/alter_user_scram_credentials.h"
 #include "protocol/generated/create_acls.h"
 #include "protocol/generated/create_partitions.h"
 #include "protocol/generated/create_topics.h"
@@ -83,6 +84,7 @@ bool decided_by_controller(int16_t api_key) {
     case protocol::incremental_alter_configs_api::key:
     case protocol::create_acls_api::key:
     case protocol::delete_acls_api::key:
+    case protocol::alter_user_scram_credentials_api::key:
       return true;
     default:
       return false;

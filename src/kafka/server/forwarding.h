@@ -1,9 +1,9 @@
 #pragma once
 
 // Requests a broker cannot decide, forwarded to the active controller (Kafka's
-// ForwardingManager): CreateTopics, DeleteTopics, CreatePartitions, the config changes and
-// CreateAcls/DeleteAcls; and DescribeQuorum sent to a node that is not a voter (a broker-only
-// node).
+// ForwardingManager): CreateTopics, DeleteTopics, CreatePartitions, the config changes,
+// CreateAcls/DeleteAcls and AlterUserScramCredentials; and DescribeQuorum sent to a node that
+// is not a voter (a broker-only node).
 // A broker that is not the active controller wraps the request in an Envelope (KIP-590,
 // server/envelope.h) with the client's principal and address, sends it to the controller its
 // image names (the controller channel, on shard 0), and relays the inner response with the
