@@ -199,7 +199,7 @@ consumer_member* consumer_group::join(const consumer_heartbeat& hb,
   m.assignment_changed = true;
   if (hb.instance_id) _static_members[*hb.instance_id] = id;
   auto [it, _] = _members.emplace(id, std::move(m));
-  if (!replaced) ++_group_epoch;
+  if (!replaced) _membership_changed = true;
   _dirty = true;
   return &it->second;
 }
@@ -362,7 +362,9 @@ consumer_heartbeat_result consumer_group::heartbeat(const consumer_heartbeat& hb
     if (lost_answer) m->assignment_changed = true;
   }
   const std::string id = m->id;
-  bool bump = update_subscription(*m, hb);
+  // One epoch bump for everything this heartbeat changed (a join, a subscription, topics).
+  bool bump = std::exchange(_membership_changed, false);
+  bump = update_subscription(*m, hb) || bump;
   bump = refresh_metadata(topics) || bump;
   if (bump) ++_group_epoch;
   if (_group_epoch > _assignment_epoch) compute_target();

@@ -22,7 +22,6 @@
 #include <utility>
 #include <vector>
 
-#include "config/broker_configs.h"
 #include "coord/consumer_assignor.h"
 #include "protocol/error_code.h"
 
@@ -30,12 +29,11 @@ namespace vltava::coord {
 
 using protocol::error_code;
 
+// Kafka's group.consumer.* broker configs, at Kafka's defaults.
 struct consumer_group_config {
-  int32_t session_timeout_ms =
-      config::broker_keys::group_consumer_session_timeout_ms.default_value();
-  int32_t heartbeat_interval_ms =
-      config::broker_keys::group_consumer_heartbeat_interval_ms.default_value();
-  int32_t max_size = config::broker_keys::group_consumer_max_size.default_value();
+  int32_t session_timeout_ms = 45000;    // group.consumer.session.timeout.ms
+  int32_t heartbeat_interval_ms = 5000;  // group.consumer.heartbeat.interval.ms
+  int32_t max_size = 2147483647;         // group.consumer.max.size
   // group.consumer.assignors: the ones members may name; the first is the default.
   std::vector<std::string> assignors{std::string(uniform_assignor), std::string(range_assignor)};
   bool operator==(const consumer_group_config&) const = default;
@@ -177,6 +175,7 @@ class consumer_group {
   std::map<std::string, catalog_topic> _metadata;
   std::map<std::string, std::regex> _regexes;  // compiled subscription regexes, by pattern
   std::vector<std::string> _removed;
+  bool _membership_changed = false;  // a member joined: the epoch moves once this heartbeat
   bool _dirty = false;
 };
 

@@ -7,6 +7,9 @@
 #include "coord/coordinator_batch.h"
 #include "coord/replay.h"
 #include "net/shard_calls.h"
+#include "protocol/generated/consumer_protocol_assignment.h"
+#include "protocol/generated/consumer_protocol_subscription.h"
+#include "protocol/writer.h"
 
 namespace vltava::coord {
 namespace {
@@ -54,13 +57,6 @@ std::string random_uuid(std::mt19937_64& rng) {
   return out;
 }
 
-// Kafka names its assignors by class in group.consumer.assignors; members name them short.
-std::string short_assignor_name(const std::string& configured) {
-  if (configured.ends_with(".UniformAssignor")) return std::string(uniform_assignor);
-  if (configured.ends_with(".RangeAssignor")) return std::string(range_assignor);
-  return configured;
-}
-
 }  // namespace
 
 coordinator_config coordinator_config::from(const config::config_set& c) {
@@ -75,13 +71,6 @@ coordinator_config coordinator_config::from(const config::config_set& c) {
   out.offset_metadata_max_bytes = c.get(keys::offset_metadata_max_bytes);
   out.offsets_retention_ms = int64_t{c.get(keys::offsets_retention_minutes)} * config::minute_ms;
   out.retention_check_interval_ms = c.get(keys::offsets_retention_check_interval_ms);
-  out.consumer_groups.session_timeout_ms = c.get(keys::group_consumer_session_timeout_ms);
-  out.consumer_groups.heartbeat_interval_ms = c.get(keys::group_consumer_heartbeat_interval_ms);
-  out.consumer_groups.max_size = c.get(keys::group_consumer_max_size);
-  out.consumer_groups.assignors.clear();
-  for (const auto& a : c.get(keys::group_consumer_assignors)) {
-    out.consumer_groups.assignors.push_back(short_assignor_name(a));
-  }
   return out;
 }
 
@@ -637,6 +626,46 @@ net::awaitable<std::vector<listed_group>> group_coordinator::groups_on(group_coo
   co_return out;
 }
 
+namespace {
+
+// DescribeGroups of a consumer group (as Kafka 4.0): protocol type "consumer", the assignor as
+// the protocol, each member's subscription and assignment in the classic consumer protocol's
+// bytes (version 0), so classic admin clients show them.
+void describe_consumer_members(const consumer_group& c, const topic_catalog& topics,
+                               described_group& d) {
+  d.protocol = c.assignor();
+  std::map<protocol::uuid, std::string, uuid_less> names;
+  for (const auto& [name, t] : topics) names[t.id] = name;
+  for (const auto& [id, m] : c.members()) {
+    member_summary s;
+    s.member_id = id;
+    s.group_instance_id = m.instance_id;
+    s.client_id = m.client_id;
+    s.client_host = m.client_host;
+    protocol::consumer_protocol_subscription sub;
+    sub.topics = m.subscribed_topic_names;
+    protocol::writer ws;
+    ws.write_fixed(int16_t{0});
+    sub.encode(ws, 0);
+    s.metadata = std::move(ws).take();
+    protocol::consumer_protocol_assignment a;
+    for (const auto& [t, ps] : m.assigned) {
+      auto n = names.find(t);
+      if (n == names.end()) continue;
+      auto& tp = a.assigned_partitions.emplace_back();
+      tp.topic = n->second;
+      tp.partitions.assign(ps.begin(), ps.end());
+    }
+    protocol::writer wa;
+    wa.write_fixed(int16_t{0});
+    a.encode(wa, 0);
+    s.assignment = std::move(wa).take();
+    d.members.push_back(std::move(s));
+  }
+}
+
+}  // namespace
+
 net::awaitable<described_group> group_coordinator::describe(std::string group_id) {
   described_group unavailable;
   unavailable.error = error_code::coordinator_not_available;
@@ -655,15 +684,7 @@ net::awaitable<described_group> group_coordinator::describe(std::string group_id
     d.state_text = std::string(g.state_text());
     d.protocol_type = g.protocol_type();
     if (const consumer_group* c = g.consumer()) {
-      d.protocol = c->assignor();
-      for (const auto& [id, m] : c->members()) {
-        member_summary s;
-        s.member_id = id;
-        s.group_instance_id = m.instance_id;
-        s.client_id = m.client_id;
-        s.client_host = m.client_host;
-        d.members.push_back(std::move(s));
-      }
+      describe_consumer_members(*c, catalog_of(_partitions.image()), d);
       return d;
     }
     if (g.state() == group_state::stable && g.protocol_name()) d.protocol = *g.protocol_name();
@@ -847,7 +868,7 @@ void group_coordinator::persist_consumer_group(partition_state& ps, group& g) {
                  append_group_metadata(ps.log, std::move(batch), ps.id), asio::detached);
 }
 
-net::awaitable<consumer_heartbeat_result> group_coordinator::consumer_heartbeat(
+net::awaitable<consumer_heartbeat_result> group_coordinator::consumer_group_heartbeat(
     std::string group_id, consumer_heartbeat hb) {
   consumer_heartbeat_result unavailable;
   unavailable.error = error_code::coordinator_not_available;

@@ -163,8 +163,8 @@ class group_coordinator {
   // KIP-848's ConsumerGroupHeartbeat (validated: coord::validate). A group id of a classic
   // group with members answers GROUP_ID_NOT_FOUND; an empty classic group becomes a consumer
   // group (its offsets stay).
-  net::awaitable<consumer_heartbeat_result> consumer_heartbeat(std::string group_id,
-                                                               consumer_heartbeat hb);
+  net::awaitable<consumer_heartbeat_result> consumer_group_heartbeat(std::string group_id,
+                                                                     consumer_heartbeat hb);
   net::awaitable<described_consumer_group> describe_consumer_group(std::string group_id);
   // Members: (member id, group instance id).
   net::awaitable<leave_result> leave(

@@ -88,7 +88,7 @@ serve_consumer_group_heartbeat(request_context& ctx,
     refuse(e, std::move(message));
     co_return response;
   }
-  auto task = ctx.services.groups->consumer_heartbeat(request.group_id, std::move(hb));
+  auto task = ctx.services.groups->consumer_group_heartbeat(request.group_id, std::move(hb));
   coord::consumer_heartbeat_result r = co_await std::move(task);
   if (r.error != error_code::none) {
     refuse(r.error, std::move(r.message));
