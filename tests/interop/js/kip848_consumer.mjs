@@ -1,10 +1,24 @@
 // @platformatic/kafka with groupProtocol 'consumer' (KIP-848's ConsumerGroupHeartbeat): two
-// consumers of one group read a topic until, together, they have seen `n` records; each
-// prints its final assignment and what it read, one JSON line per consumer.
+// consumers of one group read a topic until, together, they have seen `n` records and both own
+// partitions; each prints its assignment and what it read, one JSON line per consumer.
 // It first produces `n` records itself, spread over `partitions` partitions.
 //   node kip848_consumer.mjs <bootstrap> <topic> <group> <n> <partitions>
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// The client asks for Node >= 22; Debian's Node 20 lacks only Promise.withResolvers of what it
+// uses here (ES2024), so it is supplied before the client loads.
+if (!Promise.withResolvers) {
+  Promise.withResolvers = function withResolvers() {
+    let resolve;
+    let reject;
+    const promise = new Promise((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const kafka = await import(path.join(here, '../../js/node_modules/@platformatic/kafka/dist/index.js'));
@@ -56,8 +70,12 @@ const b = await run(1);
 while (seen.size < n && Date.now() < deadline) {
   await new Promise((r) => setTimeout(r, 200));
 }
-// Let the group settle so both report their final, reconciled assignment.
-await new Promise((r) => setTimeout(r, 3000));
+// The second member's partitions come once the first has revoked them, over a few heartbeats
+// (5 s apart): wait until both own some, or the deadline.
+const owns = (c) => (c.consumer.assignments ?? []).some((t) => t.partitions.length > 0);
+while (!(owns(a) && owns(b)) && Date.now() < deadline) {
+  await new Promise((r) => setTimeout(r, 200));
+}
 for (const [i, c] of [a, b].entries()) {
   console.log(JSON.stringify({
     consumer: i,
