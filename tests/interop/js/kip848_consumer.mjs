@@ -21,7 +21,8 @@ if (!Promise.withResolvers) {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const kafka = await import(path.join(here, '../../js/node_modules/@platformatic/kafka/dist/index.js'));
+const modules = path.join(here, '../../js/node_modules');
+const kafka = await import(path.join(modules, '@platformatic/kafka/dist/index.js'));
 const { Consumer, Producer, MessagesStreamModes, stringDeserializers, stringSerializers } = kafka;
 
 const [bootstrap, topic, group, nText, partitionsText] = process.argv.slice(2);
