@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/broker_configs.h"
 #include "coord/consumer_assignor.h"
 #include "protocol/error_code.h"
 
@@ -29,11 +30,13 @@ namespace vltava::coord {
 
 using protocol::error_code;
 
-// Kafka's group.consumer.* broker configs, at Kafka's defaults.
+// Kafka's group.consumer.* broker configs.
 struct consumer_group_config {
-  int32_t session_timeout_ms = 45000;    // group.consumer.session.timeout.ms
-  int32_t heartbeat_interval_ms = 5000;  // group.consumer.heartbeat.interval.ms
-  int32_t max_size = 2147483647;         // group.consumer.max.size
+  int32_t session_timeout_ms =
+      config::broker_keys::group_consumer_session_timeout_ms.default_value();
+  int32_t heartbeat_interval_ms =
+      config::broker_keys::group_consumer_heartbeat_interval_ms.default_value();
+  int32_t max_size = config::broker_keys::group_consumer_max_size.default_value();
   // group.consumer.assignors: the ones members may name; the first is the default.
   std::vector<std::string> assignors{std::string(uniform_assignor), std::string(range_assignor)};
   bool operator==(const consumer_group_config&) const = default;

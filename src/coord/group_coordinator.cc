@@ -57,6 +57,13 @@ std::string random_uuid(std::mt19937_64& rng) {
   return out;
 }
 
+// Kafka names its assignors by class in group.consumer.assignors; members name them short.
+std::string short_assignor_name(const std::string& configured) {
+  if (configured.ends_with(".UniformAssignor")) return std::string(uniform_assignor);
+  if (configured.ends_with(".RangeAssignor")) return std::string(range_assignor);
+  return configured;
+}
+
 }  // namespace
 
 coordinator_config coordinator_config::from(const config::config_set& c) {
@@ -71,6 +78,18 @@ coordinator_config coordinator_config::from(const config::config_set& c) {
   out.offset_metadata_max_bytes = c.get(keys::offset_metadata_max_bytes);
   out.offsets_retention_ms = int64_t{c.get(keys::offsets_retention_minutes)} * config::minute_ms;
   out.retention_check_interval_ms = c.get(keys::offsets_retention_check_interval_ms);
+  out.consumer_groups.session_timeout_ms = c.get(keys::group_consumer_session_timeout_ms);
+  out.consumer_groups.heartbeat_interval_ms = c.get(keys::group_consumer_heartbeat_interval_ms);
+  out.consumer_groups.max_size = c.get(keys::group_consumer_max_size);
+  out.consumer_groups.assignors.clear();
+  for (const auto& a : c.get(keys::group_consumer_assignors)) {
+    // Only the assignors this broker has; none known leaves the default (uniform).
+    std::string name = short_assignor_name(a);
+    if (is_known_assignor(name)) out.consumer_groups.assignors.push_back(std::move(name));
+  }
+  if (out.consumer_groups.assignors.empty()) {
+    out.consumer_groups.assignors.emplace_back(uniform_assignor);
+  }
   return out;
 }
 
