@@ -5,7 +5,8 @@ codec). Kafka's behaviour is the reference (KIP-848, KIP-1082; the JSON message 
 Members are simulated as a Kafka client behaves: each heartbeat reports the partitions it owns
 (TopicPartitions), and an assignment in the answer replaces what it owns at once (revoking
 first, then taking the new ones). After every answer no partition is owned by two members.
-A member that goes silent is removed after Kafka's default session timeout (45 s)."""
+The broker runs with a short group.consumer.session.timeout.ms so that a silent member is
+removed within seconds."""
 
 import json
 import os
@@ -27,9 +28,10 @@ INVALID_REQUEST, GROUP_ID_NOT_FOUND = 42, 69
 FENCED_MEMBER_EPOCH, UNRELEASED_INSTANCE_ID, UNSUPPORTED_ASSIGNOR = 110, 111, 112
 STALE_MEMBER_EPOCH = 113
 LOADING = (14, 15)
-# Kafka's defaults (group.consumer.session.timeout.ms, group.consumer.heartbeat.interval.ms).
-SESSION_TIMEOUT_MS = 45000
-HEARTBEAT_INTERVAL_MS = 5000
+# group.consumer.session.timeout.ms and group.consumer.heartbeat.interval.ms, shorter than
+# Kafka's 45 s and 5 s so that a silent member goes within seconds.
+SESSION_TIMEOUT_MS = 6000
+HEARTBEAT_INTERVAL_MS = 1000
 PARTITIONS = 12
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -39,7 +41,10 @@ pytestmark = pytest.mark.skipif(harness.backend_name() != "vltava",
 
 @pytest.fixture(scope="module")
 def kbroker():
-    b = harness.VltavaBroker()
+    b = harness.VltavaBroker(extra_sets=(
+        "group.consumer.session.timeout.ms=%d" % SESSION_TIMEOUT_MS,
+        "group.consumer.heartbeat.interval.ms=%d" % HEARTBEAT_INTERVAL_MS,
+    ))
     try:
         yield b
     finally:
