@@ -295,6 +295,18 @@ inline constexpr config_def defs[] = {
      .doc = "The longest session timeout a consumer may ask for, in ms."},
     {.name = "group.max.size", .kind = int32, .default_value = "2147483647", .min = 1,
      .doc = "The most members a consumer group may have."},
+    // KIP-848 consumer groups (ConsumerGroupHeartbeat).
+    {.name = "group.consumer.session.timeout.ms", .kind = int32, .default_value = "45000",
+     .min = 1,
+     .doc = "How long a consumer-protocol member may go without a heartbeat, in ms."},
+    {.name = "group.consumer.heartbeat.interval.ms", .kind = int32, .default_value = "5000",
+     .min = 1,
+     .doc = "How often consumer-protocol members are told to heartbeat, in ms."},
+    {.name = "group.consumer.max.size", .kind = int32, .default_value = "2147483647", .min = 1,
+     .doc = "The most members a consumer-protocol group may have."},
+    {.name = "group.consumer.assignors", .kind = list, .default_value = "uniform,range",
+     .doc = "The server-side assignors consumer-protocol members may name (uniform, range; "
+            "Kafka's class names are accepted for them); the first is the default."},
     {.name = "offsets.topic.segment.bytes", .kind = int32, .default_value = "104857600",
      .min = 1,
      .doc = "The segment size of __consumer_offsets, in bytes."},

@@ -131,6 +131,12 @@ inline constexpr auto group_min_session_timeout_ms =
 inline constexpr auto group_max_session_timeout_ms =
     declare<int32_t>("group.max.session.timeout.ms");
 inline constexpr auto group_max_size = declare<int32_t>("group.max.size");
+inline constexpr auto group_consumer_session_timeout_ms =
+    declare<int32_t>("group.consumer.session.timeout.ms");
+inline constexpr auto group_consumer_heartbeat_interval_ms =
+    declare<int32_t>("group.consumer.heartbeat.interval.ms");
+inline constexpr auto group_consumer_max_size = declare<int32_t>("group.consumer.max.size");
+inline constexpr auto group_consumer_assignors = declare<string_list>("group.consumer.assignors");
 // Transactions and idempotence.
 inline constexpr auto transaction_state_log_num_partitions =
     declare<int32_t>("transaction.state.log.num.partitions");

@@ -428,6 +428,8 @@ error_code group::validate_commit(int32_t generation, const std::string& member_
                                   const std::optional<std::string>& group_instance_id,
                                   int64_t now_ms) {
   if (_state == group_state::dead) return error_code::coordinator_not_available;
+  // KIP-848: the generation id of a consumer group's commit is the member epoch.
+  if (_consumer) return _consumer->validate_commit(member_id, generation);
   if (is_fenced(member_id, group_instance_id)) return error_code::fenced_instance_id;
   // A "simple" commit (assign() consumers, admin tools) to a group nobody is a member of.
   if (generation < 0 && _state == group_state::empty) return error_code::none;
@@ -594,6 +596,13 @@ std::vector<member_summary> group::describe_members() const {
 
 std::set<std::string> group::subscribed_topics() const {
   std::set<std::string> topics;
+  if (_consumer) {
+    for (const auto& [name, _] : _consumer->subscription_metadata()) topics.insert(name);
+    for (const auto& [_, m] : _consumer->members()) {
+      topics.insert(m.subscribed_topic_names.begin(), m.subscribed_topic_names.end());
+    }
+    return topics;
+  }
   if (_protocol_type != "consumer") return topics;
   for (const auto& [_, m] : _members) {
     const std::vector<std::byte>* md = nullptr;
@@ -660,6 +669,26 @@ const std::vector<std::byte>* group::metadata_for(const member& m,
     if (p.name == protocol) return &p.metadata;
   }
   return nullptr;
+}
+
+}  // namespace vltava::coord
+
+namespace vltava::coord {
+
+void group::set_consumer(std::unique_ptr<consumer_group> c) {
+  _consumer = std::move(c);
+  _protocol_type = _consumer ? "consumer" : "";
+  _protocol_name.reset();
+}
+
+std::string_view group::state_text() const {
+  if (_consumer && _state != group_state::dead) return state_name(_consumer->state());
+  return state_name(_state);
+}
+
+bool group::without_members() const {
+  if (_consumer) return _consumer->members().empty();
+  return _state == group_state::empty || _state == group_state::dead;
 }
 
 }  // namespace vltava::coord

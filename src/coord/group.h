@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "config/broker_configs.h"
+#include "coord/consumer_group.h"
 #include "coord/offsets_records.h"
 #include "model/topic_partition.h"
 #include "protocol/error_code.h"
@@ -163,6 +165,19 @@ class group {
   // Topics the members subscribe to (consumer protocol metadata); empty for other protocols.
   std::set<std::string> subscribed_topics() const;
 
+  // KIP-848: a group whose members speak ConsumerGroupHeartbeat keeps them in its consumer
+  // part; the group itself then only holds the offsets (and has no classic members).
+  consumer_group* consumer() { return _consumer.get(); }
+  const consumer_group* consumer() const { return _consumer.get(); }
+  // An empty classic group becomes a consumer group (its offsets stay), and back (`nullptr`).
+  void set_consumer(std::unique_ptr<consumer_group> c);
+  // "classic" or "consumer" (ListGroups v5 GroupType).
+  std::string_view group_type() const { return _consumer ? "consumer" : "classic"; }
+  // The state ListGroups/DescribeGroups report, of whichever protocol the group speaks.
+  std::string_view state_text() const;
+  // Nobody is a member (classic: Empty or Dead; consumer: no members).
+  bool without_members() const;
+
   std::map<model::topic_partition, offset_value>& offsets() { return _offsets; }
   const std::map<model::topic_partition, offset_value>& offsets() const { return _offsets; }
 
@@ -242,6 +257,7 @@ class group {
   int64_t _sync_deadline_ms = 0;  // CompletingRebalance: when the leader's sync is overdue
   bool _dirty = false;
   std::map<model::topic_partition, offset_value> _offsets;
+  std::unique_ptr<consumer_group> _consumer;
 };
 
 }  // namespace vltava::coord

@@ -7,6 +7,9 @@
 #include "coord/coordinator_batch.h"
 #include "coord/replay.h"
 #include "net/shard_calls.h"
+#include "protocol/generated/consumer_protocol_assignment.h"
+#include "protocol/generated/consumer_protocol_subscription.h"
+#include "protocol/writer.h"
 
 namespace vltava::coord {
 namespace {
@@ -54,6 +57,13 @@ std::string random_uuid(std::mt19937_64& rng) {
   return out;
 }
 
+// Kafka names its assignors by class in group.consumer.assignors; members name them short.
+std::string short_assignor_name(const std::string& configured) {
+  if (configured.ends_with(".UniformAssignor")) return std::string(uniform_assignor);
+  if (configured.ends_with(".RangeAssignor")) return std::string(range_assignor);
+  return configured;
+}
+
 }  // namespace
 
 coordinator_config coordinator_config::from(const config::config_set& c) {
@@ -69,11 +79,26 @@ coordinator_config coordinator_config::from(const config::config_set& c) {
   out.offset_metadata_max_bytes = c.get(keys::offset_metadata_max_bytes);
   out.offsets_retention_ms = int64_t{c.get(keys::offsets_retention_minutes)} * config::minute_ms;
   out.retention_check_interval_ms = c.get(keys::offsets_retention_check_interval_ms);
+  out.consumer_groups.session_timeout_ms = c.get(keys::group_consumer_session_timeout_ms);
+  out.consumer_groups.heartbeat_interval_ms = c.get(keys::group_consumer_heartbeat_interval_ms);
+  out.consumer_groups.max_size = c.get(keys::group_consumer_max_size);
+  out.consumer_groups.assignors.clear();
+  for (const auto& a : c.get(keys::group_consumer_assignors)) {
+    // Only the assignors this broker has; none known leaves the default (uniform).
+    std::string name = short_assignor_name(a);
+    if (is_known_assignor(name)) out.consumer_groups.assignors.push_back(std::move(name));
+  }
+  if (out.consumer_groups.assignors.empty()) {
+    out.consumer_groups.assignors.emplace_back(uniform_assignor);
+  }
   return out;
 }
 
 struct group_coordinator::partition_state : coordinated_partition {
   std::map<std::string, std::unique_ptr<group>, std::less<>> groups;
+  // Classic groups taken over by the consumer protocol since their last record: their classic
+  // group metadata gets a tombstone with the consumer group's first records.
+  std::set<std::string> converted;
 };
 
 struct group_coordinator::shard_state {
@@ -135,6 +160,36 @@ net::awaitable<void> group_coordinator::partition_lost(model::partition_id p) {
   return _coordinated->lose(p);
 }
 
+namespace {
+
+topic_catalog catalog_of(const cluster::image_ptr& image) {
+  topic_catalog out;
+  if (!image) return out;
+  for (const auto& [name, t] : image->topics) {
+    out.emplace(name, catalog_topic{t.id, t.partition_count, t.internal});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<consumer_group> group_coordinator::restore_consumer_group(
+    const std::string& id, const replayed_consumer_group& rc, const topic_catalog& topics) {
+  auto c = std::make_unique<consumer_group>(id, _config.consumer_groups);
+  c->restore_epochs(*rc.group_epoch, rc.assignment_epoch.value_or(0));
+  const int64_t now = now_ms();
+  for (const auto& [member_id, meta] : rc.members) {
+    auto cur = rc.current.find(member_id);
+    c->restore_member(
+        from_records(member_id, meta, cur == rc.current.end() ? nullptr : &cur->second), now);
+  }
+  for (const auto& [member_id, t] : rc.targets) {
+    if (rc.members.contains(member_id)) c->restore_target(member_id, t);
+  }
+  c->restore_subscription_metadata(topics);
+  return c;
+}
+
 error_code group_coordinator::replay(unsigned shard, partition_state& ps, cluster::partition& log) {
   replay_state rs;
   const model::topic_partition tp{std::string(offsets_topic), ps.id};
@@ -145,10 +200,15 @@ error_code group_coordinator::replay(unsigned shard, partition_state& ps, cluste
     log::warn("coord", "{}: {} of {} records skipped (last: {})", tp.describe(), rs.skipped,
               rs.records, rs.last_error);
   }
+  const topic_catalog topics = catalog_of(_partitions.image());
   for (auto& [id, rg] : rs.groups) {
-    if (!rg.metadata && rg.offsets.empty() && rg.pending.empty()) continue;
+    const bool consumer = rg.consumer && rg.consumer->group_epoch;
+    if (!rg.metadata && rg.offsets.empty() && rg.pending.empty() && !consumer) continue;
     auto g = std::make_unique<group>(id, _config.groups, _state[shard]->ids);
     if (rg.metadata) g->restore(*rg.metadata);
+    if (consumer) {
+      g->set_consumer(restore_consumer_group(id, *rg.consumer, topics));
+    }
     g->offsets() = std::move(rg.offsets);
     g->pending_txn_offsets() = std::move(rg.pending);
     ps.groups.emplace(id, std::move(g));
@@ -206,6 +266,46 @@ net::awaitable<void> append_group_metadata(std::shared_ptr<cluster::partition> l
 
 }  // namespace
 
+namespace {
+
+// Every record of a consumer group as it is now, and tombstones for its members removed since
+// the last write (compaction keeps the newest per key).
+void consumer_group_records(consumer_group& c, record_list& records) {
+  const std::string& id = c.id();
+  using k = consumer_record;
+  for (const auto& gone : c.take_removed()) {
+    for (auto t : {k::member_metadata, k::target_member, k::current_assignment}) {
+      records.emplace_back(encode_key(consumer_group_key{t, id, gone}), std::nullopt);
+    }
+  }
+  for (const auto& [member_id, m] : c.members()) {
+    records.emplace_back(encode_key(consumer_group_key{k::member_metadata, id, member_id}),
+                         encode_value(to_record(m)));
+  }
+  records.emplace_back(encode_key(consumer_group_key{k::group_metadata, id, {}}),
+                       encode_epoch_value(c.group_epoch()));
+  for (const auto& [member_id, t] : c.target()) {
+    records.emplace_back(encode_key(consumer_group_key{k::target_member, id, member_id}),
+                         encode_target_value(t));
+  }
+  records.emplace_back(encode_key(consumer_group_key{k::target_metadata, id, {}}),
+                       encode_epoch_value(c.assignment_epoch()));
+  for (const auto& [member_id, m] : c.members()) {
+    records.emplace_back(encode_key(consumer_group_key{k::current_assignment, id, member_id}),
+                         encode_value(to_assignment_record(m)));
+  }
+}
+
+// The group-level tombstones Kafka writes when a consumer group goes away.
+void consumer_group_tombstones(const std::string& id, record_list& records) {
+  using k = consumer_record;
+  for (auto t : {k::target_metadata, k::partition_metadata, k::group_metadata}) {
+    records.emplace_back(encode_key(consumer_group_key{t, id, {}}), std::nullopt);
+  }
+}
+
+}  // namespace
+
 void group_coordinator::persist_group(partition_state& ps, group& g) {
   if (!g.take_dirty() || !ps.log) return;
   record_list records;
@@ -248,6 +348,23 @@ net::awaitable<join_result> group_coordinator::join_on_owner(owner at, const std
     created = true;
   }
   group& g = *it->second;
+  if (g.consumer()) {
+    // KIP-848: a consumer group with members does not take classic members (no migration);
+    // an empty one turns back into a classic group.
+    if (!g.consumer()->members().empty()) {
+      r.error = error_code::inconsistent_group_protocol;
+      co_return r;
+    }
+    g.set_consumer(nullptr);
+    if (ps->log) {
+      record_list records;
+      consumer_group_tombstones(group_id, records);
+      asio::co_spawn(
+          _shards.shard(at.shard),
+          append_group_metadata(ps->log, build_coordinator_batch(records, now_ms()), ps->id),
+          asio::detached);
+    }
+  }
   auto executor = co_await asio::this_coro::executor;
   auto slot = std::make_shared<reply<join_result>>(executor);
   g.join(std::move(req), now_ms(), [slot](join_result jr) { slot->set(std::move(jr)); });
@@ -524,11 +641,52 @@ net::awaitable<std::vector<listed_group>> group_coordinator::groups_on(group_coo
   for (partition_state* ps : self->_coordinated->access_hosted(shard)) {
     for (const auto& [id, g] : ps->groups) {
       if (g->state() == group_state::dead) continue;
-      out.push_back({id, g->protocol_type(), g->state()});
+      out.push_back({id, g->protocol_type(), g->state(), std::string(g->state_text()),
+                     std::string(g->group_type())});
     }
   }
   co_return out;
 }
+
+namespace {
+
+// DescribeGroups of a consumer group (as Kafka 4.0): protocol type "consumer", the assignor as
+// the protocol, each member's subscription and assignment in the classic consumer protocol's
+// bytes (version 0), so classic admin clients show them.
+void describe_consumer_members(const consumer_group& c, const topic_catalog& topics,
+                               described_group& d) {
+  d.protocol = c.assignor();
+  std::map<protocol::uuid, std::string, uuid_less> names;
+  for (const auto& [name, t] : topics) names[t.id] = name;
+  for (const auto& [id, m] : c.members()) {
+    member_summary s;
+    s.member_id = id;
+    s.group_instance_id = m.instance_id;
+    s.client_id = m.client_id;
+    s.client_host = m.client_host;
+    protocol::consumer_protocol_subscription sub;
+    sub.topics = m.subscribed_topic_names;
+    protocol::writer ws;
+    ws.write_fixed(int16_t{0});
+    sub.encode(ws, 0);
+    s.metadata = std::move(ws).take();
+    protocol::consumer_protocol_assignment a;
+    for (const auto& [t, ps] : m.assigned) {
+      auto n = names.find(t);
+      if (n == names.end()) continue;
+      auto& tp = a.assigned_partitions.emplace_back();
+      tp.topic = n->second;
+      tp.partitions.assign(ps.begin(), ps.end());
+    }
+    protocol::writer wa;
+    wa.write_fixed(int16_t{0});
+    a.encode(wa, 0);
+    s.assignment = std::move(wa).take();
+    d.members.push_back(std::move(s));
+  }
+}
+
+}  // namespace
 
 net::awaitable<described_group> group_coordinator::describe(std::string group_id) {
   described_group unavailable;
@@ -545,7 +703,12 @@ net::awaitable<described_group> group_coordinator::describe(std::string group_id
     if (it == at.partition->groups.end()) return d;  // Kafka: state Dead, no error
     const group& g = *it->second;
     d.state = g.state();
+    d.state_text = std::string(g.state_text());
     d.protocol_type = g.protocol_type();
+    if (const consumer_group* c = g.consumer()) {
+      describe_consumer_members(*c, catalog_of(_partitions.image()), d);
+      return d;
+    }
     if (g.state() == group_state::stable && g.protocol_name()) d.protocol = *g.protocol_name();
     d.members = g.describe_members();
     return d;
@@ -560,6 +723,10 @@ void group_coordinator::remove_group(partition_state& ps, const std::string& gro
     records.emplace_back(encode_key(offset_key{group_id, k.topic, k.partition()}), std::nullopt);
   }
   records.emplace_back(encode_key(group_key{group_id}), std::nullopt);
+  if (consumer_group* c = it->second->consumer()) {
+    c->take_removed();
+    consumer_group_tombstones(group_id, records);
+  }
   it->second->mark_dead();
   ps.groups.erase(it);
 }
@@ -578,7 +745,7 @@ net::awaitable<error_code> group_coordinator::delete_group_on_owner(owner at,
   if (it == ps->groups.end() || it->second->state() == group_state::dead) {
     co_return error_code::group_id_not_found;
   }
-  if (it->second->state() != group_state::empty) co_return error_code::non_empty_group;
+  if (!it->second->without_members()) co_return error_code::non_empty_group;
   record_list records;
   remove_group(*ps, group_id, records);
   co_return co_await append(*ps, build_coordinator_batch(records, now_ms()));
@@ -609,7 +776,7 @@ net::awaitable<delete_offsets_result> group_coordinator::delete_offsets_on_owner
   }
   group& g = *it->second;
   std::set<std::string> subscribed;
-  if (g.state() != group_state::empty) {
+  if (!g.without_members()) {
     if (g.protocol_type() != "consumer") {
       r.error = error_code::non_empty_group;
       co_return r;
@@ -640,7 +807,7 @@ namespace {
 // consumer group's only for topics it no longer subscribes to. Tombstones for the expired ones
 // go to `records`.
 void expire_group_offsets(group& g, int64_t now_ms, int64_t retention_ms, record_list& records) {
-  const bool empty = g.state() == group_state::empty;
+  const bool empty = g.without_members();
   std::set<std::string> subscribed;
   if (!empty) {
     if (g.protocol_type() != "consumer") return;
@@ -672,7 +839,7 @@ void group_coordinator::expire_offsets(unsigned shard, int64_t now_ms) {
     std::vector<std::string> dead;
     for (auto& [id, g] : ps->groups) {
       expire_group_offsets(*g, now_ms, _config.offsets_retention_ms, records);
-      if (g->state() == group_state::empty && g->offsets().empty() && g->pending_count() == 0 &&
+      if (g->without_members() && g->offsets().empty() && g->pending_count() == 0 &&
           g->pending_txn_offsets().empty()) {
         dead.push_back(id);
       }
@@ -690,6 +857,11 @@ net::awaitable<void> group_coordinator::tick(unsigned shard) {
   const int64_t now = now_ms();
   for (partition_state* ps : _coordinated->loaded_on(shard)) {
     for (auto& [id, g] : ps->groups) {
+      if (consumer_group* c = g->consumer()) {
+        if (c->tick(now) > 0) log::info("coord", "group {}: members' sessions expired", id);
+        persist_consumer_group(*ps, *g);
+        continue;
+      }
       g->tick(now);
       persist_group(*ps, *g);
     }
@@ -700,6 +872,111 @@ net::awaitable<void> group_coordinator::tick(unsigned shard) {
     expire_offsets(shard, now);
   }
   co_return;
+}
+
+// KIP-848 ---------------------------------------------------------------------------------
+
+void group_coordinator::persist_consumer_group(partition_state& ps, group& g) {
+  consumer_group* c = g.consumer();
+  if (!c || !c->take_dirty() || !ps.log) return;
+  record_list records;
+  // A classic group taken over: its classic metadata record goes.
+  if (ps.converted.erase(g.id()) > 0) {
+    records.emplace_back(encode_key(group_key{g.id()}), std::nullopt);
+  }
+  consumer_group_records(*c, records);
+  auto batch = build_coordinator_batch(records, now_ms());
+  asio::co_spawn(_shards.shard(_partitions.shard_of(ps.log->topic_id(), ps.id)),
+                 append_group_metadata(ps.log, std::move(batch), ps.id), asio::detached);
+}
+
+net::awaitable<consumer_heartbeat_result> group_coordinator::consumer_group_heartbeat(
+    std::string group_id, consumer_heartbeat hb) {
+  consumer_heartbeat_result unavailable;
+  unavailable.error = error_code::coordinator_not_available;
+  unavailable.member_id = hb.member_id;
+  co_return co_await _coordinated->on_owner<consumer_heartbeat_result>(
+      group_id, unavailable,
+      [this, &group_id, &hb](owner at) { return consumer_heartbeat_on_owner(at, group_id, hb); });
+}
+
+consumer_heartbeat_result group_coordinator::consumer_heartbeat_on_owner(
+    owner at, const std::string& group_id, const consumer_heartbeat& hb) {
+  consumer_heartbeat_result r;
+  r.member_id = hb.member_id;
+  partition_state* ps = at.partition;
+  if (!ps) {
+    r.error = at.error;
+    return r;
+  }
+  auto it = ps->groups.find(group_id);
+  if (it == ps->groups.end()) {
+    if (hb.member_epoch != 0) {
+      r.error = error_code::group_id_not_found;  // Kafka: only epoch 0 creates the group
+      r.message = "Consumer group " + group_id + " not found.";
+      return r;
+    }
+    it = ps->groups
+             .emplace(group_id,
+                      std::make_unique<group>(group_id, _config.groups, _state[at.shard]->ids))
+             .first;
+  }
+  group& g = *it->second;
+  if (!g.consumer()) {
+    if (!g.without_members() || g.state() == group_state::dead) {
+      r.error = error_code::group_id_not_found;
+      r.message = "Group " + group_id + " is not a consumer group.";
+      return r;
+    }
+    // KIP-848: an empty classic group (offsets only) is taken over by the consumer protocol.
+    g.set_consumer(std::make_unique<consumer_group>(group_id, _config.consumer_groups));
+    ps->converted.insert(group_id);
+  }
+  shard_state& st = *_state[at.shard];
+  const std::string new_id = random_uuid(st.rng);
+  r = g.consumer()->heartbeat(hb, catalog_of(_partitions.image()), now_ms(), new_id);
+  persist_consumer_group(*ps, g);
+  if (g.consumer()->members().empty() && g.offsets().empty() && g.pending_txn_offsets().empty() &&
+      hb.member_epoch == 0) {
+    ps->groups.erase(it);  // a refused first join leaves nothing behind
+  }
+  return r;
+}
+
+net::awaitable<described_consumer_group> group_coordinator::describe_consumer_group(
+    std::string group_id) {
+  described_consumer_group unavailable;
+  unavailable.error = error_code::coordinator_not_available;
+  unavailable.group_id = group_id;
+  co_return co_await _coordinated->on_owner<described_consumer_group>(
+      group_id, unavailable, [&](owner at) {
+        described_consumer_group d;
+        d.group_id = group_id;
+        if (!at.partition) {
+          d.error = at.error;
+          return d;
+        }
+        auto it = at.partition->groups.find(group_id);
+        if (it == at.partition->groups.end() || it->second->state() == group_state::dead) {
+          d.error = error_code::group_id_not_found;
+          d.message = "Group " + group_id + " not found.";
+          return d;
+        }
+        const consumer_group* c = it->second->consumer();
+        if (!c) {
+          d.error = error_code::group_id_not_found;
+          d.message = "Group " + group_id + " is not a consumer group.";
+          return d;
+        }
+        d.state = std::string(state_name(c->state()));
+        d.group_epoch = c->group_epoch();
+        d.assignment_epoch = c->assignment_epoch();
+        d.assignor = c->assignor();
+        for (const auto& [_, m] : c->members()) d.members.push_back(m);
+        d.targets = c->target();
+        for (const auto& [name, t] : catalog_of(_partitions.image())) d.topic_names[t.id] = name;
+        return d;
+      });
 }
 
 void group_coordinator::start() {

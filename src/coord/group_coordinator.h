@@ -24,6 +24,7 @@
 #include "coord/coordinator_partitions.h"
 #include "coord/group.h"
 #include "coord/group_key.h"
+#include "coord/replay.h"
 #include "model/fundamental.h"
 #include "model/topic_partition.h"
 #include "net/asio.h"
@@ -33,6 +34,7 @@ namespace vltava::coord {
 
 struct coordinator_config {
   group_config groups;
+  consumer_group_config consumer_groups;  // KIP-848 (group.consumer.*)
   int32_t offsets_partitions = config::broker_keys::offsets_topic_num_partitions.default_value();
   int32_t offsets_segment_bytes = config::broker_keys::offsets_topic_segment_bytes.default_value();
   int32_t offsets_replication_factor =
@@ -92,6 +94,8 @@ struct listed_group {
   std::string group_id;
   std::string protocol_type;
   group_state state = group_state::empty;
+  std::string state_text;  // the state's name in the group's own protocol
+  std::string group_type;  // "classic" or "consumer"
 };
 
 struct described_group {
@@ -101,6 +105,21 @@ struct described_group {
   std::string protocol_type;
   std::string protocol;  // the selected protocol (Stable groups), else ""
   std::vector<member_summary> members;
+  std::string state_text;  // the state's name in the group's own protocol
+};
+
+// ConsumerGroupDescribe: one KIP-848 group as it is now.
+struct described_consumer_group {
+  error_code error = error_code::none;
+  std::string message;
+  std::string group_id;
+  std::string state;
+  int32_t group_epoch = 0;
+  int32_t assignment_epoch = 0;
+  std::string assignor;
+  std::vector<consumer_member> members;
+  target_assignment targets;
+  std::map<protocol::uuid, std::string, uuid_less> topic_names;  // of every id above
 };
 
 // OffsetFetch v7+ (KIP-447): `yes` answers UNSTABLE_OFFSET_COMMIT for a partition with an
@@ -143,6 +162,12 @@ class group_coordinator {
   net::awaitable<error_code> heartbeat(std::string group_id, std::string member_id,
                                        std::optional<std::string> group_instance_id,
                                        int32_t generation);
+  // KIP-848's ConsumerGroupHeartbeat (validated: coord::validate). A group id of a classic
+  // group with members answers GROUP_ID_NOT_FOUND; an empty classic group becomes a consumer
+  // group (its offsets stay).
+  net::awaitable<consumer_heartbeat_result> consumer_group_heartbeat(std::string group_id,
+                                                                     consumer_heartbeat hb);
+  net::awaitable<described_consumer_group> describe_consumer_group(std::string group_id);
   // Members: (member id, group instance id).
   net::awaitable<leave_result> leave(
       std::string group_id,
@@ -201,6 +226,14 @@ class group_coordinator {
   void drain(unsigned shard);
 
   void persist_group(partition_state& ps, group& g);
+  std::unique_ptr<consumer_group> restore_consumer_group(const std::string& id,
+                                                         const replayed_consumer_group& rc,
+                                                         const topic_catalog& topics);
+  // A consumer group's changed records (consumer_records.h), in the background as
+  // persist_group: members' heartbeats never wait for them.
+  void persist_consumer_group(partition_state& ps, group& g);
+  consumer_heartbeat_result consumer_heartbeat_on_owner(owner at, const std::string& group_id,
+                                                        const consumer_heartbeat& hb);
   net::awaitable<error_code> append(partition_state& ps, std::vector<std::byte> batch,
                                     cluster::append_origin origin = cluster::append_origin::client);
   void remove_group(

@@ -85,6 +85,11 @@ result<record_key, std::string> decode_key(std::span<const std::byte> bytes) {
     if (!r.empty()) return fail(std::string("group key: trailing bytes"));
     return record_key{std::move(k)};
   }
+  if (version >= 3 && version <= 8) {
+    auto k = decode_consumer_key(version, bytes.subspan(2));
+    if (!k) return fail(k.error());
+    return record_key{std::move(*k)};
+  }
   return fail("unknown key version " + std::to_string(version));
 }
 

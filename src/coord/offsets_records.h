@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "coord/consumer_records.h"
 
 namespace vltava::coord {
 
@@ -71,7 +72,8 @@ struct group_value {
   bool operator==(const group_value&) const = default;
 };
 
-using record_key = std::variant<offset_key, group_key>;
+// Classic keys, or a KIP-848 consumer group key (versions 3-8, consumer_records.h).
+using record_key = std::variant<offset_key, group_key, consumer_group_key>;
 
 std::vector<std::byte> encode_key(const offset_key& k);
 std::vector<std::byte> encode_key(const group_key& k);

@@ -39,6 +39,64 @@ void apply_marker(replay_state& st, int64_t producer_id, bool commit) {
   }
 }
 
+template <typename T>
+void put_or_erase(replay_state& st, std::map<std::string, T>& m, const std::string& key,
+                  std::optional<std::span<const std::byte>> value,
+                  result<T, std::string> (*decode)(std::span<const std::byte>)) {
+  if (!value) {
+    m.erase(key);
+    return;
+  }
+  auto v = decode(*value);
+  if (!v) {
+    ++st.skipped;
+    st.last_error = v.error();
+    return;
+  }
+  m[key] = std::move(*v);
+}
+
+void apply_epoch(replay_state& st, std::optional<int32_t>& out,
+                 std::optional<std::span<const std::byte>> value) {
+  if (!value) {
+    out.reset();
+    return;
+  }
+  auto v = decode_epoch_value(*value);
+  if (!v) {
+    ++st.skipped;
+    st.last_error = v.error();
+    return;
+  }
+  out = *v;
+}
+
+void apply_consumer_record(replay_state& st, const consumer_group_key& k,
+                           std::optional<std::span<const std::byte>> value) {
+  auto& g = st.groups[k.group];
+  if (!g.consumer) {
+    if (!value) return;
+    g.consumer.emplace();
+  }
+  auto& c = *g.consumer;
+  switch (k.type) {
+    case consumer_record::group_metadata:
+      apply_epoch(st, c.group_epoch, value);
+      if (!value) g.consumer.reset();  // the group was deleted
+      return;
+    case consumer_record::partition_metadata:
+      return;  // the topics are looked up again when the group loads
+    case consumer_record::member_metadata:
+      return put_or_erase(st, c.members, k.member, value, &decode_member_value);
+    case consumer_record::target_metadata:
+      return apply_epoch(st, c.assignment_epoch, value);
+    case consumer_record::target_member:
+      return put_or_erase(st, c.targets, k.member, value, &decode_target_value);
+    case consumer_record::current_assignment:
+      return put_or_erase(st, c.current, k.member, value, &decode_assignment_value);
+  }
+}
+
 }  // namespace
 
 void apply_record(replay_state& st, std::optional<std::span<const std::byte>> key,
@@ -69,6 +127,10 @@ void apply_record(replay_state& st, std::optional<std::span<const std::byte>> ke
       return;
     }
     st.groups[ok->group].offsets[pk] = std::move(*v);
+    return;
+  }
+  if (const auto* ck = std::get_if<consumer_group_key>(&*k)) {
+    apply_consumer_record(st, *ck, value);
     return;
   }
   const auto& gk = std::get<group_key>(*k);

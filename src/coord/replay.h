@@ -17,7 +17,17 @@
 
 namespace vltava::coord {
 
+// A KIP-848 consumer group's records, last per key.
+struct replayed_consumer_group {
+  std::optional<int32_t> group_epoch;
+  std::optional<int32_t> assignment_epoch;
+  std::map<std::string, consumer_member_value> members;
+  std::map<std::string, topic_partitions> targets;
+  std::map<std::string, consumer_assignment_value> current;
+};
+
 struct replayed_group {
+  std::optional<replayed_consumer_group> consumer;
   std::optional<group_value> metadata;
   std::map<model::topic_partition, offset_value> offsets;
   group::txn_offsets pending;  // offsets of transactions without a marker yet

@@ -13,7 +13,6 @@ using protocol::error_code;
 
 namespace {
 
-constexpr std::string_view classic_type = "classic";
 // The operations a group offers (READ, DELETE, DESCRIBE) as DescribeGroups reports them when
 // asked: a bit per ACL operation code the principal is allowed.
 int32_t group_operations(const request_authz& authz, std::string_view group) {
@@ -57,14 +56,14 @@ net::awaitable<std::optional<protocol::list_groups_response>> serve_list_groups(
     if (!all && !authz.allowed(acl_operation::describe, resource_type::group, g.group_id)) {
       continue;
     }
-    std::string_view state = coord::state_name(g.state);
+    std::string_view state = g.state_text;
     if (ctx.version() >= 4 && !matches(request.states_filter, state)) continue;
-    if (ctx.version() >= 5 && !matches(request.types_filter, classic_type)) continue;
+    if (ctx.version() >= 5 && !matches(request.types_filter, g.group_type)) continue;
     auto& out = response.groups.emplace_back();
     out.group_id = g.group_id;
     out.protocol_type = g.protocol_type;
     out.group_state = std::string(state);
-    out.group_type = std::string(classic_type);
+    out.group_type = g.group_type;
   }
   co_return response;
 }
@@ -93,7 +92,7 @@ net::awaitable<std::optional<protocol::describe_groups_response>> serve_describe
       out.error_message = "Group " + id + " not found.";
       continue;
     }
-    out.group_state = std::string(coord::state_name(d.state));
+    out.group_state = d.state_text.empty() ? std::string(coord::state_name(d.state)) : d.state_text;
     out.protocol_type = d.protocol_type;
     out.protocol_data = d.protocol;
     for (auto& m : d.members) {

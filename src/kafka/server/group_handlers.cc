@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "kafka/handlers/consumer_group_heartbeat.h"
 #include "kafka/handlers/find_coordinator.h"
 #include "kafka/handlers/group_admin.h"
 #include "kafka/handlers/group_membership.h"
@@ -13,7 +14,7 @@
 namespace vltava::kafka {
 
 std::span<const handler> group_handlers() {
-  static const std::array<handler, 11> handlers = {
+  static const std::array<handler, 13> handlers = {
       make_handler<protocol::offset_commit_api, &serve_offset_commit>(0, 9),
       make_handler<protocol::offset_fetch_api, &serve_offset_fetch>(0, 9),
       make_handler<protocol::find_coordinator_api, &serve_find_coordinator>(0, 4),
@@ -25,6 +26,8 @@ std::span<const handler> group_handlers() {
       make_handler<protocol::list_groups_api, &serve_list_groups>(0, 5),
       make_handler<protocol::delete_groups_api, &serve_delete_groups>(0, 2),
       make_handler<protocol::offset_delete_api, &serve_offset_delete>(0, 0),
+      make_handler<protocol::consumer_group_heartbeat_api, &serve_consumer_group_heartbeat>(0, 1),
+      make_handler<protocol::consumer_group_describe_api, &serve_consumer_group_describe>(0, 1),
   };
   return handlers;
 }
