@@ -63,6 +63,10 @@ error_code replay_log(cluster::partition& log, const model::topic_partition& tp,
   return error_code::none;
 }
 
+namespace {
+constexpr size_t held_replicas = 1;
+}  // namespace
+
 internal_topic::internal_topic(cluster::partition_manager& partitions,
                                cluster::metadata_store& metadata, internal_topic_spec spec)
     : _partitions(partitions), _metadata(metadata), _spec(spec) {}
@@ -73,9 +77,14 @@ net::awaitable<error_code> internal_topic::ensure_created() {
   cluster::create_topic_request req;
   req.name = std::string(_spec.name);
   req.num_partitions = _spec.partitions;
+  // Held at one replica for now, whatever the spec asks: with the coordinator topics
+  // replicated, the txn chaos run (seed 9) found a partially visible transaction and its
+  // throughput fell thirtyfold (tests/chaos/RESULTS.md, session 11). The spec's factor (3, or
+  // the live brokers when fewer) applies once coordinator failover passes that run.
   const size_t brokers = image ? image->live_brokers().size() : 0;
-  req.replication_factor = static_cast<int16_t>(std::clamp<size_t>(
-      brokers, 1, static_cast<size_t>(std::max<int16_t>(_spec.replication_factor, 1))));
+  const size_t wanted = std::min<size_t>(
+      static_cast<size_t>(std::max<int16_t>(_spec.replication_factor, 1)), held_replicas);
+  req.replication_factor = static_cast<int16_t>(std::clamp<size_t>(brokers, 1, wanted));
   req.configs.emplace_back("cleanup.policy", "compact");
   req.configs.emplace_back("min.insync.replicas", std::to_string(_spec.min_insync_replicas));
   req.configs.emplace_back("segment.bytes", std::to_string(_spec.segment_bytes));
