@@ -94,9 +94,11 @@ class KafkaPython:
     # Errors the broker answered for the whole batch, so it wrote nothing, and a batch expired
     # in the client's accumulator (KafkaTimeoutError "... expired ...": with retries=0 and one
     # request in flight it was never sent). Any other error (a request timeout, a dropped
-    # connection) leaves the write unknown.
+    # connection) leaves the write unknown. NotLeaderForPartitionError is not definite: with
+    # acks=all Kafka answers it also after the local append, when the leadership moves while
+    # the batch waits for the ISR (DelayedProduce), and the batch may stay in the log.
     DEFINITE = ("MessageSizeTooLargeError", "UnknownTopicOrPartitionError",
-                "NotLeaderForPartitionError", "InvalidRecordError", "CorruptRecordException",
+                "InvalidRecordError", "CorruptRecordException",
                 "RecordListTooLargeError", "TopicAuthorizationFailedError")
     idempotent = False
 
