@@ -121,7 +121,8 @@ class Verdict:
             self.examples[kind].append(example)
 
     def result(self, extra):
-        counts = {k: self.counts[k] for k in ("ok", "fail", "unknown") + VIOLATIONS}
+        counts = {k: self.counts[k]
+                  for k in ("ok", "fail", "unknown", "client_duplicated") + VIOLATIONS}
         valid = not any(counts[k] for k in VIOLATIONS)
         return dict(valid=valid, counts=counts, examples=dict(self.examples), **extra)
 
@@ -170,6 +171,38 @@ def check_atomicity(verdict, writes, txns, where):
                                                   set(values) - set(seen))})
 
 
+def collect_batches(events):
+    """{partition: sorted [(base_offset, last_offset, producer_id, producer_epoch)]} from the
+    batch headers read after the run (batch_headers.py), or None when there are none."""
+    batches = defaultdict(list)
+    for e in events:
+        if e.get("f") == "batch" and e["type"] == "ok":
+            batches[e["partition"]].append((e["base_offset"], e["last_offset"],
+                                            e["producer_id"], e["producer_epoch"]))
+    return {p: sorted(set(b)) for p, b in batches.items()} if batches else None
+
+
+def writer_of(batches, partition, offset):
+    """(producer_id, producer_epoch) of the batch holding offset, or None."""
+    for base, last, pid, epoch in batches.get(partition, ()):
+        if base <= offset <= last:
+            return pid, epoch
+    return None
+
+
+def client_epoch_duplicate(batches, places):
+    """True when every copy of a value sits in a batch of one producer id, each under another
+    producer epoch: the client bumped its epoch (KIP-360) and sent the value again; idempotence
+    is per epoch, so no broker (Kafka's neither) can tell it from a new write. A value twice
+    under one epoch is the broker's duplicate."""
+    if batches is None:
+        return False
+    writers = [writer_of(batches, p, o) for p, o in places]
+    if None in writers or any(pid < 0 for pid, _ in writers):
+        return False
+    return len({pid for pid, _ in writers}) == 1 and len({e for _, e in writers}) == len(writers)
+
+
 def occurrences(records):
     """{value: [(partition, offset)]} over one reader's records."""
     where = defaultdict(list)
@@ -179,14 +212,26 @@ def occurrences(records):
     return where
 
 
-def check_values(verdict, writes, where):
-    """Each write against where the final read found it."""
+def check_values(verdict, writes, where, batches):
+    """Each write against where the final read found it. Returns the later copies of values the
+    client wrote again under a new producer epoch {(partition, offset)}: counted as
+    client_duplicated, not a violation, and left out of the order check."""
+    resent = set()
     for value, places in where.items():
         w = writes.get(value)
         if w is None or any(p != w.partition for p, _ in places):
             verdict.violation("unexpected", {"value": value, "at": places})
-        if len(places) > 1:
-            verdict.violation("duplicated", {"value": value, "at": places})
+        if len(places) > 1 and client_epoch_duplicate(batches, places):
+            verdict.counts["client_duplicated"] += 1
+            if len(verdict.examples["client_duplicated"]) < EXAMPLES_MAX:
+                verdict.examples["client_duplicated"].append(
+                    {"value": value, "at": places,
+                     "writers": [writer_of(batches, p, o) for p, o in places]})
+            resent |= set(sorted(places)[1:])
+        elif len(places) > 1:
+            verdict.violation("duplicated", {"value": value, "at": places,
+                                             "writers": [writer_of(batches or {}, p, o)
+                                                         for p, o in places]})
     for w in writes.values():
         verdict.counts[w.outcome] += 1
         places = where.get(w.value, [])
@@ -198,17 +243,21 @@ def check_values(verdict, writes, where):
                                             "at": places})
         elif w.outcome == "fail" and places:
             verdict.violation("failed_but_read", {"value": w.value, "at": places})
+    return resent
 
 
-def check_order(verdict, writes, records):
+def check_order(verdict, writes, records, resent):
     """Per producer and partition, values appear in the order they were sent. A producer that
     is not idempotent may have an unknown write land late (a request on a closed connection), so
-    only its acknowledged writes are ordered."""
+    only its acknowledged writes are ordered; copies the client sent again under a new producer
+    epoch (resent) are out of order by the client's doing."""
     for p, recs in records.items():
         last = {}  # process -> (seq, value) of the last of its values seen in this partition
         for offset, value in recs:
             w = writes.get(value)
             if w is None or w.partition != p or (not w.idempotent and w.outcome != "ok"):
+                continue
+            if (p, offset) in resent:
                 continue
             prev = last.get(w.process)
             if prev is not None and w.seq < prev[0]:  # equal: a duplicate, counted there
@@ -351,9 +400,10 @@ def check(events):
     check_readers_agree(verdict, readers, primary, partitions)
     records = readers[primary]["records"]
     where = occurrences(records)
-    check_values(verdict, writes, where)
+    batches = collect_batches(events)
+    resent = check_values(verdict, writes, where, batches)
     check_atomicity(verdict, writes, txns, where)
-    check_order(verdict, writes, records)
+    check_order(verdict, writes, records, resent)
     if any(e.get("f") == "consume" for e in events):
         facts["group"] = check_group(verdict, events, records)
     return verdict.result(dict(facts, readers=sorted(readers), primary_reader=primary))

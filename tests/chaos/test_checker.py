@@ -108,6 +108,49 @@ def test_unknown_write_present_twice_is_a_duplicate():
     assert violations(v) == {"duplicated": 1}
 
 
+def batch(h, partition, base, last, producer_id, producer_epoch):
+    return h.add(process="batches", type="ok", f="batch", partition=partition, base_offset=base,
+                 last_offset=last, producer_id=producer_id, producer_epoch=producer_epoch,
+                 base_sequence=0)
+
+
+def resent_under_a_new_epoch(second_epoch):
+    """a/0/0 and a/0/1 acknowledged in one batch of producer 7 epoch 0, then a/0/0 again after
+    a/0/1 in a batch of the same producer under second_epoch."""
+    h = History().append("a", 0, "a/0/0", offset=0).append("a", 0, "a/0/1", offset=1)
+    batch(h, 0, 0, 1, 7, 0)
+    batch(h, 0, 2, 2, 7, second_epoch)
+    return read_as(h, {0: [(0, "a/0/0"), (1, "a/0/1"), (2, "a/0/0")]})
+
+
+def test_a_value_the_client_sent_again_under_a_new_epoch_is_its_duplicate():
+    v = resent_under_a_new_epoch(second_epoch=1)
+    assert v["valid"], v
+    assert v["counts"]["client_duplicated"] == 1
+    assert v["examples"]["client_duplicated"][0]["writers"] == [(7, 0), (7, 1)]
+
+
+def test_a_value_written_twice_under_one_epoch_is_the_brokers_duplicate():
+    v = resent_under_a_new_epoch(second_epoch=0)
+    assert violations(v) == {"duplicated": 1, "reordered": 1}
+    assert v["counts"]["client_duplicated"] == 0
+
+
+def test_a_duplicate_in_batches_of_two_producers_is_the_brokers():
+    h = History().append("a", 0, "a/0/0", offset=0)
+    batch(h, 0, 0, 0, 7, 0)
+    batch(h, 0, 1, 1, 8, 1)
+    v = read_as(h, {0: [(0, "a/0/0"), (1, "a/0/0")]})
+    assert violations(v) == {"duplicated": 1}
+
+
+def test_a_duplicate_without_batch_headers_is_a_violation():
+    h = History().append("a", 0, "a/0/0", offset=0)
+    batch(h, 0, 0, 0, 7, 0)  # the second copy's batch was never read
+    v = read_as(h, {0: [(0, "a/0/0"), (1, "a/0/0")]})
+    assert violations(v) == {"duplicated": 1}
+
+
 def test_reordered_writes_of_one_producer():
     h = History().append("a", 0, "a/0/0", offset=1).append("a", 0, "a/0/1", offset=0)
     v = read_as(h, {0: [(0, "a/0/1"), (1, "a/0/0")]})
