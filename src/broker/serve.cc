@@ -386,7 +386,14 @@ int serve(int argc, char** argv) {
   cluster::isr_sender isr_changes(shards, partitions, **store, controller.get());
   partitions.set_isr_sink(
       [&isr_changes](cluster::isr_change c) { isr_changes.submit(std::move(c)); });
-  cluster::replica_fetchers fetchers(shards, partitions, brokers,
+  // Followers fetch over connections of their own, as Kafka's fetcher threads: a follower's
+  // Fetch is parked at the leader for up to replica.fetch.wait.max.ms, and answers on one
+  // connection come in request order, so a WriteTxnMarkers or a KIP-890 verification behind it
+  // on a shared connection would wait that long too.
+  cluster::broker_channels replica_channels(
+      shards, 0, [s = store->get()] { return s->image(); }, kraft->inter_broker_listener,
+      inter_node_options(*kraft, "broker", source));
+  cluster::replica_fetchers fetchers(shards, partitions, replica_channels,
                                      cluster::replica_fetcher_config::from(cfg));
   if (kraft->broker) {
     lifecycle.start();

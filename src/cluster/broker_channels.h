@@ -1,8 +1,9 @@
 #pragma once
 
 // Connections from this broker to the other brokers (Kafka's inter-broker channels: the
-// transaction coordinator's WriteTxnMarkers, KIP-890 verification with AddPartitionsToTxn v4+,
-// and, with replicated partitions, follower fetches). One kafka_client per broker, to its
+// transaction coordinator's WriteTxnMarkers, KIP-890 verification with AddPartitionsToTxn v4+;
+// the replica fetchers have an instance of their own, since their parked fetches would hold
+// up the answers behind them on a shared connection). One kafka_client per broker, to its
 // advertised endpoint on `inter.broker.listener.name` as the metadata image has it; opened on
 // first use and replaced when the image gives the broker another endpoint (a restart on a new
 // port), so no caller ever holds an address.

@@ -563,6 +563,13 @@ storage::sresult<std::vector<std::byte>> partition::read_bytes(model::offset fro
   return _log->read_bytes(from, max_bytes, high_watermark());
 }
 
+storage::sresult<std::vector<std::byte>> partition::read_bytes(model::offset from,
+                                                               uint64_t max_bytes,
+                                                               model::offset upper) {
+  if (_closed) return storage::error(storage::errc::log_failed, "partition closed");
+  return _log->read_bytes(from, max_bytes, std::min(upper, log_end_offset()));
+}
+
 storage::sresult<void> partition::close() {
   if (_closed) return {};
   _closed = true;

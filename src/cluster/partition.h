@@ -185,6 +185,10 @@ class partition : public std::enable_shared_from_this<partition> {
     return _producers.aborted_between(from, upper);
   }
   storage::sresult<std::vector<std::byte>> read_bytes(model::offset from, uint64_t max_bytes);
+  // The same below `upper` (at most the log end): a coordinator loading its partition reads to
+  // the log end, as Kafka's do, since a new leader's high watermark lags what it holds.
+  storage::sresult<std::vector<std::byte>> read_bytes(model::offset from, uint64_t max_bytes,
+                                                      model::offset upper);
 
   model::offset high_watermark() const { return _log->high_watermark(); }  // committed end
   model::offset log_start_offset() const { return _log->log_start_offset(); }

@@ -46,9 +46,13 @@ std::optional<model::offset> walk_batches(std::span<const std::byte> batches,
 error_code replay_log(cluster::partition& log, const model::topic_partition& tp, batch_sink apply) {
   const std::string name = tp.describe();
   model::offset pos = log.log_start_offset();
-  const model::offset end = log.high_watermark();
+  // To the log end, not the high watermark: a leader just elected learns the high watermark
+  // only from its followers' next fetches, and a Prepare record acknowledged by the old leader
+  // may sit above it. Kafka's coordinators load to the log end too; what this leader holds
+  // becomes committed as its followers catch up (a leader never truncates its own log).
+  const model::offset end = log.log_end_offset();
   while (pos < end) {
-    auto bytes = log.read_bytes(pos, replay_chunk_bytes);
+    auto bytes = log.read_bytes(pos, replay_chunk_bytes, end);
     if (!bytes) {
       log::error("coord", "{}: cannot read at offset {}: {}", name, pos(), bytes.error().message);
       return error_code::coordinator_not_available;
@@ -63,10 +67,6 @@ error_code replay_log(cluster::partition& log, const model::topic_partition& tp,
   return error_code::none;
 }
 
-namespace {
-constexpr size_t held_replicas = 1;
-}  // namespace
-
 internal_topic::internal_topic(cluster::partition_manager& partitions,
                                cluster::metadata_store& metadata, internal_topic_spec spec)
     : _partitions(partitions), _metadata(metadata), _spec(spec) {}
@@ -77,13 +77,11 @@ net::awaitable<error_code> internal_topic::ensure_created() {
   cluster::create_topic_request req;
   req.name = std::string(_spec.name);
   req.num_partitions = _spec.partitions;
-  // Held at one replica for now, whatever the spec asks: with the coordinator topics
-  // replicated, the txn chaos run (seed 9) found a partially visible transaction and its
-  // throughput fell thirtyfold (tests/chaos/RESULTS.md, session 11). The spec's factor (3, or
-  // the live brokers when fewer) applies once coordinator failover passes that run.
+  // The configured factor, or the live brokers when fewer (a cluster still starting, a single
+  // node): as Kafka, which waits for enough brokers instead, a first group or transaction
+  // would otherwise fail until the whole cluster is up.
   const size_t brokers = image ? image->live_brokers().size() : 0;
-  const size_t wanted = std::min<size_t>(
-      static_cast<size_t>(std::max<int16_t>(_spec.replication_factor, 1)), held_replicas);
+  const auto wanted = static_cast<size_t>(std::max<int16_t>(_spec.replication_factor, 1));
   req.replication_factor = static_cast<int16_t>(std::clamp<size_t>(brokers, 1, wanted));
   req.configs.emplace_back("cleanup.policy", "compact");
   req.configs.emplace_back("min.insync.replicas", std::to_string(_spec.min_insync_replicas));

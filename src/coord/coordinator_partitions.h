@@ -97,9 +97,10 @@ struct batch_visitor {
 std::optional<model::offset> walk_batches(std::span<const std::byte> batches,
                                           const batch_visitor& visit);
 
-// Reads `log` from its start to its high watermark in chunks and hands each to `apply`, which
-// returns the offset after the last whole batch it applied (nullopt: bytes that are not whole
-// valid batches; the replay stops there, logged). none, or COORDINATOR_NOT_AVAILABLE when the
+// Reads `log` from its start to its log end (not the high watermark: a new leader's lags what
+// it holds) in chunks and hands each to `apply`, which returns the offset after the last whole
+// batch it applied (nullopt: bytes that are not whole valid batches; the replay stops there,
+// logged). none, or COORDINATOR_NOT_AVAILABLE when the
 // log cannot be read.
 // `tp` names the partition in log lines.
 using batch_sink = std::function<std::optional<model::offset>(std::span<const std::byte>)>;

@@ -42,13 +42,21 @@ error_code replay_toy(toy_partition& p, cluster::partition& log) {
                     [&visit](std::span<const std::byte> b) { return walk_batches(b, visit); });
 }
 
-// On p's owner shard: appends `batch` and waits until it is committed (below the high
-// watermark, where a replay reads).
+// On p's owner shard: appends `batch`; with acks=all, waits until it is committed (below the
+// high watermark).
 net::awaitable<cluster::append_outcome> append_to(cluster::partition_manager* pm,
                                                   model::partition_id p,
-                                                  std::vector<std::byte> batch) {
+                                                  std::vector<std::byte> batch,
+                                                  cluster::acks_mode acks) {
   auto part = pm->find_shared(toy_topic, p);
-  co_return co_await part->append(std::span<std::byte>(batch), cluster::acks_mode::all);
+  co_return co_await part->append(std::span<std::byte>(batch), acks);
+}
+
+// On p's owner shard: its high watermark and log end.
+net::awaitable<std::pair<int64_t, int64_t>> ends_of(cluster::partition_manager* pm,
+                                                    model::partition_id p) {
+  auto part = pm->find_shared(toy_topic, p);
+  co_return std::pair<int64_t, int64_t>{part->high_watermark()(), part->log_end_offset()()};
 }
 
 // A node (two shards, a metadata store, partitions) and a toy coordinator over it.
@@ -92,14 +100,30 @@ class coordinator_partitions_test : public ::testing::Test {
   error_code ensure_topic() { return run(toy->topic().ensure_created()); }
 
   // Appends key=value to `key`'s partition, as the coordinator would.
-  void put(const std::string& key, const std::string& value) {
+  void put(const std::string& key, const std::string& value,
+           cluster::acks_mode acks = cluster::acks_mode::all) {
     model::partition_id p = *toy->topic().partition_of(key);
     record_list records;
     records.emplace_back(bytes(key), bytes(value));
     auto batch = build_coordinator_batch(records, 1);
     const unsigned owner = node.owner(std::string(toy_topic), p());
-    auto written = node.run(owner, append_to(node.manager.get(), p, std::move(batch)));
+    auto written = node.run(owner, append_to(node.manager.get(), p, std::move(batch), acks));
     ASSERT_EQ(written.error, error_code::none);
+  }
+
+  // A new image where `leader` leads p (epoch `epoch`) with replicas {2, 1}; this node leads
+  // the other partitions with replicas {1, 2}.
+  void publish(model::partition_id p, int32_t leader, int32_t epoch) {
+    auto img = std::make_shared<cluster::metadata_image>(*store->image());
+    if (version == 0) version = img->version + 100;
+    img->version = ++version;
+    cluster::testing::add_three_brokers(*img);
+    img->brokers.erase(img->brokers.end() - 3);  // the store registered node 1 already
+    for (int32_t i = 0; i < toy_partitions; ++i) {
+      cluster::testing::assign(*img, std::string(toy_topic), i, {1, 2}, 1, 0);
+    }
+    cluster::testing::assign(*img, std::string(toy_topic), p(), {2, 1}, leader, epoch);
+    node.manager->apply_image_and_wait(img);
   }
 
   // What a request for `key` finds on the owner shard: the value, or the error it answers.
@@ -121,6 +145,7 @@ class coordinator_partitions_test : public ::testing::Test {
   std::unique_ptr<coordinator_partitions<toy_partition>> toy;
   int replays = 0;
   int drops = 0;
+  int64_t version = 0;  // of the last image publish() made
 };
 
 TEST_F(coordinator_partitions_test, a_key_maps_to_its_partition_once_the_topic_exists) {
@@ -154,25 +179,12 @@ TEST_F(coordinator_partitions_test, follows_leadership_in_the_image) {
   toy->start();
   ASSERT_EQ(get("k").value, "v");
   const model::partition_id p = *toy->topic().partition_of("k");
-  int64_t version = store->image()->version + 100;
-  // `leader` of p (epoch `epoch`); this node leads the others.
-  auto publish = [&](int32_t leader, int32_t epoch) {
-    auto img = std::make_shared<cluster::metadata_image>(*store->image());
-    img->version = ++version;
-    cluster::testing::add_three_brokers(*img);
-    img->brokers.erase(img->brokers.end() - 3);  // the store registered node 1 already
-    for (int32_t i = 0; i < toy_partitions; ++i) {
-      cluster::testing::assign(*img, std::string(toy_topic), i, {1, 2}, 1, 0);
-    }
-    cluster::testing::assign(*img, std::string(toy_topic), p(), {2, 1}, leader, epoch);
-    node.manager->apply_image_and_wait(img);
-  };
   const int drops_before = drops, replays_before = replays;
   // Written behind the coordinator's back (as replication fills a follower's log, which
   // refuses appends of its own): only a reload from the log shows it.
   put("k", "by-2");
   EXPECT_EQ(get("k").value, "v");
-  publish(2, 1);
+  publish(p, 2, 1);
   EXPECT_EQ(get("k").error, error_code::not_coordinator);
   EXPECT_EQ(drops, drops_before + 1);
   for (int i = 0; i < 20; ++i) {  // the others stay, not reloaded
@@ -181,19 +193,39 @@ TEST_F(coordinator_partitions_test, follows_leadership_in_the_image) {
     EXPECT_EQ(get(other).error, error_code::none) << other;
   }
   EXPECT_EQ(replays, replays_before);
-  publish(-1, 1);
+  publish(p, -1, 1);
   EXPECT_EQ(get("k").error, error_code::not_coordinator);
-  publish(1, 2);
+  publish(p, 1, 2);
   const seen back = get("k");
   EXPECT_EQ(back.error, error_code::none);
   EXPECT_EQ(back.value, "by-2");
   EXPECT_EQ(replays, replays_before + 1);
-  publish(1, 2);  // a new image, same leadership: nothing reloaded
+  publish(p, 1, 2);  // a new image, same leadership: nothing reloaded
   EXPECT_EQ(get("k").value, "by-2");
   EXPECT_EQ(replays, replays_before + 1);
-  publish(1, 3);  // a new leader epoch of this node: reloaded
+  publish(p, 1, 3);  // a new leader epoch of this node: reloaded
   EXPECT_EQ(get("k").value, "by-2");
   EXPECT_EQ(replays, replays_before + 2);
+}
+
+TEST_F(coordinator_partitions_test, a_new_leader_loads_what_it_holds_above_the_high_watermark) {
+  ASSERT_EQ(ensure_topic(), error_code::none);
+  put("k", "committed");
+  toy->start();
+  ASSERT_EQ(get("k").value, "committed");
+  const model::partition_id p = *toy->topic().partition_of("k");
+  publish(p, 1, 1);  // replicated now: node 2 is in the ISR and never fetches
+  ASSERT_EQ(get("k").value, "committed");
+  const unsigned owner = node.owner(std::string(toy_topic), p());
+  const auto before = node.run(owner, ends_of(node.manager.get(), p));
+  // What the old leader acknowledged and this one holds, before any follower tells it the
+  // high watermark: above it here.
+  put("k", "acknowledged", cluster::acks_mode::leader);
+  const auto after = node.run(owner, ends_of(node.manager.get(), p));
+  ASSERT_EQ(after.first, before.first);
+  ASSERT_GT(after.second, before.first);
+  publish(p, 1, 2);  // elected again: reloaded
+  EXPECT_EQ(get("k").value, "acknowledged");
 }
 
 TEST_F(coordinator_partitions_test, leadership_lost_and_gained_again) {

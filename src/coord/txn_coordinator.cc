@@ -21,6 +21,8 @@ namespace vltava::coord {
 namespace {
 
 constexpr int16_t epoch_max = std::numeric_limits<int16_t>::max();
+// How long a marker waits for the ISR to hold it: Kafka's request.timeout.ms default.
+constexpr auto marker_commit_wait_max = std::chrono::seconds(30);
 
 int64_t system_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -118,6 +120,12 @@ struct txn_coordinator::shard_state {
 };
 
 namespace {
+
+// The coordinator epoch markers carry: the leader epoch of the __transaction_state partition
+// that decided them (Kafka's), so a data partition fences the markers of a deposed coordinator.
+int32_t coordinator_epoch_of(const txn_coordinator::partition_state& ps) {
+  return ps.log ? ps.log->leader_epoch()() : 0;
+}
 
 // How long a request waits for an operation in flight on its transactional id (the markers
 // of the previous transaction becoming durable, mostly) before it answers
@@ -345,9 +353,10 @@ net::awaitable<txn_coordinator::marker_round> txn_coordinator::write_markers(
     round.shards = split.shards;
     const auto pid = model::producer_id(v.producer_id);
     const auto epoch = model::producer_epoch(v.producer_epoch);
+    const int32_t coordinator_epoch = coordinator_epoch_of(ps);
     auto per_shard = co_await net::on_shards<shard_markers>(
-        _shards, round.shards, [this, pid, epoch, result, &lists](size_t i) {
-          return write_markers_on(this, pid, epoch, result, lists[i]);
+        _shards, round.shards, [this, pid, epoch, result, coordinator_epoch, &lists](size_t i) {
+          return write_markers_on(this, pid, epoch, result, coordinator_epoch, lists[i]);
         });
     for (auto& m : per_shard) {
       round.ok = round.ok && m.ok;
@@ -381,8 +390,7 @@ net::awaitable<bool> txn_coordinator::send_markers(
               remote.size());
     co_return false;
   }
-  std::shared_ptr<cluster::partition> log = ps.log;
-  const int32_t coordinator_epoch = log ? log->leader_epoch()() : 0;
+  const int32_t coordinator_epoch = coordinator_epoch_of(ps);
   bool all = true;
   for (const auto& [broker, partitions] : remote) {
     protocol::write_txn_markers_request request;
@@ -432,7 +440,8 @@ net::awaitable<bool> txn_coordinator::send_markers(
 
 net::awaitable<txn_coordinator::shard_markers> txn_coordinator::write_markers_on(
     txn_coordinator* self, model::producer_id pid, model::producer_epoch epoch,
-    cluster::txn_result result, const std::vector<model::topic_partition>& partitions) {
+    cluster::txn_result result, int32_t coordinator_epoch,
+    const std::vector<model::topic_partition>& partitions) {
   shard_markers out;
   for (const auto& k : partitions) {
     auto p = self->_partitions.find_leader(k.topic, k.partition);
@@ -442,7 +451,7 @@ net::awaitable<txn_coordinator::shard_markers> txn_coordinator::write_markers_on
       out.errors.push_back(error_code::not_leader_or_follower);
       continue;
     }
-    auto o = p->write_marker_now(pid, epoch, result, p->leader_epoch()());
+    auto o = p->write_marker_now(pid, epoch, result, coordinator_epoch);
     out.errors.push_back(o.error);
     if (o.error == error_code::invalid_producer_epoch) {
       // A newer epoch of this producer ended the transaction here already.
@@ -467,7 +476,7 @@ net::awaitable<txn_coordinator::shard_markers> txn_coordinator::write_markers_on
 
 net::awaitable<std::vector<error_code>> txn_coordinator::write_markers_for(
     model::producer_id producer, model::producer_epoch epoch, cluster::txn_result result,
-    std::vector<model::topic_partition> partitions) {
+    int32_t coordinator_epoch, std::vector<model::topic_partition> partitions) {
   std::vector<error_code> out(partitions.size(), error_code::unknown_topic_or_partition);
   auto image = _partitions.image();
   std::vector<size_t> known;  // indices of the partitions that exist
@@ -488,8 +497,9 @@ net::awaitable<std::vector<error_code>> txn_coordinator::write_markers_for(
     for (size_t i : items) l.push_back(partitions[known[i]]);
   }
   auto per_shard = co_await net::on_shards<std::vector<error_code>>(
-      _shards, split.shards, [this, producer, epoch, result, &lists](size_t i) {
-        return write_durable_markers_on(this, producer, epoch, result, lists[i]);
+      _shards, split.shards, [this, producer, epoch, result, coordinator_epoch, &lists](size_t i) {
+        return write_durable_markers_on(this, producer, epoch, result, coordinator_epoch,
+                                        lists[i]);
       });
   auto errors = split.gather(std::move(per_shard), known.size());
   for (size_t i = 0; i < known.size(); ++i) out[known[i]] = errors[i];
@@ -498,8 +508,10 @@ net::awaitable<std::vector<error_code>> txn_coordinator::write_markers_for(
 
 net::awaitable<std::vector<error_code>> txn_coordinator::write_durable_markers_on(
     txn_coordinator* self, model::producer_id producer, model::producer_epoch epoch,
-    cluster::txn_result result, const std::vector<model::topic_partition>& partitions) {
-  shard_markers m = co_await write_markers_on(self, producer, epoch, result, partitions);
+    cluster::txn_result result, int32_t coordinator_epoch,
+    const std::vector<model::topic_partition>& partitions) {
+  shard_markers m =
+      co_await write_markers_on(self, producer, epoch, result, coordinator_epoch, partitions);
   std::vector<error_code> durable = co_await marker_errors_on(m.written);
   // The written markers are, in order, the partitions whose write answered none.
   size_t next = 0;
@@ -532,8 +544,13 @@ net::awaitable<std::vector<error_code>> txn_coordinator::marker_errors_on(
   for (auto& w : written) {
     auto task = w.partition->durable(std::move(w.outcome));
     cluster::append_outcome d = co_await std::move(task);
+    if (d.error == error_code::none) {
+      auto commit = w.partition->committed(std::move(d), std::chrono::steady_clock::now() +
+                                                             marker_commit_wait_max);
+      d = co_await std::move(commit);
+    }
     if (d.error != error_code::none) {
-      log::warn("coord", "{}: marker not durable: {}", w.key.describe(),
+      log::warn("coord", "{}: marker not committed: {}", w.key.describe(),
                 protocol::error_name(d.error));
     }
     out.push_back(d.error);

@@ -114,12 +114,14 @@ class txn_coordinator {
   void set_broker_channels(cluster::broker_channels* channels) { _channels = channels; }
 
   // WriteTxnMarkers from another broker's coordinator: `producer`'s marker on each of
-  // `partitions` this node leads, written exactly as this node's own markers are, and durable
-  // before the answer. One error per partition, in order: none, NOT_LEADER_OR_FOLLOWER (not
-  // led here), or the partition's refusal (INVALID_PRODUCER_EPOCH for a stale producer, ...).
+  // `partitions` this node leads, written exactly as this node's own markers are, and committed
+  // (durable on the ISR) before the answer. One error per partition, in order: none,
+  // NOT_LEADER_OR_FOLLOWER (not led here), or the partition's refusal (INVALID_PRODUCER_EPOCH
+  // for a stale producer, TRANSACTION_COORDINATOR_FENCED for an older `coordinator_epoch`: the
+  // leader epoch of the sender's __transaction_state partition, ...).
   net::awaitable<std::vector<error_code>> write_markers_for(
       model::producer_id producer, model::producer_epoch epoch, cluster::txn_result result,
-      std::vector<model::topic_partition> partitions);
+      int32_t coordinator_epoch, std::vector<model::topic_partition> partitions);
 
   // Creates __transaction_state (compacted) when missing. none or COORDINATOR_NOT_AVAILABLE.
   net::awaitable<error_code> ensure_topic();
@@ -226,12 +228,16 @@ class txn_coordinator {
   // On one shard: the markers of `producer` for `partitions`, hosted there.
   static net::awaitable<shard_markers> write_markers_on(
       txn_coordinator* self, model::producer_id producer, model::producer_epoch epoch,
-      cluster::txn_result result, const std::vector<model::topic_partition>& partitions);
-  // write_markers_for's part on one shard: written, then durable, one error per partition.
+      cluster::txn_result result, int32_t coordinator_epoch,
+      const std::vector<model::topic_partition>& partitions);
+  // write_markers_for's part on one shard: written, then committed, one error per partition.
   static net::awaitable<std::vector<error_code>> write_durable_markers_on(
       txn_coordinator* self, model::producer_id producer, model::producer_epoch epoch,
-      cluster::txn_result result, const std::vector<model::topic_partition>& partitions);
-  // Waits for the markers' group commits; false if any marker failed.
+      cluster::txn_result result, int32_t coordinator_epoch,
+      const std::vector<model::topic_partition>& partitions);
+  // Waits until the markers are committed: durable on every in-sync replica (a marker only the
+  // leader held could be lost with it while the Complete record survives: the transaction
+  // would stay open on that partition). False if any marker failed.
   net::awaitable<bool> markers_durable(marker_round& round);
   static net::awaitable<int> markers_durable_on(std::vector<marker_written>& written);
   // The same, one error per marker of `written`.

@@ -605,6 +605,33 @@ TEST(write_txn_markers, markers_from_a_remote_coordinator_end_the_transaction_he
   }
 }
 
+// The coordinator epoch a WriteTxnMarkers request carries is the one the partition keeps and
+// checks: a deposed coordinator (an older epoch of its __transaction_state partition) is
+// fenced, whatever the data partition's own leader epoch.
+TEST(write_txn_markers, an_older_coordinator_epoch_is_fenced) {
+  coordinator_node n;
+  pid_epoch p = one_record_on_each_of_two_partitions(n);
+  protocol::write_txn_markers_request r;
+  auto& m = r.markers.emplace_back();
+  m.producer_id = model::producer_id(p.id);
+  m.producer_epoch = model::producer_epoch(p.epoch);
+  m.transaction_result = false;
+  m.coordinator_epoch = 7;
+  auto& t = m.topics.emplace_back();
+  t.name = "t";
+  t.partition_indexes = {model::partition_id(0)};
+  auto resp = n.call<protocol::write_txn_markers_api>(r, 1);
+  EXPECT_EQ(resp.markers.at(0).topics.at(0).partitions.at(0).error_code, error_code::none);
+  EXPECT_EQ(last_batch(n, "t", 0), "abort");
+  m.coordinator_epoch = 6;
+  resp = n.call<protocol::write_txn_markers_api>(r, 1);
+  EXPECT_EQ(resp.markers.at(0).topics.at(0).partitions.at(0).error_code,
+            error_code::transaction_coordinator_fenced);
+  m.coordinator_epoch = 7;  // the same coordinator again: accepted
+  resp = n.call<protocol::write_txn_markers_api>(r, 1);
+  EXPECT_EQ(resp.markers.at(0).topics.at(0).partitions.at(0).error_code, error_code::none);
+}
+
 // AddPartitionsToTxn v4 with verify_only (KIP-890 between brokers): each partition answers
 // whether it is in the producer's ongoing transaction; nothing is added.
 TEST(add_partitions_to_txn_v4, verify_only_answers_per_partition_and_adds_nothing) {

@@ -21,8 +21,8 @@ net::awaitable<std::optional<protocol::write_txn_markers_response>> serve_write_
     if (ctx.services.txns && !partitions.empty()) {
       const auto result =
           m.transaction_result ? cluster::txn_result::commit : cluster::txn_result::abort;
-      auto task =
-          ctx.services.txns->write_markers_for(m.producer_id, m.producer_epoch, result, partitions);
+      auto task = ctx.services.txns->write_markers_for(m.producer_id, m.producer_epoch, result,
+                                                       m.coordinator_epoch, partitions);
       errors = co_await std::move(task);
     }
     size_t i = 0;
