@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "cluster/leader_election.h"
 #include "cluster/metadata_image.h"
 #include "cluster/metadata_records.h"
 #include "cluster/scram_alteration.h"
@@ -247,6 +248,13 @@ class metadata_store {
   net::awaitable<std::vector<scram_user_result>> alter_scram_credentials(
       std::vector<scram_deletion> deletions, std::vector<scram_upsertion> upsertions);
 
+  // ElectLeaders, decided here (cluster/leader_election.h; the request reaches the active
+  // controller by forwarding): one result per partition, the elected ones committed as one
+  // batch. A failed commit or a node that is not the active controller fails every election
+  // the plan would have made with its error.
+  net::awaitable<std::vector<election_result>> elect_leaders(
+      election_type type, std::optional<std::vector<model::topic_partition>> partitions);
+
   // Clean shutdown: syncs and closes the log. Blocking; call when no mutation runs (after the
   // shards stopped). Mutations afterwards fail with KAFKA_STORAGE_ERROR.
   void close();
@@ -311,6 +319,11 @@ class metadata_store {
       std::vector<security::acl_binding> acls);
   net::awaitable<std::vector<acl_deletion_result>> delete_acls_on_shard0(
       std::vector<security::acl_filter> filters);
+  net::awaitable<std::vector<election_result>> elect_leaders_on_shard0(
+      election_type type, std::optional<std::vector<model::topic_partition>> partitions);
+  // auto.leader.rebalance.enable: every leader.imbalance.check.interval.seconds, the active
+  // controller elects the preferred replica of each partition it could lead and does not.
+  net::awaitable<void> rebalance_leaders();
   net::awaitable<std::vector<scram_user_result>> alter_scram_credentials_on_shard0(
       std::vector<scram_deletion> deletions, std::vector<scram_upsertion> upsertions);
   net::awaitable<producer_id_block> take_producer_id_block();

@@ -263,6 +263,7 @@ net::awaitable<void> metadata_store::session_loop(metadata_store* self) {
     co_await st.session_timer->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
     if (st.closed) break;
     co_await self->fence_expired_sessions();
+    co_await self->rebalance_leaders();
   }
   st.session_loop_running = false;
 }

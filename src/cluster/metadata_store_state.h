@@ -56,6 +56,11 @@ struct metadata_store::state {
   std::chrono::steady_clock::time_point sessions_since;
   std::unique_ptr<asio::steady_timer> session_timer;
   bool session_loop_running = false;
+  // auto.leader.rebalance.enable, leader.imbalance.check.interval.seconds (the session loop
+  // looks at it), when the next check is due.
+  bool auto_leader_rebalance = true;
+  std::chrono::milliseconds leader_imbalance_interval{300'000};
+  std::chrono::steady_clock::time_point next_rebalance;
   // Snapshots: the triggers (from the broker config), the bytes of batches applied since the
   // last one, when it was written, and the newest applied record's timestamp.
   int64_t snapshot_bytes_max = 0;

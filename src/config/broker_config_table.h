@@ -84,6 +84,16 @@ inline constexpr config_def defs[] = {
      .doc = "How long a broker stays unfenced without a heartbeat reaching the controller."},
     {.name = "broker.heartbeat.interval.ms", .kind = int32, .default_value = "2000", .min = 1,
      .doc = "How often a broker sends its heartbeat to the active controller."},
+    {.name = "auto.leader.rebalance.enable", .kind = boolean, .default_value = "true",
+     .doc = "Whether the active controller moves each partition's leadership back to its "
+            "preferred replica (the first) once that replica is in sync again."},
+    {.name = "leader.imbalance.check.interval.seconds", .kind = int64, .default_value = "300",
+     .min = 1, .doc = "How often the active controller looks for partitions not led by their "
+                      "preferred replica."},
+    {.name = "leader.imbalance.per.broker.percentage", .kind = int32, .default_value = "10",
+     .min = 0, .max = 100,
+     .doc = "Accepted for Kafka's server.properties; as in Kafka's KRaft controller, every "
+            "imbalanced partition is rebalanced whatever the ratio."},
     {.name = "metadata.log.max.record.bytes.between.snapshots", .kind = int64,
      .default_value = "20971520", .min = 1,
      .doc = "The bytes of metadata records after which a new metadata snapshot is written."},

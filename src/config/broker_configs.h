@@ -59,6 +59,9 @@ inline constexpr auto controller_quorum_retry_backoff_ms =
 inline constexpr auto broker_session_timeout_ms = declare<int32_t>("broker.session.timeout.ms");
 inline constexpr auto broker_heartbeat_interval_ms =
     declare<int32_t>("broker.heartbeat.interval.ms");
+inline constexpr auto auto_leader_rebalance_enable = declare<bool>("auto.leader.rebalance.enable");
+inline constexpr auto leader_imbalance_check_interval_seconds =
+    declare<int64_t>("leader.imbalance.check.interval.seconds");
 inline constexpr auto metadata_log_max_record_bytes_between_snapshots =
     declare<int64_t>("metadata.log.max.record.bytes.between.snapshots");
 inline constexpr auto metadata_log_max_snapshot_interval_ms =

@@ -1,6 +1,7 @@
 """A minimal Kafka client for the cluster tests: requests sent to one node directly, where the
 client libraries would pick the node themselves (the controller, the partition leader):
-DescribeQuorum v0, Metadata v7, CreateTopics v0, DescribeCluster v1. Only 127.0.0.0/8 is ever contacted."""
+DescribeQuorum v0, Metadata v7, CreateTopics v0, DescribeCluster v1, ElectLeaders v2. Only
+127.0.0.0/8 is ever contacted."""
 
 import hashlib
 import socket
@@ -196,3 +197,46 @@ def find_coordinator_v1(address, key, key_type=0):
     r.string()  # message
     node = r.int32()
     return error, node
+
+
+def elect_leaders(address, election_type, partitions):
+    """ElectLeaders v2 sent to this node (0 preferred, 1 unclean; partitions {topic: [index]},
+    or None for every partition): (top-level error, {(topic, partition): error})."""
+    def compact(b):
+        return _uvarint(len(b) + 1) + b
+    if partitions is None:
+        body = struct.pack(">b", election_type) + b"\x00"
+    else:
+        body = struct.pack(">b", election_type) + _uvarint(len(partitions) + 1)
+        for topic, indexes in partitions.items():
+            body += compact(topic.encode()) + _uvarint(len(indexes) + 1)
+            body += b"".join(struct.pack(">i", i) for i in indexes) + b"\x00"
+    body += struct.pack(">i", 15000) + b"\x00"
+    r = _request(address, 43, 2, body, flexible=True)
+    r.int32()  # throttle
+    top = r.int16()
+    results = {}
+
+    def topic():
+        name = r.compact_string()
+
+        def partition():
+            index, error = r.int32(), r.int16()
+            r.compact_string()  # message
+            r.tagged()
+            results[(name, index)] = error
+        r.compact_array(partition)
+        r.tagged()
+    r.compact_array(topic)
+    return top, results
+
+
+def _uvarint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])

@@ -11,6 +11,7 @@
 #include "kafka/handlers/describe_cluster.h"
 #include "kafka/handlers/describe_configs.h"
 #include "kafka/handlers/describe_topic_partitions.h"
+#include "kafka/handlers/elect_leaders.h"
 #include "kafka/handlers/incremental_alter_configs.h"
 #include "kafka/handlers/metadata.h"
 #include "kafka/handlers/scram_apis.h"
@@ -20,7 +21,7 @@ namespace vltava::kafka {
 
 std::span<const handler> admin_handlers() {
   // Every version the codec parses: each handler implements the behaviour of all of them.
-  static const std::array<handler, 14> handlers = {
+  static const std::array<handler, 15> handlers = {
       make_handler<protocol::metadata_api, &serve_metadata>(),
       make_handler<protocol::create_topics_api, &serve_create_topics>(),
       make_handler<protocol::delete_topics_api, &serve_delete_topics>(),
@@ -38,6 +39,7 @@ std::span<const handler> admin_handlers() {
                    &serve_describe_user_scram_credentials>(),
       make_handler<protocol::alter_user_scram_credentials_api,
                    &serve_alter_user_scram_credentials>(),
+      make_handler<protocol::elect_leaders_api, &serve_elect_leaders>(),
   };
   return handlers;
 }

@@ -13,6 +13,7 @@
 #include "protocol/framing.h"
 #include "protocol/generated/alter_configs.h"
 #include "protocol/generated/alter_user_scram_credentials.h"
+#include "protocol/generated/elect_leaders.h"
 #include "protocol/generated/create_acls.h"
 #include "protocol/generated/create_partitions.h"
 #include "protocol/generated/create_topics.h"
@@ -85,6 +86,7 @@ bool decided_by_controller(int16_t api_key) {
     case protocol::create_acls_api::key:
     case protocol::delete_acls_api::key:
     case protocol::alter_user_scram_credentials_api::key:
+    case protocol::elect_leaders_api::key:
       return true;
     default:
       return false;
