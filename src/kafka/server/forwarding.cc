@@ -11,6 +11,7 @@
 #include "net/shard_calls.h"
 #include "protocol/api_table.h"
 #include "protocol/framing.h"
+#include "protocol/generated/alter_client_quotas.h"
 #include "protocol/generated/alter_configs.h"
 #include "protocol/generated/alter_user_scram_credentials.h"
 #include "protocol/generated/create_acls.h"
@@ -85,6 +86,7 @@ bool decided_by_controller(int16_t api_key) {
     case protocol::create_acls_api::key:
     case protocol::delete_acls_api::key:
     case protocol::alter_user_scram_credentials_api::key:
+    case protocol::alter_client_quotas_api::key:
       return true;
     default:
       return false;
