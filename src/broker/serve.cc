@@ -26,6 +26,7 @@
 #include "config/kraft_config.h"
 #include "coord/group_coordinator.h"
 #include "coord/txn_coordinator.h"
+#include "kafka/server/client_quotas.h"
 #include "kafka/server/dispatcher.h"
 #include "kafka/server/request_router.h"
 #include "net/listener_address.h"
@@ -351,6 +352,11 @@ int serve(int argc, char** argv) {
   services.brokers = &brokers;
   services.listeners = kafka::listener_scopes::from(cfg);
   if (*authorizer) services.authorizer = &**authorizer;
+  kafka::client_quotas quotas(
+      shards, security::quota_window_config{
+                  cfg.get(config::broker_keys::quota_window_num),
+                  int64_t{cfg.get(config::broker_keys::quota_window_size_seconds)} * 1000});
+  services.quotas = &quotas;
   services_ptr = &services;
   controller_server.start();
   if (auto caught_up = (*store)->wait_caught_up(); !caught_up) {

@@ -39,6 +39,8 @@ constexpr verb_entry commands[] = {
     {"user", "create", user_create, "create or replace a user's SCRAM credential"},
     {"user", "list", user_list, "users' SCRAM mechanisms and iterations"},
     {"user", "delete", user_delete, "delete a user's SCRAM credentials"},
+    {"quota", "set", quota_set, "set or remove client quotas of a user/client-id/ip"},
+    {"quota", "describe", quota_describe, "client quotas of the entities matching a filter"},
     {"config", "get", config_get, "show topic or broker configs"},
     {"config", "set", config_set, "change topic or broker configs"},
     {"perf", "produce", perf_produce, "producer load test with latency percentiles"},

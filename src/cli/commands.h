@@ -34,6 +34,8 @@ int acl_delete(const args_t& args);
 int user_create(const args_t& args);
 int user_list(const args_t& args);
 int user_delete(const args_t& args);
+int quota_set(const args_t& args);
+int quota_describe(const args_t& args);
 int config_get(const args_t& args);
 int config_set(const args_t& args);
 int perf_produce(const args_t& args);

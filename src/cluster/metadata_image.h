@@ -16,6 +16,7 @@
 #include "model/fundamental.h"
 #include "protocol/wire.h"
 #include "security/acl_table.h"
+#include "security/client_quota.h"
 #include "security/credential_store.h"
 
 namespace vltava::cluster {
@@ -96,6 +97,9 @@ class metadata_image {
   // The SCRAM credentials (UserScramCredentialRecords not removed since), by user and
   // mechanism: what SASL/SCRAM logins are checked against.
   security::scram_credential_map scram_credentials;
+  // The client quotas (ClientQuotaRecords), by entity, then key: entities without any value are
+  // not kept.
+  security::client_quota_map client_quotas;
 
   const topic_info* find_topic(std::string_view name) const {
     auto it = topics.find(name);

@@ -42,9 +42,11 @@ constexpr metadata_record_type type_of() {
     return metadata_record_type::remove_access_control_entry;
   } else if constexpr (std::is_same_v<T, protocol::metadata_user_scram_credential_record>) {
     return metadata_record_type::user_scram_credential;
-  } else {
-    static_assert(std::is_same_v<T, protocol::metadata_remove_user_scram_credential_record>);
+  } else if constexpr (std::is_same_v<T, protocol::metadata_remove_user_scram_credential_record>) {
     return metadata_record_type::remove_user_scram_credential;
+  } else {
+    static_assert(std::is_same_v<T, protocol::metadata_client_quota_record>);
+    return metadata_record_type::client_quota;
   }
 }
 
@@ -254,7 +256,47 @@ result<void, std::string> remove_scram(
   return {};
 }
 
+// As Kafka's ClientQuotaControlManager.replay: a value replaces the entity's previous one for
+// its key; removing the last value drops the entity. The controller validated the entity and
+// the value when it wrote the record; one that would not pass is corruption.
+result<void, std::string> apply_client_quota(metadata_image& image,
+                                             const protocol::metadata_client_quota_record& r) {
+  security::quota_entity_components components;
+  for (const auto& e : r.entity) components.emplace_back(e.entity_type, e.entity_name);
+  auto checked = security::check_quota_entity(components);
+  if (!checked.entity) return fail("a client quota of an invalid entity: " + checked.error);
+  auto& quotas = image.client_quotas;
+  if (r.remove) {
+    auto it = quotas.find(*checked.entity);
+    if (it == quotas.end() || it->second.erase(r.key) == 0) {
+      return fail("removal of an unknown client quota " + r.key);
+    }
+    if (it->second.empty()) quotas.erase(it);
+    return {};
+  }
+  if (auto bad = security::invalid_quota_value(*checked.entity, r.key, r.value)) {
+    return fail("an invalid client quota: " + *bad);
+  }
+  quotas[*checked.entity].insert_or_assign(r.key, r.value);
+  return {};
+}
+
 }  // namespace
+
+protocol::metadata_client_quota_record client_quota_record(const security::quota_entity& entity,
+                                                           const std::string& key, double value,
+                                                           bool remove) {
+  protocol::metadata_client_quota_record r;
+  for (const auto& [type, name] : entity) {
+    auto& e = r.entity.emplace_back();
+    e.entity_type = type;
+    e.entity_name = name;
+  }
+  r.key = key;
+  r.value = remove ? 0.0 : value;
+  r.remove = remove;
+  return r;
+}
 
 protocol::metadata_user_scram_credential_record scram_record(const std::string& user,
                                                              security::scram_mechanism m,
@@ -341,6 +383,8 @@ result<metadata_record, std::string> decode_record_value(std::span<const std::by
     case metadata_record_type::remove_user_scram_credential:
       return decode_body<protocol::metadata_remove_user_scram_credential_record>(r,
                                                                                  h.record_version);
+    case metadata_record_type::client_quota:
+      return decode_body<protocol::metadata_client_quota_record>(r, h.record_version);
   }
   return fail("unknown record type " + std::to_string(h.record_type) +
               " (written by a newer Vltava?)");
@@ -441,6 +485,9 @@ result<void, std::string> apply_record(metadata_image& image, topic_id_index& id
   }
   if (const auto* c = std::get_if<protocol::metadata_remove_user_scram_credential_record>(&r)) {
     return remove_scram(image, *c);
+  }
+  if (const auto* q = std::get_if<protocol::metadata_client_quota_record>(&r)) {
+    return apply_client_quota(image, *q);
   }
   const auto& rm = std::get<protocol::metadata_remove_topic_record>(r);
   auto id = ids.find(rm.topic_id);

@@ -17,6 +17,7 @@
 #include "cluster/metadata_image.h"
 #include "protocol/generated/metadata_access_control_entry_record.h"
 #include "protocol/generated/metadata_broker_registration_change_record.h"
+#include "protocol/generated/metadata_client_quota_record.h"
 #include "protocol/generated/metadata_config_record.h"
 #include "protocol/generated/metadata_partition_change_record.h"
 #include "protocol/generated/metadata_partition_record.h"
@@ -56,22 +57,23 @@ enum class metadata_record_type : int16_t {
   // RemoveUserScramCredentialRecord).
   user_scram_credential = 11,
   remove_user_scram_credential = 12,
+  // Client quotas take Kafka's code (ClientQuotaRecord).
+  client_quota = 14,
   // ACLs take Kafka's record codes (AccessControlEntryRecord, RemoveAccessControlEntryRecord).
   access_control_entry = 22,
   remove_access_control_entry = 23,
 };
 
-using metadata_record =
-    std::variant<protocol::metadata_topic_record, protocol::metadata_partition_record,
-                 protocol::metadata_config_record, protocol::metadata_remove_topic_record,
-                 protocol::metadata_producer_ids_record, protocol::metadata_register_broker_record,
-                 protocol::metadata_broker_registration_change_record,
-                 protocol::metadata_unregister_broker_record,
-                 protocol::metadata_partition_change_record,
-                 protocol::metadata_access_control_entry_record,
-                 protocol::metadata_remove_access_control_entry_record,
-                 protocol::metadata_user_scram_credential_record,
-                 protocol::metadata_remove_user_scram_credential_record>;
+using metadata_record = std::variant<
+    protocol::metadata_topic_record, protocol::metadata_partition_record,
+    protocol::metadata_config_record, protocol::metadata_remove_topic_record,
+    protocol::metadata_producer_ids_record, protocol::metadata_register_broker_record,
+    protocol::metadata_broker_registration_change_record,
+    protocol::metadata_unregister_broker_record, protocol::metadata_partition_change_record,
+    protocol::metadata_access_control_entry_record,
+    protocol::metadata_remove_access_control_entry_record,
+    protocol::metadata_user_scram_credential_record,
+    protocol::metadata_remove_user_scram_credential_record, protocol::metadata_client_quota_record>;
 
 std::vector<std::byte> encode_record_value(const metadata_record& r);
 // Refuses unknown record types and versions (a newer Vltava wrote them) and trailing bytes.
@@ -106,6 +108,12 @@ protocol::metadata_access_control_entry_record acl_record(const protocol::uuid& 
 protocol::metadata_user_scram_credential_record scram_record(const std::string& user,
                                                              security::scram_mechanism m,
                                                              const security::scram_credential& c);
+
+// The record setting (or, with `remove`, removing) one quota value of `entity`; its entity
+// components in the entity's order (by type).
+protocol::metadata_client_quota_record client_quota_record(const security::quota_entity& entity,
+                                                           const std::string& key, double value,
+                                                           bool remove);
 
 // A random version 4 UUID, never the zero uuid, and never one whose text form starts with
 // '-' (command lines would take it for an option), as Kafka's Uuid.randomUuid does.

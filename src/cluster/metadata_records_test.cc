@@ -156,6 +156,42 @@ TEST(metadata_records, scram_records_round_trip_and_apply) {
   EXPECT_FALSE(apply_record(img, ids, bad).has_value());
 }
 
+TEST(metadata_records, client_quota_records_round_trip_and_apply) {
+  const security::quota_entity alice{{"user", "alice"}};
+  const security::quota_entity alice_default_client{{"client-id", std::nullopt}, {"user", "alice"}};
+  std::vector<metadata_record> records{
+      client_quota_record(alice, "producer_byte_rate", 1048576, false),
+      client_quota_record(alice_default_client, "consumer_byte_rate", 4096, false),
+      client_quota_record(alice, "producer_byte_rate", 0, true)};
+  auto read = read_metadata_batch(build_metadata_batch(records, 1));
+  ASSERT_TRUE(read.has_value()) << read.error();
+  ASSERT_EQ(read->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE((*read)[i] == records[i]);
+  EXPECT_EQ(encode_record_value(records[0])[1], std::byte{14});  // Kafka's ClientQuotaRecord
+  const auto& r1 = std::get<protocol::metadata_client_quota_record>(records[1]);
+  ASSERT_EQ(r1.entity.size(), 2u);
+  EXPECT_EQ(r1.entity[0].entity_type, "client-id");
+  EXPECT_EQ(r1.entity[0].entity_name, std::nullopt);  // the default client id
+
+  metadata_image img;
+  topic_id_index ids;
+  ASSERT_TRUE(apply_record(img, ids, (*read)[0]).has_value());
+  ASSERT_TRUE(apply_record(img, ids, (*read)[1]).has_value());
+  EXPECT_EQ(img.client_quotas.at(alice).at("producer_byte_rate"), 1048576);
+  EXPECT_EQ(img.client_quotas.at(alice_default_client).at("consumer_byte_rate"), 4096);
+  // A new value replaces the old one.
+  ASSERT_TRUE(apply_record(img, ids, client_quota_record(alice, "producer_byte_rate", 2, false)));
+  EXPECT_EQ(img.client_quotas.at(alice).at("producer_byte_rate"), 2);
+  // Removing the last value drops the entity; removing it again is corruption.
+  ASSERT_TRUE(apply_record(img, ids, (*read)[2]).has_value());
+  EXPECT_FALSE(img.client_quotas.contains(alice));
+  EXPECT_FALSE(apply_record(img, ids, (*read)[2]).has_value());
+  // What the controller never writes.
+  EXPECT_FALSE(apply_record(img, ids, client_quota_record({}, "producer_byte_rate", 1, false)));
+  EXPECT_FALSE(apply_record(img, ids, client_quota_record(alice, "frobs", 1, false)));
+  EXPECT_FALSE(apply_record(img, ids, client_quota_record(alice, "producer_byte_rate", -1, false)));
+}
+
 TEST(metadata_records, random_uuids) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {

@@ -87,6 +87,11 @@ std::vector<metadata_record> image_records(const metadata_image& image) {
   for (const auto& [key, c] : image.scram_credentials) {
     out.emplace_back(scram_record(key.first, key.second, c));
   }
+  for (const auto& [entity, values] : image.client_quotas) {
+    for (const auto& [key, value] : values) {
+      out.emplace_back(client_quota_record(entity, key, value, false));
+    }
+  }
   return out;
 }
 

@@ -105,6 +105,12 @@ metadata_image image_with_history(topic_id_index& ids) {
   rm_bob.name = "bob";
   rm_bob.mechanism = 1;
   log.emplace_back(rm_bob);
+  const security::quota_entity alice_app{{"user", "alice"}, {"client-id", "app"}};
+  const security::quota_entity any_client{{"client-id", std::nullopt}};
+  log.emplace_back(client_quota_record(alice_app, "producer_byte_rate", 1048576, false));
+  log.emplace_back(client_quota_record(alice_app, "request_percentage", 12.5, false));
+  log.emplace_back(client_quota_record(any_client, "consumer_byte_rate", 2048, false));
+  log.emplace_back(client_quota_record(alice_app, "request_percentage", 0, true));
   for (const auto& r : log) EXPECT_TRUE(apply_record(img, ids, r).has_value());
   img.offset = 41;
   return img;
@@ -148,6 +154,7 @@ void expect_same(const metadata_image& a, const metadata_image& b) {
   EXPECT_EQ(a.next_producer_id, b.next_producer_id);
   EXPECT_EQ(a.acls.by_id(), b.acls.by_id());
   EXPECT_EQ(a.scram_credentials, b.scram_credentials);
+  EXPECT_EQ(a.client_quotas, b.client_quotas);
 }
 
 TEST(metadata_snapshot, an_image_replays_from_its_records_unchanged) {
@@ -160,6 +167,8 @@ TEST(metadata_snapshot, an_image_replays_from_its_records_unchanged) {
   expect_same(img, back->image);
   EXPECT_EQ(back->image.acls.size(), 1u);
   EXPECT_EQ(back->image.scram_credentials.size(), 2u);
+  ASSERT_EQ(back->image.client_quotas.size(), 2u);
+  EXPECT_EQ(back->image.client_quotas.begin()->second.size(), 1u);  // one value removed
   EXPECT_EQ(back->ids, ids);
 }
 

@@ -28,6 +28,7 @@
 #include "cluster/leader_election.h"
 #include "cluster/metadata_image.h"
 #include "cluster/metadata_records.h"
+#include "cluster/quota_alteration.h"
 #include "cluster/scram_alteration.h"
 #include "config/config_def.h"
 #include "model/fundamental.h"
@@ -248,12 +249,20 @@ class metadata_store {
   net::awaitable<std::vector<scram_user_result>> alter_scram_credentials(
       std::vector<scram_deletion> deletions, std::vector<scram_upsertion> upsertions);
 
+<<<<<<< HEAD
   // ElectLeaders, decided here (cluster/leader_election.h; the request reaches the active
   // controller by forwarding): one result per partition, the elected ones committed as one
   // batch. A failed commit or a node that is not the active controller fails every election
   // the plan would have made with its error.
   net::awaitable<std::vector<election_result>> elect_leaders(
       election_type type, std::optional<std::vector<model::topic_partition>> partitions);
+=======
+  // AlterClientQuotas, decided here as Kafka's ClientQuotaControlManager does
+  // (cluster/quota_alteration.h; forwarded to the active controller): one result per entry,
+  // every accepted change in one batch, nothing written when validating only.
+  net::awaitable<std::vector<quota_entry_result>> alter_client_quotas(
+      std::vector<quota_alteration> entries, validate_only v);
+>>>>>>> quota
 
   // Clean shutdown: syncs and closes the log. Blocking; call when no mutation runs (after the
   // shards stopped). Mutations afterwards fail with KAFKA_STORAGE_ERROR.
@@ -326,6 +335,8 @@ class metadata_store {
   net::awaitable<void> rebalance_leaders();
   net::awaitable<std::vector<scram_user_result>> alter_scram_credentials_on_shard0(
       std::vector<scram_deletion> deletions, std::vector<scram_upsertion> upsertions);
+  net::awaitable<std::vector<quota_entry_result>> alter_client_quotas_on_shard0(
+      std::vector<quota_alteration> entries, validate_only v);
   net::awaitable<producer_id_block> take_producer_id_block();
   // Another node is the active controller and this one has a channel to it.
   bool controller_is_elsewhere() const;

@@ -229,6 +229,11 @@ inline constexpr config_def defs[] = {
      .doc = "The most client connections the broker accepts at once."},
     {.name = "max.connections.per.ip", .kind = int32, .default_value = "2147483647", .min = 0,
      .doc = "The most client connections the broker accepts from one address."},
+    // Client quotas (the values live in the metadata log: AlterClientQuotas).
+    {.name = "quota.window.num", .kind = int32, .default_value = "11", .min = 1,
+     .doc = "The number of samples kept to measure a client's byte rate against its quota."},
+    {.name = "quota.window.size.seconds", .kind = int32, .default_value = "1", .min = 1,
+     .doc = "The time span of each sample a client's byte rate is measured over, in seconds."},
     // Security: TLS (KIP-651 PEM stores) and SASL. Each may be set per listener as
     // listener.name.<name>.<config> (sasl.jaas.config only that way, with the mechanism:
     // listener.name.<name>.<mechanism>.sasl.jaas.config).

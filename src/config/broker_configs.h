@@ -92,6 +92,8 @@ inline constexpr auto socket_send_buffer_bytes = declare<int32_t>("socket.send.b
 inline constexpr auto socket_receive_buffer_bytes = declare<int32_t>("socket.receive.buffer.bytes");
 inline constexpr auto connections_max_idle_ms = declare<int64_t>("connections.max.idle.ms");
 inline constexpr auto max_connections = declare<int32_t>("max.connections");
+inline constexpr auto quota_window_num = declare<int32_t>("quota.window.num");
+inline constexpr auto quota_window_size_seconds = declare<int32_t>("quota.window.size.seconds");
 // Security (each may be overridden per listener: listener_config()).
 inline constexpr auto ssl_keystore_type = declare<std::string>("ssl.keystore.type");
 inline constexpr auto ssl_keystore_location =

@@ -26,6 +26,7 @@ connection::connection(tcp::socket socket, connection_info info,
       _shared(std::move(shared)),
       _writer_wake(_socket.get_executor()),
       _reader_wake(_socket.get_executor()),
+      _unmute(_socket.get_executor()),
       _first(std::move(first)),
       _authentication_deadline(std::chrono::steady_clock::now() +
                                _shared->limits.authentication_timeout) {
@@ -145,6 +146,28 @@ void connection::abort() {
   close_socket();
   notify(_writer_wake);
   notify(_reader_wake);
+  notify(_unmute);
+}
+
+void connection::mute(std::chrono::milliseconds d) {
+  _muted_until = std::max(_muted_until, std::chrono::steady_clock::now() + d);
+  _one_at_a_time_until = _muted_until + one_at_a_time_after_mute;
+}
+
+awaitable<void> connection::wait_while_muted() {
+  while (!_aborted && std::chrono::steady_clock::now() < _muted_until) {
+    _unmute.expires_at(_muted_until);
+    co_await _unmute.async_wait(as_tuple);
+  }
+  // Kafka serves a connection's requests one at a time, so a client's next request is read
+  // once the last one is answered, and muted by its throttle time. Pipelined requests would
+  // all be served before the first answer's mute; a throttled connection is served one request
+  // at a time instead, while it stays near its quota.
+  if (std::chrono::steady_clock::now() < _one_at_a_time_until) co_await wait_until_answered();
+  while (!_aborted && std::chrono::steady_clock::now() < _muted_until) {
+    _unmute.expires_at(_muted_until);
+    co_await _unmute.async_wait(as_tuple);
+  }
 }
 
 void connection::close_socket() {
@@ -215,6 +238,13 @@ awaitable<void> connection::read_loop() {
       _shared->queued_request_bytes -= size;
       break;
     }
+    // A muted connection's next request waits here (the client's further requests wait in the
+    // socket buffers behind it): Kafka stops reading a throttled channel.
+    co_await wait_while_muted();
+    if (_aborted) {
+      _shared->queued_request_bytes -= size;
+      break;
+    }
     if (auto to = move_target(frame)) {
       // Answer what came before in order here, then carry on from the owner's shard.
       co_await wait_until_answered();
@@ -273,6 +303,7 @@ awaitable<void> connection::write_loop() {
       notify(_reader_wake);
       _writing = true;
       const bool sent = !s->result->reply || co_await send(*s->result->reply);
+      if (s->result->mute_for.count() > 0) mute(s->result->mute_for);
       _writing = false;
       notify(_reader_wake);
       if (!sent || s->result->close_after) break;

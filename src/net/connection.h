@@ -61,6 +61,9 @@ class connection : public std::enable_shared_from_this<connection> {
   void hand_over();
   void drop_first();  // the frame that decided a move will not be served: release its bytes
   void start_handler(frame_bytes frame);
+  // KIP-219: a reply that carried a throttle time mutes the connection that long after it.
+  void mute(std::chrono::milliseconds d);
+  awaitable<void> wait_while_muted();
   static void notify(asio::steady_timer& t) { t.cancel(); }
   awaitable<void> wait(asio::steady_timer& t);
   void close_socket();
@@ -74,6 +77,12 @@ class connection : public std::enable_shared_from_this<connection> {
   size_t _in_flight_bytes = 0;
   asio::steady_timer _writer_wake;
   asio::steady_timer _reader_wake;
+  asio::steady_timer _unmute;  // the read loop waits on it while muted
+  std::chrono::steady_clock::time_point _muted_until{};
+  // After a mute, requests are served one at a time for this long (wait_while_muted); longer
+  // than Kafka's default quota window (11 x 1 s), so a client held at its quota stays so.
+  static constexpr std::chrono::seconds one_at_a_time_after_mute{30};
+  std::chrono::steady_clock::time_point _one_at_a_time_until{};
   bool _reading_done = false;
   bool _aborted = false;
   bool _writing = false;

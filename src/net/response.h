@@ -4,6 +4,7 @@
 // ranges go out with sendfile (zero copy) on plaintext sockets; `keep_alive` holds whatever
 // keeps the file descriptor open until the bytes are on the wire.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -40,6 +41,9 @@ struct response {
 struct handler_result {
   std::optional<response> reply;
   bool close_after = false;
+  // KIP-219: the client is over a quota; no further request of the connection is read until
+  // this long after the reply was sent (or, without a reply, after the request was served).
+  std::chrono::milliseconds mute_for{0};
 };
 
 }  // namespace vltava::net

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "cluster/partition_leadership.h"
 #include "cluster/partition_manager.h"
@@ -9,6 +10,7 @@
 #include "kafka/handlers/leader_hint.h"
 #include "kafka/handlers/quorum_apis.h"
 #include "kafka/server/authorize.h"
+#include "kafka/server/client_quotas.h"
 #include "net/shard_calls.h"
 
 namespace vltava::kafka {
@@ -332,13 +334,21 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
 
   const auto wait = std::chrono::milliseconds(std::clamp(req.max_wait_ms, 0, max_wait_ms_max));
   const auto deadline = std::chrono::steady_clock::now() + wait;
-  const int64_t budget = std::clamp<int64_t>(req.max_bytes, 1, fetch_bytes_max);
-  // Fetch v4+ (KIP-98): 1 = READ_COMMITTED.
-  const bool read_committed = v >= 4 && req.isolation_level == 1;
+  int64_t budget = std::clamp<int64_t>(req.max_bytes, 1, fetch_bytes_max);
   // A follower broker (ReplicaState from v15, ReplicaId before): reads up to the log end.
   const fetching_replica replica =
       v >= 15 ? fetching_replica{req.replica_state.replica_id, req.replica_state.replica_epoch}
               : fetching_replica{req.replica_id, -1};
+  if (replica.id < model::node_id(0) && ctx.services.quotas) {
+    // Kafka bounds a consumer's fetch by what its quota lets through in one quota window.
+    out.quota = ctx.services.quotas->applies(ctx, security::quota_kind::fetch);
+    if (out.quota) {
+      const double most = ctx.services.quotas->max_value_in_window(*out.quota);
+      budget = std::clamp<int64_t>(static_cast<int64_t>(std::min(most, 1e18)), 1, budget);
+    }
+  }
+  // Fetch v4+ (KIP-98): 1 = READ_COMMITTED.
+  const bool read_committed = v >= 4 && req.isolation_level == 1;
   std::vector<read_outcome> reads;
   const auto home = co_await asio::this_coro::executor;
   for (;;) {
@@ -361,7 +371,7 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
   // max_bytes over the whole response, in request order; the first partition with data keeps
   // its batch whatever its size.
   int64_t used = 0;
-  std::vector<sent_state> sent;
+  std::vector<sent_state>& sent = out.sent;
   for (size_t i = 0; i < session.wants.size(); ++i) {
     const auto& w = session.wants[i];
     auto& r = reads[i];
@@ -392,13 +402,34 @@ net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,
     r.error = e.error;
     add(out.response, e.topic, e.topic_id, v, partition_response(e.partition, r));
   }
-  sessions.sent(session.session_id, sent);
   // The newest image: leadership may have moved while the fetch waited.
   if (auto now = pm.image()) {
     add_leader_hints(out.response, *now, v, pm.node_id(), ctx.connection.listener);
   }
   co_return out;
 }
+
+namespace {
+
+// Records a consumer's response against its byte-rate quota. Over it, Kafka takes the bytes
+// back and answers empty (no partitions, the session kept) with throttle_time_ms, so the client
+// fetches the same data again once unmuted; nullopt within the quota.
+std::optional<fetch_outcome> throttle_fetch(request_context& ctx, const fetch_outcome& outcome,
+                                            size_t response_bytes) {
+  auto& quotas = *ctx.services.quotas;
+  const auto bytes = static_cast<double>(response_bytes);
+  const int64_t t = quotas.record(security::quota_kind::fetch, *outcome.quota, bytes);
+  if (t <= 0) return std::nullopt;
+  quotas.unrecord(security::quota_kind::fetch, *outcome.quota, bytes);
+  ctx.throttle_ms = std::min<int64_t>(t, std::numeric_limits<int32_t>::max());
+  fetch_outcome empty;
+  empty.response.error_code = error_code::none;
+  empty.response.session_id = outcome.response.session_id;
+  empty.response.throttle_time_ms = static_cast<int32_t>(ctx.throttle_ms);
+  return empty;
+}
+
+}  // namespace
 
 net::awaitable<net::handler_result> handle_fetch(request_context& ctx,
                                                  std::span<const std::byte> body) {
@@ -411,7 +442,14 @@ net::awaitable<net::handler_result> handle_fetch(request_context& ctx,
     co_return co_await serve_metadata_fetch(ctx, std::move(request));
   }
   fetch_outcome outcome = co_await serve_fetch(ctx, request);
-  co_return net::handler_result{encode_fetch_response(ctx, outcome)};
+  net::response response = encode_fetch_response(ctx, outcome);
+  if (outcome.quota) {
+    if (auto throttled = throttle_fetch(ctx, outcome, response.size_bytes())) {
+      co_return net::handler_result{encode_fetch_response(ctx, *throttled)};
+    }
+  }
+  broker_fetch_sessions().sent(outcome.response.session_id, outcome.sent);
+  co_return net::handler_result{std::move(response)};
 }
 
 }  // namespace vltava::kafka

@@ -8,8 +8,10 @@
 #include <optional>
 #include <vector>
 
+#include "kafka/handlers/fetch_session.h"
 #include "kafka/server/handler.h"
 #include "protocol/generated/fetch.h"
+#include "security/client_quota.h"
 #include "storage/log.h"
 
 namespace vltava::kafka {
@@ -18,6 +20,11 @@ namespace vltava::kafka {
 struct fetch_outcome {
   protocol::fetch_response response;
   std::vector<std::vector<storage::file_range>> ranges;
+  // What the response tells the client, recorded in its fetch session once it is sent (a
+  // throttled fetch is answered empty and records nothing).
+  std::vector<sent_state> sent;
+  // The consumer's byte-rate quota, when one applies (server/client_quotas.h).
+  std::optional<security::applied_quota> quota;
 };
 
 net::awaitable<fetch_outcome> serve_fetch(request_context& ctx,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <limits>
 
 #include "cluster/broker_channels.h"
 #include "cluster/partition_leadership.h"
@@ -11,6 +12,7 @@
 #include "coord/txn_coordinator.h"
 #include "kafka/handlers/leader_hint.h"
 #include "kafka/server/authorize.h"
+#include "kafka/server/client_quotas.h"
 #include "model/topic_partition.h"
 #include "net/shard_calls.h"
 #include "protocol/generated/add_partitions_to_txn.h"
@@ -341,6 +343,18 @@ txn_verifier verifier_for(const request_context& ctx, const protocol::produce_re
   return verifier;
 }
 
+// Records the request against the producer's byte-rate quota, if one applies: the throttle time
+// (at most an int32's worth of ms, the response field), also left in ctx for the dispatcher.
+int64_t record_produce_quota(request_context& ctx) {
+  if (!ctx.services.quotas) return 0;
+  auto q = ctx.services.quotas->applies(ctx, security::quota_kind::produce);
+  if (!q) return 0;
+  const int64_t t = ctx.services.quotas->record(security::quota_kind::produce, *q,
+                                                static_cast<double>(ctx.request_bytes));
+  ctx.throttle_ms = std::min<int64_t>(t, std::numeric_limits<int32_t>::max());
+  return ctx.throttle_ms;
+}
+
 }  // namespace
 
 net::awaitable<std::optional<protocol::produce_response>> serve_produce(
@@ -371,7 +385,10 @@ net::awaitable<std::optional<protocol::produce_response>> serve_produce(
     auto& slot = planned.response.responses[jobs[i].topic].partition_responses[jobs[i].partition];
     slot = to_response(slot.index, outcomes[i]);
   }
-  if (request.acks == 0) co_return std::nullopt;
+  // Kafka records the request's bytes once it is appended, whatever the partitions answered.
+  const int64_t throttle = record_produce_quota(ctx);
+  if (request.acks == 0) co_return std::nullopt;  // muted all the same (KIP-219)
+  planned.response.throttle_time_ms = static_cast<int32_t>(throttle);
   // The newest image: leadership may have moved while the batches were written.
   if (auto now = pm.image()) {
     add_leader_hints(planned.response, *now, by_id, pm.node_id(), ctx.connection.listener);

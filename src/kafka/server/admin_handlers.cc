@@ -5,6 +5,7 @@
 
 #include "kafka/handlers/acl_apis.h"
 #include "kafka/handlers/alter_configs.h"
+#include "kafka/handlers/client_quota_apis.h"
 #include "kafka/handlers/create_partitions.h"
 #include "kafka/handlers/create_topics.h"
 #include "kafka/handlers/delete_topics.h"
@@ -21,7 +22,7 @@ namespace vltava::kafka {
 
 std::span<const handler> admin_handlers() {
   // Every version the codec parses: each handler implements the behaviour of all of them.
-  static const std::array<handler, 15> handlers = {
+  static const std::array<handler, 17> handlers = {
       make_handler<protocol::metadata_api, &serve_metadata>(),
       make_handler<protocol::create_topics_api, &serve_create_topics>(),
       make_handler<protocol::delete_topics_api, &serve_delete_topics>(),
@@ -40,6 +41,8 @@ std::span<const handler> admin_handlers() {
       make_handler<protocol::alter_user_scram_credentials_api,
                    &serve_alter_user_scram_credentials>(),
       make_handler<protocol::elect_leaders_api, &serve_elect_leaders>(),
+      make_handler<protocol::describe_client_quotas_api, &serve_describe_client_quotas>(),
+      make_handler<protocol::alter_client_quotas_api, &serve_alter_client_quotas>(),
   };
   return handlers;
 }

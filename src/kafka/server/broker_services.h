@@ -28,6 +28,8 @@ class txn_coordinator;
 
 namespace vltava::kafka {
 
+class client_quotas;
+
 struct broker_services {
   model::node_id node_id;
   const config::config_set& broker_config;  // static configs; read-only after start
@@ -54,6 +56,9 @@ struct broker_services {
   // Which APIs each listener serves (server/listener_apis.h). The default (no controller
   // listener) serves every API everywhere, as a single node and the handler tests need.
   listener_scopes listeners{};
+  // Produce and Fetch byte-rate quotas (server/client_quotas.h); null in tests that have none:
+  // nothing is then recorded or throttled.
+  client_quotas* quotas = nullptr;
 };
 
 }  // namespace vltava::kafka

@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "kafka/handlers/sasl.h"
+#include "kafka/server/client_quotas.h"
 #include "kafka/server/forwarding.h"
 #include "kafka/server/handler.h"
 #include "protocol/framing.h"
@@ -24,6 +25,19 @@ std::vector<protocol::api_info> advertised_apis(api_scope scope) {
                    codec ? codec->listeners : uint8_t{0}});
   }
   return out;
+}
+
+// KIP-219: a client over its quota is answered at once and its connection muted afterwards;
+// versions before it (which would resend at once) wait for the throttle time before the answer.
+net::awaitable<void> throttle(const request_context& ctx, net::handler_result& result) {
+  const std::chrono::milliseconds throttle_for(ctx.throttle_ms);
+  if (client_quotas::mutes_after_response(ctx.header.api_key, ctx.version())) {
+    result.mute_for = throttle_for;
+    co_return;
+  }
+  asio::steady_timer delay(co_await asio::this_coro::executor);
+  delay.expires_after(throttle_for);
+  co_await delay.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
 }
 
 }  // namespace
@@ -90,11 +104,14 @@ net::awaitable<net::handler_result> dispatch(broker_services& services,
   }
   std::span<std::byte> writable = std::span(frame).subspan(header->body_offset);
   request_context ctx{connection, *header, services, writable};
+  ctx.request_bytes = frame.size() + 4;
   std::span<const std::byte> body = writable;
   if (must_forward(services, header->api_key)) {
     co_return co_await forward_to_controller(ctx, std::span<const std::byte>(frame));
   }
-  co_return co_await h->fn(ctx, body);
+  net::handler_result result = co_await h->fn(ctx, body);
+  if (ctx.throttle_ms > 0) co_await throttle(ctx, result);
+  co_return result;
 }
 
 }  // namespace vltava::kafka

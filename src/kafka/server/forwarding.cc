@@ -11,15 +11,16 @@
 #include "net/shard_calls.h"
 #include "protocol/api_table.h"
 #include "protocol/framing.h"
+#include "protocol/generated/alter_client_quotas.h"
 #include "protocol/generated/alter_configs.h"
 #include "protocol/generated/alter_user_scram_credentials.h"
-#include "protocol/generated/elect_leaders.h"
 #include "protocol/generated/create_acls.h"
 #include "protocol/generated/create_partitions.h"
 #include "protocol/generated/create_topics.h"
 #include "protocol/generated/delete_acls.h"
 #include "protocol/generated/delete_topics.h"
 #include "protocol/generated/describe_quorum.h"
+#include "protocol/generated/elect_leaders.h"
 #include "protocol/generated/envelope.h"
 #include "protocol/generated/incremental_alter_configs.h"
 
@@ -87,6 +88,7 @@ bool decided_by_controller(int16_t api_key) {
     case protocol::delete_acls_api::key:
     case protocol::alter_user_scram_credentials_api::key:
     case protocol::elect_leaders_api::key:
+    case protocol::alter_client_quotas_api::key:
       return true;
     default:
       return false;

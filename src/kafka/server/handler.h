@@ -37,6 +37,12 @@ struct request_context {
   std::span<std::byte> writable_body{};
   // Set while serving the request inside an Envelope (server/envelope.h); null otherwise.
   const forwarded_client* forwarded_for = nullptr;
+  // The request's size on the wire, header included (what Produce records against
+  // producer_byte_rate, as Kafka's request.sizeInBytes); 0 in tests that build no frame.
+  size_t request_bytes = 0;
+  // Set by a handler whose client is over its quota (server/client_quotas.h): the
+  // throttle_time_ms it answered with, for which the dispatcher mutes the connection.
+  int64_t throttle_ms = 0;
 
   int16_t version() const { return header.api_version; }
 };
