@@ -33,6 +33,8 @@ constexpr verb_entry commands[] = {
     {"group", "delete", group_delete, "delete consumer groups"},
     {"cluster", "info", cluster_info, "cluster id, controller, brokers (rack, fenced)"},
     {"cluster", "quorum", cluster_quorum, "KRaft quorum: leader, epoch, each voter's lag"},
+    {"cluster", "elect-leaders", cluster_elect_leaders,
+     "preferred (or unclean) leader elections by the controller"},
     {"acl", "create", acl_create, "create an ACL binding"},
     {"acl", "list", acl_list, "list ACL bindings matching a filter"},
     {"acl", "delete", acl_delete, "delete the ACL bindings matching a filter"},

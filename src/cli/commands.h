@@ -34,6 +34,7 @@ int acl_delete(const args_t& args);
 int user_create(const args_t& args);
 int user_list(const args_t& args);
 int user_delete(const args_t& args);
+int cluster_elect_leaders(const args_t& args);
 int quota_set(const args_t& args);
 int quota_describe(const args_t& args);
 int config_get(const args_t& args);

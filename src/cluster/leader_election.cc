@@ -51,8 +51,9 @@ election_result elect_one(const metadata_image& image, election_type type, const
     }
     if (!preferred_can_lead(image, p)) {
       r.error = error_code::preferred_leader_not_available;
-      r.message = "Failed to elect leader for topic partition: the preferred replica is not "
-                  "in the ISR or not available.";
+      r.message =
+          "Failed to elect leader for topic partition: the preferred replica is not "
+          "in the ISR or not available.";
       return r;
     }
     next.leader = p.replicas.front();
@@ -108,8 +109,8 @@ election_plan plan_elections(const metadata_image& image, election_type type,
     const topic_info* t = image.find_topic(k.topic);
     if (t == nullptr || k.partition() < 0 ||
         static_cast<size_t>(k.partition()) >= t->partitions.size()) {
-      plan.results.push_back({k, error_code::unknown_topic_or_partition,
-                              "The partition does not exist."});
+      plan.results.push_back(
+          {k, error_code::unknown_topic_or_partition, "The partition does not exist."});
       continue;
     }
     plan.results.push_back(elect_one(image, type, *t, k.partition(), plan.records));
@@ -117,8 +118,7 @@ election_plan plan_elections(const metadata_image& image, election_type type,
   return plan;
 }
 
-std::vector<model::topic_partition> imbalanced_partitions(const metadata_image& image,
-                                                          size_t max) {
+std::vector<model::topic_partition> imbalanced_partitions(const metadata_image& image, size_t max) {
   std::vector<model::topic_partition> out;
   for (const auto& [_, t] : image.topics) {
     for (size_t i = 0; i < t.partitions.size() && out.size() < max; ++i) {

@@ -57,8 +57,7 @@ election_plan plan_elections(const metadata_image& image, election_type type,
 // (Kafka's KRaft controller rebalances every such partition at each
 // leader.imbalance.check.interval.seconds; leader.imbalance.per.broker.percentage is not used
 // by KRaft), at most `max` of them.
-std::vector<model::topic_partition> imbalanced_partitions(const metadata_image& image,
-                                                          size_t max);
+std::vector<model::topic_partition> imbalanced_partitions(const metadata_image& image, size_t max);
 
 // The partitions `node` leads in `image`.
 size_t leaderships(const metadata_image& image, model::node_id node);

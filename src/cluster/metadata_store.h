@@ -249,20 +249,18 @@ class metadata_store {
   net::awaitable<std::vector<scram_user_result>> alter_scram_credentials(
       std::vector<scram_deletion> deletions, std::vector<scram_upsertion> upsertions);
 
-<<<<<<< HEAD
   // ElectLeaders, decided here (cluster/leader_election.h; the request reaches the active
   // controller by forwarding): one result per partition, the elected ones committed as one
   // batch. A failed commit or a node that is not the active controller fails every election
   // the plan would have made with its error.
   net::awaitable<std::vector<election_result>> elect_leaders(
       election_type type, std::optional<std::vector<model::topic_partition>> partitions);
-=======
+
   // AlterClientQuotas, decided here as Kafka's ClientQuotaControlManager does
   // (cluster/quota_alteration.h; forwarded to the active controller): one result per entry,
   // every accepted change in one batch, nothing written when validating only.
   net::awaitable<std::vector<quota_entry_result>> alter_client_quotas(
       std::vector<quota_alteration> entries, validate_only v);
->>>>>>> quota
 
   // Clean shutdown: syncs and closes the log. Blocking; call when no mutation runs (after the
   // shards stopped). Mutations afterwards fail with KAFKA_STORAGE_ERROR.

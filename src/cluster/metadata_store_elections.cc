@@ -67,8 +67,10 @@ net::awaitable<void> metadata_store::rebalance_leaders() {
   if (st.quorum->node().current_role() != quorum::role::leader) co_return;
   auto todo = imbalanced_partitions(st.working, records_per_op_max);
   if (todo.empty()) co_return;
-  log::info("cluster", "controller: moving {} partition leadership(s) back to their preferred "
-            "replicas", todo.size());
+  log::info("cluster",
+            "controller: moving {} partition leadership(s) back to their preferred "
+            "replicas",
+            todo.size());
   co_await elect_leaders_on_shard0(election_type::preferred, std::move(todo));
 }
 

@@ -498,8 +498,7 @@ net::awaitable<std::vector<error_code>> txn_coordinator::write_markers_for(
   }
   auto per_shard = co_await net::on_shards<std::vector<error_code>>(
       _shards, split.shards, [this, producer, epoch, result, coordinator_epoch, &lists](size_t i) {
-        return write_durable_markers_on(this, producer, epoch, result, coordinator_epoch,
-                                        lists[i]);
+        return write_durable_markers_on(this, producer, epoch, result, coordinator_epoch, lists[i]);
       });
   auto errors = split.gather(std::move(per_shard), known.size());
   for (size_t i = 0; i < known.size(); ++i) out[known[i]] = errors[i];
@@ -545,8 +544,8 @@ net::awaitable<std::vector<error_code>> txn_coordinator::marker_errors_on(
     auto task = w.partition->durable(std::move(w.outcome));
     cluster::append_outcome d = co_await std::move(task);
     if (d.error == error_code::none) {
-      auto commit = w.partition->committed(std::move(d), std::chrono::steady_clock::now() +
-                                                             marker_commit_wait_max);
+      auto commit = w.partition->committed(
+          std::move(d), std::chrono::steady_clock::now() + marker_commit_wait_max);
       d = co_await std::move(commit);
     }
     if (d.error != error_code::none) {

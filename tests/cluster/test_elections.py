@@ -5,11 +5,13 @@ replicas [4, 5, 6], automatic rebalancing off so that only the requests move lea
 1. Preferred: the preferred replica (4) stops cleanly and comes back; another replica still
    leads until ElectLeaders (preferred, sent to a broker that forwards it to the controller)
    moves leadership back; asked again, ELECTION_NOT_NEEDED; an unknown partition is
-   UNKNOWN_TOPIC_OR_PARTITION.
+   UNKNOWN_TOPIC_OR_PARTITION. `vltava cluster elect-leaders` says the same.
 2. Unclean: every replica is killed; the last one standing stays the ISR, leaderless. Only a
    replica outside the ISR comes back: a preferred election cannot help, an unclean one makes it
    leader with an ISR of itself, and producing works again.
 Every wait is a condition with a deadline."""
+
+import subprocess
 
 import pytest
 from confluent_kafka import Producer
@@ -52,6 +54,14 @@ def state(cluster):
     return None
 
 
+def cli(cluster, node, *args):
+    """`vltava cluster elect-leaders ARGS -b NODE`: (exit code, output)."""
+    r = subprocess.run([cluster.nodes[0].binary, "cluster", "elect-leaders", *args,
+                        "-b", cluster.node(node).address], capture_output=True, text=True,
+                       timeout=30)
+    return r.returncode, r.stdout + r.stderr
+
+
 def wait_state(cluster, what, pred):
     return kraft.wait_for(what, lambda: (lambda s: s if s and pred(*s) else None)(state(cluster)),
                           WAIT_S)
@@ -77,6 +87,8 @@ def test_preferred_then_unclean(cluster):
         NONE, {(TOPIC, 0): ELECTION_NOT_NEEDED})
     # Every partition: only elected ones are answered for, and none needs it.
     assert elect_leaders(cluster.node(5).address, 0, None) == (NONE, {})
+    assert cli(cluster, 5, "--all") == (0, "No partition needed an election\n")
+    assert cli(cluster, 6, "--topic", TOPIC) == (0, "%s-0: not needed\n" % TOPIC)
 
     # 2. Unclean: 6 and 5 go first, so 4 is the ISR's last member; then 4 goes too.
     for r in (6, 5):
@@ -92,6 +104,8 @@ def test_preferred_then_unclean(cluster):
     assert elect_leaders(address, 1, {TOPIC: [0]}) == (NONE, {(TOPIC, 0): NONE})
     wait_state(cluster, "5 leading alone", lambda l, i: l == 5 and i == [5])
     assert elect_leaders(address, 1, {TOPIC: [0]}) == (NONE, {(TOPIC, 0): ELECTION_NOT_NEEDED})
+    code, out = cli(cluster, 5, "--type", "unclean", "--topic", TOPIC, "--partition", "0")
+    assert (code, out) == (0, "%s-0: not needed\n" % TOPIC), out
     p = Producer({"bootstrap.servers": address, "acks": "all"})
     errors = []
     p.produce(TOPIC, b"after", partition=0, on_delivery=lambda err, msg: errors.append(err))

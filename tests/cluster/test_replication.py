@@ -15,7 +15,8 @@ gone too, an acks=all produce can only time out).
 
 A second test is a rolling restart: each replica in turn stopped with SIGTERM and started again
 under an acks=all producer. A broker leaving cleanly has the controller move its leaderships
-first, so not one send fails, and every acknowledged message is read back once, in order.
+first, so not one send fails, and every acknowledged message is read back once, in order; the
+controller then gives leadership back to the preferred replica (auto.leader.rebalance.enable).
 
 Every wait is a condition with a deadline."""
 
@@ -40,7 +41,10 @@ WAIT_S = 45
 @pytest.fixture
 def five(binary, tmp_path):
     kraft.harness.install_teardown()
-    c = kraft.KraftCluster(binary, 5, str(tmp_path))
+    # Leadership back to the preferred replica within a second of it being in sync again
+    # (auto.leader.rebalance.enable, on by default; Kafka checks every 300 s).
+    c = kraft.KraftCluster(binary, 5, str(tmp_path),
+                           extra=["leader.imbalance.check.interval.seconds=1"])
     c.start()
     yield c
     codes = c.stop()
@@ -218,12 +222,16 @@ def test_rolling_restart_fails_no_send(five):
             cluster.node(r).spawn()
             cluster.node(r).wait_serving()
             wait_state(cluster, "all three back in the ISR", lambda l, e, rs, i: i == REPLICAS)
+            if r == REPLICAS[0]:  # the preferred replica: the controller hands leadership back
+                wait_state(cluster, "replica %d leading again" % r, lambda l, e, rs, i: l == r)
             kraft.wait_for("sends acknowledged after node %d's restart" % r,
                            lambda: len(producer.acked) > count + 50, WAIT_S)
     finally:
         acked, failed = producer.stop()
     assert not failed, failed[:3]
     assert len(acked) > 150
+    wait_state(cluster, "replica %d still leading" % REPLICAS[0],
+               lambda l, e, rs, i: l == REPLICAS[0])
     got = consume_all(cluster, len(acked))
     assert got == acked, "read %d, acknowledged %d" % (len(got), len(acked))
     wait_identical_logs(cluster, REPLICAS)
