@@ -34,8 +34,8 @@ void metadata_store::init_snapshots() {
   st.last_snapshot = std::chrono::steady_clock::now();
   // Not a snapshot setting, but read here with the others at open.
   st.auto_leader_rebalance = c.get(config::broker_keys::auto_leader_rebalance_enable);
-  st.leader_imbalance_interval = std::chrono::seconds(
-      c.get(config::broker_keys::leader_imbalance_check_interval_seconds));
+  st.leader_imbalance_interval =
+      std::chrono::seconds(c.get(config::broker_keys::leader_imbalance_check_interval_seconds));
   st.next_rebalance = std::chrono::steady_clock::now() + st.leader_imbalance_interval;
 }
 
